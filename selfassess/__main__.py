@@ -1,0 +1,3 @@
+from selfassess.cli import main
+
+main()

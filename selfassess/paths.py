@@ -1,0 +1,46 @@
+"""Where selfassess keeps things. Nothing here creates a folder at import time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HOME_ENV = "SELFASSESS_HOME"
+EXPORTS_ENV = "SELFASSESS_EXPORTS"
+
+
+def home() -> Path:
+    """The data folder: $SELFASSESS_HOME, or the platform's user data folder."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_path("selfassess", appauthor=False))
+
+
+def store_dir(base: Path | None = None) -> Path:
+    return (base or home()) / "store"
+
+
+def user_frameworks_dir(base: Path | None = None) -> Path:
+    return (base or home()) / "frameworks"
+
+
+def keys_dir(base: Path | None = None) -> Path:
+    return (base or home()) / "keys"
+
+
+def bundled_frameworks_dir() -> Path:
+    """The frameworks shipped with selfassess: inside the wheel, or frameworks/ in a checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "_bundled" / "frameworks"
+    if installed.is_dir():
+        return installed
+    return package.parent / "frameworks"
+
+
+def exports_dir() -> Path:
+    """Where exported documents land: $SELFASSESS_EXPORTS, or exports/ in the current folder."""
+    override = os.environ.get(EXPORTS_ENV)
+    return Path(override).expanduser() if override else Path.cwd() / "exports"
