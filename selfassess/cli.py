@@ -6,16 +6,22 @@ and prints. Errors meant for users are printed as one clear message, never a tra
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import paths
 from .core.errors import FrameworkError, SelfAssessError
+
+if TYPE_CHECKING:
+    from .core.model import Action, Assessment
+    from .core.workspace import AssessmentSummary, Workspace
 
 
 class Context:
@@ -30,12 +36,26 @@ class Context:
 
     def catalogue(self):
         if self._catalogue is None:
-            from .core.catalogue import load_catalogue
+            from .session import load_frameworks
 
-            self._catalogue = load_catalogue(
-                paths.bundled_frameworks_dir(), [paths.user_frameworks_dir(self.home), *self.framework_dirs]
-            )
+            self._catalogue = load_frameworks(self.home, self.framework_dirs)
         return self._catalogue
+
+    @contextlib.contextmanager
+    def workspace(self, write: bool) -> Iterator[Workspace]:
+        """Open the store (exclusively to change it, shared to read it) for the length of one verb."""
+        from .session import open_session
+
+        session = open_session(self.home, self.catalogue(), self.actor, writer=write, wait=self.wait,
+                               command=" ".join(["selfassess", *sys.argv[1:3]]))
+        for notice in session.notices:
+            click.echo(f"note: {notice}", err=True)
+        try:
+            yield session.workspace
+        finally:
+            warning = session.close()
+            if warning:
+                click.echo(f"warning: {warning}", err=True)
 
 
 def _login_name() -> str:
@@ -50,11 +70,34 @@ def _login_name() -> str:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+class UserErrors(click.Group):
+    """Turns every error into one message and an exit code: no traceback reaches a user."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except SelfAssessError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except BrokenPipeError:
+            ctx.exit(0)
+        except Exception as exc:  # the last line of defence: a message and a log
+            log = _write_crash_log(exc)
+            click.echo(f"error: selfassess hit an unexpected problem ({type(exc).__name__}: {exc}). "
+                       f"Details were written to {log}", err=True)
+            ctx.exit(70)
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=UserErrors, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(path_type=Path, file_okay=False), envvar=paths.HOME_ENV,
               help="Data folder (default: the platform's user data folder; env SELFASSESS_HOME).")
 @click.option("--frameworks", "framework_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
@@ -130,34 +173,389 @@ def list_frameworks(c: Context, as_json: bool) -> None:
             click.echo(f"  {p}", err=True)
 
 
+# --- assessments -----------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+def summary_json(s: AssessmentSummary) -> dict[str, Any]:
+    a = s.assessment
+    return {
+        "id": a.id,
+        "short_id": a.id[:8],
+        "organisation": {"id": s.organisation.id, "name": s.organisation.name, "ods_code": s.organisation.ods_code},
+        "period": a.period,
+        "framework": {"id": a.framework_id, "version": a.framework_version, "hash": a.framework_hash, "title": s.framework.title},
+        "status": a.status,
+        "version": a.version,
+        "superseded_by": a.superseded_by,
+        "previous_id": s.previous.id if s.previous else None,
+        "questions": s.scores.questions,
+        "answered": s.scores.answered,
+        "needs_review": s.scores.needs_review,
+        "completeness": round(s.scores.completeness, 4),
+        "score_percent": None if s.scores.percent is None else round(s.scores.percent, 1),
+        "domains": [
+            {"id": d.domain_id, "ref": d.ref, "title": d.title, "questions": d.questions, "answered": d.answered,
+             "not_applicable": d.not_applicable, "score_percent": None if d.percent is None else round(d.percent, 1),
+             "mean_score": None if d.mean_score is None else round(d.mean_score, 2), "level": d.level_label,
+             "change_since_previous": None if s.trend.get(d.domain_id) is None else round(s.trend[d.domain_id], 1)}
+            for d in s.scores.domains
+        ],
+        "actions": {"total": s.actions.total, "open": s.actions.open, "overdue": s.actions.overdue,
+                    "slipped": s.actions.slipped, "done": s.actions.done},
+        "signoff": a.signoff.to_record() if a.signoff else None,
+    }
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def assessments(c: Context, as_json: bool) -> None:
+    """List every assessment in the store."""
+    with c.workspace(write=False) as ws:
+        summaries = [ws.summary(a) for a in ws.assessments()]
+    if as_json:
+        _echo_json({"assessments": [summary_json(s) for s in summaries]})
+        return
+    if not summaries:
+        click.echo("No assessments yet. Start one with: selfassess new ORG --framework ID --period 2025/26 "
+                   "(or try the demo trust: selfassess demo)")
+        return
+    click.echo(f"{'ID':<9}{'ORGANISATION':<34}{'PERIOD':<9}{'FRAMEWORK':<28}{'STATUS':<17}{'DONE':>5}{'SCORE':>7}{'OPEN':>6}{'LATE':>6}")
+    for s in summaries:
+        a = s.assessment
+        status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
+        click.echo(f"{a.id[:8]:<9}{s.organisation.name[:32]:<34}{a.period:<9}{a.framework_id[:26]:<28}{status[:16]:<17}"
+                   f"{_pct(100 * s.scores.completeness):>5}{_pct(s.scores.percent):>7}{s.actions.open:>6}{s.actions.overdue:>6}")
+
+
+@cli.command()
+@click.argument("assessment")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def show(c: Context, assessment: str, as_json: bool) -> None:
+    """Where one assessment stands: scores by domain, completeness, change since last period."""
+    with c.workspace(write=False) as ws:
+        s = ws.summary(ws.assessment(assessment))
+        title = ws.title_of(s.assessment)
+    if as_json:
+        _echo_json(summary_json(s))
+        return
+    click.echo(title)
+    click.echo(f"status: {s.assessment.status_label}; answered {s.scores.answered} of {s.scores.questions} "
+               f"({_pct(100 * s.scores.completeness)}); overall score {_pct(s.scores.percent)}"
+               + (f"; {s.scores.needs_review} carried forward, need review" if s.scores.needs_review else ""))
+    prev = f" vs {s.previous.period}" if s.previous else ""
+    for d in s.scores.domains:
+        change = s.trend.get(d.domain_id)
+        arrow = "" if change is None else f"  {'+' if change >= 0 else ''}{change:.0f} pts{prev}"
+        click.echo(f"  {d.ref:<4}{d.title[:44]:<46}{d.answered:>3}/{d.questions:<4}{_pct(d.percent):>6}  {d.level_label or '':<12}{arrow}")
+    click.echo(f"actions: {s.actions.open} open, {s.actions.overdue} overdue, {s.actions.slipped} slipped, {s.actions.done} done")
+
+
+@cli.command()
+@pass_ctx
+def demo(c: Context) -> None:
+    """Create the demo trust: two periods of the board framework, partly answered, with an action plan."""
+    from .core.demo import create_demo
+
+    with c.workspace(write=True) as ws:
+        last, current = create_demo(ws)
+        n = len(ws.actions(current.id))
+    click.echo(f"Created the demo trust: {last.period} ({last.id[:8]}, signed off) and {current.period} "
+               f"({current.id[:8]}, in progress, {n} actions). Open it with: selfassess")
+
+
+@cli.command("new")
+@click.argument("organisation")
+@click.option("--framework", "framework_name", help="Framework id (or id@version). Default with --from: the latest version of the same framework.")
+@click.option("--period", required=True, help="Financial year, such as 2025/26.")
+@click.option("--from", "from_handle", metavar="PREVIOUS", help="Carry answers (marked for review) and open actions forward from this assessment.")
+@click.option("--ods", "ods_code", default="", help="ODS code of a new organisation.")
+@click.option("--type", "org_type", default="acute", show_default=True, help="Type of a new organisation.")
+@pass_ctx
+def new_assessment(c: Context, organisation: str, framework_name: str | None, period: str, from_handle: str | None,
+                   ods_code: str, org_type: str) -> None:
+    """Start an assessment for ORGANISATION (a name or ODS code)."""
+    with c.workspace(write=True) as ws:
+        result = ws.new_assessment(organisation, framework_name, period, from_handle=from_handle, ods_code=ods_code, org_type=org_type)
+        title = ws.title_of(result.assessment)
+    click.echo(f"{result.assessment.id}  {title}")
+    if from_handle:
+        click.echo(f"carried forward {result.answers} answer(s), marked 'carried forward, needs review', "
+                   f"and {result.actions} open action(s)")
+        if result.orphaned:
+            click.echo(f"not carried (no longer asked by this framework version): {', '.join(result.orphaned)}", err=True)
+
+
+@cli.command()
+@click.argument("assessment")
+@click.argument("question")
+@click.option("--rating", help="Level key, label or number on the question's scale (1 = lowest).")
+@click.option("--na", "na_reason", metavar="REASON", help="Mark not applicable, with the reason.")
+@click.option("--evidence", help="The evidence for the rating.")
+@click.option("--notes", help="Notes.")
+@click.option("--assurance", help="self_asserted, evidenced or independently_verified.")
+@click.option("--state", help="draft or agreed (an edit of a carried-forward answer makes it draft).")
+@pass_ctx
+def answer(c: Context, assessment: str, question: str, rating: str | None, na_reason: str | None, evidence: str | None,
+           notes: str | None, assurance: str | None, state: str | None) -> None:
+    """Answer QUESTION (id or ref such as 1.3) of ASSESSMENT. Only the options given change."""
+    if rating is not None and na_reason is not None:
+        raise click.UsageError("give --rating or --na, not both")
+    with c.workspace(write=True) as ws:
+        a = ws.answer(assessment, question, rating=rating, na_reason=na_reason, evidence=evidence, notes=notes,
+                      assurance=assurance, state=state)
+        fw_ = ws.framework(ws.assessment(a.assessment_id))
+        q = fw_.question(a.question_id)
+        shown = "N/A" if a.is_na else (fw_.scale_for(q).level(a.rating).label if a.rating else "no rating")
+    click.echo(f"saved {q.ref} {q.id}: {shown}")
+
+
+def action_json(ws: Workspace, a: Action, assessment: Assessment) -> dict[str, Any]:
+    from .core import actions as rules
+
+    framework = ws.framework(assessment)
+    today = ws.today()
+    questions = [framework.question(q) for q in a.question_ids if framework.has_question(q)]
+    return {
+        "id": a.id, "short_id": a.id[:8], "ref": a.ref, "assessment_id": a.assessment_id,
+        "question_ids": list(a.question_ids), "question_refs": [q.ref for q in questions],
+        "domain": framework.domain(questions[0].domain_id).title if questions else None,
+        "title": a.title, "description": a.description, "owner": a.owner, "owner_role": a.owner_role,
+        "original_due": a.original_due, "current_due": a.current_due, "status": a.status,
+        "rag": rules.rag(a, today), "overdue": rules.is_overdue(a, today), "slippage_days": rules.slippage_days(a),
+        "dropped_reason": a.dropped_reason, "carried_from": a.carried_from,
+        "updates": [u.to_record() for u in a.updates],
+    }
+
+
+@cli.command("actions")
+@click.argument("assessment")
+@click.option("--overdue", is_flag=True, help="Only overdue actions.")
+@click.option("--owner", help="Only actions of this owner (part of the name).")
+@click.option("--status", help="Only actions with this status.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, status: str | None, as_json: bool) -> None:
+    """The action plan of ASSESSMENT: who owes what by when, and what slipped."""
+    from .core import actions as rules
+    from .core.model import ACTION_STATUSES, check_choice
+
+    with c.workspace(write=False) as ws:
+        a = ws.assessment(assessment)
+        items = ws.actions(a.id)
+        if overdue:
+            items = ws.overdue(items)
+        if owner:
+            items = [x for x in items if owner.lower() in x.owner.lower()]
+        if status:
+            key = check_choice(status, ACTION_STATUSES, "action status")
+            items = [x for x in items if x.status == key]
+        rows = [action_json(ws, x, a) for x in items]
+    if as_json:
+        _echo_json({"assessment_id": a.id, "actions": rows})
+        return
+    if not rows:
+        click.echo("No actions match.")
+        return
+    click.echo(f"{'REF':<5}{'ID':<9}{'STATUS':<12}{'RAG':<9}{'DUE':<11}{'SLIP':>5}  {'OWNER':<20}ACTION")
+    for r in rows:
+        slip = f"+{r['slippage_days']}d" if r["slippage_days"] else ""
+        due = r["current_due"] + ("!" if r["overdue"] else "")
+        click.echo(f"{r['ref']:<5}{r['short_id']:<9}{ACTION_STATUSES[r['status']][:11]:<12}{r['rag']:<9}{due:<11}{slip:>5}  "
+                   f"{r['owner'][:19]:<20}{r['title'][:60]}")
+    summary = rules.summarise(items, ws.today())
+    click.echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped")
+
+
+@cli.group("action", cls=click.Group)
+def action_group() -> None:
+    """Add an action to the plan, or record progress on one."""
+
+
+@action_group.command("add")
+@click.argument("assessment")
+@click.option("--question", "questions", multiple=True, required=True, help="Question id or ref the action addresses (may be repeated).")
+@click.option("--title", required=True, help="What will be done.")
+@click.option("--owner", required=True, help="Who is accountable (a named person).")
+@click.option("--role", "owner_role", default="", help="The owner's role, such as Director of Strategy.")
+@click.option("--due", required=True, help="Due date, YYYY-MM-DD.")
+@click.option("--description", default="", help="More detail.")
+@pass_ctx
+def action_add(c: Context, assessment: str, questions: tuple[str, ...], title: str, owner: str, owner_role: str,
+               due: str, description: str) -> None:
+    with c.workspace(write=True) as ws:
+        a = ws.add_action(assessment, questions, title, owner, due, owner_role=owner_role, description=description)
+    click.echo(f"{a.id}  {a.ref} {a.title} (owner {a.owner}, due {a.current_due})")
+
+
+@action_group.command("update")
+@click.argument("action")
+@click.option("--status", help="not_started, on_track, at_risk, off_track, done or dropped.")
+@click.option("--due", help="New due date, YYYY-MM-DD (the original stays on record).")
+@click.option("--owner", help="New owner.")
+@click.option("--role", "owner_role", help="New owner's role.")
+@click.option("--note", help="A dated progress note.")
+@click.option("--reason", "dropped_reason", help="Why the action is dropped.")
+@pass_ctx
+def action_update(c: Context, action: str, status: str | None, due: str | None, owner: str | None, owner_role: str | None,
+                  note: str | None, dropped_reason: str | None) -> None:
+    with c.workspace(write=True) as ws:
+        a = ws.update_action(action, status=status, due=due, owner=owner, owner_role=owner_role, note=note,
+                             dropped_reason=dropped_reason)
+    click.echo(f"{a.id}  {a.ref} {a.status_label}, due {a.current_due} (originally {a.original_due}), owner {a.owner}")
+
+
+@cli.command()
+@click.argument("before")
+@click.argument("after")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def compare(c: Context, before: str, after: str, as_json: bool) -> None:
+    """Compare two assessments of the same framework, domain by domain and question by question."""
+    with c.workspace(write=False) as ws:
+        a, b = ws.assessment(before), ws.assessment(after)
+        result = ws.compare(a, b)
+    if as_json:
+        _echo_json({
+            "before": a.id, "after": b.id,
+            "domains": [{"id": d.domain_id, "title": d.title, "before": d.before, "after": d.after, "change": d.change}
+                        for d in result.domains],
+            "questions": [{"id": q.question_id, "ref": q.ref, "before": q.before, "after": q.after, "change": q.change,
+                           "direction": q.direction} for q in result.questions],
+            "only_before": list(result.only_before),
+        })
+        return
+    click.echo(f"{a.period} -> {b.period}")
+    for d in result.domains:
+        change = "" if d.change is None else f"{'+' if d.change >= 0 else ''}{d.change:.0f} pts"
+        click.echo(f"  {d.ref:<4}{d.title[:44]:<46}{_pct(d.before):>6} -> {_pct(d.after):<6}{change}")
+    moved = [q for q in result.questions if q.direction in ("up", "down", "changed", "new")]
+    for q in moved:
+        click.echo(f"    {q.ref:<6}{q.before or '-':<14}-> {q.after or '-':<14}{q.text[:60]}")
+
+
+@cli.command()
+@click.argument("assessment")
+@click.argument("new_status", required=False, type=click.Choice(["in-progress", "ready"]))
+@pass_ctx
+def status(c: Context, assessment: str, new_status: str | None) -> None:
+    """Show, or set, whether ASSESSMENT is in progress or ready for board."""
+    with c.workspace(write=new_status is not None) as ws:
+        a = ws.assessment(assessment)
+        if new_status:
+            a = ws.set_status(a.id, {"in-progress": "in_progress", "ready": "ready_for_board"}[new_status])
+        unanswered, review = ws.unfinished(a)
+    click.echo(f"{a.id[:8]} {a.period}: {a.status_label}")
+    if unanswered or review:
+        click.echo(f"{len(unanswered)} unanswered, {len(review)} carried forward and not yet reviewed")
+
+
+# --- audit and store ---------------------------------------------------------------------------
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit trail: every change, who made it and when, in a hash chain."""
+
+
+@audit_group.command("verify")
+@pass_ctx
+def audit_verify(c: Context) -> None:
+    """Check the hash chain, and that the stored state is exactly what the chain recorded."""
+    from .storage.store import StoreDamaged, verify_files
+
+    try:
+        with c.workspace(write=False) as ws:
+            report = ws.repo.verify()  # type: ignore[attr-defined]
+    except StoreDamaged as exc:
+        click.echo(f"error: {exc}", err=True)
+        report = verify_files(paths.store_dir(c.home))
+    if report.ok:
+        click.echo(f"OK: {report.events} event(s), chain intact, head {report.head[:16]}; the stored state matches the chain")
+        return
+    click.echo(f"FAILED: {len(report.problems)} problem(s) after checking {report.events} event(s):", err=True)
+    for problem in report.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+@audit_group.command("log")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (one object per event).")
+@click.option("--limit", type=int, default=0, help="Only the last N events.")
+@pass_ctx
+def audit_log(c: Context, as_json: bool, limit: int) -> None:
+    """Show the history of changes, oldest first."""
+    from .storage.store import read_events
+
+    rows: list[dict[str, Any]] = []
+    for n, event, problem in read_events(paths.store_dir(c.home)):
+        if problem or event is None:
+            rows.append({"line": n, "problem": problem})
+            continue
+        rows.append(event)
+    if limit:
+        rows = rows[-limit:]
+    if as_json:
+        _echo_json({"events": rows})
+        return
+    for e in rows:
+        if "problem" in e:
+            click.echo(f"line {e['line']}: {e['problem']}")
+            continue
+        click.echo(f"{e['seq']:>6}  {e['time']}  {e['actor'][:20]:<20}  {e['action']:<18}  {e['summary']}")
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Where the data lives, its backups, and recovery."""
+
+
+@store_group.command("status")
+@pass_ctx
+def store_status(c: Context) -> None:
+    """Where the store is, how many changes it holds, and its backups."""
+    from .storage.store import Store
+
+    folder = paths.store_dir(c.home)
+    store = Store(folder, writer=False)
+    seq, head = store.head
+    click.echo(f"store: {folder}\nevents: {seq} (head {head[:16]})\nbackups: {len(store.backups())}")
+
+
+@store_group.command("backups")
+@pass_ctx
+def store_backups(c: Context) -> None:
+    """List the rotated backups, newest first."""
+    from .storage.store import list_backups
+
+    found = list_backups(paths.store_dir(c.home))
+    if not found:
+        click.echo("no backups yet (one is made each time selfassess closes after a change)")
+    for b in found:
+        click.echo(f"{b.path.name}  {b.time}  event {b.seq}  {b.size:,} bytes")
+
+
+@store_group.command("restore")
+@click.option("--from-log", is_flag=True, help="Rebuild the state by replaying the audit log.")
+@click.option("--backup", metavar="NAME", help="Restore this backup (see: selfassess store backups), then replay later events.")
+@pass_ctx
+def store_restore(c: Context, from_log: bool, backup: str | None) -> None:
+    """Recover a damaged store. The damaged files are kept, never deleted."""
+    from .storage.store import Store
+
+    click.echo(Store.restore(paths.store_dir(c.home), backup=backup, from_log=from_log, wait=c.wait))
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; user errors become one message and an exit code, never a traceback."""
-    try:
-        cli.main(args=argv, prog_name="selfassess", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except SelfAssessError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
-    except Exception as exc:  # the last line of defence: a message and a log, never a traceback
-        log = _write_crash_log(exc)
-        click.echo(f"error: selfassess hit an unexpected problem ({type(exc).__name__}: {exc}). "
-                   f"Nothing further was changed. Details: {log}", err=True)
-        sys.exit(70)
+    cli.main(args=argv, prog_name="selfassess")
 
 
 def _write_crash_log(exc: BaseException) -> str:

@@ -40,14 +40,14 @@ class Scale:
         for level in self.levels:
             if level.key == key:
                 return level
-        raise NotFound(f"'{key}' is not a level of the scale '{self.id}', expected one of: {', '.join(self.keys())}")
+        raise NotFound(f"'{key}' is not a level of the scale '{self.id}', expected one of: {', '.join(self.level_keys())}")
 
-    def keys(self) -> list[str]:
+    def level_keys(self) -> list[str]:
         return [level.key for level in self.levels]
 
     def number_of(self, key: str) -> int:
         """The 1-based position of a level: the number key that picks it."""
-        return self.keys().index(key) + 1
+        return self.level_keys().index(key) + 1
 
     @property
     def min_score(self) -> float:
@@ -259,13 +259,13 @@ def _check_meaning(data: Any, filename: str) -> list[Problem]:
         return [(v, _pos(value, i)) for i, v in enumerate(value) if isinstance(v, dict)]
 
     scales: dict[str, list[str]] = {}
-    for scale, spos in items(data, "scales"):
+    for scale, _ in items(data, "scales"):
         sid = scale.get("id")
         if isinstance(sid, str):
             if sid in scales:
                 at(_pos(scale, "id"), f"duplicate scale id '{sid}', expected each scale id once")
             keys: list[str] = []
-            for level, lpos in items(scale, "levels"):
+            for level, _ in items(scale, "levels"):
                 k = level.get("key")
                 if isinstance(k, str):
                     if k in keys:
@@ -424,5 +424,7 @@ def load_file(path: str | Path) -> Framework:
 
 def from_store(data: dict[str, Any]) -> Framework:
     """Rebuild a framework from the copy pinned beside an assessment (checked again)."""
-    fw = build(copy.deepcopy(data), "store")
-    return fw
+    problems = check_structure(data, "store") + _check_meaning(data, "store")
+    if problems:
+        raise FrameworkError(problems)
+    return build(copy.deepcopy(data), "store")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem
-from .strict_yaml import Pos, YList, YMap, describe_scalar
+from .strict_yaml import Pos, YMap, describe_scalar
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
@@ -226,9 +226,8 @@ class Checker:
                 self.at(pos, f"{where} is {value}, expected at least {spec.minimum}")
             elif spec.exclusive_minimum is not None and value <= spec.exclusive_minimum:
                 self.at(pos, f"{where} is {value}, expected more than {spec.exclusive_minimum}")
-        elif isinstance(spec, Bool):
-            if not isinstance(value, bool):
-                self.at(pos, f"{where} is {_kind(value)}, expected true or false")
+        elif isinstance(spec, Bool) and not isinstance(value, bool):
+            self.at(pos, f"{where} is {_kind(value)}, expected true or false")
 
     def _str(self, value: Any, spec: Str, pos: Pos | None, where: str) -> None:
         if not isinstance(value, str):

@@ -1,0 +1,60 @@
+"""What an action plan shows: RAG, overdue and slippage, always derived from the action."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from .model import AT_RISK, DONE, DROPPED, NOT_STARTED, OFF_TRACK, Action
+
+RED, AMBER, GREEN, COMPLETE, CLOSED = "Red", "Amber", "Green", "Complete", "Dropped"
+DUE_SOON_DAYS = 30
+
+
+def is_overdue(action: Action, today: date) -> bool:
+    return not action.closed and date.fromisoformat(action.current_due) < today
+
+
+def slippage_days(action: Action) -> int:
+    """How many days the due date has moved since the action was agreed (0 if none)."""
+    return max(0, (date.fromisoformat(action.current_due) - date.fromisoformat(action.original_due)).days)
+
+
+def rag(action: Action, today: date) -> str:
+    """Red: overdue or off track. Amber: at risk, or due soon and not started. Green otherwise."""
+    if action.status == DONE:
+        return COMPLETE
+    if action.status == DROPPED:
+        return CLOSED
+    if is_overdue(action, today) or action.status == OFF_TRACK:
+        return RED
+    due_in = (date.fromisoformat(action.current_due) - today).days
+    if action.status == AT_RISK or (action.status == NOT_STARTED and due_in <= DUE_SOON_DAYS):
+        return AMBER
+    return GREEN
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    total: int
+    open: int
+    overdue: int
+    slipped: int
+    done: int
+    by_rag: dict[str, int]
+    overdue_by_owner: list[tuple[str, int]]
+
+
+def summarise(actions: list[Action], today: date) -> ActionSummary:
+    overdue = [a for a in actions if is_overdue(a, today)]
+    by_owner = Counter(a.owner for a in overdue)
+    return ActionSummary(
+        total=len(actions),
+        open=sum(not a.closed for a in actions),
+        overdue=len(overdue),
+        slipped=sum(slippage_days(a) > 0 and not a.closed for a in actions),
+        done=sum(a.status == DONE for a in actions),
+        by_rag=dict(Counter(rag(a, today) for a in actions)),
+        overdue_by_owner=sorted(by_owner.items(), key=lambda kv: (-kv[1], kv[0])),
+    )

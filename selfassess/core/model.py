@@ -1,0 +1,299 @@
+"""The things a board works with: organisations, assessments, answers and actions.
+
+Records are stored as plain dicts keyed by UUID; these frozen dataclasses are how the
+core reads them. Derived facts (scores, RAG, overdue, slippage) are never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .errors import InvalidInput
+
+# Workflow of an assessment. Ratings say how mature; this says where the paperwork is.
+IN_PROGRESS, READY_FOR_BOARD, SIGNED_OFF, SUBMITTED = "in_progress", "ready_for_board", "signed_off", "submitted"
+ASSESSMENT_STATUSES = {
+    IN_PROGRESS: "In progress",
+    READY_FOR_BOARD: "Ready for board",
+    SIGNED_OFF: "Signed off",
+    SUBMITTED: "Submitted",
+}
+FROZEN_STATUSES = (SIGNED_OFF, SUBMITTED)
+
+# The workflow state of one answer.
+DRAFT, AGREED, NEEDS_REVIEW = "draft", "agreed", "needs_review"
+ANSWER_STATES = {DRAFT: "Draft", AGREED: "Agreed", NEEDS_REVIEW: "Carried forward, needs review"}
+
+ASSURANCE_LEVELS = {
+    "self_asserted": "Self-asserted",
+    "evidenced": "Evidenced",
+    "independently_verified": "Independently verified",
+}
+
+NOT_STARTED, ON_TRACK, AT_RISK, OFF_TRACK, DONE, DROPPED = (
+    "not_started", "on_track", "at_risk", "off_track", "done", "dropped")
+ACTION_STATUSES = {
+    NOT_STARTED: "Not started",
+    ON_TRACK: "On track",
+    AT_RISK: "At risk",
+    OFF_TRACK: "Off track",
+    DONE: "Done",
+    DROPPED: "Dropped",
+}
+CLOSED_STATUSES = (DONE, DROPPED)
+
+ORGANISATION_TYPES = {
+    "acute": "Acute trust",
+    "mental_health": "Mental health trust",
+    "community": "Community trust",
+    "ambulance": "Ambulance trust",
+    "combined": "Combined acute and community trust",
+    "specialist": "Specialist trust",
+    "other": "Other",
+}
+
+PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
+MAX_TEXT = 100_000  # a long note is fine; a pasted book is a mistake
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def short(record_id: str) -> str:
+    """The first 8 characters of an id: enough to type, as with git."""
+    return record_id[:8]
+
+
+def check_period(period: str) -> str:
+    period = period.strip()
+    m = PERIOD_RE.match(period)
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise InvalidInput(f"'{period}' is not a reporting period, expected a financial year such as 2025/26")
+    return period
+
+
+def previous_period(period: str) -> str:
+    start = int(period[:4]) - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def parse_date(text: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise InvalidInput(f"{what} '{text}' is not a date, expected YYYY-MM-DD such as 2026-03-31") from None
+
+
+def check_text(text: str | None, what: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
+    text = "" if text is None else str(text)
+    if required and not text.strip():
+        raise InvalidInput(f"{what} is empty, expected some text")
+    if len(text) > max_length:
+        raise InvalidInput(f"{what} is {len(text):,} characters long, expected at most {max_length:,}")
+    if "\x00" in text:
+        raise InvalidInput(f"{what} contains a NUL character, expected text")
+    return text
+
+
+def check_choice(value: str, choices: dict[str, str], what: str) -> str:
+    if value in choices:
+        return value
+    # Accept the label as typed by a person ("On track", "on-track").
+    norm = value.strip().lower().replace("-", "_").replace(" ", "_")
+    for key, label in choices.items():
+        if norm in (key, label.lower().replace(" ", "_").replace("-", "_").replace(",", "")):
+            return key
+    raise InvalidInput(f"'{value}' is not a valid {what}, expected one of: {', '.join(choices)}")
+
+
+class Record:
+    """Conversion between a frozen dataclass and the plain dict that is stored."""
+
+    def to_record(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
+
+    def replace(self, **changes: Any) -> Any:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Any:
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Organisation(Record):
+    id: str
+    name: str
+    ods_code: str = ""
+    type: str = "acute"
+
+
+@dataclass(frozen=True)
+class Signatory(Record):
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SignOff(Record):
+    signatories: tuple[Signatory, ...]
+    date: str
+    meeting: str
+    recorded_by: str
+    recorded_at: str
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> SignOff:
+        return cls(
+            signatories=tuple(Signatory(**s) for s in data["signatories"]),
+            date=data["date"], meeting=data.get("meeting", ""),
+            recorded_by=data["recorded_by"], recorded_at=data["recorded_at"],
+        )
+
+
+@dataclass(frozen=True)
+class Assessment(Record):
+    id: str
+    organisation_id: str
+    framework_id: str
+    framework_version: str
+    framework_hash: str
+    period: str
+    status: str
+    created_at: str
+    created_by: str
+    previous_id: str | None = None
+    version: int = 1  # reopening a signed-off assessment makes version 2, 3...
+    signoff: SignOff | None = None
+    reopened_from: str | None = None  # the signed-off version this one reopens
+    superseded_by: str | None = None  # set on a signed-off version when it is reopened
+    submitted_at: str | None = None
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Assessment:
+        obj = super().from_record(data)
+        if data.get("signoff"):
+            obj = dataclasses.replace(obj, signoff=SignOff.from_record(data["signoff"]))
+        return obj
+
+    @property
+    def frozen(self) -> bool:
+        return self.status in FROZEN_STATUSES or self.superseded_by is not None
+
+    @property
+    def framework_key(self) -> str:
+        return f"{self.framework_id}@{self.framework_version}"
+
+    @property
+    def status_label(self) -> str:
+        return ASSESSMENT_STATUSES.get(self.status, self.status)
+
+
+@dataclass(frozen=True)
+class Answer(Record):
+    id: str
+    assessment_id: str
+    question_id: str
+    rating: str | None = None
+    na_reason: str | None = None
+    evidence: str = ""
+    notes: str = ""
+    assurance: str = "self_asserted"
+    state: str = DRAFT
+    updated_by: str = ""
+    updated_at: str = ""
+    carried_from: str | None = None
+
+    @property
+    def is_na(self) -> bool:
+        return self.na_reason is not None
+
+    @property
+    def is_answered(self) -> bool:
+        return self.rating is not None or self.is_na
+
+
+@dataclass(frozen=True)
+class ProgressUpdate(Record):
+    date: str
+    author: str
+    text: str
+    status: str | None = None  # the status set by this update, if it changed
+    due: str | None = None  # the due date set by this update, if it changed
+    owner: str | None = None  # the owner set by this update, if it changed
+
+
+@dataclass(frozen=True)
+class Action(Record):
+    id: str
+    assessment_id: str
+    ref: str
+    title: str
+    owner: str
+    original_due: str
+    current_due: str
+    question_ids: tuple[str, ...] = ()
+    description: str = ""
+    owner_role: str = ""
+    status: str = NOT_STARTED
+    dropped_reason: str = ""
+    created_at: str = ""
+    created_by: str = ""
+    updates: tuple[ProgressUpdate, ...] = field(default_factory=tuple)
+    carried_from: str | None = None
+    origin: str = "custom"  # "suggested" when adopted from the framework's suggested actions
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Action:
+        obj = super().from_record(data)
+        return dataclasses.replace(
+            obj,
+            question_ids=tuple(data.get("question_ids", ())),
+            updates=tuple(ProgressUpdate.from_record(u) for u in data.get("updates", ())),
+        )
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        return ACTION_STATUSES.get(self.status, self.status)
+
+    @property
+    def last_update(self) -> ProgressUpdate | None:
+        return self.updates[-1] if self.updates else None
+
+
+@dataclass(frozen=True)
+class Feedback(Record):
+    """A regulator's verdict on one domain or action of a submitted assessment."""
+
+    id: str
+    assessment_id: str
+    target: str  # "domain" or "action" or "assessment"
+    target_id: str
+    verdict: str  # "accepted" or "queried"
+    comment: str
+    reviewer: str
+    reviewed_at: str
+    received_at: str
+    feedback_file: str = ""
+
+
+FEEDBACK_VERDICTS = {"accepted": "Accepted", "queried": "Queried"}

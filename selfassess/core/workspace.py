@@ -1,0 +1,612 @@
+"""Everything a user can do to an assessment, in one place, for the app and the CLI alike.
+
+A Workspace reads through a Repository (the store) and turns each request into a
+checked set of record changes, committed as one audit event. Bad input raises a
+SelfAssessError before anything is written; nothing is half-saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from . import actions as action_rules
+from . import framework as fw
+from .audit import Change
+from .catalogue import Catalogue
+from .clock import Clock
+from .compare import Comparison, compare
+from .errors import InvalidInput, NotFound, Refused
+from .model import (
+    ACTION_STATUSES,
+    AGREED,
+    ANSWER_STATES,
+    ASSURANCE_LEVELS,
+    DRAFT,
+    DROPPED,
+    IN_PROGRESS,
+    NEEDS_REVIEW,
+    ORGANISATION_TYPES,
+    READY_FOR_BOARD,
+    SIGNED_OFF,
+    SUBMITTED,
+    Action,
+    Answer,
+    Assessment,
+    Feedback,
+    Organisation,
+    ProgressUpdate,
+    Signatory,
+    SignOff,
+    check_choice,
+    check_period,
+    check_text,
+    new_id,
+    parse_date,
+    short,
+)
+from .scoring import Scores, score, trend
+
+
+class Repository(Protocol):
+    """What the workspace needs from storage (the Store provides it)."""
+
+    readonly: bool
+
+    def get(self, table: str, record_id: str) -> dict[str, Any] | None: ...
+    def all(self, table: str) -> list[dict[str, Any]]: ...
+    def find(self, table: str, **equal: Any) -> list[dict[str, Any]]: ...
+    def commit(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class AssessmentSummary:
+    """Where an assessment stands: what the home screen, the dashboard and `assessments` show."""
+
+    assessment: Assessment
+    organisation: Organisation
+    framework: fw.Framework
+    scores: Scores
+    previous: Assessment | None
+    previous_scores: Scores | None
+    trend: dict[str, float | None]
+    actions: action_rules.ActionSummary
+
+
+@dataclass(frozen=True)
+class CarryForward:
+    assessment: Assessment
+    answers: int
+    actions: int
+    orphaned: tuple[str, ...]  # question ids answered last time that the new framework no longer asks
+
+
+class Workspace:
+    def __init__(self, repo: Repository, catalogue: Catalogue, actor: str, clock: Clock | None = None):
+        self.repo = repo
+        self.catalogue = catalogue
+        self.actor = actor
+        self.clock = clock or Clock()
+        self._frameworks: dict[str, fw.Framework] = {}
+
+    @property
+    def readonly(self) -> bool:
+        return self.repo.readonly
+
+    def today(self) -> date:
+        return self.clock.today()
+
+    def _commit(self, action: str, summary: str, changes: list[Change]) -> None:
+        if changes:
+            self.repo.commit(action, self.actor, summary, changes, self.clock.now())
+
+    # --- organisations ------------------------------------------------------------------------
+
+    def organisations(self) -> list[Organisation]:
+        return sorted((Organisation.from_record(r) for r in self.repo.all("organisations")), key=lambda o: o.name.lower())
+
+    def organisation(self, organisation_id: str) -> Organisation:
+        rec = self.repo.get("organisations", organisation_id)
+        if rec is None:
+            raise NotFound(f"no organisation with id {organisation_id}")
+        return Organisation.from_record(rec)
+
+    def _find_or_make_organisation(self, name_or_code: str, ods_code: str, org_type: str) -> tuple[Organisation, list[Change]]:
+        name_or_code = check_text(name_or_code, "organisation name", required=True, max_length=300).strip()
+        for o in self.organisations():
+            if name_or_code.lower() in (o.name.lower(), o.ods_code.lower()) or (ods_code and ods_code.upper() == o.ods_code):
+                return o, []
+        org = Organisation(new_id(), name_or_code, ods_code.strip().upper(), check_choice(org_type, ORGANISATION_TYPES, "organisation type"))
+        return org, [Change("organisations", org.id, None, org.to_record())]
+
+    # --- frameworks ---------------------------------------------------------------------------
+
+    def framework(self, assessment: Assessment) -> fw.Framework:
+        """The exact framework version an assessment was answered against (pinned in the store)."""
+        cached = self._frameworks.get(assessment.framework_hash)
+        if cached:
+            return cached
+        rec = self.repo.get("frameworks", assessment.framework_hash)
+        if rec is None:
+            found = self.catalogue.frameworks.get(assessment.framework_key)
+            if found is None or found.content_hash != assessment.framework_hash:
+                raise NotFound(f"the framework {assessment.framework_key} (hash {assessment.framework_hash[:12]}) that this "
+                               "assessment was answered against is not in the store or the catalogue")
+            framework = found
+        else:
+            framework = fw.from_store(rec["data"])
+            if framework.content_hash != assessment.framework_hash:
+                raise Refused(f"the stored copy of framework {assessment.framework_key} does not match its hash; "
+                              "run: selfassess audit verify")
+        self._frameworks[assessment.framework_hash] = framework
+        return framework
+
+    def _pin(self, framework: fw.Framework) -> list[Change]:
+        if self.repo.get("frameworks", framework.content_hash) is not None:
+            return []
+        rec = {"id": framework.id, "version": framework.version, "title": framework.title,
+               "hash": framework.content_hash, "data": framework.data()}
+        return [Change("frameworks", framework.content_hash, None, rec)]
+
+    # --- reading assessments ------------------------------------------------------------------
+
+    def assessments(self, organisation_id: str | None = None) -> list[Assessment]:
+        recs = self.repo.find("assessments", organisation_id=organisation_id) if organisation_id else self.repo.all("assessments")
+        return sorted((Assessment.from_record(r) for r in recs), key=lambda a: (a.organisation_id, a.framework_id, a.period, a.version))
+
+    def current_assessments(self) -> list[Assessment]:
+        """Assessments that have not been superseded by a reopened version."""
+        return [a for a in self.assessments() if a.superseded_by is None]
+
+    def assessment(self, handle: str) -> Assessment:
+        """An assessment by id or by a unique prefix of its id (8 characters are shown)."""
+        return Assessment.from_record(self._by_handle("assessments", handle, "assessment", "selfassess assessments"))
+
+    def _by_handle(self, table: str, handle: str, what: str, hint: str) -> dict[str, Any]:
+        handle = (handle or "").strip().lower()
+        if len(handle) < 4:
+            raise InvalidInput(f"'{handle}' is too short to name an {what}, expected at least 4 characters of its id (see: {hint})")
+        exact = self.repo.get(table, handle)
+        if exact:
+            return exact
+        matches = [r for r in self.repo.all(table) if r["id"].startswith(handle)]
+        if not matches:
+            raise NotFound(f"no {what} with id '{handle}' (see: {hint})")
+        if len(matches) > 1:
+            raise InvalidInput(f"'{handle}' matches {len(matches)} {what}s, expected more characters of the id")
+        return matches[0]
+
+    def answers(self, assessment_id: str) -> dict[str, Answer]:
+        return {r["question_id"]: Answer.from_record(r) for r in self.repo.find("answers", assessment_id=assessment_id)}
+
+    def answer_for(self, assessment_id: str, question_id: str) -> Answer | None:
+        found = self.repo.find("answers", assessment_id=assessment_id, question_id=question_id)
+        return Answer.from_record(found[0]) if found else None
+
+    def actions(self, assessment_id: str | None = None) -> list[Action]:
+        recs = self.repo.find("actions", assessment_id=assessment_id) if assessment_id else self.repo.all("actions")
+        return sorted((Action.from_record(r) for r in recs), key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
+
+    def action(self, handle: str) -> Action:
+        return Action.from_record(self._by_handle("actions", handle, "action", "selfassess actions ASSESSMENT"))
+
+    def previous(self, assessment: Assessment) -> Assessment | None:
+        """The assessment this one follows: the one it was started from, else the last earlier period."""
+        if assessment.previous_id:
+            rec = self.repo.get("assessments", assessment.previous_id)
+            if rec:
+                return Assessment.from_record(rec)
+        earlier = [a for a in self.assessments(assessment.organisation_id)
+                   if a.framework_id == assessment.framework_id and a.period < assessment.period and a.superseded_by is None]
+        return earlier[-1] if earlier else None
+
+    def scores(self, assessment: Assessment) -> Scores:
+        return score(self.framework(assessment), self.answers(assessment.id))
+
+    def summary(self, assessment: Assessment) -> AssessmentSummary:
+        scores = self.scores(assessment)
+        previous = self.previous(assessment)
+        previous_scores = self.scores(previous) if previous else None
+        return AssessmentSummary(
+            assessment, self.organisation(assessment.organisation_id), self.framework(assessment), scores,
+            previous, previous_scores, trend(scores, previous_scores),
+            action_rules.summarise(self.live_actions(assessment.id), self.today()),
+        )
+
+    def live_actions(self, assessment_id: str) -> list[Action]:
+        """An assessment's actions, less those carried forward into a later assessment (tracked there)."""
+        carried = {r.get("carried_from") for r in self.repo.all("actions")}
+        return [a for a in self.actions(assessment_id) if a.id not in carried]
+
+    def compare(self, before: Assessment, after: Assessment) -> Comparison:
+        if before.framework_id != after.framework_id:
+            raise InvalidInput(f"these assessments use different frameworks ({before.framework_id} and "
+                               f"{after.framework_id}), expected two assessments of the same framework")
+        return compare(self.framework(before), self.answers(before.id), self.framework(after), self.answers(after.id))
+
+    def feedback(self, assessment_id: str) -> list[Feedback]:
+        return sorted((Feedback.from_record(r) for r in self.repo.find("feedback", assessment_id=assessment_id)),
+                      key=lambda f: (f.reviewed_at, f.target, f.target_id))
+
+    def title_of(self, assessment: Assessment) -> str:
+        org = self.organisation(assessment.organisation_id)
+        version = f" (version {assessment.version})" if assessment.version > 1 else ""
+        return f"{org.name} {assessment.period}: {self.framework(assessment).title}{version}"
+
+    # --- starting an assessment ---------------------------------------------------------------
+
+    def new_assessment(self, organisation: str, framework_name: str | None, period: str, *,
+                       from_handle: str | None = None, ods_code: str = "", org_type: str = "acute") -> CarryForward:
+        """Start an assessment; with from_handle, carry answers (marked for review) and open actions forward."""
+        period = check_period(period)
+        previous = self.assessment(from_handle) if from_handle else None
+        if previous is not None:
+            org = self.organisation(previous.organisation_id)
+            org_changes: list[Change] = []
+            if organisation and organisation.strip().lower() not in (org.name.lower(), org.ods_code.lower()):
+                raise InvalidInput(f"assessment {short(previous.id)} belongs to {org.name}, not '{organisation}'")
+            framework = self.catalogue.get(framework_name) if framework_name else self._latest_of(previous)
+            if framework.id != previous.framework_id:
+                raise InvalidInput(f"cannot carry {previous.framework_id} answers into {framework.id}, expected the same framework")
+            if period <= previous.period:
+                raise InvalidInput(f"the new period {period} must come after {previous.period}")
+        else:
+            if not framework_name:
+                raise InvalidInput("name a framework with --framework, for example board-health-inequalities")
+            framework = self.catalogue.get(framework_name)
+            org, org_changes = self._find_or_make_organisation(organisation, ods_code, org_type)
+        for other in self.assessments(org.id):
+            if other.framework_id == framework.id and other.period == period and other.superseded_by is None:
+                raise Refused(f"{org.name} already has a {period} assessment of {framework.title} ({short(other.id)}); "
+                              "open that one instead")
+        assessment = Assessment(
+            id=new_id(), organisation_id=org.id, framework_id=framework.id, framework_version=framework.version,
+            framework_hash=framework.content_hash, period=period, status=IN_PROGRESS,
+            created_at=self.clock.now(), created_by=self.actor, previous_id=previous.id if previous else None,
+        )
+        changes = org_changes + self._pin(framework) + [Change("assessments", assessment.id, None, assessment.to_record())]
+        answers = actions = 0
+        orphaned: tuple[str, ...] = ()
+        if previous is not None:
+            answer_changes, orphaned = self._carry_answers(previous, assessment, framework, NEEDS_REVIEW)
+            action_changes = self._copy_actions(previous, assessment, framework, only_open=True,
+                                                note=f"Carried forward from {previous.period}")
+            answers, actions = len(answer_changes), len(action_changes)
+            changes += answer_changes + action_changes
+        summary = f"started {org.name} {period} {framework.key}"
+        if previous is not None:
+            summary += f" from {previous.period} ({answers} answers, {actions} open actions carried forward)"
+        self._commit("assessment.new", summary, changes)
+        return CarryForward(assessment, answers, actions, orphaned)
+
+    def _latest_of(self, previous: Assessment) -> fw.Framework:
+        try:
+            return self.catalogue.get(previous.framework_id)
+        except NotFound:
+            return self.framework(previous)
+
+    def _carry_answers(self, src: Assessment, dst: Assessment, framework: fw.Framework, state: str) -> tuple[list[Change], tuple[str, ...]]:
+        changes: list[Change] = []
+        orphaned: list[str] = []
+        taken: set[str] = set()
+        old = self.answers(src.id)
+        # Direct matches first, so a retired question's successor never overrides a real answer.
+        plan: list[tuple[Answer, str]] = []
+        for qid, a in old.items():
+            if framework.has_question(qid):
+                plan.append((a, qid))
+                taken.add(qid)
+        for qid, a in old.items():
+            if framework.has_question(qid):
+                continue
+            targets = [t for t in framework.successors(qid) if t not in taken]
+            if not targets and (a.is_answered or a.evidence or a.notes):
+                orphaned.append(qid)
+            for t in targets:
+                plan.append((a, t))
+                taken.add(t)
+        for a, qid in plan:
+            rating = a.rating
+            if rating is not None and rating not in framework.scale_for(framework.question(qid)).level_keys():
+                rating = None  # the scale changed: keep the evidence, ask for a new rating
+            new = Answer(id=new_id(), assessment_id=dst.id, question_id=qid, rating=rating, na_reason=a.na_reason,
+                         evidence=a.evidence, notes=a.notes, assurance=a.assurance, state=state,
+                         updated_by=self.actor, updated_at=self.clock.now(), carried_from=a.id)
+            changes.append(Change("answers", new.id, None, new.to_record()))
+        return changes, tuple(sorted(orphaned))
+
+    def _copy_actions(self, src: Assessment, dst: Assessment, framework: fw.Framework, *, only_open: bool, note: str) -> list[Change]:
+        changes = []
+        for a in self.actions(src.id):
+            if only_open and a.closed:
+                continue
+            qids = []
+            for q in a.question_ids:
+                qids.extend([q] if framework.has_question(q) else framework.successors(q))
+            update = ProgressUpdate(self.today().isoformat(), self.actor, note)
+            copy = a.replace(id=new_id(), assessment_id=dst.id, question_ids=tuple(qids), carried_from=a.id,
+                             updates=a.updates + (update,))
+            changes.append(Change("actions", copy.id, None, copy.to_record()))
+        return changes
+
+    # --- answering ----------------------------------------------------------------------------
+
+    def _editable(self, assessment: Assessment) -> None:
+        if assessment.superseded_by:
+            raise Refused(f"this is version {assessment.version} of the assessment, replaced by a reopened version "
+                          f"({short(assessment.superseded_by)}); change that one instead")
+        if assessment.frozen:
+            signed = f" by the board on {assessment.signoff.date}" if assessment.signoff else ""
+            raise Refused(f"the {assessment.period} assessment was signed off{signed} and is frozen; nothing was changed. "
+                          f"To change it, reopen it as a new version: selfassess reopen {short(assessment.id)} --reason TEXT")
+
+    def answer(self, assessment_handle: str, question: str, *, rating: str | None = None, na_reason: str | None = None,
+               evidence: str | None = None, notes: str | None = None, assurance: str | None = None,
+               state: str | None = None, clear_rating: bool = False) -> Answer:
+        """Record or change an answer. Only the fields given change; the rest stay as they were."""
+        assessment = self.assessment(assessment_handle)
+        self._editable(assessment)
+        framework = self.framework(assessment)
+        q = framework.question(question)
+        if rating is not None and na_reason is not None:
+            raise InvalidInput("give a rating or N/A with a reason, not both")
+        existing = self.answer_for(assessment.id, q.id)
+        before = existing.to_record() if existing else None
+        current = existing or Answer(id=new_id(), assessment_id=assessment.id, question_id=q.id)
+        fields: dict[str, Any] = {}
+        if rating is not None:
+            fields["rating"] = self._rating_key(framework, q, rating)
+            fields["na_reason"] = None
+        if clear_rating:
+            fields["rating"] = None
+            fields["na_reason"] = None
+        if na_reason is not None:
+            if not framework.na_allowed:
+                raise Refused(f"{framework.title} does not allow 'not applicable' answers")
+            reason = check_text(na_reason, "the reason for N/A", max_length=5000).strip()
+            if not reason:
+                raise InvalidInput("N/A needs a written reason, expected some text saying why the question does not apply")
+            fields["na_reason"] = reason
+            fields["rating"] = None
+        if evidence is not None:
+            fields["evidence"] = check_text(evidence, "evidence")
+        if notes is not None:
+            fields["notes"] = check_text(notes, "notes")
+        if assurance is not None:
+            fields["assurance"] = check_choice(assurance, ASSURANCE_LEVELS, "assurance level")
+        if state is not None:
+            fields["state"] = check_choice(state, ANSWER_STATES, "answer state")
+        elif current.state == NEEDS_REVIEW and any(k in fields for k in ("rating", "na_reason", "evidence", "notes", "assurance")):
+            fields["state"] = DRAFT  # editing a carried-forward answer is reviewing it
+        updated = current.replace(**fields)
+        if existing is not None and updated == existing:
+            return existing  # nothing changed: nothing to record
+        updated = updated.replace(updated_by=self.actor, updated_at=self.clock.now())
+        what = _describe_answer(framework, q, updated)
+        self._commit("answer.set", f"{q.ref} {what}", [Change("answers", updated.id, before, updated.to_record())])
+        return updated
+
+    @staticmethod
+    def _rating_key(framework: fw.Framework, q: fw.Question, rating: str) -> str:
+        scale = framework.scale_for(q)
+        text = str(rating).strip()
+        if text in scale.level_keys():
+            return text
+        if text.isdigit() and 1 <= int(text) <= len(scale.levels):
+            return scale.levels[int(text) - 1].key
+        for level in scale.levels:
+            if text.lower() == level.label.lower():
+                return level.key
+        choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
+        raise InvalidInput(f"'{rating}' is not a rating on the {scale.title} scale, expected one of: {choices}")
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def add_action(self, assessment_handle: str, question_ids: Iterable[str], title: str, owner: str, due: str, *,
+                   owner_role: str = "", description: str = "", origin: str = "custom") -> Action:
+        assessment = self.assessment(assessment_handle)
+        self._editable(assessment)
+        framework = self.framework(assessment)
+        qids = tuple(dict.fromkeys(framework.question(q).id for q in question_ids))
+        title = check_text(title, "action title", required=True, max_length=1000).strip()
+        owner = check_text(owner, "owner", required=True, max_length=200).strip()
+        due_date = parse_date(due, "due date")
+        refs = [_ref_number(a.ref) for a in self.actions(assessment.id)]
+        action = Action(
+            id=new_id(), assessment_id=assessment.id, ref=f"A{max(refs, default=0) + 1:02d}", title=title, owner=owner,
+            owner_role=check_text(owner_role, "owner role", max_length=200).strip(),
+            description=check_text(description, "description"),
+            original_due=due_date.isoformat(), current_due=due_date.isoformat(), question_ids=qids,
+            created_at=self.clock.now(), created_by=self.actor, origin=origin,
+        )
+        self._commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due})",
+                     [Change("actions", action.id, None, action.to_record())])
+        return action
+
+    def update_action(self, handle: str, *, status: str | None = None, due: str | None = None, note: str | None = None,
+                      owner: str | None = None, owner_role: str | None = None, dropped_reason: str | None = None,
+                      title: str | None = None, description: str | None = None) -> Action:
+        """Progress on an action: status, due date, owner and a dated note, each on its history.
+
+        After sign-off the assessment is frozen, but its action plan is still delivered:
+        progress (status, due date, owner, notes) can be recorded; what was agreed cannot change.
+        """
+        action = self.action(handle)
+        assessment = self.assessment(action.assessment_id)
+        if assessment.superseded_by:
+            self._editable(assessment)
+        if (title is not None or description is not None) and assessment.frozen:
+            self._editable(assessment)
+        fields: dict[str, Any] = {}
+        changed: dict[str, str] = {}
+        if status is not None:
+            key = check_choice(status, ACTION_STATUSES, "action status")
+            if key == DROPPED and not (dropped_reason or note or "").strip():
+                raise InvalidInput("dropping an action needs a reason, expected --note or --reason saying why")
+            if key != action.status:
+                fields["status"] = changed["status"] = key
+                if key == DROPPED:
+                    fields["dropped_reason"] = check_text(dropped_reason or note, "reason", max_length=5000).strip()
+        if due is not None:
+            new_due = parse_date(due, "due date").isoformat()
+            if new_due != action.current_due:
+                fields["current_due"] = changed["due"] = new_due
+        if owner is not None:
+            owner = check_text(owner, "owner", required=True, max_length=200).strip()
+            if owner != action.owner:
+                fields["owner"] = changed["owner"] = owner
+        if owner_role is not None:
+            fields["owner_role"] = check_text(owner_role, "owner role", max_length=200).strip()
+        if title is not None:
+            fields["title"] = check_text(title, "action title", required=True, max_length=1000).strip()
+        if description is not None:
+            fields["description"] = check_text(description, "description")
+        text = check_text(note, "progress note").strip() if note else ""
+        if not fields and not text:
+            return action
+        if changed or text:
+            update = ProgressUpdate(self.today().isoformat(), self.actor, text or _describe_update(changed),
+                                    status=changed.get("status"), due=changed.get("due"), owner=changed.get("owner"))
+            fields["updates"] = action.updates + (update,)
+        updated = action.replace(**fields)
+        summary = f"{action.ref} " + (", ".join(f"{k} {v}" for k, v in changed.items()) or "progress note")
+        self._commit("action.update", summary, [Change("actions", action.id, action.to_record(), updated.to_record())])
+        return updated
+
+    def suggested_actions(self, assessment: Assessment, question_id: str) -> tuple[str, ...]:
+        """The framework's suggested actions, offered when the rating is a gap (or always, if asked)."""
+        q = self.framework(assessment).question(question_id)
+        return q.suggested_actions
+
+    def is_gap(self, assessment: Assessment, answer: Answer | None) -> bool:
+        if answer is None or answer.rating is None:
+            return False
+        framework = self.framework(assessment)
+        try:
+            return framework.scale_for(framework.question(answer.question_id)).is_gap(answer.rating)
+        except NotFound:
+            return False
+
+    # --- workflow -----------------------------------------------------------------------------
+
+    def set_status(self, handle: str, status: str) -> Assessment:
+        """Move between 'in progress' and 'ready for board'. Sign-off and submission have their own steps."""
+        assessment = self.assessment(handle)
+        self._editable(assessment)
+        key = check_choice(status, {IN_PROGRESS: "In progress", READY_FOR_BOARD: "Ready for board"}, "status")
+        if key == assessment.status:
+            return assessment
+        updated = assessment.replace(status=key)
+        self._commit("assessment.status", f"{assessment.period} {assessment.status_label} -> {updated.status_label}",
+                     [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        return updated
+
+    def unfinished(self, assessment: Assessment) -> tuple[list[str], list[str]]:
+        """Refs of unanswered questions, and of answers still 'carried forward, needs review'."""
+        framework = self.framework(assessment)
+        answers = self.answers(assessment.id)
+        unanswered = [q.ref for q in framework.questions() if not (answers.get(q.id) and answers[q.id].is_answered)]
+        review = [q.ref for q in framework.questions() if answers.get(q.id) and answers[q.id].state == NEEDS_REVIEW]
+        return unanswered, review
+
+    def sign_off(self, handle: str, signatories: list[tuple[str, str]], meeting: str = "", on: str | None = None) -> Assessment:
+        """Record the board's sign-off; the assessment is frozen from then on."""
+        assessment = self.assessment(handle)
+        self._editable(assessment)
+        if not signatories:
+            raise InvalidInput("sign-off needs at least one signatory, expected --by NAME --role ROLE")
+        people = tuple(Signatory(check_text(n, "signatory name", required=True, max_length=200).strip(),
+                                 check_text(r, "signatory role", required=True, max_length=200).strip()) for n, r in signatories)
+        unanswered, review = self.unfinished(assessment)
+        if unanswered:
+            raise Refused(f"{len(unanswered)} question(s) are unanswered ({', '.join(unanswered[:8])}"
+                          f"{'...' if len(unanswered) > 8 else ''}); answer them or mark them N/A with a reason before sign-off")
+        if review:
+            raise Refused(f"{len(review)} answer(s) carried forward from last year still need review ({', '.join(review[:8])}"
+                          f"{'...' if len(review) > 8 else ''}); review them before sign-off")
+        when = parse_date(on, "sign-off date").isoformat() if on else self.today().isoformat()
+        signoff = SignOff(people, when, check_text(meeting, "meeting reference", max_length=300).strip(), self.actor, self.clock.now())
+        updated = assessment.replace(status=SIGNED_OFF, signoff=signoff)
+        names = ", ".join(f"{p.name} ({p.role})" for p in people)
+        self._commit("assessment.signoff", f"{assessment.period} signed off by {names}" + (f" at {signoff.meeting}" if signoff.meeting else ""),
+                     [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        return updated
+
+    def mark_submitted(self, assessment: Assessment, bundle_sha256: str, out_name: str) -> Assessment:
+        if assessment.status not in (SIGNED_OFF, SUBMITTED):
+            raise Refused("only a signed-off assessment can be submitted; record the board's sign-off first: "
+                          f"selfassess signoff {short(assessment.id)} --by NAME --role ROLE")
+        updated = assessment.replace(status=SUBMITTED, submitted_at=self.clock.now())
+        self._commit("assessment.submit", f"{assessment.period} submitted as {out_name} (sha256 {bundle_sha256[:12]})",
+                     [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        return updated
+
+    def reopen(self, handle: str, reason: str) -> Assessment:
+        """Reopen a signed-off assessment as a new version; the signed-off version stays as it was."""
+        old = self.assessment(handle)
+        if not old.frozen:
+            raise Refused(f"the {old.period} assessment is not signed off, so it is already open for changes")
+        if old.superseded_by:
+            raise Refused(f"this version was already reopened as {short(old.superseded_by)}")
+        reason = check_text(reason, "the reason for reopening", required=True, max_length=2000).strip()
+        new = old.replace(id=new_id(), status=IN_PROGRESS, version=old.version + 1, signoff=None, submitted_at=None,
+                          reopened_from=old.id, created_at=self.clock.now(), created_by=self.actor)
+        framework = self.framework(old)
+        answer_changes, _ = self._carry_answers(old, new, framework, AGREED)
+        action_changes = self._copy_actions(old, new, framework, only_open=False,
+                                            note=f"Reopened as version {new.version}: {reason}")
+        closed = old.replace(superseded_by=new.id)
+        self._commit("assessment.reopen", f"{old.period} reopened as version {new.version}: {reason}",
+                     [Change("assessments", old.id, old.to_record(), closed.to_record()),
+                      Change("assessments", new.id, None, new.to_record())] + answer_changes + action_changes)
+        return new
+
+    def record_feedback(self, assessment: Assessment, items: list[dict[str, Any]], reviewer: str, reviewed_at: str,
+                        feedback_file: str) -> list[Feedback]:
+        """Store a regulator's verdicts beside the domains and actions they concern."""
+        existing = {(f.target, f.target_id, f.reviewed_at) for f in self.feedback(assessment.id)}
+        records: list[Feedback] = []
+        for item in items:
+            key = (item["target"], item["target_id"], reviewed_at)
+            if key in existing:
+                continue
+            records.append(Feedback(new_id(), assessment.id, item["target"], item["target_id"], item["verdict"],
+                                    check_text(item.get("comment", ""), "feedback comment"), reviewer, reviewed_at,
+                                    self.clock.now(), feedback_file))
+        queried = sum(r.verdict == "queried" for r in records)
+        self._commit("feedback.import", f"feedback from {reviewer} on {assessment.period}: {len(records)} item(s), {queried} queried",
+                     [Change("feedback", r.id, None, r.to_record()) for r in records])
+        return records
+
+    # --- action plan views --------------------------------------------------------------------
+
+    def overdue(self, actions: Iterable[Action]) -> list[Action]:
+        today = self.today()
+        return [a for a in actions if action_rules.is_overdue(a, today)]
+
+
+def _ref_number(ref: str) -> int:
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _describe_answer(framework: fw.Framework, q: fw.Question, a: Answer) -> str:
+    if a.is_na:
+        return "N/A"
+    if a.rating:
+        return framework.scale_for(q).level(a.rating).label
+    return "edited"
+
+
+def _describe_update(changed: dict[str, str]) -> str:
+    parts = []
+    if "status" in changed:
+        parts.append(f"Status set to {ACTION_STATUSES[changed['status']]}")
+    if "due" in changed:
+        parts.append(f"due date moved to {changed['due']}")
+    if "owner" in changed:
+        parts.append(f"owner changed to {changed['owner']}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
