@@ -376,10 +376,12 @@ class Workspace:
             fields["notes"] = check_text(notes, "notes")
         if assurance is not None:
             fields["assurance"] = check_choice(assurance, ASSURANCE_LEVELS, "assurance level")
+        substance = current.replace(**fields)
         if state is not None:
             fields["state"] = check_choice(state, ANSWER_STATES, "answer state")
-        elif current.state == NEEDS_REVIEW and any(k in fields for k in ("rating", "na_reason", "evidence", "notes", "assurance")):
-            fields["state"] = DRAFT  # editing a carried-forward answer is reviewing it
+        elif substance != current:
+            # Editing a carried-forward answer is reviewing it; editing an agreed one reopens it as a draft.
+            fields["state"] = DRAFT
         updated = current.replace(**fields)
         if existing is not None and updated == existing:
             return existing  # nothing changed: nothing to record

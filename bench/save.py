@@ -1,0 +1,116 @@
+"""Median latency of one durable answer save, on a store that has seen years of use.
+
+Store: 5 periods x 300 answers, 500 actions, 20,000 audit events.
+Floor: a one-row SQLite commit in WAL mode with synchronous=FULL, on the same disk, same run.
+Target: ratio <= 2.
+Run: python bench/save.py [--dir DIR] [--saves N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ratio_line  # noqa: E402
+from load import generate  # noqa: E402
+
+from selfassess.core import framework as fw  # noqa: E402
+from selfassess.core.catalogue import Catalogue  # noqa: E402
+from selfassess.core.clock import Clock  # noqa: E402
+from selfassess.core.workspace import Workspace  # noqa: E402
+from selfassess.storage import store as store_module  # noqa: E402
+from selfassess.storage.store import Store  # noqa: E402
+
+PERIODS = ["2021/22", "2022/23", "2023/24", "2024/25", "2025/26"]
+EVENTS = 20_000
+
+
+def build(folder: Path) -> tuple[str, list[str]]:
+    """Fill a store quickly (fsync off while building: only the measured saves are durable)."""
+    framework = fw.parse(generate(300, per_domain=50), "bench.yaml")
+    cat = Catalogue()
+    cat.add(framework, "user")
+    real_fsync = store_module.io.fsync
+    store_module.io.fsync = lambda fd: None
+    try:
+        store = Store(folder)
+        ws = Workspace(store, cat, "bench", Clock())
+        questions = [q.id for q in framework.questions()]
+        previous = None
+        actions = []
+        for period in PERIODS:
+            a = ws.new_assessment("Bench Trust", framework.id, period).assessment
+            for i, q in enumerate(questions):
+                ws.answer(a.id, q, rating=str(1 + i % 4), evidence=f"Evidence for {q} in {period}", state="agreed")
+            for i in range(100):
+                actions.append(ws.add_action(a.id, [questions[i]], f"Action {i} of {period}", "Owner", "2027-03-31").id)
+            previous = a.id
+        n = 0
+        while store.head[0] < EVENTS:
+            ws.update_action(actions[n % len(actions)], note=f"Progress note {n}")
+            n += 1
+        store.close()
+    finally:
+        store_module.io.fsync = real_fsync
+    return previous, questions
+
+
+def measure_ours(folder: Path, assessment: str, questions: list[str], saves: int) -> float:
+    store = Store(folder)
+    cat = Catalogue()
+    ws = Workspace(store, cat, "bench", Clock())
+    ws.framework(ws.assessment(assessment))  # warm: the pinned framework is read once per session
+    times = []
+    for i in range(saves):
+        q = questions[i % len(questions)]
+        start = time.perf_counter()
+        ws.answer(assessment, q, rating=str(1 + (i + 1) % 4), evidence=f"Updated evidence {i}")
+        times.append(time.perf_counter() - start)
+    store.close()
+    return statistics.median(times)
+
+
+def measure_floor(folder: Path, saves: int) -> float:
+    db = sqlite3.connect(folder / "floor.sqlite", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE answers (id TEXT PRIMARY KEY, rating TEXT, evidence TEXT)")
+    times = []
+    for i in range(saves):
+        start = time.perf_counter()
+        db.execute("BEGIN")
+        db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", (f"q{i % 300}", str(i % 4), f"Updated evidence {i}"))
+        db.execute("COMMIT")
+        times.append(time.perf_counter() - start)
+    db.close()
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", type=Path, default=None, help="Folder on the disk to measure (default: a temporary folder).")
+    parser.add_argument("--saves", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        folder = Path(tmp)
+        start = time.perf_counter()
+        assessment, questions = build(folder / "store")
+        built = time.perf_counter() - start
+        store = Store(folder / "store", writer=False)
+        counts = {t: len(store.all(t)) for t in ("assessments", "answers", "actions")}
+        print(f"store: {counts['assessments']} periods, {counts['answers']} answers, {counts['actions']} actions, "
+              f"{store.head[0]:,} audit events (built in {built:.1f}s) in {folder}")
+        floor = measure_floor(folder, args.saves)
+        ours = measure_ours(folder / "store", assessment, questions, args.saves)
+        print(f"{args.saves} saves each, median")
+        print(ratio_line(ours, floor, "ms"))
+
+
+if __name__ == "__main__":
+    main()
