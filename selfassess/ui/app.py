@@ -1,0 +1,212 @@
+"""The terminal app: a thin door onto the same Workspace the CLI uses.
+
+Screens ask the Workspace to do things and show what it says; they hold no rules of their own.
+Every user-facing failure becomes a notification; nothing is ever shown as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..core.catalogue import Catalogue
+from ..core.clock import Clock, system_clock
+from ..core.errors import SelfAssessError
+from ..core.workspace import Workspace
+from ..session import Session, load_frameworks, open_session
+from ..storage import ui_state
+
+T = TypeVar("T")
+
+
+class SelfAssessApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "selfassess"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
+        Binding("f1", "help", "Keys", id="help"),
+    ]
+
+    def __init__(self, home: Path, catalogue: Catalogue, actor: str, *, clock: Clock | None = None, wait: float = 0.0,
+                 blink: bool = True):
+        super().__init__()
+        self.blink = blink  # off for tests and screenshots, so that every frame is the same
+        self.home = home
+        self.catalogue = catalogue
+        self.actor = actor
+        self.clock = clock or system_clock()
+        self.wait = wait
+        self.session: Session | None = None
+        self.state: dict[str, Any] = ui_state.load(home)
+
+    def on_descendant_focus(self, event: Any) -> None:
+        if not self.blink and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
+
+    # --- the store ------------------------------------------------------------------------------
+
+    @property
+    def ws(self) -> Workspace:
+        assert self.session is not None, "the store is not open"
+        return self.session.workspace
+
+    @property
+    def read_only_reason(self) -> str | None:
+        return self.session.locked_by_other if self.session else None
+
+    def on_mount(self) -> None:
+        from .screens.home import HomeScreen
+        from .screens.problem import ProblemScreen
+        from .screens.welcome import WelcomeScreen
+
+        try:
+            self.session = open_session(self.home, self.catalogue, self.actor, wait=self.wait, clock=self.clock,
+                                        fall_back_to_read_only=True, command="selfassess (app)")
+        except SelfAssessError as exc:
+            self.push_screen(ProblemScreen(str(exc)))
+            return
+        for notice in self.session.notices:
+            self.notify(notice, title="Recovered", severity="warning", timeout=12)
+        for path, problems in self.catalogue.failures.items():
+            self.notify(f"{path} was skipped: {problems[0].message}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
+                        title="Framework not loaded", severity="warning", timeout=12)
+        if not self.ws.assessments():
+            self.push_screen(WelcomeScreen())
+            return
+        self.push_screen(HomeScreen())
+        self.resume()
+
+    def resume(self) -> None:
+        """Go back to the question the user was on when the app last closed."""
+        from .screens.assessment import AssessmentScreen
+
+        if self.state.get("screen") != "assessment":
+            return
+        aid = self.state.get("assessment")
+        try:
+            assessment = self.ws.assessment(aid) if aid else None
+        except SelfAssessError:
+            return
+        if assessment is not None:
+            self.push_screen(AssessmentScreen(assessment.id, self.state.get("questions", {}).get(assessment.id)))
+
+    def remember(self, **changes: Any) -> None:
+        """Save where the user is (screen, assessment, question) so a restart resumes there."""
+        questions = dict(self.state.get("questions", {}))
+        if "question" in changes and "assessment" in changes:
+            questions[changes["assessment"]] = changes.pop("question")
+        self.state = {**self.state, **changes, "questions": questions}
+        ui_state.save(self.home, self.state)
+
+    # --- doing things safely --------------------------------------------------------------------
+
+    def attempt(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Run a change; on failure say what went wrong and return None. The screen keeps its text."""
+        try:
+            return fn(*args, **kwargs)
+        except SelfAssessError as exc:
+            self.notify(str(exc), title="Not done", severity="error", timeout=10)
+        except Exception as exc:  # an unexpected problem: a message and a log, never a traceback
+            log = write_crash_log(self.home, exc)
+            self.notify(f"Unexpected problem ({type(exc).__name__}: {exc}). Details: {log}",
+                        title="Not done", severity="error", timeout=15)
+        return None
+
+    def can_change(self) -> bool:
+        """False (with a message) when another copy of selfassess holds the store."""
+        if self.read_only_reason:
+            self.notify("This window is read-only because another copy of selfassess is changing the store. "
+                        "Close the other copy and reopen this one to make changes.", title="Read-only", severity="warning")
+            return False
+        return True
+
+    # --- keys and commands ----------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key binding of the current screen is also a command in the palette (ctrl+p)."""
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or binding.action == "command_palette":
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(binding.description, f"Key: {binding.key_display or key}",
+                                _runner(active.node, binding.action))
+        yield from super().get_system_commands(screen)
+
+    def action_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    async def action_quit(self) -> None:
+        flush = getattr(self.screen, "flush", None)
+        if flush:
+            flush()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.close_store()
+
+    def close_store(self) -> None:
+        if self.session is not None:
+            warning = self.session.close()
+            self.session = None
+            if warning:
+                self.exit_message = f"warning: {warning}"
+
+    def _fatal_error(self) -> None:
+        """The last line of defence: an unexpected failure exits with a message, not a traceback."""
+        error = self._exception
+        log = write_crash_log(self.home, error) if error else "(no details)"
+        self.close_store()
+        self.bell()
+        self._exit_renderables.append(
+            f"selfassess stopped after an unexpected problem ({type(error).__name__}: {error}). "
+            f"Everything saved before it is safe. Details: {log}"
+        )
+        self._close_messages_no_wait()
+
+
+def _runner(node: Any, action: str) -> Callable[[], Any]:
+    async def run() -> None:
+        await node.run_action(action)
+
+    return run
+
+
+def write_crash_log(home: Path, exc: BaseException) -> str:
+    try:
+        folder = home / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return str(path)
+    except OSError:
+        return "(could not write a crash log)"
+
+
+def make_app(home: Path, framework_dirs: list[Path] | None = None, actor: str = "unknown", *,
+             clock: Clock | None = None, wait: float = 0.0, blink: bool = True) -> SelfAssessApp:
+    """The one way to build the app, for the command line and for tests alike."""
+    return SelfAssessApp(home, load_frameworks(home, framework_dirs or []), actor, clock=clock, wait=wait, blink=blink)
+
+
+def run_app(ctx: Any) -> None:
+    app = make_app(ctx.home, ctx.framework_dirs, ctx.actor, wait=ctx.wait)
+    try:
+        app.run()
+    finally:
+        app.close_store()
+    message = getattr(app, "exit_message", None)
+    if message:
+        print(message)

@@ -1,0 +1,258 @@
+"""Modal dialogs: each returns its result through dismiss(), typed by its ModalScreen[...]."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
+
+from ..core.model import ACTION_STATUSES, Action
+
+
+def plain(text: str) -> Content:
+    """User or framework text, shown as written: never read as markup."""
+    return Content(text)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("y", "yes", "Yes", show=False)]
+
+    def __init__(self, question: str, yes: str = "Yes"):
+        super().__init__()
+        self.question, self.yes = question, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(plain(self.question), classes="dialog-text")
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, variant="primary", id="yes", compact=True)
+                yield Button("Cancel", id="no", compact=True)
+
+    @on(Button.Pressed, "#yes")
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class ReasonDialog(ModalScreen[str | None]):
+    """Ask for a short written reason (N/A, reopening, dropping an action)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, title: str, prompt: str, initial: str = ""):
+        super().__init__()
+        self.title_text, self.prompt, self.initial = title, prompt, initial
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.prompt), classes="dialog-text")
+            yield TextArea(self.initial, id="reason", soft_wrap=True)
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", TextArea).focus()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        text = self.query_one("#reason", TextArea).text.strip()
+        if not text:
+            self.query_one("#error", Static).update("A reason is needed: say why, in a sentence.")
+            return
+        self.dismiss(text)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """Pick one of a list (a suggested action, a format); returns the option id."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]], hint: str = ""):
+        super().__init__()
+        self.title_text, self.choices, self.hint = title, choices, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(plain(self.title_text), classes="dialog-title")
+            if self.hint:
+                yield Static(plain(self.hint), classes="dialog-text")
+            yield OptionList(*[Option(plain(text), id=key) for key, text in self.choices], id="choices")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    title: str
+    owner: str
+    owner_role: str
+    due: str
+    status: str
+    note: str
+    description: str
+
+
+class ActionDialog(ModalScreen[ActionForm | None]):
+    """Create or edit an action: owner, due date (checked), status and a progress note."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, heading: str, action: Action | None = None, title: str = "", locked: bool = False,
+                 default_due: date | None = None):
+        super().__init__()
+        self.heading, self.action_, self.initial_title, self.locked = heading, action, title, locked
+        self.default_due = default_due
+
+    def compose(self) -> ComposeResult:
+        a = self.action_
+        with VerticalScroll(classes="dialog wide"):
+            yield Label(plain(self.heading), classes="dialog-title")
+            yield Label("What will be done")
+            yield Input(a.title if a else self.initial_title, id="title", disabled=self.locked, compact=True)
+            with Horizontal(classes="row"):
+                with Vertical():
+                    yield Label("Owner (a named person)")
+                    yield Input(a.owner if a else "", id="owner", placeholder="e.g. James Okoro", compact=True)
+                with Vertical():
+                    yield Label("Owner's role")
+                    yield Input(a.owner_role if a else "", id="role", placeholder="e.g. Director of Strategy", compact=True)
+            with Horizontal(classes="row"):
+                with Vertical():
+                    yield Label("Due date (YYYY-MM-DD)")
+                    due = a.current_due if a else (self.default_due.isoformat() if self.default_due else "")
+                    yield Input(due, id="due", placeholder="2026-03-31", compact=True)
+                with Vertical():
+                    yield Label("Status")
+                    yield Select([(label, key) for key, label in ACTION_STATUSES.items()],
+                                 value=a.status if a else "not_started", allow_blank=False, id="status", compact=True)
+            if a:
+                yield Static(plain(f"Originally due {a.original_due}" + (f"; moved to {a.current_due}" if a.current_due != a.original_due else "")),
+                             classes="dim")
+            yield Label("Progress note (dated, kept on the action's history)" if a else "Description")
+            yield Input("", id="note", placeholder="What has happened since the last update?" if a else "", compact=True)
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#owner" if self.action_ or self.initial_title else "#title", Input).focus()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        values = {k: self.query_one(f"#{k}", Input).value.strip() for k in ("title", "owner", "role", "due", "note")}
+        error = ""
+        if not values["title"]:
+            error = "Say what will be done."
+        elif not values["owner"]:
+            error = "Name the owner: a person who will be held to account."
+        else:
+            try:
+                date.fromisoformat(values["due"])
+            except ValueError:
+                error = f"'{values['due']}' is not a date: write it as YYYY-MM-DD, for example 2026-03-31."
+        status = self.query_one("#status", Select).value
+        if not error and status == "dropped" and not values["note"] and not (self.action_ and self.action_.dropped_reason):
+            error = "Dropping an action needs a reason: write it in the note."
+        if error:
+            self.query_one("#error", Static).update(plain(error))
+            return
+        self.dismiss(ActionForm(values["title"], values["owner"], values["role"], values["due"], str(status),
+                                values["note"] if self.action_ else "", "" if self.action_ else values["note"]))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class NewAssessmentForm:
+    organisation: str
+    ods_code: str
+    framework: str
+    period: str
+    carry_from: str | None
+
+
+class NewAssessmentDialog(ModalScreen[NewAssessmentForm | None]):
+    """Start an assessment: the trust, the framework, the period, and what to carry forward."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Start")]
+
+    def __init__(self, organisation: str, ods_code: str, frameworks: list[tuple[str, str]], period: str,
+                 previous: list[tuple[str, str]], framework: str | None = None, carry_from: str | None = None):
+        super().__init__()
+        self.organisation, self.ods_code, self.frameworks = organisation, ods_code, frameworks
+        self.period, self.previous = period, previous
+        self.framework, self.carry_from = framework, carry_from
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label("Start an assessment", classes="dialog-title")
+            with Horizontal(classes="row"):
+                with Vertical():
+                    yield Label("Trust")
+                    yield Input(self.organisation, id="organisation", placeholder="e.g. Northgate Hospitals NHS Foundation Trust", compact=True)
+                with Vertical(classes="narrow"):
+                    yield Label("ODS code")
+                    yield Input(self.ods_code, id="ods", placeholder="e.g. RXX", compact=True)
+            yield Label("Framework")
+            yield Select(self.frameworks, value=self.framework or self.frameworks[0][1], allow_blank=False, id="framework", compact=True)
+            with Horizontal(classes="row"):
+                with Vertical(classes="narrow"):
+                    yield Label("Period")
+                    yield Input(self.period, id="period", placeholder="2025/26", compact=True)
+                with Vertical():
+                    yield Label("Carry forward from")
+                    options = [("Nothing: start blank", "")] + self.previous
+                    yield Select(options, value=self.carry_from or "", allow_blank=False, id="carry", compact=True)
+            yield Static("Answers carried forward are marked 'carried forward, needs review'; open actions come too.",
+                         classes="dim")
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Start  ctrl+s", variant="primary", id="save", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#organisation" if not self.organisation else "#period", Input).focus()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        org = self.query_one("#organisation", Input).value.strip()
+        period = self.query_one("#period", Input).value.strip()
+        if not org:
+            self.query_one("#error", Static).update("Name the trust.")
+            return
+        carry = str(self.query_one("#carry", Select).value) or None
+        self.dismiss(NewAssessmentForm(org, self.query_one("#ods", Input).value.strip(),
+                                       str(self.query_one("#framework", Select).value), period, carry))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

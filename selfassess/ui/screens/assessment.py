@@ -1,0 +1,439 @@
+"""The assessment: domains and questions on the left, the question being answered on the right.
+
+Every change saves at once (ratings on the key press, text a moment after typing stops, and
+always before moving on); the bar at the bottom says whether it is saved.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Collapsible, Footer, Header, Label, Static, TextArea
+
+from ...core import actions as rules
+from ...core.framework import Question
+from ...core.model import ASSURANCE_LEVELS, NEEDS_REVIEW, Answer, Assessment
+from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog, plain
+from ..widgets import QuestionOutline, RatingBar
+from .base import AppScreen
+
+SAVE_DELAY = 0.8  # seconds after the last key press before typed text is saved
+OWN_ACTION = "__own__"
+
+
+class AssessmentScreen(AppScreen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("1", "rate(1)", "Rate", key_display="1-4", id="rate"),
+        *[Binding(str(i), f"rate({i})", f"Rate {i}", show=False) for i in range(2, 10)],
+        Binding("x", "not_applicable", "N/A", id="na"),
+        Binding("n", "next", "Next", id="next"),
+        Binding("p", "previous", "Previous", id="previous", show=False),
+        Binding("u", "next_unanswered", "To do", id="unanswered"),
+        Binding("e", "edit('evidence')", "Evidence", id="evidence", show=False),
+        Binding("t", "edit('notes')", "Notes", id="notes", show=False),
+        Binding("s", "assurance", "Assurance", id="assurance", show=False),
+        Binding("r", "agree", "Agree", id="agree"),
+        Binding("a", "add_action", "Action", id="add-action"),
+        Binding("g", "guidance", "Guidance", id="guidance", show=False),
+        Binding("l", "action_plan", "Action plan", id="action-plan", show=False),
+        Binding("d", "dashboard", "Dashboard", id="dashboard", show=False),
+    ]
+
+    def __init__(self, assessment_id: str, question_id: str | None = None):
+        super().__init__()
+        self.assessment_id = assessment_id
+        self.start_question = question_id
+        self.pending: dict[str, str] = {}
+        self.save_timer: Timer | None = None
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.banner()
+        yield Static(id="frozen")
+        with Horizontal(id="body"):
+            yield QuestionOutline(id="outline")
+            with VerticalScroll(id="qpanel"):
+                yield Static(id="qhead")
+                yield Static(id="badge")
+                yield Static(id="qtext")
+                yield RatingBar(id="rating")
+                yield Static(id="na-reason", classes="dim")
+                yield Label("Evidence (e)", classes="field-label")
+                yield TextArea(id="evidence", soft_wrap=True, show_line_numbers=False)
+                yield Label("Notes (t)", classes="field-label")
+                yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
+                yield Static(id="assurance")
+                yield Static(id="gap")
+                yield Static(id="linked")
+                with Collapsible(title="Guidance (g)", id="guidance", collapsed=True):
+                    yield Static(id="guidance-text")
+                with Collapsible(title="Evidence a board would expect", id="expected", collapsed=True):
+                    yield Static(id="expected-text")
+                yield Static(id="source", classes="dim")
+        yield Static(id="savebar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        ws = self.sa.ws
+        self.assessment: Assessment = ws.assessment(self.assessment_id)
+        self.framework = ws.framework(self.assessment)
+        self.questions: list[Question] = list(self.framework.questions())
+        self.answers: dict[str, Answer] = ws.answers(self.assessment_id)
+        self.title = f"{self.assessment.period} · {self.framework.title}"
+        self.sub_title = ws.organisation(self.assessment.organisation_id).name
+        self.query_one(QuestionOutline).build(self.framework, self.answers)
+        self.show_frozen()
+        first = self.start_question if self.start_question and self.framework.has_question(self.start_question) else None
+        if first is None:
+            first = next((q.id for q in self.questions if not self._done(q.id)), self.questions[0].id)
+        self.show_question(first)
+        self.query_one(RatingBar).focus()
+        self.set_savebar("")
+
+    def show_frozen(self) -> None:
+        a = self.assessment
+        text = ""
+        if a.superseded_by:
+            text = "This version was reopened as a new version: it is kept as it was and cannot be changed."
+        elif a.frozen:
+            who = ", ".join(f"{s.name} ({s.role})" for s in a.signoff.signatories) if a.signoff else ""
+            text = (f"Signed off {a.signoff.date if a.signoff else ''}" + (f" by {who}" if who else "")
+                    + ": frozen. Action progress can still be recorded on the action plan (l).")
+        frozen = self.query_one("#frozen", Static)
+        frozen.update(plain(text))
+        frozen.display = bool(text)
+        for area in self.query(TextArea):
+            area.read_only = bool(text) or bool(self.sa.read_only_reason)
+
+    # --- showing a question ---------------------------------------------------------------------
+
+    @property
+    def question(self) -> Question:
+        return self.framework.question(self.question_id)
+
+    def _done(self, qid: str) -> bool:
+        a = self.answers.get(qid)
+        return bool(a and a.is_answered and a.state != NEEDS_REVIEW)
+
+    def show_question(self, qid: str) -> None:
+        self.question_id = qid
+        q = self.question
+        a = self.answers.get(qid)
+        domain = self.framework.domain(q.domain_id)
+        index = self.questions.index(q) + 1
+        badge: Content | None = None
+        if a and a.state == NEEDS_REVIEW:
+            badge = Content.styled(" Carried forward, needs review: r to confirm ", "bold reverse $warning")
+        elif a and a.state == "agreed":
+            badge = Content.styled(" Agreed ", "reverse $success")
+        elif a and a.is_answered:
+            badge = Content.styled(" Draft: r to agree ", "reverse $text-muted")
+        self.query_one("#qhead", Static).update(Content.assemble(
+            (f"{q.ref}", "bold"), (f" · {index}/{len(self.questions)} · ", "dim"), domain.title))
+        badge_widget = self.query_one("#badge", Static)
+        badge_widget.update(badge or "")
+        badge_widget.display = badge is not None
+        self.query_one("#qtext", Static).update(Content.assemble((q.text, "bold")))
+        scale = self.framework.scale_for(q)
+        self.query_one(RatingBar).show(scale, dict(q.level_descriptions), a.rating if a else None,
+                                       bool(a and a.is_na), self.framework.na_allowed)
+        na = self.query_one("#na-reason", Static)
+        na.update(plain(f"Not applicable because: {a.na_reason}" if a and a.is_na else ""))
+        na.display = bool(a and a.is_na)
+        for field in ("evidence", "notes"):
+            area = self.query_one(f"#{field}", TextArea)
+            text = getattr(a, field) if a else ""
+            if area.text != text:
+                area.load_text(text)
+        self.show_assurance(a)
+        self.show_gap_and_actions()
+        self.query_one("#guidance-text", Static).update(plain(q.guidance or "No guidance for this question."))
+        self.query_one("#expected-text", Static).update(
+            plain("\n".join(f"• {e}" for e in q.evidence_expected) or "Not specified."))
+        src = self.framework.source(q.source.document)
+        self.query_one("#source", Static).update(plain(
+            f"Source: {src.publisher + ', ' if src.publisher else ''}{src.title}"
+            + (f" ({src.date})" if src.date else "") + (f": {q.source.section}" if q.source.section else "")))
+        self.query_one("#qpanel", VerticalScroll).scroll_home(animate=False)
+        self.query_one(QuestionOutline).go_to(qid)
+        self.sa.remember(screen="assessment", assessment=self.assessment_id, question=qid)
+
+    def show_assurance(self, a: Answer | None) -> None:
+        level = ASSURANCE_LEVELS[a.assurance if a else "self_asserted"]
+        self.query_one("#assurance", Static).update(Content.assemble("Assurance: ", (level, "bold"), ("   s to change", "dim")))
+
+    def show_gap_and_actions(self) -> None:
+        a = self.answers.get(self.question_id)
+        q = self.question
+        linked = [x for x in self.sa.ws.actions(self.assessment_id) if self.question_id in x.question_ids]
+        gap = self.query_one("#gap", Static)
+        if self.sa.ws.is_gap(self.assessment, a) and q.suggested_actions:
+            label = self.framework.scale_for(q).level(a.rating).label if a and a.rating else ""
+            lines: list[Content] = [Content.assemble((f"{label} is a gap. Suggested actions (a to adopt one):", "bold $warning"))]
+            lines += [plain(f"  • {s}") for s in q.suggested_actions]
+            gap.update(Content("\n").join(lines))
+            gap.display = True
+        else:
+            gap.display = False
+        box = self.query_one("#linked", Static)
+        if linked:
+            today = self.sa.ws.today()
+            rows = [Content.assemble(("Actions on this question:", "bold"))]
+            for x in linked:
+                late = rules.is_overdue(x, today)
+                rows.append(Content.assemble(
+                    f"  {x.ref} ", (x.title, ""), f" — {x.owner}, due {x.current_due} · {x.status_label}",
+                    (" · overdue", "bold $error") if late else ""))
+            box.update(Content("\n").join(rows))
+            box.display = True
+        else:
+            box.display = False
+
+    def set_savebar(self, state: str, detail: str = "") -> None:
+        done = sum(1 for q in self.questions if self._done(q.id))
+        review = sum(1 for a in self.answers.values() if a.state == NEEDS_REVIEW)
+        progress = f"{done} of {len(self.questions)} answered" + (f" · {review} need review" if review else "")
+        marks = {"saved": ("✓ Saved " + detail, "$success"), "pending": ("● Unsaved changes…", "$warning"),
+                 "error": ("✗ Not saved: " + detail, "bold $error"), "": ("All changes are saved as you go", "dim")}
+        text, style = marks[state]
+        self.query_one("#savebar", Static).update(Content.assemble((text, style), ("  ·  " + progress, "dim")))
+
+    # --- saving ---------------------------------------------------------------------------------
+
+    def _writable(self) -> bool:
+        if self.assessment.frozen:
+            self.notify("This assessment is signed off and frozen. Reopen it as a new version to change answers.",
+                        title="Frozen", severity="warning")
+            return False
+        return self.sa.can_change()
+
+    def save(self, **fields: str | None) -> Answer | None:
+        """Save fields of the current answer now; show the outcome in the save bar."""
+        answer = self.sa.attempt(self.sa.ws.answer, self.assessment_id, self.question_id, **fields)
+        if answer is None:
+            self.set_savebar("error", "see the message above; your text is still on screen")
+            return None
+        self.answers[self.question_id] = answer
+        outline = self.query_one(QuestionOutline)
+        outline.refresh_question(self.question.ref, self.question.text, self.question_id, answer)
+        self.set_savebar("saved", self.sa.clock.now()[11:19])
+        return answer
+
+    def flush(self) -> None:
+        """Save typed text that is waiting for its pause (before moving on, or quitting)."""
+        if self.save_timer:
+            self.save_timer.stop()
+            self.save_timer = None
+        if not self.pending:
+            return
+        pending, self.pending = dict(self.pending), {}
+        if self.save(**pending) is None:
+            self.pending = {**pending, **self.pending}
+
+    @on(TextArea.Changed)
+    def text_changed(self, event: TextArea.Changed) -> None:
+        field = event.text_area.id or ""
+        a = self.answers.get(self.question_id)
+        stored = getattr(a, field) if a else ""
+        if event.text_area.text == stored:
+            self.pending.pop(field, None)  # loaded, or typed back to what is saved
+            return
+        if self.assessment.frozen or self.sa.read_only_reason:
+            return
+        self.pending[field] = event.text_area.text
+        self.set_savebar("pending")
+        if self.save_timer:
+            self.save_timer.stop()
+        self.save_timer = self.set_timer(SAVE_DELAY, self.flush)
+
+    def on_descendant_blur(self, event) -> None:
+        if isinstance(event.widget, TextArea):
+            self.flush()
+
+    def on_unmount(self) -> None:
+        self.flush()
+
+    # --- actions (key bindings) -----------------------------------------------------------------
+
+    def go(self, qid: str) -> None:
+        self.flush()
+        self.show_question(qid)
+
+    def action_next(self) -> None:
+        i = self.questions.index(self.question)
+        if i + 1 < len(self.questions):
+            self.go(self.questions[i + 1].id)
+        else:
+            self.notify("That was the last question.", timeout=3)
+
+    def action_previous(self) -> None:
+        i = self.questions.index(self.question)
+        if i > 0:
+            self.go(self.questions[i - 1].id)
+
+    def action_next_unanswered(self) -> None:
+        i = self.questions.index(self.question)
+        order = self.questions[i + 1:] + self.questions[:i + 1]
+        target = next((q for q in order if not self._done(q.id)), None)
+        if target is None:
+            self.notify("Every question is answered and reviewed.", title="All done")
+        else:
+            self.go(target.id)
+
+    @on(QuestionOutline.OptionSelected)
+    def outline_chosen(self, event: QuestionOutline.OptionSelected) -> None:
+        oid = event.option.id or ""
+        if oid.startswith("domain:"):
+            domain = self.framework.domain(oid.split(":", 1)[1])
+            target = next((q for q in domain.questions if not self._done(q.id)), domain.questions[0])
+            self.go(target.id)
+        else:
+            self.go(oid)
+        self.query_one(RatingBar).focus()
+
+    def action_rate(self, number: int) -> None:
+        scale = self.framework.scale_for(self.question)
+        if number > len(scale.levels):
+            self.notify(f"This scale has {len(scale.levels)} levels: press 1 to {len(scale.levels)}.", timeout=3)
+            return
+        self._rate(scale.levels[number - 1].key)
+
+    @on(RatingBar.Chosen)
+    def rating_clicked(self, event: RatingBar.Chosen) -> None:
+        if event.key is None:
+            self.action_not_applicable()
+        else:
+            self._rate(event.key)
+
+    def _rate(self, key: str) -> None:
+        if not self._writable():
+            return
+        self.flush()
+        if self.save(rating=key):
+            self.show_question(self.question_id)
+            a = self.answers[self.question_id]
+            if self.sa.ws.is_gap(self.assessment, a) and self.question.suggested_actions:
+                self.notify("Press a to adopt one of the suggested actions.", title="A gap", timeout=4)
+
+    def action_not_applicable(self) -> None:
+        if not self._writable():
+            return
+        if not self.framework.na_allowed:
+            self.notify("This framework does not allow 'not applicable'.", severity="warning")
+            return
+        self.flush()
+        current = self.answers.get(self.question_id)
+
+        def done(reason: str | None) -> None:
+            if reason and self.save(na_reason=reason):
+                self.show_question(self.question_id)
+
+        self.app.push_screen(ReasonDialog(f"{self.question.ref} not applicable",
+                                          "Why does this question not apply to the trust? The reason is kept with the answer "
+                                          "and shown in the board report.", current.na_reason or "" if current else ""), done)
+
+    def action_edit(self, field: str) -> None:
+        area = self.query_one(f"#{field}", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)  # carry on writing where the text ends
+
+    def action_assurance(self) -> None:
+        if not self._writable():
+            return
+        self.flush()
+        a = self.answers.get(self.question_id)
+        keys = list(ASSURANCE_LEVELS)
+        current = a.assurance if a else "self_asserted"
+        if self.save(assurance=keys[(keys.index(current) + 1) % len(keys)]):
+            self.show_question(self.question_id)
+
+    def action_agree(self) -> None:
+        if not self._writable():
+            return
+        a = self.answers.get(self.question_id)
+        if not a or not a.is_answered:
+            self.notify("Rate the question (or mark it N/A) before agreeing it.", timeout=4)
+            return
+        self.flush()
+        if self.save(state="agreed"):
+            self.show_question(self.question_id)
+
+    def action_guidance(self) -> None:
+        box = self.query_one("#guidance", Collapsible)
+        box.collapsed = not box.collapsed
+        if not box.collapsed:
+            self.query_one("#qpanel", VerticalScroll).scroll_to_widget(box, animate=False)
+
+    def action_add_action(self) -> None:
+        if not self._writable():
+            return
+        self.flush()
+        q = self.question
+        taken = {x.title for x in self.sa.ws.actions(self.assessment_id)}
+        choices = [(str(i), s) for i, s in enumerate(q.suggested_actions) if s not in taken]
+        choices.append((OWN_ACTION, "Write a new action..."))
+
+        def chosen(key: str | None) -> None:
+            if key is None:
+                return
+            title = "" if key == OWN_ACTION else q.suggested_actions[int(key)]
+            self._action_form(title, origin="custom" if key == OWN_ACTION else "suggested")
+
+        if len(choices) == 1:
+            self._action_form("", origin="custom")
+        else:
+            self.app.push_screen(ChoiceDialog(f"Add an action for {q.ref}", choices,
+                                              "The framework suggests these for a low rating. Pick one to adopt, or write your own."),
+                                 chosen)
+
+    def _action_form(self, title: str, origin: str) -> None:
+        today = self.sa.ws.today()
+        year_end = date(today.year + (1 if today.month >= 4 else 0), 3, 31)
+
+        def done(form: ActionForm | None) -> None:
+            if form is None:
+                return
+            made = self.sa.attempt(self.sa.ws.add_action, self.assessment_id, [self.question_id], form.title, form.owner,
+                                   form.due, owner_role=form.owner_role, description=form.description, origin=origin)
+            if made and form.status != "not_started":
+                self.sa.attempt(self.sa.ws.update_action, made.id, status=form.status)
+            if made:
+                self.notify(f"{made.ref} added: {made.owner}, due {made.current_due}.", title="Action added")
+                self.show_gap_and_actions()
+
+        self.app.push_screen(ActionDialog(f"New action for {self.question.ref}", title=title, default_due=year_end), done)
+
+    def action_action_plan(self) -> None:
+        from .actions import ActionsScreen
+
+        self.flush()
+        self.app.push_screen(ActionsScreen(self.assessment_id))
+
+    def action_dashboard(self) -> None:
+        from .dashboard import DashboardScreen
+
+        self.flush()
+        self.app.push_screen(DashboardScreen(self.assessment_id))
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, TextArea):
+            self.flush()
+            self.query_one(RatingBar).focus()
+            return
+        self.flush()
+        self.sa.remember(screen="home")
+        self.app.pop_screen()
+
+    def on_screen_resume(self) -> None:
+        # Back from the action plan or a dialog: actions may have changed.
+        if hasattr(self, "question_id"):
+            self.show_gap_and_actions()

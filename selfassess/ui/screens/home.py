@@ -1,0 +1,207 @@
+"""Home: the trust, its assessments by period, and where the action plan stands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ...core.demo import financial_year, period_of
+from ...core.model import ORGANISATION_TYPES, Assessment
+from ...core.workspace import AssessmentSummary
+from ..dialogs import NewAssessmentDialog, NewAssessmentForm, plain
+from .base import AppScreen
+
+if TYPE_CHECKING:
+    from ..app import SelfAssessApp
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}%"
+
+
+def new_assessment_flow(app: SelfAssessApp, after: Callable[[str], None], carry_from: Assessment | None = None) -> None:
+    """Ask for the details of a new assessment, start it, then call after(assessment_id)."""
+    ws = app.ws
+    orgs = ws.organisations()
+    org = ws.organisation(carry_from.organisation_id) if carry_from else (orgs[0] if orgs else None)
+    frameworks = [(f"{f.title} ({f.version})", f.key) for f in app.catalogue.latest()]
+    if not frameworks:
+        app.notify("No frameworks are available: check the frameworks folder.", severity="error")
+        return
+    existing = ws.current_assessments()
+    period = period_of(financial_year(ws.today()))
+    framework = None
+    if carry_from:
+        period = period_of(int(carry_from.period[:4]) + 1)
+        framework = next((key for _, key in frameworks if key.split("@")[0] == carry_from.framework_id), None)
+    taken = {(a.framework_id, a.period) for a in existing}
+    while framework and (framework.split("@")[0], period) in taken:
+        period = period_of(int(period[:4]) + 1)
+    previous = [(f"{a.period} {ws.framework(a).title} ({a.status_label})", a.id) for a in reversed(existing)]
+
+    def done(form: NewAssessmentForm | None) -> None:
+        if form is None:
+            return
+        result = app.attempt(ws.new_assessment, form.organisation, None if form.carry_from else form.framework,
+                             form.period, from_handle=form.carry_from, ods_code=form.ods_code)
+        if result is None:
+            return
+        if form.carry_from:
+            app.notify(f"Started {form.period}: {result.answers} answers carried forward for review, "
+                       f"{result.actions} open actions brought across.", title="Assessment started")
+        after(result.assessment.id)
+
+    app.push_screen(NewAssessmentDialog(org.name if org else "", org.ods_code if org else "", frameworks, period,
+                                        previous, framework, carry_from.id if carry_from else None), done)
+
+
+class HomeScreen(AppScreen):
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="open", show=False),
+        Binding("d", "dashboard", "Dashboard", id="dashboard"),
+        Binding("a", "actions", "Actions", id="actions"),
+        Binding("o", "overdue", "Overdue", id="overdue"),
+        Binding("n", "new", "New", id="new"),
+        Binding("c", "carry_forward", "Next year", id="carry"),
+        Binding("m", "ready", "Ready for board", id="ready", show=False),
+        Binding("q", "app.quit", "Quit", id="quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.banner()
+        with Vertical(classes="page"):
+            yield Static(id="trust", classes="title")
+            yield DataTable(id="assessments", cursor_type="row", zebra_stripes=True)
+            yield Static(id="summary")
+            yield Static(id="hint", classes="dim")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Home"
+        table = self.query_one(DataTable)
+        table.add_column("Period", key="period")
+        if len(self.sa.ws.organisations()) > 1:
+            table.add_column("Trust", key="trust")
+        for label, key in [("Framework", "framework"), ("Status", "status"), ("Done", "done"), ("Score", "score"),
+                           ("Open", "open"), ("Late", "late")]:
+            table.add_column(label, key=key)
+        self.refresh_data()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.sa.remember(screen="home")
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        ws = self.sa.ws
+        table = self.query_one(DataTable)
+        selected = self.selected_id()
+        table.clear()
+        self.summaries: dict[str, AssessmentSummary] = {}
+        multi = len(table.columns) == 8
+        ordered = sorted(ws.assessments(), key=lambda a: (a.period, a.version), reverse=True)
+        for a in ordered:
+            s = ws.summary(a)
+            self.summaries[a.id] = s
+            status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
+            cells = [a.period] + ([Text(s.organisation.name[:24])] if multi else []) + [
+                Text(s.framework.title[:30]), status, pct(100 * s.scores.completeness), pct(s.scores.percent),
+                str(s.actions.open), Text(str(s.actions.overdue), style="bold red" if s.actions.overdue else "")]
+            table.add_row(*cells, key=a.id)
+        orgs = ws.organisations()
+        if len(orgs) == 1:
+            o = orgs[0]
+            self.query_one("#trust", Static).update(plain(
+                f"{o.name}" + (f" · {o.ods_code}" if o.ods_code else "") + f" · {ORGANISATION_TYPES.get(o.type, o.type)}"))
+            self.sub_title = o.name
+        else:
+            self.query_one("#trust", Static).update(plain(f"{len(orgs)} organisations"))
+        if selected and selected in self.summaries:
+            table.move_cursor(row=table.get_row_index(selected))
+        self.show_summary()
+
+    def selected_id(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def selected(self) -> Assessment | None:
+        aid = self.selected_id()
+        return self.summaries[aid].assessment if aid else None
+
+    @on(DataTable.RowHighlighted)
+    def show_summary(self) -> None:
+        aid = self.selected_id()
+        if aid is None:
+            return
+        s = self.summaries[aid]
+        late = ", ".join(f"{owner} {n}" for owner, n in s.actions.overdue_by_owner[:3])
+        text = (f"Actions ({s.assessment.period}): {s.actions.open} open · {s.actions.overdue} overdue"
+                + (f" ({late})" if late else "") + f" · {s.actions.slipped} slipped · {s.actions.done} done")
+        if s.scores.needs_review:
+            text += f"\n{s.scores.needs_review} answers carried forward from last year still need review."
+        self.query_one("#summary", Static).update(plain(text))
+        resume = self.sa.state.get("questions", {}).get(aid)
+        hint = "enter: open the assessment"
+        if resume and s.framework.has_question(resume):
+            hint += f" (resumes at {s.framework.question(resume).ref})"
+        self.query_one("#hint", Static).update(plain(hint + " · ctrl+p: all commands · f1: keys"))
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        from .assessment import AssessmentScreen
+
+        a = self.selected()
+        if a:
+            self.app.push_screen(AssessmentScreen(a.id, self.sa.state.get("questions", {}).get(a.id)))
+
+    def action_dashboard(self) -> None:
+        from .dashboard import DashboardScreen
+
+        a = self.selected()
+        if a:
+            self.app.push_screen(DashboardScreen(a.id))
+
+    def action_actions(self, overdue: bool = False) -> None:
+        from .actions import ActionsScreen
+
+        a = self.selected()
+        if a:
+            self.app.push_screen(ActionsScreen(a.id, overdue_only=overdue))
+
+    def action_overdue(self) -> None:
+        self.action_actions(overdue=True)
+
+    def action_new(self) -> None:
+        if self.sa.can_change():
+            new_assessment_flow(self.sa, after=self._open_new)
+
+    def action_carry_forward(self) -> None:
+        a = self.selected()
+        if a and self.sa.can_change():
+            new_assessment_flow(self.sa, after=self._open_new, carry_from=a)
+
+    def _open_new(self, assessment_id: str) -> None:
+        from .assessment import AssessmentScreen
+
+        self.refresh_data()
+        self.app.push_screen(AssessmentScreen(assessment_id))
+
+    def action_ready(self) -> None:
+        a = self.selected()
+        if not a or not self.sa.can_change():
+            return
+        target = "in_progress" if a.status == "ready_for_board" else "ready_for_board"
+        done = self.sa.attempt(self.sa.ws.set_status, a.id, target)
+        if done:
+            self.notify(f"{a.period} is now {done.status_label.lower()}.")
+            self.refresh_data()

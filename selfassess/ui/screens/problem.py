@@ -1,0 +1,29 @@
+"""Shown when the store cannot be opened: what is wrong, and how to recover. Nothing is touched."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from ..dialogs import plain
+from .base import AppScreen
+
+
+class ProblemScreen(AppScreen):
+    BINDINGS = [Binding("q", "app.quit", "Quit", id="quit")]
+
+    def __init__(self, message: str):
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(classes="page"):
+            yield Static("selfassess cannot open your data", classes="title")
+            yield Static(plain(self.message[:1].upper() + self.message[1:]), classes="problem")
+            yield Static(plain(
+                "Your data has not been changed. Quit (q), run the command shown above in a terminal, "
+                "then open selfassess again. To list backups: selfassess store backups"), classes="dim")
+        yield Footer()

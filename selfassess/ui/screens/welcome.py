@@ -1,0 +1,72 @@
+"""The first screen on a fresh machine: start the trust's first assessment, or open the demo trust."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from .base import AppScreen
+from .home import new_assessment_flow
+
+WELCOME = (
+    "selfassess walks your board through a self-assessment on health inequalities, turns the gaps into an "
+    "accountable action plan, and produces the board report, the action plan and the annual-report section.\n\n"
+    "Everything is saved as you go, on this computer, with an audit trail of every change."
+)
+
+
+class WelcomeScreen(AppScreen):
+    BINDINGS = [
+        Binding("n", "new", "New assessment", id="new"),
+        Binding("d", "demo", "Open the demo trust", id="demo"),
+        Binding("q", "app.quit", "Quit", id="quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.banner()
+        with VerticalScroll(classes="page"):
+            yield Static("Welcome to selfassess", classes="title")
+            yield Static(WELCOME, classes="intro")
+            yield OptionList(
+                Option("Start your trust's first assessment   (n)", id="new"),
+                Option("Open the demo trust: see a board a year in   (d)", id="demo"),
+                id="welcome-choices",
+            )
+            frameworks = ", ".join(f.title for f in self.sa.catalogue.latest())
+            yield Static(f"Frameworks available: {frameworks}", classes="dim")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Welcome"
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.run_action(event.option.id or "")
+
+    def action_new(self) -> None:
+        if self.sa.can_change():
+            new_assessment_flow(self.sa, after=self._opened)
+
+    def _opened(self, assessment_id: str) -> None:
+        from .assessment import AssessmentScreen
+        from .home import HomeScreen
+
+        self.app.switch_screen(HomeScreen())
+        self.app.push_screen(AssessmentScreen(assessment_id))
+
+    def action_demo(self) -> None:
+        from ...core.demo import create_demo
+        from .home import HomeScreen
+
+        if not self.sa.can_change():
+            return
+        self.notify("Creating the demo trust...")
+        made = self.sa.attempt(create_demo, self.sa.ws)
+        if made:
+            self.app.switch_screen(HomeScreen())

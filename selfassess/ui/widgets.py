@@ -1,0 +1,161 @@
+"""Small widgets of our own: the rating picker, the question outline, the domain score chart."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from textual import events
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from ..core.framework import Framework, Scale
+from ..core.model import AGREED, DRAFT, NEEDS_REVIEW, Answer
+from ..core.scoring import Scores
+
+
+@dataclass(frozen=True)
+class RatingChoice:
+    key: str | None  # None for N/A
+    number: str  # the key to press
+    label: str
+    description: str
+
+
+class RatingBar(Widget, can_focus=True):
+    """The levels of the question's scale, one a line, picked by number key or by click; N/A last."""
+
+    DEFAULT_CSS = """
+    RatingBar { height: auto; padding: 0 1; }
+    RatingBar:focus { background: $boost; }
+    """
+
+    class Chosen(Message):
+        def __init__(self, key: str | None) -> None:
+            self.key = key  # None means not applicable
+            super().__init__()
+
+    choices: reactive[tuple[RatingChoice, ...]] = reactive((), layout=True)
+    selected: reactive[str | None] = reactive(None)
+    not_applicable: reactive[bool] = reactive(False)
+
+    def show(self, scale: Scale, level_text: dict[str, str], rating: str | None, na: bool, na_allowed: bool) -> None:
+        choices = [RatingChoice(lv.key, str(i), lv.label, level_text.get(lv.key) or lv.description)
+                   for i, lv in enumerate(scale.levels, start=1)]
+        if na_allowed:
+            choices.append(RatingChoice(None, "x", "Not applicable", "Needs a written reason"))
+        self.choices = tuple(choices)
+        self.selected = rating
+        self.not_applicable = na
+
+    def render(self) -> Content:
+        lines = []
+        width = max(self.size.width - 2, 20)
+        for c in self.choices:
+            chosen = (c.key is None and self.not_applicable) or (c.key is not None and c.key == self.selected)
+            line = Content.assemble(
+                ("● " if chosen else "○ ", "bold $success" if chosen else "dim"),
+                (f" {c.number} ", "bold reverse" if chosen else "bold"),
+                (f" {c.label:<15}", "bold" if chosen else ""),
+                (c.description, "" if chosen else "dim"),
+            )
+            lines.append(line.truncate(width, ellipsis=True))
+        return Content("\n").join(lines)
+
+    def on_click(self, event: events.Click) -> None:
+        if 0 <= event.y < len(self.choices):
+            self.post_message(self.Chosen(self.choices[event.y].key))
+
+
+STATE_MARK = {NEEDS_REVIEW: "↻", DRAFT: "◐", AGREED: "●"}
+
+
+def answer_mark(answer: Answer | None) -> str:
+    """One character for the outline: unanswered, N/A, needs review, draft or agreed."""
+    if answer is None or not answer.is_answered:
+        return "○"
+    if answer.state == NEEDS_REVIEW:
+        return "↻"
+    if answer.is_na:
+        return "–"
+    return STATE_MARK.get(answer.state, "◐")
+
+
+class QuestionOutline(OptionList):
+    """Domains and their questions, each with its answer state; pick one to go there."""
+
+    DEFAULT_CSS = """
+    QuestionOutline { width: 28; height: 1fr; border: none; border-right: tall $panel; padding: 0; }
+    """
+
+    def build(self, framework: Framework, answers: dict[str, Answer]) -> None:
+        options: list[Option | None] = []
+        for domain in framework.domains:
+            done = sum(1 for q in domain.questions if answers.get(q.id) and answers[q.id].is_answered
+                       and answers[q.id].state != NEEDS_REVIEW)
+            options.append(Option(Content.assemble((f"{domain.ref} {domain.title}"[:18], "bold"), f" {done}/{len(domain.questions)}"),
+                                  id=f"domain:{domain.id}"))
+            for q in domain.questions:
+                options.append(Option(self._question_prompt(q.ref, q.text, answers.get(q.id)), id=q.id))
+        self.set_options(options)
+
+    @staticmethod
+    def _question_prompt(ref: str, text: str, answer: Answer | None) -> Content:
+        mark = answer_mark(answer)
+        style = {"○": "dim", "↻": "$warning", "–": "dim", "◐": "", "●": "$success"}.get(mark, "")
+        return Content.assemble(f" {ref:<4}", (mark, style), " ", (" ".join(text.split()), "dim")).truncate(23, ellipsis=True)
+
+    def refresh_question(self, ref: str, text: str, question_id: str, answer: Answer | None) -> None:
+        self.replace_option_prompt(question_id, self._question_prompt(ref, text, answer))
+
+    def go_to(self, question_id: str) -> None:
+        with contextlib.suppress(OptionDoesNotExist):
+            self.highlighted = self.get_option_index(question_id)
+
+
+def bar(percent: float | None, width: int) -> str:
+    if percent is None:
+        return "·" * width
+    filled = round(width * max(0.0, min(percent, 100.0)) / 100)
+    return "█" * filled + "░" * (width - filled)
+
+
+class ScoreChart(Widget):
+    """Domain scores as bars, this period above the previous one."""
+
+    DEFAULT_CSS = "ScoreChart { height: auto; padding: 0 1; }"
+
+    def __init__(self, scores: Scores, previous: Scores | None, this_label: str, previous_label: str | None, **kwargs):
+        super().__init__(**kwargs)
+        self.scores, self.previous = scores, previous
+        self.this_label, self.previous_label = this_label, previous_label
+
+    def render(self) -> Content:
+        width = max(self.size.width - 2, 50)
+        name_w = min(30, width // 3)
+        bar_w = max(10, width - name_w - 13)
+        prev = {d.domain_id: d for d in self.previous.domains} if self.previous else {}
+        parts: list[Content] = []
+        legend = [("█ ", "$primary"), self.this_label]
+        if self.previous_label:
+            legend += ["   ", ("█ ", "dim"), self.previous_label]
+        parts.append(Content.assemble(*legend))
+        for d in self.scores.domains:
+            name = f"{d.ref} {d.title}"
+            row: list[str | tuple[str, str]] = [(f"{name[:name_w - 1]:<{name_w}}", "bold"), (bar(d.percent, bar_w), "$primary"),
+                                                " " + ("   —" if d.percent is None else f"{d.percent:3.0f}%")]
+            p = prev.get(d.domain_id)
+            if p is not None and p.percent is not None and d.percent is not None:
+                change = d.percent - p.percent
+                arrow = "▲" if change > 0.5 else "▼" if change < -0.5 else "="
+                style = "$success" if change > 0.5 else "$error" if change < -0.5 else "dim"
+                row.append((f" {arrow}{abs(change):3.0f}", style))
+            parts.append(Content.assemble(*row))
+            if p is not None:
+                parts.append(Content.assemble(" " * name_w, (bar(p.percent, bar_w), "dim"),
+                                              (" " + ("   —" if p.percent is None else f"{p.percent:3.0f}%"), "dim")))
+        return Content("\n").join(parts)

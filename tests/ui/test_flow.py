@@ -1,0 +1,227 @@
+"""The whole flow at the keyboard, as an executive lead works: answer a domain, N/A, adopt an action,
+quit, restart, and find everything where it was."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, TextArea
+
+from selfassess.core.clock import Clock
+from selfassess.session import load_frameworks, open_session
+from selfassess.storage.store import Store
+from selfassess.ui.screens.actions import ActionsScreen
+from selfassess.ui.screens.assessment import AssessmentScreen
+from selfassess.ui.screens.dashboard import DashboardScreen
+from selfassess.ui.screens.home import HomeScreen
+from selfassess.ui.screens.problem import ProblemScreen
+from selfassess.ui.screens.welcome import WelcomeScreen
+from tests.helpers import TODAY
+
+
+def read_store(home):
+    session = open_session(home, load_frameworks(home), "checker", writer=False, clock=Clock(TODAY))
+    return session
+
+
+async def goto(pilot, screen: AssessmentScreen, ref: str) -> None:
+    """Move with n/p until the question with this ref is showing."""
+    for _ in range(100):
+        current = screen.question.ref
+        if current == ref:
+            return
+        order = [q.ref for q in screen.questions]
+        await pilot.press("n" if order.index(current) < order.index(ref) else "p")
+    raise AssertionError(f"never reached {ref}")
+
+
+async def test_answer_a_domain_by_keys_then_resume_after_restart(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, AssessmentScreen)
+        assessment_id = screen.assessment_id
+        await goto(pilot, screen, "6.1")
+        # Every question of the workforce domain, by number keys.
+        ratings = {"6.1": "3", "6.2": "2", "6.3": "1", "6.4": "3", "6.6": "4", "6.7": "2"}
+        ws = screen.sa.ws
+        taken = {x.title for x in ws.actions(assessment_id)}
+        suggestion = next(t for t in screen.framework.question("6.3").suggested_actions if t not in taken)
+        for ref in ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7"]:
+            assert screen.question.ref == ref
+            if ref == "6.5":
+                await pilot.press("x")  # N/A asks for a reason
+                await pilot.pause()
+                await pilot.press(*"No bank or locum staff: all temporary staffing is through the system bank.")
+                await pilot.press("ctrl+s")
+                await pilot.pause()
+            else:
+                await pilot.press(ratings[ref])
+            if ref == "6.3":
+                # A gap: adopt the first suggested action, name the owner, save.
+                await pilot.press("a")
+                await pilot.pause()
+                await pilot.press("enter")
+                await pilot.pause()
+                dialog = app.screen
+                assert dialog.query_one("#title", Input).value == suggestion
+                dialog.query_one("#owner", Input).value = "Helen Marsh"
+                dialog.query_one("#role", Input).value = "Chief People Officer"
+                dialog.query_one("#due", Input).value = "2027-03-31"
+                await pilot.press("ctrl+s")
+                await pilot.pause()
+                assert app.screen is screen
+            if ref != "6.7":
+                await pilot.press("n")
+        # Type evidence on the last one and leave it: it saves without a save button.
+        await pilot.press("e")
+        await pilot.press(*"Flexible working policy 2026")
+        await pilot.press("escape")
+        await pilot.pause()
+        last_question = screen.question_id
+        await pilot.press("ctrl+q")
+
+    session = read_store(demo_home)
+    ws = session.workspace
+    answers = ws.answers(assessment_id)
+    fw = ws.framework(ws.assessment(assessment_id))
+    by_ref = {fw.question(qid).ref: a for qid, a in answers.items()}
+    for ref, number in ratings.items():
+        a = by_ref[ref]
+        assert fw.scale_for(fw.question(a.question_id)).number_of(a.rating) == int(number), ref
+        assert a.state == "draft", ref  # reviewed: no longer "carried forward, needs review"
+    assert by_ref["6.5"].is_na and by_ref["6.5"].na_reason.startswith("No bank or locum staff")
+    assert by_ref["6.7"].evidence.endswith("with action plan.Flexible working policy 2026")
+    adopted = [x for x in ws.actions(assessment_id) if x.owner == "Helen Marsh" and x.title == suggestion]
+    assert len(adopted) == 1 and adopted[0].original_due == "2027-03-31" and adopted[0].origin == "suggested"
+    assert adopted[0].question_ids == ("workforce.bullying-and-discrimination",)
+    assert session.store.verify().ok
+    session.close()
+
+    # Restart: the app opens at the same question, with every answer intact.
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, AssessmentScreen)
+        assert screen.question_id == last_question
+        assert screen.query_one("#evidence", TextArea).text.endswith("Flexible working policy 2026")
+        await pilot.press("p")
+        assert screen.question.ref == "6.6"
+        assert screen.query_one("#rating").selected == "leading"
+
+
+async def test_typed_text_is_saved_after_a_pause_and_before_moving_on(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("enter")
+        screen = app.screen
+        qid = screen.question_id
+        await pilot.press("e", *"Committee terms of reference, May")
+        await pilot.pause(1.2)  # the pause after typing
+        assert screen.sa.ws.answer_for(screen.assessment_id, qid).evidence.endswith("Committee terms of reference, May")
+        assert "Saved" in str(screen.query_one("#savebar").render())
+        await pilot.press("escape", "t", *"Check with the chair")
+        await pilot.press("escape", "n")  # moving on saves at once
+        assert screen.sa.ws.answer_for(screen.assessment_id, qid).notes == "Check with the chair"
+
+
+async def test_actions_screen_filters_overdue_in_two_keys_and_records_progress(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a", "v")  # two keystrokes from home: every overdue action
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 3
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#due", Input).value = "31/03/2027"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "is not a date" in str(dialog.query_one("#error").render())
+        dialog.query_one("#due", Input).value = "2027-01-31"
+        dialog.query_one("#note", Input).value = "Audit committee agreed the new date"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen and table.row_count == 2
+        await pilot.press("c", "o")  # clear the filter, sort by owner
+        assert table.row_count == len(screen.sa.ws.live_actions(screen.assessment_id))
+
+
+async def test_dashboard_shows_scores_against_last_year(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        assert isinstance(app.screen, DashboardScreen)
+        text = str(app.screen.query_one("#owners").render())
+        assert "James Okoro: 2" in text and "David Chen: 1" in text
+
+
+async def test_fresh_store_offers_the_demo_and_opens_it(tmp_path, new_app):
+    app = new_app(tmp_path / "fresh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.screen, WelcomeScreen)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one(DataTable).row_count == 2
+
+
+async def test_fresh_store_starts_the_first_assessment(tmp_path, new_app):
+    app = new_app(tmp_path / "fresh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#organisation", Input).value = "Northgate Hospitals NHS Trust"
+        dialog.query_one("#ods", Input).value = "RNG"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, AssessmentScreen)
+        assert app.screen.question.ref == "1.1"
+        await pilot.press("2")
+        assert app.screen.answers[app.screen.question_id].rating == "developing"
+
+
+async def test_a_locked_store_opens_read_only_with_a_banner(demo_home, new_app):
+    holder = Store(demo_home / "store", command="selfassess answer")
+    try:
+        app = new_app(demo_home)
+        async with app.run_test(size=(80, 24)) as pilot:
+            banner = str(app.screen.query_one("#banner").render())
+            assert banner.startswith("READ-ONLY: the store at") and "selfassess answer" in banner
+            await pilot.press("enter")
+            screen = app.screen
+            before = screen.answers.get(screen.question_id)
+            await pilot.press("1")
+            assert screen.answers.get(screen.question_id) == before
+            assert any("read-only" in n.message for n in app._notifications)
+    finally:
+        holder.close()
+
+
+async def test_a_damaged_store_shows_what_to_do_and_touches_nothing(demo_home, new_app):
+    (demo_home / "store" / "state.json").write_text("")
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.screen, ProblemScreen)
+        assert "selfassess store restore --from-log" in str(app.screen.query_one(".problem").render())
+        await pilot.press("q")
+    assert (demo_home / "store" / "state.json").read_text() == ""
+
+
+@pytest.mark.parametrize("text", ["[b]bold[/b] [@click=app.quit]x[/]", "=HYPERLINK(\"x\") <img src=x> R&D 😀 عربى"])
+async def test_hostile_text_is_shown_as_written_never_as_markup(demo_home, new_app, text):
+    session = open_session(demo_home, load_frameworks(demo_home), "Priya Raman", clock=Clock(TODAY))
+    aid = session.workspace.current_assessments()[-1].id
+    session.workspace.answer(aid, "1.1", evidence=text, notes=text)
+    session.close()
+    app = new_app(demo_home)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.push_screen(AssessmentScreen(aid, "leadership.executive-lead"))
+        await pilot.pause()
+        assert app.screen.query_one("#evidence", TextArea).text == text
+        assert app.is_running
