@@ -1,3 +1,3 @@
-from selfassess.cli import main
+from selfassess.launch import main
 
 main()

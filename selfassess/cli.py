@@ -30,7 +30,7 @@ class Context:
     def __init__(self, home: Path | None, framework_dirs: tuple[Path, ...], actor: str | None, wait: float):
         self.home = home or paths.home()
         self.framework_dirs = list(framework_dirs)
-        self.actor = actor or os.environ.get("SELFASSESS_ACTOR") or _login_name()
+        self.actor = actor or os.environ.get("SELFASSESS_ACTOR") or login_name()
         self.wait = wait
         self._catalogue = None
 
@@ -58,7 +58,7 @@ class Context:
                 click.echo(f"warning: {warning}", err=True)
 
 
-def _login_name() -> str:
+def login_name() -> str:
     try:
         import getpass
 
@@ -116,7 +116,7 @@ def cli(ctx: click.Context, home: Path | None, framework_dirs: tuple[Path, ...],
     if ctx.invoked_subcommand is None:
         from .ui.app import run_app
 
-        run_app(ctx.obj)
+        run_app(ctx.obj.home, ctx.obj.framework_dirs, ctx.obj.actor, ctx.obj.wait)
 
 
 # --- frameworks ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 from . import framework as fw
@@ -11,26 +11,52 @@ from .errors import FrameworkError, NotFound, Problem
 FRAMEWORK_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass
 class Catalogue:
-    """Every framework found, keyed by id@version, and every file that failed with why."""
+    """Every framework found, keyed by id@version, and every file that failed with why.
 
-    frameworks: dict[str, fw.Framework] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)  # id@version -> "bundled" | "user"
-    failures: dict[str, list[Problem]] = field(default_factory=dict)
+    Loading is deferred until something asks: opening the app reads the frameworks pinned
+    beside its assessments, so it need not parse YAML before the first screen is painted.
+    """
+
+    def __init__(self, loader: Callable[[Catalogue], None] | None = None):
+        self._frameworks: dict[str, fw.Framework] = {}
+        self._kinds: dict[str, str] = {}  # id@version -> "bundled" | "user"
+        self._failures: dict[str, list[Problem]] = {}
+        self._loader = loader
+
+    def _ensure(self) -> None:
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            loader(self)
+
+    @property
+    def frameworks(self) -> dict[str, fw.Framework]:
+        self._ensure()
+        return self._frameworks
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        self._ensure()
+        return self._kinds
+
+    @property
+    def failures(self) -> dict[str, list[Problem]]:
+        self._ensure()
+        return self._failures
 
     def add(self, framework: fw.Framework, kind: str) -> None:
-        existing = self.frameworks.get(framework.key)
+        self._ensure()
+        existing = self._frameworks.get(framework.key)
         if existing is not None and existing.content_hash != framework.content_hash:
             # Same id and version, different content: an author forgot to bump the version.
-            self.failures.setdefault(framework.origin, []).append(
+            self._failures.setdefault(framework.origin, []).append(
                 Problem(framework.origin, 1, 1,
                         f"framework {framework.key} is already defined by {existing.origin} with different content, "
                         "expected a new version number for changed content"))
             return
         if existing is None:
-            self.frameworks[framework.key] = framework
-            self.kinds[framework.key] = kind
+            self._frameworks[framework.key] = framework
+            self._kinds[framework.key] = kind
 
     def get(self, name: str) -> fw.Framework:
         """A framework by id@version, or by id alone (its highest version)."""
@@ -60,12 +86,15 @@ def framework_files(folder: Path) -> list[Path]:
 
 
 def load_catalogue(bundled: Path, user_dirs: list[Path]) -> Catalogue:
-    cat = Catalogue()
-    for kind, folders in (("bundled", [bundled]), ("user", user_dirs)):
-        for folder in folders:
-            for path in framework_files(folder):
-                try:
-                    cat.add(fw.load_file(path), kind)
-                except FrameworkError as exc:
-                    cat.failures[str(path)] = exc.problems
-    return cat
+    """The frameworks in these folders, read when first asked for."""
+
+    def load(cat: Catalogue) -> None:
+        for kind, folders in (("bundled", [bundled]), ("user", user_dirs)):
+            for folder in folders:
+                for path in framework_files(folder):
+                    try:
+                        cat.add(fw.load_file(path), kind)
+                    except FrameworkError as exc:
+                        cat._failures[str(path)] = exc.problems
+
+    return Catalogue(load)

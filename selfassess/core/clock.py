@@ -12,12 +12,15 @@ TODAY_ENV = "SELFASSESS_TODAY"
 @dataclass(frozen=True)
 class Clock:
     fixed_today: date | None = None
+    fixed_now: str | None = None  # for screenshots: a time that never moves
 
     def today(self) -> date:
         return self.fixed_today or date.today()
 
     def now(self) -> str:
         """The current time as an ISO 8601 UTC timestamp, to the second."""
+        if self.fixed_now:
+            return self.fixed_now
         return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

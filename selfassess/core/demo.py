@@ -10,7 +10,7 @@ import random
 from datetime import date, timedelta
 
 from .errors import Refused
-from .model import AT_RISK, DONE, OFF_TRACK, ON_TRACK, Assessment
+from .model import AT_RISK, DONE, OFF_TRACK, ON_TRACK, Assessment, financial_year, period_of
 from .workspace import Workspace
 
 DEMO_TRUST = "Riverside Valley Hospitals NHS Foundation Trust"
@@ -78,15 +78,6 @@ PROGRESS = [
     "Pilot running in two divisions; early results positive.",
     "Funding confirmed for the first year.",
 ]
-
-
-def financial_year(today: date) -> int:
-    """The year an NHS financial year starts (1 April)."""
-    return today.year if today.month >= 4 else today.year - 1
-
-
-def period_of(start: int) -> str:
-    return f"{start}/{(start + 1) % 100:02d}"
 
 
 def create_demo(ws: Workspace, seed: int = 2025) -> tuple[Assessment, Assessment]:

@@ -17,7 +17,6 @@ from typing import Any
 
 from . import strict_yaml
 from .errors import FrameworkError, NotFound, Problem
-from .framework_schema import check_structure
 
 
 @dataclass(frozen=True)
@@ -396,6 +395,8 @@ def build(data: dict[str, Any], origin: str) -> Framework:
 
 def parse(text: str | bytes, filename: str) -> Framework:
     """Read, check and build a framework; every problem is reported in one FrameworkError."""
+    from .framework_schema import check_structure
+
     raw, problems = strict_yaml.load(text, filename)
     if raw is None:
         raise FrameworkError(problems)
@@ -422,9 +423,16 @@ def load_file(path: str | Path) -> Framework:
     return parse(data, str(path))
 
 
-def from_store(data: dict[str, Any]) -> Framework:
-    """Rebuild a framework from the copy pinned beside an assessment (checked again)."""
-    problems = check_structure(data, "store") + _check_meaning(data, "store")
-    if problems:
-        raise FrameworkError(problems)
+def from_store(data: dict[str, Any], expected_hash: str | None = None) -> Framework:
+    """Rebuild a framework from the copy pinned beside an assessment.
+
+    The copy was fully checked when it was pinned; if its content hash is still the one the
+    assessment recorded, it is that same content, so the checks need not run again.
+    """
+    if expected_hash is None or content_hash(data) != expected_hash:
+        from .framework_schema import check_structure
+
+        problems = check_structure(data, "store") + _check_meaning(data, "store")
+        if problems:
+            raise FrameworkError(problems)
     return build(copy.deepcopy(data), "store")

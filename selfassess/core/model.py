@@ -78,6 +78,16 @@ def check_period(period: str) -> str:
     return period
 
 
+def financial_year(today: date) -> int:
+    """The year an NHS financial year starts (1 April)."""
+    return today.year if today.month >= 4 else today.year - 1
+
+
+def period_of(start: int) -> str:
+    """The reporting period of a financial year starting in `start`: 2025 -> '2025/26'."""
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
 def previous_period(period: str) -> str:
     start = int(period[:4]) - 1
     return f"{start}/{(start + 1) % 100:02d}"

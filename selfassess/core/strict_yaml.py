@@ -10,20 +10,25 @@ document and oversized files. It never constructs arbitrary objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
-
-import yaml
 
 from .errors import Problem
 
 MAX_BYTES = 5 * 1024 * 1024  # a framework of 2,000 questions is about 1.5 MB
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
 # Only the YAML core types; anything else (!!python/object, !custom) is refused.
 _ALLOWED_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
-_resolver = yaml.resolver.Resolver()
-_constructor = yaml.constructor.SafeConstructor()
+
+
+@cache
+def _yaml() -> tuple[Any, Any, Any, Any]:
+    """PyYAML, its fastest safe parser, a resolver and a safe constructor: imported when first needed,
+    so that opening the app (which reads frameworks pinned in the store) never pays for it."""
+    import yaml
+
+    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader), yaml.resolver.Resolver(), yaml.constructor.SafeConstructor()
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class _Builder:
             )
 
     def scalar(self, event: Any) -> Any:
+        yaml, _, _resolver, _constructor = _yaml()
         self._check_node_event(event)
         plain_implicit = event.implicit[0]
         if event.tag in (None, "!") or event.tag not in _ALLOWED_TAGS:
@@ -124,6 +130,7 @@ def load(text: str | bytes, filename: str) -> tuple[Any, list[Problem]]:
     if text.startswith("\ufeff"):
         text = text[1:]
 
+    yaml, loader, _, _ = _yaml()
     b = _Builder(filename)
     stack: list[tuple[Any, Any]] = []  # (container, pending key for mappings or a sentinel)
     root: Any = None
@@ -163,7 +170,7 @@ def load(text: str | bytes, filename: str) -> tuple[Any, list[Problem]]:
             stack[-1] = (container, _NO_KEY)
 
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=loader):
             kind = type(event)
             if kind is yaml.ScalarEvent:
                 value = b.scalar(event)

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import actions as action_rules
 from . import framework as fw
 from .audit import Change
 from .catalogue import Catalogue
 from .clock import Clock
-from .compare import Comparison, compare
 from .errors import InvalidInput, NotFound, Refused
 from .model import (
     ACTION_STATUSES,
@@ -48,6 +47,9 @@ from .model import (
     short,
 )
 from .scoring import Scores, score, trend
+
+if TYPE_CHECKING:
+    from .compare import Comparison
 
 
 class Repository(Protocol):
@@ -136,7 +138,7 @@ class Workspace:
                                "assessment was answered against is not in the store or the catalogue")
             framework = found
         else:
-            framework = fw.from_store(rec["data"])
+            framework = fw.from_store(rec["data"], assessment.framework_hash)
             if framework.content_hash != assessment.framework_hash:
                 raise Refused(f"the stored copy of framework {assessment.framework_key} does not match its hash; "
                               "run: selfassess audit verify")
@@ -221,6 +223,8 @@ class Workspace:
         return [a for a in self.actions(assessment_id) if a.id not in carried]
 
     def compare(self, before: Assessment, after: Assessment) -> Comparison:
+        from .compare import compare
+
         if before.framework_id != after.framework_id:
             raise InvalidInput(f"these assessments use different frameworks ({before.framework_id} and "
                                f"{after.framework_id}), expected two assessments of the same framework")

@@ -146,6 +146,62 @@ def tables_digest(tables: dict[str, Any]) -> str:
     return hashlib.sha256(audit.canonical(tables)).hexdigest()
 
 
+class LockTimeout(Exception):
+    pass
+
+
+class ExclusiveLock:
+    """One writer per store: an OS lock on a file, released by the OS if the process dies.
+
+    flock on POSIX (cheap to import, never stale); the filelock package elsewhere.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+        self._other: Any = None
+
+    def acquire(self, wait: float) -> None:
+        if os.name != "posix":  # pragma: no cover - Windows
+            import filelock
+
+            self._other = filelock.FileLock(str(self.path), timeout=wait)
+            try:
+                self._other.acquire()
+            except filelock.Timeout:
+                raise LockTimeout() from None
+            return
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._fd = fd
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise LockTimeout() from None
+                time.sleep(0.05)
+            except OSError:
+                os.close(fd)
+                raise
+
+    def release(self) -> None:
+        if self._other is not None:  # pragma: no cover - Windows
+            self._other.release()
+            self._other = None
+        if self._fd is not None:
+            import fcntl
+
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
 # --- TinyDB: tables keyed by the records' UUIDs, held in memory between checkpoints ------------
 
 
@@ -218,16 +274,14 @@ class Store:
         return not self.writer
 
     def _take_lock(self, wait: float, command: str) -> None:
-        import filelock
-
         try:
             io.mkdir(self.folder, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store folder {self.folder}: {_why(exc)}") from None
-        lock = filelock.FileLock(str(self.folder / LOCK), timeout=wait)
+        lock = ExclusiveLock(self.folder / LOCK)
         try:
-            lock.acquire()
-        except filelock.Timeout:
+            lock.acquire(wait)
+        except LockTimeout:
             raise StoreLocked(self._holder_message()) from None
         except OSError as exc:
             raise StoreError(f"cannot lock the store {self.folder}: {_why(exc)}") from None
@@ -540,13 +594,11 @@ class Store:
     @staticmethod
     def restore(folder: Path, *, backup: str | None = None, from_log: bool = False, wait: float = 0.0) -> str:
         """Rebuild a damaged store from its audit log or a backup. Damaged files are kept, never deleted."""
-        import filelock
-
         folder = Path(folder)
-        lock = filelock.FileLock(str(folder / LOCK), timeout=wait)
+        lock = ExclusiveLock(folder / LOCK)
         try:
-            lock.acquire()
-        except filelock.Timeout:
+            lock.acquire(wait)
+        except LockTimeout:
             raise StoreLocked(f"the store at {folder} is in use; close selfassess before restoring") from None
         try:
             return _restore(folder, backup, from_log)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +31,7 @@ class SelfAssessApp(App[None]):
     TITLE = "selfassess"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
-        Binding("f1", "help", "Keys", id="help"),
+        Binding("f1", "help", "Keys", id="help", show=False),
     ]
 
     def __init__(self, home: Path, catalogue: Catalogue, actor: str, *, clock: Clock | None = None, wait: float = 0.0,
@@ -62,7 +61,8 @@ class SelfAssessApp(App[None]):
     def read_only_reason(self) -> str | None:
         return self.session.locked_by_other if self.session else None
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """Open the store and start on the right screen, without painting a blank one first."""
         from .screens.home import HomeScreen
         from .screens.problem import ProblemScreen
         from .screens.welcome import WelcomeScreen
@@ -71,25 +71,29 @@ class SelfAssessApp(App[None]):
             self.session = open_session(self.home, self.catalogue, self.actor, wait=self.wait, clock=self.clock,
                                         fall_back_to_read_only=True, command="selfassess (app)")
         except SelfAssessError as exc:
-            self.push_screen(ProblemScreen(str(exc)))
+            return ProblemScreen(str(exc))
+        return HomeScreen() if self.ws.assessments() else WelcomeScreen()
+
+    def on_mount(self) -> None:
+        if self.session is None:
             return
         for notice in self.session.notices:
             self.notify(notice, title="Recovered", severity="warning", timeout=12)
+        self.call_after_refresh(self.report_framework_problems)
+        self.resume()
+
+    def report_framework_problems(self) -> None:
+        """After the first paint: read the framework files and say which could not be used."""
         for path, problems in self.catalogue.failures.items():
             self.notify(f"{path} was skipped: {problems[0].message}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
                         title="Framework not loaded", severity="warning", timeout=12)
-        if not self.ws.assessments():
-            self.push_screen(WelcomeScreen())
-            return
-        self.push_screen(HomeScreen())
-        self.resume()
 
     def resume(self) -> None:
         """Go back to the question the user was on when the app last closed."""
-        from .screens.assessment import AssessmentScreen
-
         if self.state.get("screen") != "assessment":
             return
+        from .screens.assessment import AssessmentScreen
+
         aid = self.state.get("assessment")
         try:
             assessment = self.ws.assessment(aid) if aid else None
@@ -185,6 +189,8 @@ def _runner(node: Any, action: str) -> Callable[[], Any]:
 
 
 def write_crash_log(home: Path, exc: BaseException) -> str:
+    import traceback
+
     try:
         folder = home / "logs"
         folder.mkdir(parents=True, exist_ok=True)
@@ -201,8 +207,8 @@ def make_app(home: Path, framework_dirs: list[Path] | None = None, actor: str = 
     return SelfAssessApp(home, load_frameworks(home, framework_dirs or []), actor, clock=clock, wait=wait, blink=blink)
 
 
-def run_app(ctx: Any) -> None:
-    app = make_app(ctx.home, ctx.framework_dirs, ctx.actor, wait=ctx.wait)
+def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.0) -> None:
+    app = make_app(home, framework_dirs, actor, wait=wait)
     try:
         app.run()
     finally:

@@ -9,17 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ..core.model import ACTION_STATUSES, Action
-
-
-def plain(text: str) -> Content:
-    """User or framework text, shown as written: never read as markup."""
-    return Content(text)
+from .text import plain
 
 
 class ConfirmDialog(ModalScreen[bool]):

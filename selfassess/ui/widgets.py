@@ -97,7 +97,7 @@ class QuestionOutline(OptionList):
         for domain in framework.domains:
             done = sum(1 for q in domain.questions if answers.get(q.id) and answers[q.id].is_answered
                        and answers[q.id].state != NEEDS_REVIEW)
-            options.append(Option(Content.assemble((f"{domain.ref} {domain.title}"[:18], "bold"), f" {done}/{len(domain.questions)}"),
+            options.append(Option(Content.assemble((f"{domain.ref} {domain.title}"[:19].ljust(20), "bold"), f"{done}/{len(domain.questions)}"),
                                   id=f"domain:{domain.id}"))
             for q in domain.questions:
                 options.append(Option(self._question_prompt(q.ref, q.text, answers.get(q.id)), id=q.id))

@@ -33,6 +33,6 @@ def demo_home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def new_app():
     def build(home: Path, actor: str = "Priya Raman"):
-        return make_app(home, actor=actor, clock=Clock(TODAY), blink=False)
+        return make_app(home, actor=actor, clock=Clock(TODAY, "2026-11-23T09:30:00Z"), blink=False)
 
     return build

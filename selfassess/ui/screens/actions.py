@@ -11,7 +11,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ...core import actions as rules
 from ...core.model import ACTION_STATUSES, Action
-from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, plain
+from ..dialogs import ActionDialog, ActionForm, ChoiceDialog
+from ..text import plain
 from .base import AppScreen
 
 RAG_STYLE = {"Red": "bold red", "Amber": "bold yellow", "Green": "green", "Complete": "blue", "Dropped": "dim"}

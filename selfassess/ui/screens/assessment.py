@@ -19,7 +19,8 @@ from textual.widgets import Collapsible, Footer, Header, Label, Static, TextArea
 from ...core import actions as rules
 from ...core.framework import Question
 from ...core.model import ASSURANCE_LEVELS, NEEDS_REVIEW, Answer, Assessment
-from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog, plain
+from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog
+from ..text import plain
 from ..widgets import QuestionOutline, RatingBar
 from .base import AppScreen
 
@@ -66,6 +67,7 @@ class AssessmentScreen(AppScreen):
                 yield Static(id="badge")
                 yield Static(id="qtext")
                 yield RatingBar(id="rating")
+                yield Static(id="level-detail", classes="dim")
                 yield Static(id="na-reason", classes="dim")
                 yield Label("Evidence (e)", classes="field-label")
                 yield TextArea(id="evidence", soft_wrap=True, show_line_numbers=False)
@@ -146,6 +148,13 @@ class AssessmentScreen(AppScreen):
         scale = self.framework.scale_for(q)
         self.query_one(RatingBar).show(scale, dict(q.level_descriptions), a.rating if a else None,
                                        bool(a and a.is_na), self.framework.na_allowed)
+        detail = self.query_one("#level-detail", Static)
+        if a and a.rating and a.rating in scale.level_keys():
+            level = scale.level(a.rating)
+            detail.update(plain(f"{level.label}: {q.level_description(level.key) or level.description}"))
+            detail.display = True
+        else:
+            detail.display = False
         na = self.query_one("#na-reason", Static)
         na.update(plain(f"Not applicable because: {a.na_reason}" if a and a.is_na else ""))
         na.display = bool(a and a.is_na)

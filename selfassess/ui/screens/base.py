@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ..dialogs import plain
+from ..text import plain
 
 if TYPE_CHECKING:
     from ..app import SelfAssessApp

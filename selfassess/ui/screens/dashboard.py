@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Header, Static
 
-from ..dialogs import plain
+from ..text import plain
 from ..widgets import ScoreChart
 from .base import AppScreen
 

@@ -12,10 +12,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...core.demo import financial_year, period_of
-from ...core.model import ORGANISATION_TYPES, Assessment
+from ...core.model import ORGANISATION_TYPES, Assessment, financial_year, period_of
 from ...core.workspace import AssessmentSummary
-from ..dialogs import NewAssessmentDialog, NewAssessmentForm, plain
+from ..text import plain
 from .base import AppScreen
 
 if TYPE_CHECKING:
@@ -28,6 +27,8 @@ def pct(value: float | None) -> str:
 
 def new_assessment_flow(app: SelfAssessApp, after: Callable[[str], None], carry_from: Assessment | None = None) -> None:
     """Ask for the details of a new assessment, start it, then call after(assessment_id)."""
+    from ..dialogs import NewAssessmentDialog, NewAssessmentForm
+
     ws = app.ws
     orgs = ws.organisations()
     org = ws.organisation(carry_from.organisation_id) if carry_from else (orgs[0] if orgs else None)

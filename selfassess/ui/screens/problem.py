@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from ..dialogs import plain
+from ..text import plain
 from .base import AppScreen
 
 

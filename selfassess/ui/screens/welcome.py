@@ -57,7 +57,7 @@ class WelcomeScreen(AppScreen):
         from .assessment import AssessmentScreen
         from .home import HomeScreen
 
-        self.app.switch_screen(HomeScreen())
+        self.app.push_screen(HomeScreen())
         self.app.push_screen(AssessmentScreen(assessment_id))
 
     def action_demo(self) -> None:
@@ -69,4 +69,4 @@ class WelcomeScreen(AppScreen):
         self.notify("Creating the demo trust...")
         made = self.sa.attempt(create_demo, self.sa.ws)
         if made:
-            self.app.switch_screen(HomeScreen())
+            self.app.push_screen(HomeScreen())

@@ -1,0 +1,61 @@
+"""Snapshots of each main screen at 80x24 and 120x36, reached by key presses from a fresh start.
+
+Update deliberately, after looking at the new pictures: pytest tests/ui --snapshot-update
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.conftest import make_demo
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+
+
+@pytest.fixture
+def snap_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("SELFASSESS_HOME", str(home))
+    make_demo(home)
+    return home
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_assessment_question(snap_compare, snap_home, new_app, size):
+    # Open this year's assessment and move to a carried-forward question.
+    assert snap_compare(new_app(snap_home), press=["enter", "u"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_assessment_gap_with_suggested_actions(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), press=["enter", "u", "1"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_overdue_actions(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), press=["a", "v"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_dashboard(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), press=["d"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_action_dialog(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), press=["o", "enter"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_welcome_on_a_fresh_store(snap_compare, tmp_path, new_app, size):
+    assert snap_compare(new_app(tmp_path / "fresh"), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_new_assessment_dialog(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), press=["c"], terminal_size=size)
