@@ -135,15 +135,15 @@ class SelfAssessApp(App[None]):
     # --- keys and commands ----------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every key binding of the current screen is also a command in the palette (ctrl+p)."""
+        """Every key binding of the current screen (and the app) is also a command in the palette."""
         seen = set()
-        for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if not binding.description or binding.action in seen or binding.action == "command_palette":
-                continue
-            seen.add(binding.action)
-            yield SystemCommand(binding.description, f"Key: {binding.key_display or key}",
-                                _runner(active.node, binding.action))
+        for node, bindings in ((screen, type(screen).BINDINGS), (self, type(self).BINDINGS)):
+            for binding in bindings:
+                if not isinstance(binding, Binding) or not binding.description or binding.action in seen:
+                    continue
+                seen.add(binding.action)
+                yield SystemCommand(binding.description, f"Key: {binding.key_display or binding.key}",
+                                    _runner(node, binding.action))
         yield from super().get_system_commands(screen)
 
     def action_help(self) -> None:

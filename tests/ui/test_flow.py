@@ -225,3 +225,32 @@ async def test_hostile_text_is_shown_as_written_never_as_markup(demo_home, new_a
         await pilot.pause()
         assert app.screen.query_one("#evidence", TextArea).text == text
         assert app.is_running
+
+
+async def test_every_key_binding_is_also_in_the_command_palette(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for keys, screen_type in [((), HomeScreen), (("enter",), AssessmentScreen)]:
+            await pilot.press(*keys)
+            assert isinstance(app.screen, screen_type)
+            titles = {c.title for c in app.get_system_commands(app.screen)}
+            for binding in screen_type.BINDINGS:
+                if binding.description and not binding.description.startswith("Rate "):
+                    assert binding.description in titles, binding.description
+        # And a command runs from the palette: ctrl+p, type, enter.
+        await pilot.press("escape")
+        await pilot.press("ctrl+p", *"Dashboard")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_no_color_is_respected(demo_home, new_app, monkeypatch):
+    from textual.filter import Monochrome, NoColor
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)):
+        assert app.no_color
+        assert any(isinstance(f, (Monochrome, NoColor)) for f in app._filters)
