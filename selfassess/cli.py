@@ -455,6 +455,33 @@ def status(c: Context, assessment: str, new_status: str | None) -> None:
         click.echo(f"{len(unanswered)} unanswered, {len(review)} carried forward and not yet reviewed")
 
 
+# --- documents ---------------------------------------------------------------------------------
+
+
+@cli.command("export")
+@click.argument("assessment")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "pdf", "docx", "md", "all"]),
+              help="xlsx (action plan), pdf (board report), docx or md (annual-report section); may be repeated. "
+                   "Default: all four.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the documents (default: exports/ in the current folder, or $SELFASSESS_EXPORTS).")
+@pass_ctx
+def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: Path | None) -> None:
+    """Export the action plan, the board report and the annual-report section of ASSESSMENT."""
+    from .reports.data import gather
+    from .reports.export import FORMATS, export
+
+    wanted = list(FORMATS) if not formats or "all" in formats else list(dict.fromkeys(formats))
+    with c.workspace(write=False) as ws:
+        data = gather(ws, ws.assessment(assessment))
+    folder = out_dir or paths.exports_dir()
+    for fmt in wanted:
+        done = export(data, fmt, folder)
+        click.echo(f"wrote {done.path} ({done.what}, {done.size:,} bytes)")
+        for warning in done.warnings:
+            click.echo(f"note: {done.path.name}: {warning}", err=True)
+
+
 # --- audit and store ---------------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ class AssessmentScreen(AppScreen):
         Binding("g", "guidance", "Guidance", id="guidance", show=False),
         Binding("l", "action_plan", "Action plan", id="action-plan", show=False),
         Binding("d", "dashboard", "Dashboard", id="dashboard", show=False),
+        Binding("ctrl+e", "export", "Export", id="export", show=False),
     ]
 
     def __init__(self, assessment_id: str, question_id: str | None = None):
@@ -432,6 +433,12 @@ class AssessmentScreen(AppScreen):
 
         self.flush()
         self.app.push_screen(DashboardScreen(self.assessment_id))
+
+    def action_export(self) -> None:
+        from ..exporting import export_flow
+
+        self.flush()
+        export_flow(self, self.assessment_id)
 
     def action_back(self) -> None:
         if isinstance(self.focused, TextArea):

@@ -19,6 +19,7 @@ class DashboardScreen(AppScreen):
         Binding("l", "action_plan", "Action plan", id="action-plan"),
         Binding("o", "overdue", "Overdue", id="overdue"),
         Binding("enter", "open", "Open assessment", id="open"),
+        Binding("x", "export", "Export", id="export"),
     ]
 
     def __init__(self, assessment_id: str):
@@ -86,6 +87,11 @@ class DashboardScreen(AppScreen):
         from .assessment import AssessmentScreen
 
         self.app.push_screen(AssessmentScreen(self.assessment_id, self.sa.state.get("questions", {}).get(self.assessment_id)))
+
+    def action_export(self) -> None:
+        from ..exporting import export_flow
+
+        export_flow(self, self.assessment_id)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -72,6 +72,7 @@ class HomeScreen(AppScreen):
         Binding("n", "new", "New", id="new"),
         Binding("c", "carry_forward", "Next year", id="carry"),
         Binding("m", "ready", "Ready for board", id="ready", show=False),
+        Binding("x", "export", "Export", id="export"),
         Binding("q", "app.quit", "Quit", id="quit"),
     ]
 
@@ -206,3 +207,10 @@ class HomeScreen(AppScreen):
         if done:
             self.notify(f"{a.period} is now {done.status_label.lower()}.")
             self.refresh_data()
+
+    def action_export(self) -> None:
+        from ..exporting import export_flow
+
+        a = self.selected()
+        if a:
+            export_flow(self, a.id)

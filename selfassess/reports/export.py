@@ -1,0 +1,71 @@
+"""Export: gather the data, render a format, write the file atomically, say what could not be kept.
+
+Plain functions, called by the CLI and by the app (the app gathers on its main thread and
+renders in a worker). A file appears only when it is complete: it is written to a temporary
+name beside the target and renamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import SelfAssessError
+from .data import ReportData
+
+FORMATS = {
+    "xlsx": ("action plan", "action-plan.xlsx"),
+    "pdf": ("board report", "board-report.pdf"),
+    "docx": ("annual-report section", "annual-report-section.docx"),
+    "md": ("annual-report section", "annual-report-section.md"),
+}
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    what: str
+    warnings: tuple[str, ...]
+    size: int
+
+
+def renderer(fmt: str) -> Callable[[ReportData], tuple[bytes, list[str]]]:
+    if fmt == "xlsx":
+        from .xlsx import write_action_plan
+
+        return write_action_plan
+    if fmt == "pdf":
+        from .pdf import write_board_report
+
+        return write_board_report
+    if fmt == "docx":
+        from .docx import write_annual_docx
+
+        return write_annual_docx
+    if fmt == "md":
+        from .markdown import write_annual_markdown
+
+        return write_annual_markdown
+    raise SelfAssessError(f"'{fmt}' is not an export format, expected one of: {', '.join(FORMATS)}")
+
+
+def render(data: ReportData, fmt: str) -> tuple[bytes, list[str]]:
+    return renderer(fmt)(data)
+
+
+def export(data: ReportData, fmt: str, out_dir: Path) -> Exported:
+    """Render one format and write it into out_dir; returns where it went and any warnings."""
+    from ..storage.store import StoreError, _why, atomic_write
+
+    what, suffix = FORMATS.get(fmt, (None, None))
+    if what is None:
+        renderer(fmt)  # raises the clear message
+    content, warnings = render(data, fmt)
+    path = Path(out_dir) / f"{data.file_stem}-{suffix}"
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        atomic_write(path, content, mode=0o644)
+    except OSError as exc:
+        raise StoreError(f"could not write the {what} to {path}: {_why(exc)}. Nothing was written.") from None
+    return Exported(path, str(what), tuple(warnings), len(content))

@@ -1,0 +1,385 @@
+"""The board report as a PDF: cover with sign-off block, executive summary, domain chart against
+last year, findings by domain, the action plan, and an appendix of every answer.
+
+reportlab reads Paragraph text as markup, so every user string is escaped; fonts ship with the
+package (DejaVu Sans, and Symbola for emoji and symbols), each character is checked against them,
+and anything no font can draw is shown as its code point and reported. Identical input gives
+byte-identical output (reportlab's invariant mode, and no clock or randomness in the content).
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from functools import cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab import rl_config
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from .data import ActionRow, AnswerRow, ReportData, change_words, long_date, pct
+from .safe_text import Cleaner, has_rtl
+
+FONTS = Path(__file__).parent / "fonts"
+BODY, BOLD, SYMBOLS = "DejaVuSans", "DejaVuSans-Bold", "Symbola"
+NAVY = colors.HexColor("#1F4E79")
+GREY = colors.HexColor("#595959")
+LIGHT = colors.HexColor("#EEF3F8")
+RAG = {"Red": colors.HexColor("#F4B6B6"), "Amber": colors.HexColor("#FFE08A"), "Green": colors.HexColor("#B7E1A1"),
+       "Complete": colors.HexColor("#BDD7EE"), "Dropped": colors.HexColor("#D9D9D9")}
+
+# Defence in depth: report text never carries images or links, and reportlab may fetch nothing.
+rl_config.trustedHosts = []
+rl_config.trustedSchemes = []
+
+
+@cache
+def _fonts() -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
+    """Register the shipped fonts once; return the code points each can draw."""
+    faces = {}
+    for name, file in ((BODY, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (SYMBOLS, "Symbola.ttf")):
+        font = TTFont(name, str(FONTS / file))
+        pdfmetrics.registerFont(font)
+        faces[name] = frozenset(font.face.charToGlyph)
+    pdfmetrics.registerFontFamily(BODY, normal=BODY, bold=BOLD, italic=BODY, boldItalic=BOLD)
+    return faces[BODY], faces[BOLD], faces[SYMBOLS]
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=BODY, fontSize=9.5, leading=13, spaceAfter=4, alignment=TA_LEFT)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=GREY),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10, spaceAfter=0),
+        "cellb": ParagraphStyle("cellb", parent=base, fontName=BOLD, fontSize=8, leading=10, spaceAfter=0,
+                                textColor=colors.white),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=24, leading=30, textColor=NAVY, spaceAfter=10),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=14, leading=19, textColor=GREY, spaceAfter=6),
+        "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=16, leading=21, textColor=NAVY,
+                             spaceBefore=6, spaceAfter=8),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=12, leading=16, textColor=NAVY,
+                             spaceBefore=10, spaceAfter=4),
+        "h3": ParagraphStyle("h3", parent=base, fontName=BOLD, fontSize=10, leading=13, spaceBefore=6, spaceAfter=2),
+        "bullet": ParagraphStyle("bullet", parent=base, leftIndent=12, bulletIndent=2),
+    }
+
+
+class _Text:
+    """User text to reportlab markup: cleaned, shaped if right-to-left, escaped, fonts checked."""
+
+    def __init__(self, cleaner: Cleaner):
+        self.cleaner = cleaner
+        self.body, self.bold, self.symbols = _fonts()
+
+    def __call__(self, text: str | None, where: str, bold: bool = False) -> str:
+        text = self.cleaner.clean(text, where)
+        if not text:
+            return ""
+        lines = [self._visual(line) for line in text.split("\n")]
+        return "<br/>".join(self._fonts(line, where, bold) for line in lines)
+
+    def plain(self, text: str, where: str) -> str:
+        """For places that take no markup (chart labels, the running header): body font only."""
+        text = self._visual(self.cleaner.clean(text, where).replace("\n", " "))
+        missing = sorted({f"U+{ord(ch):04X}" for ch in text if ord(ch) not in self.body and ch != " "})
+        if missing:
+            self.cleaner.note(f"{where}: {len(missing)} character(s) ({', '.join(missing)}) cannot be drawn there "
+                              "and are shown as their code points")
+        return "".join(ch if ord(ch) in self.body or ch == " " else f"[U+{ord(ch):04X}]" for ch in text)
+
+    @staticmethod
+    def _visual(line: str) -> str:
+        """PDF text is drawn left to right: shape and reorder right-to-left runs (Arabic, Hebrew)."""
+        if not has_rtl(line):
+            return line
+        import arabic_reshaper
+        from bidi.algorithm import get_display
+
+        return get_display(arabic_reshaper.reshape(line))
+
+    def _fonts(self, line: str, where: str, bold: bool) -> str:
+        own = self.bold if bold else self.body
+        out: list[str] = []
+        in_symbols = False
+        missing: list[str] = []
+        for ch in line:
+            cp = ord(ch)
+            if cp in own or ch in " \t":
+                piece, symbols = escape(ch), False
+            elif cp in self.symbols:
+                piece, symbols = escape(ch), True
+            elif unicodedata.category(ch) in ("Mn", "Cf") and cp in (0x200D, 0xFE0E, 0xFE0F):
+                continue  # joiners and emoji presentation selectors: nothing to draw
+            else:
+                missing.append(f"U+{cp:04X}")
+                piece, symbols = f"[U+{cp:04X}]", False
+            if symbols != in_symbols:
+                out.append(f'<font name="{SYMBOLS}">' if symbols else "</font>")
+                in_symbols = symbols
+            out.append(piece)
+        if in_symbols:
+            out.append("</font>")
+        if missing:
+            self.cleaner.note(f"{where}: {len(missing)} character(s) ({', '.join(sorted(set(missing)))}) have no glyph "
+                              "in the report's fonts and are shown as their code points")
+        return "".join(out)
+
+
+class _NumberedCanvas(rl_canvas.Canvas):
+    """Draws 'Page X of Y' and the running header once the page count is known."""
+
+    def __init__(self, *args, header: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved: list[dict] = []
+        self._header = header
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        self._saved.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._saved)
+        for state in self._saved:
+            self.__dict__.update(state)
+            if self._pageNumber > 1:
+                self.setFont(BODY, 7.5)
+                self.setFillColor(GREY)
+                self.drawString(2 * cm, A4[1] - 1.2 * cm, self._header)
+                self.setStrokeColor(colors.HexColor("#BFBFBF"))
+                self.line(2 * cm, A4[1] - 1.35 * cm, A4[0] - 2 * cm, A4[1] - 1.35 * cm)
+            self.setFont(BODY, 7.5)
+            self.setFillColor(GREY)
+            self.drawRightString(A4[0] - 2 * cm, 1.1 * cm, f"Page {self._pageNumber} of {total}")
+            super().showPage()
+        super().save()
+
+
+def _chart(data: ReportData, t: _Text) -> Drawing:
+    domains = list(data.domains)
+    height = 40 + 34 * len(domains)
+    drawing = Drawing(17 * cm, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 165, 30
+    chart.width, chart.height = 17 * cm - 185, height - 45
+    current = [d.percent or 0 for d in reversed(domains)]
+    series = [current]
+    if data.previous_period:
+        series.append([d.previous_percent or 0 for d in reversed(domains)])
+    chart.data = series
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
+    chart.valueAxis.labels.fontName = BODY
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = "%d%%"
+    chart.categoryAxis.categoryNames = [_short(t.plain(f"{d.ref} {d.title}", f"domain {d.ref} title (chart)"), 38)
+                                        for d in reversed(domains)]
+    chart.categoryAxis.labels.fontName = BODY
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.bars[0].fillColor = NAVY
+    if len(series) > 1:
+        chart.bars[1].fillColor = colors.HexColor("#A6BDD7")
+    chart.barSpacing, chart.groupSpacing = 1, 6
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = 165, 12
+    legend.fontName, legend.fontSize = BODY, 7.5
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    pairs = [(NAVY, data.period)]
+    if data.previous_period:
+        pairs.append((colors.HexColor("#A6BDD7"), data.previous_period))
+    legend.colorNamePairs = pairs
+    legend.dx = legend.dy = 7
+    legend.deltax = 70
+    drawing.add(legend)
+    drawing.add(String(0, height - 10, "Score by domain (% of the highest level)", fontName=BOLD, fontSize=8.5))
+    return drawing
+
+
+def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
+    cleaner = Cleaner("PDF")
+    t = _Text(cleaner)
+    st = _styles()
+    story: list = []
+
+    def p(markup: str, style: str = "body") -> Paragraph:
+        return Paragraph(markup, st[style])
+
+    # Cover
+    story += [Spacer(1, 3 * cm), p("Health inequalities: board self-assessment", "title"),
+              p(t(data.organisation, "organisation", bold=False), "subtitle"),
+              p(f"{escape(data.period)} · {t(data.framework_title, 'framework title')} (version {escape(data.framework_version)})", "subtitle"),
+              Spacer(1, 0.6 * cm)]
+    facts = [
+        ["Status", escape(data.status) + (f" (version {data.version})" if data.version > 1 else "")],
+        ["Framework", f"{t(data.framework_title, 'framework title')}, {escape(data.framework_id)}@{escape(data.framework_version)}"],
+        ["Framework hash", f"<font size=7>{escape(data.framework_hash)}</font>"],
+        ["Overall score", f"{pct(data.percent)}" + (f" ({escape(data.level)})" if data.level else "")],
+        ["Completeness", f"{data.complete} of {data.questions} questions answered"],
+        ["Prepared", long_date(data.generated_on)],
+    ]
+    story.append(Table([[p(f"<b>{k}</b>", "cell"), p(v, "cell")] for k, v in facts], colWidths=[4 * cm, 12 * cm],
+                       style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)])))
+    story += [Spacer(1, 1 * cm), p("Sign-off", "h2")]
+    if data.signatories:
+        story.append(p(f"Signed off by the board on {escape(long_date(data.signoff_date))}"
+                       + (f" at {t(data.signoff_meeting, 'sign-off meeting')}" if data.signoff_meeting else "") + "."))
+        rows = [[p("<b>Name</b>", "cell"), p("<b>Role</b>", "cell"), p("<b>Date</b>", "cell")]]
+        rows += [[p(t(s.name, "signatory name"), "cell"), p(t(s.role, "signatory role"), "cell"),
+                  p(escape(long_date(data.signoff_date)), "cell")] for s in data.signatories]
+    else:
+        story.append(p("Not yet signed off. For approval by the board; record the sign-off in selfassess to freeze the assessment."))
+        rows = [[p("<b>Name</b>", "cell"), p("<b>Role</b>", "cell"), p("<b>Signature</b>", "cell"), p("<b>Date</b>", "cell")]]
+        rows += [[p("", "cell"), p(role, "cell"), p("", "cell"), p("", "cell")] for role in ("Chair", "Chief Executive")]
+    story.append(Table(rows, colWidths=[5 * cm, 5 * cm, 3.5 * cm, 2.5 * cm][: len(rows[0])] if len(rows[0]) == 4 else [6 * cm, 6.5 * cm, 3.5 * cm],
+                       style=TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#BFBFBF")),
+                                         ("BACKGROUND", (0, 0), (-1, 0), LIGHT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                         ("TOPPADDING", (0, 1), (-1, -1), 10), ("BOTTOMPADDING", (0, 1), (-1, -1), 10)])))
+    story.append(PageBreak())
+
+    # Executive summary
+    story.append(p("Executive summary", "h1"))
+    overall_change = None if data.previous_percent is None or data.percent is None else data.percent - data.previous_percent
+    story.append(p(f"The board assessed the trust against {t(data.framework_title, 'framework title')} for {escape(data.period)}. "
+                   f"The overall score is <b>{pct(data.percent)}</b>"
+                   + (f" ({escape(change_words(overall_change, data.previous_period))})" if data.previous_period else "")
+                   + f"; {data.complete} of {data.questions} questions are answered"
+                   + (f" and {data.needs_review} answers carried forward from last year await review" if data.needs_review else "")
+                   + "."))
+    ranked = sorted((d for d in data.domains if d.percent is not None), key=lambda d: d.percent or 0)
+    if ranked:
+        story.append(p(f"Strongest: <b>{t(ranked[-1].title, 'domain title', bold=True)}</b> ({pct(ranked[-1].percent)}). "
+                       f"Weakest: <b>{t(ranked[0].title, 'domain title', bold=True)}</b> ({pct(ranked[0].percent)})."))
+    moved = [d for d in data.domains if d.change is not None and abs(d.change) >= 0.5]
+    if moved:
+        story.append(p("Since last year: " + "; ".join(
+            f"{t(d.title, 'domain title')} {escape(change_words(d.change, data.previous_period))}" for d in moved) + "."))
+    owners = ", ".join(f"{t(o, 'owner')} ({n})" for o, n in data.overdue_by_owner)
+    story.append(p(f"The action plan has <b>{len(data.actions)}</b> actions: {data.open_actions} open, "
+                   f"<b>{data.overdue_actions} overdue</b>" + (f" ({owners})" if owners else "")
+                   + f", {data.slipped_actions} slipped from their original date, {data.done_actions} done."))
+    story += [Spacer(1, 0.3 * cm), _chart(data, t), Spacer(1, 0.3 * cm)]
+    table = [[p("<b>Domain</b>", "cell"), p("<b>Answered</b>", "cell"), p("<b>Score</b>", "cell"), p("<b>Level</b>", "cell"),
+              p(f"<b>{escape(data.previous_period or 'Previous')}</b>", "cell"), p("<b>Change</b>", "cell")]]
+    for d in data.domains:
+        change = "–" if d.change is None else f"{d.change:+.0f}"
+        table.append([p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"), p(f"{d.complete}/{d.questions}", "cell"),
+                      p(pct(d.percent), "cell"), p(escape(d.level or "–"), "cell"), p(pct(d.previous_percent), "cell"),
+                      p(change, "cell")])
+    story.append(Table(table, colWidths=[6.8 * cm, 1.9 * cm, 1.5 * cm, 2.4 * cm, 1.8 * cm, 2.2 * cm], repeatRows=1,
+                       style=_grid()))
+
+    # Findings by domain
+    story += [PageBreak(), p("Findings by domain", "h1")]
+    by_question: dict[str, list[ActionRow]] = {}
+    for a in data.actions:
+        for ref in a.question_refs.split(", "):
+            by_question.setdefault(ref, []).append(a)
+    for d in data.domains:
+        story.append(CondPageBreak(4 * cm))
+        story.append(p(f"{escape(d.ref)} {t(d.title, 'domain title', bold=True)}", "h2"))
+        story.append(p(f"Score {pct(d.percent)}" + (f", {escape(d.level)}" if d.level else "")
+                       + f"; {escape(change_words(d.change, data.previous_period))}; {d.complete} of {d.questions} answered"
+                       + (f", {d.not_applicable} not applicable" if d.not_applicable else "") + ".", "small"))
+        for label, rows_ in (("Strengths", d.strengths), ("Gaps", d.gaps)):
+            story.append(p(label, "h3"))
+            if not rows_:
+                story.append(p("None recorded.", "small"))
+            for a in rows_:
+                text = (f"<b>{escape(a.ref)}</b> {t(a.question, f'question {a.ref}')} <b>{escape(a.rating)}</b>."
+                        + (f" Evidence: {t(a.evidence, f'answer {a.ref} evidence')}" if a.evidence else " No evidence recorded."))
+                linked = by_question.get(a.ref, []) if label == "Gaps" else []
+                if linked:
+                    text += " Actions: " + "; ".join(
+                        f"{escape(x.ref)} {t(x.title, f'action {x.ref} title')} ({t(x.owner, f'action {x.ref} owner')}, "
+                        f"due {escape(long_date(x.current_due))})" for x in linked)
+                story.append(Paragraph(text, st["bullet"], bulletText="•"))
+
+    # Action plan
+    story += [PageBreak(), p("Action plan", "h1"),
+              p(f"Every action has a named owner and a due date. Red: overdue or off track; amber: at risk or due within "
+                f"30 days and not started. {data.overdue_actions} overdue, {data.slipped_actions} slipped.", "small")]
+    rows = [[p(h, "cellb") for h in ("Ref", "Action", "Owner", "Due", "Status", "RAG")]]
+    style = _grid(header=NAVY)
+    for i, a in enumerate(data.actions, start=1):
+        due = f"{a.current_due:%d %b %Y}"
+        if a.current_due != a.original_due:
+            due += f"<br/><font size=6.5 color='#595959'>was {a.original_due:%d %b %Y}</font>"
+        title = t(a.title, f"action {a.ref} title")
+        if a.last_update:
+            title += f"<br/><font size=6.5 color='#595959'>{escape(a.last_update_date)}: {t(a.last_update, f'action {a.ref} last update')}</font>"
+        owner = t(a.owner, f"action {a.ref} owner") + (f"<br/><font size=6.5>{t(a.owner_role, f'action {a.ref} role')}</font>" if a.owner_role else "")
+        rows.append([p(escape(a.ref), "cell"), p(title, "cell"), p(owner, "cell"), p(due, "cell"),
+                     p(escape(a.status_label), "cell"), p(escape(a.rag) + ("<br/>overdue" if a.overdue else ""), "cell")])
+        style.add("BACKGROUND", (5, i), (5, i), RAG.get(a.rag, colors.white))
+    story.append(Table(rows, colWidths=[1.1 * cm, 7.5 * cm, 3.3 * cm, 2.1 * cm, 1.8 * cm, 1.8 * cm], repeatRows=1,
+                       splitInRow=1, style=style))
+
+    # Appendix: every answer
+    story += [PageBreak(), p("Appendix: every answer", "h1")]
+    domain = None
+    for a in data.answers:
+        if a.domain_title != domain:
+            domain = a.domain_title
+            story.append(p(t(domain, "domain title", bold=True), "h2"))
+        story += _answer(a, t, st)
+    story.append(Spacer(1, 0.5 * cm))
+    story.append(p("Sources: " + "; ".join(t(s, "source") for s in data.sources), "small"))
+
+    out = io.BytesIO()
+    header = f"{data.organisation} · {data.period} · Board report: health inequalities self-assessment"
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm,
+                            bottomMargin=2 * cm, title=f"Board report {data.period}", author="selfassess",
+                            subject=data.framework_title, creator="selfassess", invariant=1)
+    header_text = _short(t.plain(header, "running header"), 140)
+    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, header=header_text, **k))
+    return out.getvalue(), cleaner.warnings
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _grid(header=LIGHT) -> TableStyle:
+    return TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#BFBFBF")),
+        ("BACKGROUND", (0, 0), (-1, 0), header),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ])
+
+
+def _answer(a: AnswerRow, t: _Text, st: dict[str, ParagraphStyle]) -> list:
+    head = Paragraph(f"<b>{escape(a.ref)}</b> {t(a.question, f'question {a.ref}')}", st["body"])
+    meta = f"<b>{escape(a.rating)}</b>" + (f" · Assurance: {escape(a.assurance)}" if a.assurance else "") + \
+           (f" · {escape(a.state)}" if a.state else "")
+    parts = [head, Paragraph(meta, st["small"])]
+    for label, value, field in (("Not applicable because", a.na_reason, "N/A reason"), ("Evidence", a.evidence, "evidence"),
+                                ("Notes", a.notes, "notes")):
+        if value:
+            parts.append(Paragraph(f"<b>{label}:</b> {t(value, f'answer {a.ref} {field}')}", st["body"]))
+    parts.append(Spacer(1, 0.15 * cm))
+    # Keep short answers on one page; a very long note flows across pages instead.
+    return [KeepTogether(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason)) < 1500 else parts

@@ -1,0 +1,71 @@
+"""Making user text safe for a document without changing what it says.
+
+Every writer passes each user string through `Cleaner.clean(text, field)`: control characters
+that no document format can hold are removed, and each removal is recorded with the field it
+came from, so the export can say exactly what it could not keep and why. Nothing is dropped
+silently; nothing else is changed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# C0 controls other than tab, newline and carriage return, plus DEL and C1 controls: XML 1.0
+# (xlsx, docx) cannot hold most of them and none of them print.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Excel reads a cell that starts with one of these as a formula when it is typed or re-entered.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Cleaner:
+    """Collects, per export, what could not be kept (field, what, why)."""
+
+    format_name: str
+    warnings: list[str] = field(default_factory=list)
+
+    def clean(self, text: str | None, where: str) -> str:
+        if not text:
+            return ""
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        found = _CONTROL.findall(text)
+        if found:
+            codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in found}))
+            self.warnings.append(f"{where}: {len(found)} control character(s) ({codes}) left out: "
+                                 f"{self.format_name} cannot hold them and they do not print")
+            text = _CONTROL.sub("", text)
+        return text
+
+    def note(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
+
+_MD_ANYWHERE = re.compile(r"([\\`*_\[\]<>&|~])")
+_MD_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+(?=[.)]))")
+
+
+def markdown_escape(text: str) -> str:
+    """Escape what Markdown would read as formatting, so the text renders exactly as written
+    (and stays readable: 'well-led' keeps its hyphen; '- item' at a line start does not)."""
+    out = []
+    for line in text.split("\n"):
+        line = _MD_ANYWHERE.sub(r"\\\1", line)
+        m = _MD_LINE_START.match(line)
+        if m:
+            lead, mark = m.group(1), m.group(2)
+            if mark[0].isdigit():  # "1." or "1)" starts an ordered list
+                rest = line[m.end():]
+                line = f"{lead}{mark}\\{rest}"
+            else:
+                line = f"{lead}\\{line[len(lead):]}"
+        out.append(line)
+    return "  \n".join(out)  # a hard line break keeps the writer's line breaks
+
+
+def has_rtl(text: str) -> bool:
+    return any("\u0590" <= ch <= "\u08ff" or "\ufb1d" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff" for ch in text)

@@ -1,0 +1,217 @@
+"""The action plan as an Excel workbook: the plan, a summary by domain, and every answer.
+
+User text is always written as text (never a live formula), control characters Excel cannot
+hold are left out and reported, and text longer than a cell holds is never cut silently: the
+cell says where the rest is, and the 'Long text' sheet holds it in full.
+"""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..core.model import ACTION_STATUSES
+from .data import ReportData, pct
+from .safe_text import Cleaner, looks_like_formula
+
+CELL_LIMIT = 32_767
+CHUNK = 32_000
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+WRAP = Alignment(wrap_text=True, vertical="top")
+RAG_FILLS = {"Red": "F4B6B6", "Amber": "FFE08A", "Green": "B7E1A1", "Complete": "BDD7EE", "Dropped": "D9D9D9"}
+
+
+class _Writer:
+    def __init__(self, cleaner: Cleaner):
+        self.cleaner = cleaner
+        self.long_rows: list[tuple[str, str]] = []  # (where, full text)
+        self.lines: dict[tuple[str, int], int] = {}  # (sheet, row) -> lines its tallest cell needs
+
+    def fit_rows(self, ws: Worksheet) -> None:
+        """Set row heights for wrapped text: not every spreadsheet program grows rows on opening."""
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = WRAP  # top-aligned, so a row reads across
+        for (title, row), lines in self.lines.items():
+            if title == ws.title and lines > 1:
+                ws.row_dimensions[row].height = min(409, 13 * lines + 2)
+
+    def text(self, ws: Worksheet, row: int, col: int, value: str | None, where: str) -> None:
+        """Write user text as text: never a formula, never cut without saying where the rest is."""
+        value = self.cleaner.clean(value, where)
+        cell = ws.cell(row=row, column=col)
+        if len(value) > CELL_LIMIT:
+            self.long_rows.append((where, value))
+            first_row = 2 + sum((len(t) + CHUNK - 1) // CHUNK for _, t in self.long_rows[:-1])
+            marker = f" [continues: full text of {len(value):,} characters on sheet 'Long text' from row {first_row}]"
+            value = value[: CELL_LIMIT - len(marker)] + marker
+            self.cleaner.note(f"{where}: {len(value):,} characters is more than an Excel cell holds ({CELL_LIMIT:,}); "
+                              f"the cell shows the start and the sheet 'Long text' holds it in full")
+        cell.value = value
+        cell.data_type = "s"  # text, even when it starts with '='
+        if looks_like_formula(value):
+            cell.quotePrefix = True  # and Excel keeps it text when someone edits the cell
+        cell.alignment = WRAP
+        width = ws.column_dimensions[get_column_letter(col)].width or 10
+        chars = max(int(width * 1.1), 5)
+        lines = sum(max(1, -(-len(part) // chars)) for part in value.split("\n"))
+        key = (ws.title, row)
+        self.lines[key] = max(self.lines.get(key, 1), lines)
+
+
+def _header(ws: Worksheet, titles: list[str], widths: list[int]) -> None:
+    for i, (title, width) in enumerate(zip(titles, widths, strict=True), start=1):
+        cell = ws.cell(row=1, column=i, value=title)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+
+
+def _table(ws: Worksheet, name: str, columns: int, rows: int) -> None:
+    ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
+    table = Table(displayName=name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+
+
+def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
+    cleaner = Cleaner("Excel")
+    w = _Writer(cleaner)
+    wb = Workbook()
+    plan = wb.active
+    plan.title = "Action plan"
+    titles = ["Ref", "Domain", "Question", "Action", "Owner", "Role", "Original due", "Current due", "Status", "RAG",
+              "Slipped (days)", "Last update"]
+    _header(plan, titles, [6, 22, 40, 45, 20, 24, 12, 12, 12, 10, 9, 45])
+    for r, a in enumerate(data.actions, start=2):
+        where = f"action {a.ref}"
+        plan.cell(row=r, column=1, value=a.ref)
+        w.text(plan, r, 2, a.domain_title, f"{where} domain")
+        w.text(plan, r, 3, f"{a.question_refs} {a.question}".strip(), f"{where} question")
+        w.text(plan, r, 4, a.title + (f"\n{a.description}" if a.description else ""), f"{where} title")
+        w.text(plan, r, 5, a.owner, f"{where} owner")
+        w.text(plan, r, 6, a.owner_role, f"{where} role")
+        for col, d in ((7, a.original_due), (8, a.current_due)):
+            cell = plan.cell(row=r, column=col, value=d)
+            cell.number_format = "dd mmm yyyy"
+        plan.cell(row=r, column=9, value=a.status_label)
+        plan.cell(row=r, column=10, value=a.rag)
+        plan.cell(row=r, column=11, value=a.slippage_days)
+        update = f"{a.last_update_date}: {a.last_update}" if a.last_update else ""
+        w.text(plan, r, 12, update, f"{where} last update")
+    n = len(data.actions)
+    last = n + 1
+    _table(plan, "ActionPlan", len(titles), n)
+    statuses = DataValidation(type="list", formula1='"' + ",".join(ACTION_STATUSES.values()) + '"', allow_blank=False,
+                              showErrorMessage=True, errorTitle="Status",
+                              error="Choose a status from the list: " + ", ".join(ACTION_STATUSES.values()))
+    plan.add_data_validation(statuses)
+    statuses.add(f"I2:I{max(last, 2)}")
+    for rag, colour in RAG_FILLS.items():
+        plan.conditional_formatting.add(f"J2:J{max(last, 2)}", CellIsRule(operator="equal", formula=[f'"{rag}"'],
+                                                                           fill=PatternFill("solid", fgColor=colour)))
+    # Overdue: the current due date is past and the action is not closed. Live in Excel, so it
+    # stays right when the workbook is opened next month.
+    plan.conditional_formatting.add(
+        f"H2:H{max(last, 2)}",
+        FormulaRule(formula=['AND(H2<TODAY(),I2<>"Done",I2<>"Dropped")'], fill=PatternFill("solid", fgColor="F4B6B6"),
+                    font=Font(bold=True, color="9C0006")))
+    plan.conditional_formatting.add(f"K2:K{max(last, 2)}", CellIsRule(operator="greaterThan", formula=["0"],
+                                                                       font=Font(bold=True, color="9C5700")))
+    plan.oddHeader.center.text = f"{data.organisation}: action plan {data.period}"
+    plan.oddFooter.center.text = "Page &P of &N"
+
+    summary = wb.create_sheet("Summary")
+    s_titles = ["Ref", "Domain", "Questions", "Answered", "Completeness", "Score", "Level",
+                f"Score {data.previous_period}" if data.previous_period else "Previous score", "Change (points)"]
+    _header(summary, s_titles, [6, 40, 11, 10, 13, 9, 14, 15, 15])
+    for r, d in enumerate(data.domains, start=2):
+        summary.cell(row=r, column=1, value=d.ref)
+        w.text(summary, r, 2, d.title, f"domain {d.ref} title")
+        summary.cell(row=r, column=3, value=d.questions)
+        summary.cell(row=r, column=4, value=d.complete)
+        summary.cell(row=r, column=5, value=d.complete / d.questions if d.questions else 1).number_format = "0%"
+        for col, value in ((6, d.percent), (8, d.previous_percent)):
+            if value is not None:
+                summary.cell(row=r, column=col, value=round(value / 100, 4)).number_format = "0%"
+        summary.cell(row=r, column=7, value=d.level or "")
+        if d.change is not None:
+            summary.cell(row=r, column=9, value=round(d.change, 1)).number_format = "+0;-0;0"
+    total_row = len(data.domains) + 2
+    summary.cell(row=total_row, column=2, value="Overall").font = Font(bold=True)
+    summary.cell(row=total_row, column=3, value=data.questions)
+    summary.cell(row=total_row, column=4, value=data.complete)
+    summary.cell(row=total_row, column=5, value=data.completeness).number_format = "0%"
+    if data.percent is not None:
+        summary.cell(row=total_row, column=6, value=round(data.percent / 100, 4)).number_format = "0%"
+    if data.previous_percent is not None:
+        summary.cell(row=total_row, column=8, value=round(data.previous_percent / 100, 4)).number_format = "0%"
+    _table(summary, "DomainSummary", len(s_titles), len(data.domains))
+    info = total_row + 2
+    for i, (label, value) in enumerate([
+        ("Trust", data.organisation), ("Period", data.period),
+        ("Framework", f"{data.framework_title} ({data.framework_id}@{data.framework_version})"),
+        ("Framework hash", data.framework_hash), ("Status", data.status), ("Exported", data.generated_on.isoformat()),
+        ("Overall", f"{pct(data.percent)} ({data.answered} of {data.questions} answered)"),
+    ]):
+        summary.cell(row=info + i, column=1, value=label).font = Font(bold=True)
+        w.text(summary, info + i, 2, value, f"summary {label.lower()}")
+
+    answers = wb.create_sheet("Answers")
+    a_titles = ["Ref", "Domain", "Question", "Rating", "N/A reason", "Evidence", "Notes", "Assurance", "State",
+                "Updated by", "Updated"]
+    _header(answers, a_titles, [6, 22, 50, 14, 30, 50, 40, 16, 14, 16, 20])
+    for r, a in enumerate(data.answers, start=2):
+        where = f"answer {a.ref}"
+        answers.cell(row=r, column=1, value=a.ref)
+        w.text(answers, r, 2, a.domain_title, f"{where} domain")
+        w.text(answers, r, 3, a.question, f"{where} question")
+        answers.cell(row=r, column=4, value=a.rating)
+        w.text(answers, r, 5, a.na_reason, f"{where} N/A reason")
+        w.text(answers, r, 6, a.evidence, f"{where} evidence")
+        w.text(answers, r, 7, a.notes, f"{where} notes")
+        answers.cell(row=r, column=8, value=a.assurance)
+        answers.cell(row=r, column=9, value=a.state)
+        w.text(answers, r, 10, a.updated_by, f"{where} updated by")
+        answers.cell(row=r, column=11, value=a.updated_at)
+    _table(answers, "Answers", len(a_titles), len(data.answers))
+
+    if w.long_rows:
+        longs = wb.create_sheet("Long text")
+        _header(longs, ["Field", "Part", "Text"], [30, 8, 120])
+        row = 2
+        for where, text in w.long_rows:
+            parts = [text[i:i + CHUNK] for i in range(0, len(text), CHUNK)]
+            for n, part in enumerate(parts, start=1):
+                longs.cell(row=row, column=1, value=where)
+                longs.cell(row=row, column=2, value=f"{n} of {len(parts)}")
+                cell = longs.cell(row=row, column=3, value=part)
+                cell.data_type = "s"
+                cell.quotePrefix = looks_like_formula(part)
+                cell.alignment = WRAP
+                row += 1
+
+    for sheet in (plan, summary, answers):
+        w.fit_rows(sheet)
+    wb.properties.title = f"Action plan {data.period}: {data.organisation}"[:250]
+    wb.properties.creator = "selfassess"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), cleaner.warnings
+

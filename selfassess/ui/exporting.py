@@ -1,0 +1,74 @@
+"""Exporting from the app: pick a format, gather on the main thread, render in a worker thread.
+
+The worker never touches the store: the report data is gathered first (quick), so rendering
+(slow) cannot race with the user's next keystroke. The user is told when it starts and where
+the file is when it is done.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from .. import paths
+from ..reports.export import FORMATS
+
+if TYPE_CHECKING:
+    from .app import SelfAssessApp
+
+CHOICES = [
+    ("pdf", "Board report (PDF)"),
+    ("xlsx", "Action plan (Excel)"),
+    ("docx", "Annual-report section (Word)"),
+    ("md", "Annual-report section (Markdown)"),
+    ("all", "All four"),
+]
+
+
+def export_flow(screen: Screen, assessment_id: str) -> None:
+    from .dialogs import ChoiceDialog
+
+    app: SelfAssessApp = screen.app  # type: ignore[assignment]
+    out_dir = paths.exports_dir()
+
+    def chosen(fmt: str | None) -> None:
+        if fmt is None:
+            return
+        from ..reports.data import gather
+
+        data = app.attempt(gather, app.ws, app.ws.assessment(assessment_id))
+        if data is None:
+            return
+        formats = list(FORMATS) if fmt == "all" else [fmt]
+        app.notify(f"Exporting to {out_dir}...", title="Export started", timeout=3)
+        screen.run_worker(lambda: _render(app, data, formats, out_dir), thread=True, exclusive=True,
+                          group="export", exit_on_error=False)
+
+    app.push_screen(ChoiceDialog("Export", CHOICES, f"Documents are saved in {out_dir}"), chosen)
+
+
+def _render(app: SelfAssessApp, data, formats: list[str], out_dir: Path) -> None:
+    from ..core.errors import SelfAssessError
+    from ..reports.export import export
+
+    for fmt in formats:
+        try:
+            done = export(data, fmt, out_dir)
+        except SelfAssessError as exc:
+            app.call_from_thread(app.notify, str(exc), title="Export failed", severity="error", timeout=15)
+            continue
+        except Exception as exc:  # an unexpected problem: say so, keep the app running
+            from .app import write_crash_log
+
+            log = write_crash_log(app.home, exc)
+            app.call_from_thread(app.notify, f"Could not export the {fmt}: {type(exc).__name__}: {exc}. Details: {log}",
+                                 title="Export failed", severity="error", timeout=15)
+            continue
+        message = f"Saved the {done.what}: {done.path}"
+        app.call_from_thread(app.notify, message, title="Exported", timeout=10)
+        if done.warnings:
+            more = f" (+{len(done.warnings) - 3} more)" if len(done.warnings) > 3 else ""
+            app.call_from_thread(app.notify, "\n".join(done.warnings[:3]) + more, title=f"{done.path.name}: not all kept",
+                                 severity="warning", timeout=20)
