@@ -24,12 +24,14 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
+    LongTable,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -52,6 +54,27 @@ RAG = {"Red": colors.HexColor("#F4B6B6"), "Amber": colors.HexColor("#FFE08A"), "
 # Defence in depth: report text never carries images or links, and reportlab may fetch nothing.
 rl_config.trustedHosts = []
 rl_config.trustedSchemes = []
+
+
+def _utf16_hex(code_point: int) -> str:
+    return chr(code_point).encode("utf-16-be").hex().upper()
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode map writes characters beyond U+FFFF (emoji) as five hex digits, which
+    PDF readers reject, so copying or searching them fails. The map must hold UTF-16 (surrogate
+    pairs); this is reportlab's function with that one line corrected."""
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap", "/CIDSystemInfo",
+        f"<< /Registry ({fontname})", f"/Ordering ({fontname})", "/Supplement 0", ">> def",
+        f"/CMapName /{fontname} def", "/CMapType 2 def", "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>",
+        "endcodespacerange", f"{len(subset)} beginbfchar",
+        *[f"<{i:02X}> <{_utf16_hex(v)}>" for i, v in enumerate(subset)],
+        "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ])
+
+
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 @cache
@@ -99,6 +122,14 @@ class _Text:
         lines = [self._visual(line) for line in text.split("\n")]
         return "<br/>".join(self._fonts(line, where, bold) for line in lines)
 
+    def cell(self, text: str, where: str, width: float, size: float = 8) -> str | None:
+        """A table cell as a plain, pre-wrapped string (much faster to lay out than a Paragraph), when
+        every character is in the main font; None when it needs a Paragraph's font fallback."""
+        text = self.cleaner.clean(text, where)
+        if has_rtl(text) or not self.body.issuperset(map(ord, text)):
+            return None
+        return "\n".join(line for para in text.split("\n") for line in simpleSplit(para, BODY, size, width) or [""])
+
     def plain(self, text: str, where: str) -> str:
         """For places that take no markup (chart labels, the running header): body font only."""
         text = self._visual(self.cleaner.clean(text, where).replace("\n", " "))
@@ -120,6 +151,8 @@ class _Text:
 
     def _fonts(self, line: str, where: str, bold: bool) -> str:
         own = self.bold if bold else self.body
+        if own.issuperset(map(ord, line)):  # the common case: every character in the main font
+            return escape(line)
         out: list[str] = []
         in_symbols = False
         missing: list[str] = []
@@ -144,6 +177,22 @@ class _Text:
             self.cleaner.note(f"{where}: {len(missing)} character(s) ({', '.join(sorted(set(missing)))}) have no glyph "
                               "in the report's fonts and are shown as their code points")
         return "".join(out)
+
+
+class _Para(Paragraph):
+    """A Paragraph that remembers its last line breaking: tables wrap each cell several times
+    (to measure, to split across pages, to draw) at the same width, and breaking lines is the
+    slowest part of a long report. The result depends only on the width."""
+
+    _wrapped: tuple[float, tuple] | None = None
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        if self._wrapped is not None and self._wrapped[0] == availWidth:
+            self.width, self.height, self.blPara, self._wrapWidths = self._wrapped[1]
+            return self.width, self.height
+        result = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, (self.width, self.height, self.blPara, self._wrapWidths))
+        return result
 
 
 class _NumberedCanvas(rl_canvas.Canvas):
@@ -224,7 +273,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     story: list = []
 
     def p(markup: str, style: str = "body") -> Paragraph:
-        return Paragraph(markup, st[style])
+        return _Para(markup, st[style])
 
     # Cover
     story += [Spacer(1, 3 * cm), p("Health inequalities: board self-assessment", "title"),
@@ -322,19 +371,23 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                 f"30 days and not started. {data.overdue_actions} overdue, {data.slipped_actions} slipped.", "small")]
     rows = [[p(h, "cellb") for h in ("Ref", "Action", "Owner", "Due", "Status", "RAG")]]
     style = _grid(header=NAVY)
+    style.add("FONT", (0, 1), (-1, -1), BODY, 8, 10)
     for i, a in enumerate(data.actions, start=1):
-        due = f"{a.current_due:%d %b %Y}"
-        if a.current_due != a.original_due:
-            due += f"<br/><font size=6.5 color='#595959'>was {a.original_due:%d %b %Y}</font>"
+        # Only user text needs a Paragraph (escaping, wrapping, font fallback); the rest are short
+        # strings of our own, which tables lay out far faster (1,000 actions is a real plan's size).
+        due = f"{a.current_due:%d %b %Y}" + (f"\nwas {a.original_due:%d %b %Y}" if a.current_due != a.original_due else "")
         title = t(a.title, f"action {a.ref} title")
         if a.last_update:
             title += f"<br/><font size=6.5 color='#595959'>{escape(a.last_update_date)}: {t(a.last_update, f'action {a.ref} last update')}</font>"
-        owner = t(a.owner, f"action {a.ref} owner") + (f"<br/><font size=6.5>{t(a.owner_role, f'action {a.ref} role')}</font>" if a.owner_role else "")
-        rows.append([p(escape(a.ref), "cell"), p(title, "cell"), p(owner, "cell"), p(due, "cell"),
-                     p(escape(a.status_label), "cell"), p(escape(a.rag) + ("<br/>overdue" if a.overdue else ""), "cell")])
+        owner_text = a.owner + (f"\n{a.owner_role}" if a.owner_role else "")
+        owner = t.cell(owner_text, f"action {a.ref} owner", 3.3 * cm - 12)
+        if owner is None:
+            owner = p(t(owner_text, f"action {a.ref} owner"), "cell")
+        status = a.status_label.replace(" ", "\n", 1) if len(a.status_label) > 9 else a.status_label
+        rows.append([a.ref, p(title, "cell"), owner, due, status, a.rag + ("\noverdue" if a.overdue else "")])
         style.add("BACKGROUND", (5, i), (5, i), RAG.get(a.rag, colors.white))
-    story.append(Table(rows, colWidths=[1.1 * cm, 7.5 * cm, 3.3 * cm, 2.1 * cm, 1.8 * cm, 1.8 * cm], repeatRows=1,
-                       splitInRow=1, style=style))
+    story.append(LongTable(rows, colWidths=[1.1 * cm, 7.5 * cm, 3.3 * cm, 2.1 * cm, 1.8 * cm, 1.8 * cm], repeatRows=1,
+                           splitInRow=1, style=style))
 
     # Appendix: every answer
     story += [PageBreak(), p("Appendix: every answer", "h1")]

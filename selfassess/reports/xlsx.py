@@ -8,10 +8,13 @@ cell says where the rest is, and the 'Long text' sheet holds it in full.
 from __future__ import annotations
 
 import io
+from copy import copy
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -34,12 +37,29 @@ class _Writer:
         self.cleaner = cleaner
         self.long_rows: list[tuple[str, str]] = []  # (where, full text)
         self.lines: dict[tuple[str, int], int] = {}  # (sheet, row) -> lines its tallest cell needs
+        self._styles: dict[tuple[str, bool], StyleArray] = {}
+
+    def style(self, cell: Cell, number_format: str = "General", quote: bool = False) -> None:
+        """Top-aligned, wrapped, with a number format: styles are built once and copied, because
+        openpyxl hashes a style object on every assignment (most of the time of a large export)."""
+        key = (number_format, quote)
+        saved = self._styles.get(key)
+        if saved is None:
+            cell.alignment = WRAP
+            cell.number_format = number_format
+            cell.quotePrefix = quote
+            self._styles[key] = copy(cell._style)
+        else:
+            cell._style = copy(saved)
+
+    def value(self, ws: Worksheet, row: int, col: int, value: object, number_format: str = "General") -> Cell:
+        """A value of our own (a ref, a date, a number): top-aligned like the text beside it."""
+        cell = ws.cell(row=row, column=col, value=value)
+        self.style(cell, number_format)
+        return cell
 
     def fit_rows(self, ws: Worksheet) -> None:
         """Set row heights for wrapped text: not every spreadsheet program grows rows on opening."""
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                cell.alignment = WRAP  # top-aligned, so a row reads across
         for (title, row), lines in self.lines.items():
             if title == ws.title and lines > 1:
                 ws.row_dimensions[row].height = min(409, 13 * lines + 2)
@@ -57,9 +77,8 @@ class _Writer:
                               f"the cell shows the start and the sheet 'Long text' holds it in full")
         cell.value = value
         cell.data_type = "s"  # text, even when it starts with '='
-        if looks_like_formula(value):
-            cell.quotePrefix = True  # and Excel keeps it text when someone edits the cell
-        cell.alignment = WRAP
+        # quotePrefix: and Excel keeps it text when someone edits the cell
+        self.style(cell, "@" if looks_like_formula(value) else "General", looks_like_formula(value))
         width = ws.column_dimensions[get_column_letter(col)].width or 10
         chars = max(int(width * 1.1), 5)
         lines = sum(max(1, -(-len(part) // chars)) for part in value.split("\n"))
@@ -101,18 +120,17 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     _header(plan, titles, [6, 22, 40, 45, 20, 24, 12, 12, 12, 10, 9, 45])
     for r, a in enumerate(data.actions, start=2):
         where = f"action {a.ref}"
-        plan.cell(row=r, column=1, value=a.ref)
+        w.value(plan, r, 1, a.ref)
         w.text(plan, r, 2, a.domain_title, f"{where} domain")
         w.text(plan, r, 3, f"{a.question_refs} {a.question}".strip(), f"{where} question")
         w.text(plan, r, 4, a.title + (f"\n{a.description}" if a.description else ""), f"{where} title")
         w.text(plan, r, 5, a.owner, f"{where} owner")
         w.text(plan, r, 6, a.owner_role, f"{where} role")
-        for col, d in ((7, a.original_due), (8, a.current_due)):
-            cell = plan.cell(row=r, column=col, value=d)
-            cell.number_format = "dd mmm yyyy"
-        plan.cell(row=r, column=9, value=a.status_label)
-        plan.cell(row=r, column=10, value=a.rag)
-        plan.cell(row=r, column=11, value=a.slippage_days)
+        w.value(plan, r, 7, a.original_due, "dd mmm yyyy")
+        w.value(plan, r, 8, a.current_due, "dd mmm yyyy")
+        w.value(plan, r, 9, a.status_label)
+        w.value(plan, r, 10, a.rag)
+        w.value(plan, r, 11, a.slippage_days)
         update = f"{a.last_update_date}: {a.last_update}" if a.last_update else ""
         w.text(plan, r, 12, update, f"{where} last update")
     n = len(data.actions)
@@ -179,17 +197,17 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     _header(answers, a_titles, [6, 22, 50, 14, 30, 50, 40, 16, 14, 16, 20])
     for r, a in enumerate(data.answers, start=2):
         where = f"answer {a.ref}"
-        answers.cell(row=r, column=1, value=a.ref)
+        w.value(answers, r, 1, a.ref)
         w.text(answers, r, 2, a.domain_title, f"{where} domain")
         w.text(answers, r, 3, a.question, f"{where} question")
-        answers.cell(row=r, column=4, value=a.rating)
+        w.value(answers, r, 4, a.rating)
         w.text(answers, r, 5, a.na_reason, f"{where} N/A reason")
         w.text(answers, r, 6, a.evidence, f"{where} evidence")
         w.text(answers, r, 7, a.notes, f"{where} notes")
-        answers.cell(row=r, column=8, value=a.assurance)
-        answers.cell(row=r, column=9, value=a.state)
+        w.value(answers, r, 8, a.assurance)
+        w.value(answers, r, 9, a.state)
         w.text(answers, r, 10, a.updated_by, f"{where} updated by")
-        answers.cell(row=r, column=11, value=a.updated_at)
+        w.value(answers, r, 11, a.updated_at)
     _table(answers, "Answers", len(a_titles), len(data.answers))
 
     if w.long_rows:
@@ -203,8 +221,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
                 longs.cell(row=row, column=2, value=f"{n} of {len(parts)}")
                 cell = longs.cell(row=row, column=3, value=part)
                 cell.data_type = "s"
-                cell.quotePrefix = looks_like_formula(part)
-                cell.alignment = WRAP
+                w.style(cell, "@" if looks_like_formula(part) else "General", looks_like_formula(part))
                 row += 1
 
     for sheet in (plan, summary, answers):
