@@ -254,3 +254,22 @@ async def test_no_color_is_respected(demo_home, new_app, monkeypatch):
     async with app.run_test(size=(80, 24)):
         assert app.no_color
         assert any(isinstance(f, (Monochrome, NoColor)) for f in app._filters)
+
+
+async def test_export_from_the_app_runs_in_a_worker_and_names_the_file(demo_home, new_app, tmp_path, monkeypatch):
+    out = tmp_path / "exports"
+    monkeypatch.setenv("SELFASSESS_EXPORTS", str(out))
+    app = new_app(demo_home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("d", "x")  # dashboard, export
+        await pilot.pause()
+        choices = app.screen.query_one("#choices")
+        await pilot.press(*["down"] * 4, "enter")  # "All four"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        names = sorted(p.name for p in out.iterdir())
+        assert names == ["RVH-2026-27-action-plan.xlsx", "RVH-2026-27-annual-report-section.docx",
+                         "RVH-2026-27-annual-report-section.md", "RVH-2026-27-board-report.pdf"]
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("Saved the board report: ") and m.endswith("RVH-2026-27-board-report.pdf") for m in messages)
+        assert choices is not None
