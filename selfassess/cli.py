@@ -482,6 +482,285 @@ def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: P
             click.echo(f"note: {done.path.name}: {warning}", err=True)
 
 
+# --- sign-off and submission ----------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("assessment")
+@click.option("--by", "names", multiple=True, required=True, help="A signatory's name (repeat with --role for each).")
+@click.option("--role", "roles", multiple=True, required=True, help="That signatory's role, such as Chair.")
+@click.option("--meeting", default="", help="The board meeting reference, such as 'Public board, 22 May 2026, item 9'.")
+@click.option("--date", "on", help="Date of the sign-off, YYYY-MM-DD (default: today).")
+@pass_ctx
+def signoff(c: Context, assessment: str, names: tuple[str, ...], roles: tuple[str, ...], meeting: str, on: str | None) -> None:
+    """Record the board's sign-off of ASSESSMENT. It is frozen from then on."""
+    if len(names) != len(roles):
+        raise click.UsageError("give a --role for each --by, in the same order")
+    with c.workspace(write=True) as ws:
+        a = ws.sign_off(assessment, list(zip(names, roles, strict=True)), meeting=meeting, on=on)
+    people = ", ".join(f"{n} ({r})" for n, r in zip(names, roles, strict=True))
+    click.echo(f"{a.id[:8]} {a.period} signed off on {a.signoff.date if a.signoff else ''} by {people}; "
+               "answers are now frozen (action progress can still be recorded)")
+
+
+@cli.command()
+@click.argument("assessment")
+@click.option("--reason", required=True, help="Why it is being reopened (kept on the audit trail).")
+@pass_ctx
+def reopen(c: Context, assessment: str, reason: str) -> None:
+    """Reopen a signed-off ASSESSMENT as a new version; the signed-off version is kept as it was."""
+    with c.workspace(write=True) as ws:
+        new = ws.reopen(assessment, reason)
+    click.echo(f"{new.id}  version {new.version} of {new.period}, in progress (the signed-off version is kept)")
+
+
+@cli.command()
+@click.argument("assessment")
+@click.option("--out", required=True, help="The bundle file to write, or a folder (ending in /).")
+@pass_ctx
+def submit(c: Context, assessment: str, out: str) -> None:
+    """Write a signed, tamper-evident submission of a signed-off ASSESSMENT."""
+    from .submission.submit import submit as do_submit
+
+    with c.workspace(write=True) as ws:
+        done = do_submit(ws, c.home, assessment, _out_path(out))
+    click.echo(f"wrote {done.path} ({done.size:,} bytes): submission {done.sequence} of "
+               f"{done.assessment.period}, sha256 {done.payload_sha256[:16]}")
+    click.echo(f"signed with this installation's key {done.fingerprint}; give the regulator this fingerprint "
+               "by another channel (phone, letter) so they can register it")
+
+
+def _out_path(text: str) -> Path:
+    """A path as typed: a trailing slash means 'into this folder', made if it is not there yet."""
+    path = Path(text).expanduser()
+    if text.endswith(("/", os.sep)):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SelfAssessError(f"cannot create the folder {path}: {exc.strerror}") from None
+    return path
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def verify(c: Context, files: tuple[Path, ...], as_json: bool) -> None:
+    """Check submissions: genuine, altered, unknown key, broken chain, replayed or malformed.
+
+    Exit 0 when every one is genuine, 1 otherwise. Nothing is imported.
+    """
+    from .submission.review import bundle_files, check
+
+    with c.workspace(write=False) as ws:
+        results = [check(ws, f, c.home) for f in bundle_files(list(files))]
+    if not results:
+        raise SelfAssessError("no submissions found to verify")
+    if as_json:
+        _echo_json({"results": [{"file": str(r.file), "verdict": r.verdict, "message": r.message} for r in results]})
+    else:
+        for r in results:
+            click.echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
+    if any(r.verdict != "genuine" for r in results):
+        sys.exit(1)
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """This installation's signing key, and the keys of others you trust."""
+
+
+@keys_group.command("show")
+@pass_ctx
+def keys_show(c: Context) -> None:
+    """Show this installation's key fingerprint (creating the key the first time)."""
+    from .submission import keys
+
+    key = keys.load_or_create(c.home)
+    click.echo(f"{keys.fingerprint(keys.raw_public(key.public_key()))}\nkey file: {keys.key_path(c.home)}")
+
+
+@keys_group.command("trust")
+@click.argument("fingerprint")
+@click.option("--name", required=True, help="Whose key it is: the trust, or the regulator.")
+@click.option("--ods", "ods_code", default="", help="The trust's ODS code (submissions must then say the same).")
+@pass_ctx
+def keys_trust(c: Context, fingerprint: str, name: str, ods_code: str) -> None:
+    """Register another party's key, after checking its fingerprint with them by another channel."""
+    from .submission.review import register_key
+
+    with c.workspace(write=True) as ws:
+        rec = register_key(ws, fingerprint, name, ods_code)
+    click.echo(f"registered {rec['id']} for {rec['name']}" + (f" ({rec['ods_code']})" if rec["ods_code"] else ""))
+
+
+@keys_group.command("list")
+@pass_ctx
+def keys_list(c: Context) -> None:
+    """The keys registered here."""
+    from .submission import keys
+
+    with c.workspace(write=False) as ws:
+        found = sorted(ws.repo.all("trusted_keys"), key=lambda r: r["name"].lower())
+    own = keys.own_fingerprint(c.home)
+    click.echo(f"this installation: {own or '(no key yet: created on first submission or feedback)'}")
+    for r in found:
+        click.echo(f"{r['id']}  {r['name']}" + (f" ({r['ods_code']})" if r.get("ods_code") else ""))
+
+
+@cli.group("review")
+def review_group() -> None:
+    """For regulators: import submissions, compare trusts, and send feedback."""
+
+
+@review_group.command("import")
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@pass_ctx
+def review_import(c: Context, targets: tuple[Path, ...]) -> None:
+    """Verify and import submission files (or folders of them). Only genuine ones are imported."""
+    from .submission.review import import_bundles
+
+    with c.workspace(write=True) as ws:
+        results = import_bundles(ws, list(targets), c.home)
+    for r in results:
+        click.echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
+    good = sum(r.verdict == "genuine" for r in results)
+    click.echo(f"{good} of {len(results)} imported")
+    if good != len(results):
+        sys.exit(1)
+
+
+@review_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def review_list(c: Context, as_json: bool) -> None:
+    """Every submission imported, by trust and period."""
+    from .submission.review import submissions
+
+    with c.workspace(write=False) as ws:
+        subs = submissions(ws)
+    if as_json:
+        _echo_json({"submissions": [{k: v for k, v in s.items() if k != "actions"} for s in subs]})
+        return
+    for s in subs:
+        click.echo(f"{s['id'][:8]}  {s['organisation']['name'][:40]:<41}{s['period']:<9}{_pct(s['overall']):>5}  "
+                   f"{s['framework']['id']}@{s['framework']['version']}  #{s['sequence']}")
+    if not subs:
+        click.echo("No submissions imported yet: selfassess review import FOLDER")
+
+
+@review_group.command("compare")
+@click.option("--framework", "framework_id", help="Framework id (default: the one most trusts submitted).")
+@click.option("--sort", default="trust", show_default=True,
+              help="trust, overall, completeness, open, overdue, slipped, queried, or a domain id or ref.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--xlsx", "xlsx_out", type=click.Path(path_type=Path), help="Also write the comparison to this workbook.")
+@pass_ctx
+def review_compare(c: Context, framework_id: str | None, sort: str, as_json: bool, xlsx_out: Path | None) -> None:
+    """Compare the latest submission of every trust, domain by domain."""
+    from .storage.store import atomic_write
+    from .submission.review import compare as do_compare
+    from .submission.review import to_xlsx
+
+    with c.workspace(write=False) as ws:
+        ids, titles, rows = do_compare(ws, framework_id, sort)
+    if xlsx_out:
+        atomic_write(xlsx_out, to_xlsx(titles, ids, rows), 0o644)
+        click.echo(f"wrote {xlsx_out}", err=as_json)
+    if as_json:
+        _echo_json({"domains": [{"id": i, "title": t} for i, t in zip(ids, titles, strict=True)],
+                    "trusts": [{"submission": r.submission_id, "organisation": r.organisation, "ods_code": r.ods_code,
+                                "period": r.period, "overall": r.overall, "completeness": r.completeness,
+                                "domains": r.domains, "open_actions": r.open_actions, "overdue": r.overdue,
+                                "slipped": r.slipped, "queried": r.queried} for r in rows]})
+        return
+    if not rows:
+        click.echo("No submissions imported yet: selfassess review import FOLDER")
+        return
+    click.echo(f"{'TRUST':<32}{'PERIOD':<9}{'ALL':>5}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in titles)
+               + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}")
+    for r in rows:
+        click.echo(f"{r.organisation[:31]:<32}{r.period:<9}{_pct(r.overall):>5}"
+                   + "".join(f"{_pct(r.domains.get(d)):>6}" for d in ids)
+                   + f"{_pct(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
+    click.echo("domains: " + "; ".join(titles))
+
+
+@review_group.command("history")
+@click.argument("trust")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def review_history(c: Context, trust: str, as_json: bool) -> None:
+    """One trust's submissions year on year (TRUST: name, ODS code or a submission id)."""
+    from .submission.review import history
+
+    with c.workspace(write=False) as ws:
+        subs = history(ws, trust)
+    if as_json:
+        _echo_json({"submissions": [{"id": s["id"], "period": s["period"], "overall": s["overall"],
+                                     "domains": s["domains"], "sequence": s["sequence"]} for s in subs]})
+        return
+    domains = subs[-1]["domains"]
+    click.echo(f"{subs[-1]['organisation']['name']}")
+    click.echo(f"{'PERIOD':<9}{'ALL':>5}" + "".join(f"{d['ref']:>6}" for d in domains))
+    for s in subs:
+        by = {d["id"]: d["percent"] for d in s["domains"]}
+        click.echo(f"{s['period']:<9}{_pct(s['overall']):>5}" + "".join(f"{_pct(by.get(d['id'])):>6}" for d in domains))
+
+
+@review_group.command("mark")
+@click.argument("submission")
+@click.option("--domain", help="Domain id or ref to mark.")
+@click.option("--action", "action_ref", help="Action ref (such as A07) or id to mark.")
+@click.option("--accept", "verdict", flag_value="accepted", help="Accept it.")
+@click.option("--query", "verdict", flag_value="queried", help="Query it (needs --comment).")
+@click.option("--comment", default="", help="What the trust should know or answer.")
+@pass_ctx
+def review_mark(c: Context, submission: str, domain: str | None, action_ref: str | None, verdict: str | None, comment: str) -> None:
+    """Accept or query a domain or an action of an imported SUBMISSION."""
+    from .submission.review import mark
+
+    if bool(domain) == bool(action_ref):
+        raise click.UsageError("give --domain or --action (one of them)")
+    if not verdict:
+        raise click.UsageError("give --accept or --query")
+    with c.workspace(write=True) as ws:
+        rec = mark(ws, submission, "domain" if domain else "action", domain or action_ref or "", verdict, comment)
+    click.echo(f"{rec['label']}: {rec['verdict']}" + (f" ({rec['comment']})" if rec["comment"] else ""))
+
+
+@review_group.command("feedback")
+@click.argument("submission")
+@click.option("--out", required=True, help="The feedback file to write, or a folder (ending in /).")
+@pass_ctx
+def review_feedback(c: Context, submission: str, out: str) -> None:
+    """Write the signed feedback file on SUBMISSION, to send back to the trust."""
+    from .submission.review import feedback_file
+
+    with c.workspace(write=True) as ws:
+        path, accepted, queried = feedback_file(ws, c.home, submission, _out_path(out))
+    click.echo(f"wrote {path}: {accepted} accepted, {queried} queried")
+
+
+@cli.group("feedback")
+def feedback_group() -> None:
+    """For trusts: take in the regulator's feedback."""
+
+
+@feedback_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_ctx
+def feedback_import(c: Context, file: Path) -> None:
+    """Verify a signed feedback FILE and show it beside the domains and actions it concerns."""
+    from .submission.submit import import_feedback
+
+    with c.workspace(write=True) as ws:
+        done = import_feedback(ws, file)
+    click.echo(f"feedback from {done.reviewer} on {done.assessment.period}: {done.accepted} accepted, {done.queried} queried")
+    if done.skipped:
+        click.echo(f"not matched to this assessment and left out: {', '.join(done.skipped)}", err=True)
+
+
 # --- audit and store ---------------------------------------------------------------------------
 
 

@@ -100,7 +100,8 @@ class Workspace:
     def today(self) -> date:
         return self.clock.today()
 
-    def _commit(self, action: str, summary: str, changes: list[Change]) -> None:
+    def commit(self, action: str, summary: str, changes: list[Change]) -> None:
+        """Make a set of record changes durable as one audit event (nothing if there are none)."""
         if changes:
             self.repo.commit(action, self.actor, summary, changes, self.clock.now())
 
@@ -234,6 +235,16 @@ class Workspace:
         return sorted((Feedback.from_record(r) for r in self.repo.find("feedback", assessment_id=assessment_id)),
                       key=lambda f: (f.reviewed_at, f.target, f.target_id))
 
+    def feedback_for_action(self, action: Action) -> list[Feedback]:
+        """A regulator's verdicts on this action, or on the earlier years' copies it was carried from."""
+        lineage, current = set(), action
+        while current is not None and current.id not in lineage:
+            lineage.add(current.id)
+            rec = self.repo.get("actions", current.carried_from) if current.carried_from else None
+            current = Action.from_record(rec) if rec else None
+        found = [Feedback.from_record(r) for r in self.repo.all("feedback") if r["target"] == "action" and r["target_id"] in lineage]
+        return sorted(found, key=lambda f: f.reviewed_at)
+
     def title_of(self, assessment: Assessment) -> str:
         org = self.organisation(assessment.organisation_id)
         version = f" (version {assessment.version})" if assessment.version > 1 else ""
@@ -282,7 +293,7 @@ class Workspace:
         summary = f"started {org.name} {period} {framework.key}"
         if previous is not None:
             summary += f" from {previous.period} ({answers} answers, {actions} open actions carried forward)"
-        self._commit("assessment.new", summary, changes)
+        self.commit("assessment.new", summary, changes)
         return CarryForward(assessment, answers, actions, orphaned)
 
     def _latest_of(self, previous: Assessment) -> fw.Framework:
@@ -391,7 +402,7 @@ class Workspace:
             return existing  # nothing changed: nothing to record
         updated = updated.replace(updated_by=self.actor, updated_at=self.clock.now())
         what = _describe_answer(framework, q, updated)
-        self._commit("answer.set", f"{q.ref} {what}", [Change("answers", updated.id, before, updated.to_record())])
+        self.commit("answer.set", f"{q.ref} {what}", [Change("answers", updated.id, before, updated.to_record())])
         return updated
 
     @staticmethod
@@ -427,7 +438,7 @@ class Workspace:
             original_due=due_date.isoformat(), current_due=due_date.isoformat(), question_ids=qids,
             created_at=self.clock.now(), created_by=self.actor, origin=origin,
         )
-        self._commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due})",
+        self.commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due})",
                      [Change("actions", action.id, None, action.to_record())])
         return action
 
@@ -478,7 +489,7 @@ class Workspace:
             fields["updates"] = action.updates + (update,)
         updated = action.replace(**fields)
         summary = f"{action.ref} " + (", ".join(f"{k} {v}" for k, v in changed.items()) or "progress note")
-        self._commit("action.update", summary, [Change("actions", action.id, action.to_record(), updated.to_record())])
+        self.commit("action.update", summary, [Change("actions", action.id, action.to_record(), updated.to_record())])
         return updated
 
     def suggested_actions(self, assessment: Assessment, question_id: str) -> tuple[str, ...]:
@@ -505,7 +516,7 @@ class Workspace:
         if key == assessment.status:
             return assessment
         updated = assessment.replace(status=key)
-        self._commit("assessment.status", f"{assessment.period} {assessment.status_label} -> {updated.status_label}",
+        self.commit("assessment.status", f"{assessment.period} {assessment.status_label} -> {updated.status_label}",
                      [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
         return updated
 
@@ -536,17 +547,32 @@ class Workspace:
         signoff = SignOff(people, when, check_text(meeting, "meeting reference", max_length=300).strip(), self.actor, self.clock.now())
         updated = assessment.replace(status=SIGNED_OFF, signoff=signoff)
         names = ", ".join(f"{p.name} ({p.role})" for p in people)
-        self._commit("assessment.signoff", f"{assessment.period} signed off by {names}" + (f" at {signoff.meeting}" if signoff.meeting else ""),
+        self.commit("assessment.signoff", f"{assessment.period} signed off by {names}" + (f" at {signoff.meeting}" if signoff.meeting else ""),
                      [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
         return updated
 
-    def mark_submitted(self, assessment: Assessment, bundle_sha256: str, out_name: str) -> Assessment:
+    def check_submittable(self, assessment: Assessment) -> None:
+        if assessment.superseded_by:
+            raise Refused(f"this version was reopened as {short(assessment.superseded_by)}; submit that one once it is signed off")
         if assessment.status not in (SIGNED_OFF, SUBMITTED):
             raise Refused("only a signed-off assessment can be submitted; record the board's sign-off first: "
                           f"selfassess signoff {short(assessment.id)} --by NAME --role ROLE")
+
+    def sent_submissions(self) -> list[dict[str, Any]]:
+        """Submissions this installation has sent, oldest first (each links to the one before)."""
+        return sorted(self.repo.all("submissions_sent"), key=lambda r: r["sequence"])
+
+    def record_submission(self, assessment: Assessment, payload_sha256: str, sequence: int, previous: str | None,
+                          file_name: str) -> Assessment:
+        """After the bundle is written: the assessment is submitted, and the chain moves on."""
+        self.check_submittable(assessment)
         updated = assessment.replace(status=SUBMITTED, submitted_at=self.clock.now())
-        self._commit("assessment.submit", f"{assessment.period} submitted as {out_name} (sha256 {bundle_sha256[:12]})",
-                     [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        sent = {"id": payload_sha256, "assessment_id": assessment.id, "sequence": sequence, "previous": previous,
+                "file": file_name, "sent_at": self.clock.now(), "sent_by": self.actor}
+        self.commit("assessment.submit", f"{assessment.period} submitted as {file_name} (submission {sequence}, "
+                    f"sha256 {payload_sha256[:12]})",
+                    [Change("assessments", assessment.id, assessment.to_record(), updated.to_record()),
+                     Change("submissions_sent", payload_sha256, None, sent)])
         return updated
 
     def reopen(self, handle: str, reason: str) -> Assessment:
@@ -564,7 +590,7 @@ class Workspace:
         action_changes = self._copy_actions(old, new, framework, only_open=False,
                                             note=f"Reopened as version {new.version}: {reason}")
         closed = old.replace(superseded_by=new.id)
-        self._commit("assessment.reopen", f"{old.period} reopened as version {new.version}: {reason}",
+        self.commit("assessment.reopen", f"{old.period} reopened as version {new.version}: {reason}",
                      [Change("assessments", old.id, old.to_record(), closed.to_record()),
                       Change("assessments", new.id, None, new.to_record())] + answer_changes + action_changes)
         return new
@@ -582,7 +608,7 @@ class Workspace:
                                     check_text(item.get("comment", ""), "feedback comment"), reviewer, reviewed_at,
                                     self.clock.now(), feedback_file))
         queried = sum(r.verdict == "queried" for r in records)
-        self._commit("feedback.import", f"feedback from {reviewer} on {assessment.period}: {len(records)} item(s), {queried} queried",
+        self.commit("feedback.import", f"feedback from {reviewer} on {assessment.period}: {len(records)} item(s), {queried} queried",
                      [Change("feedback", r.id, None, r.to_record()) for r in records])
         return records
 

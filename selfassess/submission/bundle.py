@@ -1,0 +1,188 @@
+"""The signed container for submissions and feedback: tamper-evident to the last byte.
+
+Layout of a file:
+    line 1   b"SELFASSESS-SUBMISSION 1\\n" (or FEEDBACK)
+    line 2   the header: canonical JSON, one line: payload size and SHA-256, the signer's public
+             key and fingerprint, and an Ed25519 signature over line 1 and the header without it
+    rest     the payload: a zip of named files with a SHA-256 manifest
+
+Every byte is covered: the magic and header are signed, the header must be byte-for-byte the
+canonical form of itself, and the payload's hash is in the signed header. Opening never trusts
+the content: size, structure, signature and hashes are checked before any file inside is parsed,
+and the zip is read only through an allow-list of names with size and ratio limits.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+
+from ..core.errors import SelfAssessError
+from . import keys
+
+SUBMISSION, FEEDBACK = b"SELFASSESS-SUBMISSION 1\n", b"SELFASSESS-FEEDBACK 1\n"
+MAX_FILE = 64 * 1024 * 1024
+MAX_HEADER = 4096
+MAX_ENTRY = 64 * 1024 * 1024
+MAX_TOTAL = 128 * 1024 * 1024
+MAX_RATIO = 200  # an honest PDF or JSON compresses far less; more is an archive bomb
+ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # fixed, so the same content always makes the same bytes
+
+GENUINE, ALTERED, UNKNOWN_KEY, BROKEN_CHAIN, REPLAYED, MALFORMED, DUPLICATE = (
+    "genuine", "altered", "unknown key", "broken chain", "replayed", "malformed", "already imported")
+
+
+class BundleError(SelfAssessError):
+    """A bundle that cannot be trusted; verdict says which way."""
+
+    def __init__(self, verdict: str, message: str):
+        self.verdict = verdict
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Opened:
+    kind: bytes
+    header: dict
+    payload_sha256: str
+    public_key: bytes
+    fingerprint: str
+    files: dict[str, bytes]
+
+    def json(self, name: str) -> dict:
+        try:
+            data = json.loads(self.files[name])
+        except (KeyError, ValueError):
+            raise BundleError(MALFORMED, f"{name} is missing or is not JSON") from None
+        if not isinstance(data, dict):
+            raise BundleError(MALFORMED, f"{name} is not a JSON object")
+        return data
+
+
+def _canonical(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    manifest = {"files": {name: hashlib.sha256(content).hexdigest() for name, content in sorted(files.items())}}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, content in [("manifest.json", _canonical(manifest)), *sorted(files.items())]:
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, content)
+    return out.getvalue()
+
+
+def seal(kind: bytes, files: dict[str, bytes], private_key) -> bytes:
+    """Pack files, with a manifest, into a signed container."""
+    payload = _zip(files)
+    public = keys.raw_public(private_key.public_key())
+    header = {
+        "format": 1,
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "payload_size": len(payload),
+        "public_key": base64.b64encode(public).decode(),
+        "key_fingerprint": keys.fingerprint(public),
+    }
+    signature = private_key.sign(kind + _canonical(header))
+    header["signature"] = base64.b64encode(signature).decode()
+    return kind + _canonical(header) + b"\n" + payload
+
+
+def open_sealed(data: bytes, kind: bytes, allowed: dict[str, int]) -> Opened:
+    """Check a container completely, then unpack the allowed files. Raises BundleError."""
+    what = "submission" if kind == SUBMISSION else "feedback file"
+    if len(data) > MAX_FILE:
+        raise BundleError(MALFORMED, f"the file is {len(data):,} bytes, more than a {what} can be ({MAX_FILE:,})")
+    if not data.startswith(kind):
+        other = FEEDBACK if kind == SUBMISSION else SUBMISSION
+        if data.startswith(other):
+            raise BundleError(MALFORMED, f"this is a {'feedback file' if other == FEEDBACK else 'submission'}, not a {what}")
+        if data[: len(kind) - 3] == kind[: len(kind) - 3]:
+            raise BundleError(ALTERED, f"the first line of the {what} has been changed")
+        raise BundleError(MALFORMED, f"not a selfassess {what} (it does not start with {kind.strip().decode()})")
+    end = data.find(b"\n", len(kind), len(kind) + MAX_HEADER + 1)
+    if end < 0:
+        raise BundleError(ALTERED, "the header line is missing or damaged")
+    line = data[len(kind):end]
+    try:
+        header = json.loads(line)
+        assert isinstance(header, dict)
+        signature = base64.b64decode(header["signature"], validate=True)
+        public = keys.public_from_b64(header["public_key"])
+        size, digest = header["payload_size"], header["payload_sha256"]
+        assert isinstance(size, int) and isinstance(digest, str) and len(signature) == 64
+        assert base64.b64encode(signature).decode() == header["signature"]
+        assert set(header) == {"format", "payload_sha256", "payload_size", "public_key", "key_fingerprint", "signature"}
+    except (ValueError, KeyError, TypeError, AssertionError, UnicodeDecodeError):
+        raise BundleError(ALTERED, "the header has been changed (it is not what selfassess writes)") from None
+    if _canonical(header) != line:
+        raise BundleError(ALTERED, "the header has been changed (it is not in the exact form it was signed in)")
+    unsigned = {k: v for k, v in header.items() if k != "signature"}
+    if header["key_fingerprint"] != keys.fingerprint(public):
+        raise BundleError(ALTERED, "the key fingerprint in the header does not match its key")
+    if not keys.verify(public, signature, kind + _canonical(unsigned)):
+        raise BundleError(ALTERED, "the signature does not match: the header was changed after signing")
+    payload = data[end + 1:]
+    if len(payload) != size or hashlib.sha256(payload).hexdigest() != digest:
+        raise BundleError(ALTERED, "the content has been changed after signing (its SHA-256 no longer matches)")
+    files = _unzip(payload, {"manifest.json": 1024 * 1024, **allowed})
+    try:
+        manifest = json.loads(files.pop("manifest.json"))["files"]
+        assert isinstance(manifest, dict)
+    except (KeyError, ValueError, TypeError, AssertionError):
+        raise BundleError(MALFORMED, "the manifest is missing or unreadable") from None
+    if set(manifest) != set(files):
+        raise BundleError(MALFORMED, "the manifest does not list exactly the files inside")
+    for name, content in files.items():
+        if hashlib.sha256(content).hexdigest() != manifest[name]:
+            raise BundleError(ALTERED, f"{name} does not match the manifest")
+    return Opened(kind, header, digest, public, header["key_fingerprint"], files)
+
+
+def _unzip(payload: bytes, allowed: dict[str, int]) -> dict[str, bytes]:
+    """Read only allowed names, each within its size, rejecting traversal, links and bombs."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(payload))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise BundleError(MALFORMED, "the content is not a readable archive") from None
+    names = [i.filename for i in infos]
+    if len(names) != len(set(names)):
+        raise BundleError(MALFORMED, "the archive holds the same name twice")
+    total = 0
+    files: dict[str, bytes] = {}
+    for info in infos:
+        name = info.filename
+        if name not in allowed:
+            shown = name if len(name) < 80 else name[:77] + "..."
+            reason = "a path outside the bundle" if (".." in name or name.startswith(("/", "\\")) or ":" in name) else "an unexpected file"
+            raise BundleError(MALFORMED, f"the archive holds {reason} ({shown!r}); nothing was unpacked")
+        if info.flag_bits & 0x1:
+            raise BundleError(MALFORMED, f"{name} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise BundleError(MALFORMED, f"{name} uses an unsupported compression")
+        limit = min(allowed[name], MAX_ENTRY)
+        if info.file_size > limit or (info.compress_size and info.file_size / info.compress_size > MAX_RATIO):
+            raise BundleError(MALFORMED, f"{name} would unpack to {info.file_size:,} bytes: too large (an archive bomb?)")
+        try:
+            with z.open(info) as f:
+                content = f.read(limit + 1)  # never trust the declared size
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            raise BundleError(MALFORMED, f"{name} cannot be unpacked ({type(exc).__name__})") from None
+        if len(content) > limit:
+            raise BundleError(MALFORMED, f"{name} unpacks to more than {limit:,} bytes")
+        total += len(content)
+        if total > MAX_TOTAL:
+            raise BundleError(MALFORMED, "the archive unpacks to more than a submission can hold")
+        files[name] = content
+    missing = [n for n in allowed if n not in files and n != "manifest.json"]
+    if missing:
+        raise BundleError(MALFORMED, f"the archive is missing {', '.join(missing)}")
+    return files

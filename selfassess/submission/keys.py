@@ -1,0 +1,111 @@
+"""This installation's signing key (Ed25519), created on first use and kept protected.
+
+The private key lives in <home>/keys/signing-key.pem, readable only by its owner, and encrypted
+with $SELFASSESS_KEY_PASSPHRASE when that is set. Others learn its fingerprint by another
+channel (a letter, a phone call) and register it; a bundle or feedback file signed by a key they
+have not registered is never trusted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .. import paths
+from ..core.errors import SelfAssessError
+
+KEY_FILE = "signing-key.pem"
+PASSPHRASE_ENV = "SELFASSESS_KEY_PASSPHRASE"
+
+
+class KeyError_(SelfAssessError):
+    pass
+
+
+def raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def fingerprint(public: bytes) -> str:
+    """How people compare keys: 'SHA256:' and the hash of the public key in groups of four."""
+    digest = hashlib.sha256(public).hexdigest().upper()
+    return "SHA256:" + " ".join(digest[i:i + 4] for i in range(0, 32, 4))
+
+
+def normalise_fingerprint(text: str) -> str:
+    """Accept a fingerprint as people type it (spaces, case, with or without 'SHA256:')."""
+    body = "".join(ch for ch in text.upper().removeprefix("SHA256:") if ch.isalnum())
+    if len(body) != 32 or any(ch not in "0123456789ABCDEF" for ch in body):
+        raise SelfAssessError(f"'{text}' is not a key fingerprint, expected SHA256: followed by 32 hex digits "
+                              "(as shown by: selfassess keys show)")
+    return "SHA256:" + " ".join(body[i:i + 4] for i in range(0, 32, 4))
+
+
+def public_from_b64(text: str) -> bytes:
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) != 32 or base64.b64encode(raw).decode() != text:
+        raise ValueError("not a canonical Ed25519 public key")
+    return raw
+
+
+def verify(public: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def _passphrase() -> bytes | None:
+    value = os.environ.get(PASSPHRASE_ENV)
+    return value.encode("utf-8") if value else None
+
+
+def key_path(home: Path) -> Path:
+    return paths.keys_dir(home) / KEY_FILE
+
+
+def load_or_create(home: Path) -> Ed25519PrivateKey:
+    """The signing key, made the first time it is needed (the folder 0700, the file 0600)."""
+    from ..storage.store import _why, atomic_write
+
+    path = key_path(home)
+    if path.exists():
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=_passphrase())
+        except TypeError:
+            raise KeyError_(f"the signing key {path} is protected by a passphrase: set {PASSPHRASE_ENV}") from None
+        except (ValueError, OSError) as exc:
+            raise KeyError_(f"the signing key {path} cannot be read ({exc}); if the passphrase is wrong, "
+                            f"set {PASSPHRASE_ENV} correctly") from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyError_(f"{path} is not an Ed25519 signing key")
+        return key
+    key = Ed25519PrivateKey.generate()
+    passphrase = _passphrase()
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)
+        atomic_write(path, pem, mode=0o600)
+    except OSError as exc:
+        raise KeyError_(f"cannot save a new signing key at {path}: {_why(exc)}") from None
+    return key
+
+
+def own_fingerprint(home: Path) -> str | None:
+    """The fingerprint of this installation's key, if it has one (never creates it)."""
+    path = key_path(home)
+    if not path.exists():
+        return None
+    try:
+        return fingerprint(raw_public(load_or_create(home).public_key()))
+    except SelfAssessError:
+        return None

@@ -1,0 +1,152 @@
+"""The trust's side: submit a signed-off assessment as a signed bundle; take feedback back in."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import Refused, SelfAssessError
+from ..core.model import Assessment
+from ..core.workspace import Workspace
+from . import bundle, keys
+
+MAX_FEEDBACK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Submitted:
+    path: Path
+    assessment: Assessment
+    payload_sha256: str
+    sequence: int
+    fingerprint: str
+    size: int
+
+
+def submission_files(ws: Workspace, assessment: Assessment, sequence: int, previous: str | None) -> dict[str, bytes]:
+    """What a submission holds: the assessment, its answers and actions, the framework it was
+    answered against, the head of the audit chain, and the board report."""
+    from ..reports.data import gather
+    from ..reports.export import render
+
+    framework = ws.framework(assessment)
+    seq, head = ws.repo.head  # type: ignore[attr-defined]
+    submission = {
+        "format": 1,
+        "created_at": ws.clock.now(),
+        "created_by": ws.actor,
+        "sequence": sequence,
+        "previous_submission": previous,
+        "organisation": ws.organisation(assessment.organisation_id).to_record(),
+        "assessment": assessment.to_record(),
+        "answers": [a.to_record() for a in sorted(ws.answers(assessment.id).values(), key=lambda a: a.question_id)],
+        "actions": [a.to_record() for a in ws.actions(assessment.id)],  # the whole plan as signed off
+        "audit_head": {"seq": seq, "hash": head},
+    }
+    report, _ = render(gather(ws, assessment), "pdf")
+    return {
+        "submission.json": json.dumps(submission, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
+        "framework.json": json.dumps({"hash": framework.content_hash, "data": framework.data()},
+                                     ensure_ascii=False, sort_keys=True).encode("utf-8"),
+        "board-report.pdf": report,
+    }
+
+
+def submit(ws: Workspace, home: Path, handle: str, out: Path) -> Submitted:
+    """Seal a signed-off assessment into a bundle at out, then record it (and the chain) in the store."""
+    from ..storage.store import _why, atomic_write
+
+    assessment = ws.assessment(handle)
+    ws.check_submittable(assessment)
+    sent = ws.sent_submissions()
+    previous = sent[-1]["id"] if sent else None
+    sequence = (sent[-1]["sequence"] + 1) if sent else 1
+    key = keys.load_or_create(home)
+    data = bundle.seal(bundle.SUBMISSION, submission_files(ws, assessment, sequence, previous), key)
+    opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)  # never send what we could not verify
+    if out.is_dir():
+        org = ws.organisation(assessment.organisation_id)
+        out = out / f"{org.ods_code or 'trust'}-{assessment.period.replace('/', '-')}-submission-{sequence}.selfassess"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, data, mode=0o644)
+    except OSError as exc:
+        raise SelfAssessError(f"could not write the submission to {out}: {_why(exc)}. Nothing was submitted.") from None
+    updated = ws.record_submission(assessment, opened.payload_sha256, sequence, previous, out.name)
+    return Submitted(out, updated, opened.payload_sha256, sequence, opened.fingerprint, len(data))
+
+
+ALLOWED = {"submission.json": 32 * 1024 * 1024, "framework.json": 8 * 1024 * 1024, "board-report.pdf": 48 * 1024 * 1024}
+
+
+@dataclass(frozen=True)
+class FeedbackImported:
+    reviewer: str
+    assessment: Assessment
+    accepted: int
+    queried: int
+    skipped: tuple[str, ...]
+
+
+def trusted(ws: Workspace, fingerprint: str) -> dict | None:
+    return ws.repo.get("trusted_keys", fingerprint)
+
+
+def read_file(path: Path, limit: int, what: str) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise bundle.BundleError(bundle.MALFORMED, f"{path} is {size:,} bytes, more than a {what} can be")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SelfAssessError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise SelfAssessError(f"{path} is a folder, expected a {what}") from None
+    except OSError as exc:
+        raise SelfAssessError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:
+    """Take in a regulator's signed feedback: verified, about a submission we sent, then stored
+    beside the domains and actions it concerns."""
+    data = read_file(path, MAX_FEEDBACK, "feedback file")
+    opened = bundle.open_sealed(data, bundle.FEEDBACK, {"feedback.json": MAX_FEEDBACK})
+    key = trusted(ws, opened.fingerprint)
+    if key is None:
+        raise bundle.BundleError(bundle.UNKNOWN_KEY,
+                                 f"{path.name} is signed by a key this installation has not registered ({opened.fingerprint}). "
+                                 "Check the fingerprint with your regulator by phone or letter, then: "
+                                 f"selfassess keys trust \"{opened.fingerprint}\" --name \"Regulator name\"")
+    body = opened.json("feedback.json")
+    try:
+        submission, items = str(body["submission"]), body["items"]
+        reviewer, reviewed_at = str(body["reviewer"]), str(body["reviewed_at"])
+        assert isinstance(items, list)
+    except (KeyError, TypeError, AssertionError):
+        raise bundle.BundleError(bundle.MALFORMED, f"{path.name} is not a feedback file selfassess can read") from None
+    sent = ws.repo.get("submissions_sent", submission)
+    if sent is None:
+        raise Refused(f"{path.name} is feedback on a submission this installation did not send (sha256 {submission[:12]})")
+    assessment = ws.assessment(sent["assessment_id"])
+    framework = ws.framework(assessment)
+    action_ids = {a.id for a in ws.actions(assessment.id)}
+    good, skipped = [], []
+    for item in items:
+        try:
+            target, target_id, verdict = item["target"], str(item["target_id"]), item["verdict"]
+            comment = str(item.get("comment", ""))
+        except (KeyError, TypeError):
+            skipped.append("an unreadable item")
+            continue
+        ok = verdict in ("accepted", "queried") and (
+            (target == "action" and target_id in action_ids)
+            or (target == "domain" and any(d.id == target_id for d in framework.domains)))
+        if not ok:
+            skipped.append(f"{target} {target_id}")
+            continue
+        good.append({"target": target, "target_id": target_id, "verdict": verdict, "comment": comment})
+    name = f"{reviewer} ({key['name']})" if key.get("name") else reviewer
+    records = ws.record_feedback(assessment, good, name, reviewed_at, path.name)
+    return FeedbackImported(name, assessment, sum(r.verdict == "accepted" for r in records),
+                            sum(r.verdict == "queried" for r in records), tuple(skipped))
