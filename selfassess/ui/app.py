@@ -72,7 +72,13 @@ class SelfAssessApp(App[None]):
                                         fall_back_to_read_only=True, command="selfassess (app)")
         except SelfAssessError as exc:
             return ProblemScreen(str(exc))
-        return HomeScreen() if self.ws.assessments() else WelcomeScreen()
+        if self.ws.assessments():
+            return HomeScreen()
+        if self.ws.repo.all("submissions"):  # a regulator's installation: straight to the review
+            from .screens.review import ReviewScreen
+
+            return ReviewScreen()
+        return WelcomeScreen()
 
     def on_mount(self) -> None:
         if self.session is None:

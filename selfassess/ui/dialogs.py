@@ -251,3 +251,107 @@ class NewAssessmentDialog(ModalScreen[NewAssessmentForm | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class InputDialog(ModalScreen[str | None]):
+    """Ask for one line of text (a folder, a file, a comment)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "OK")]
+
+    def __init__(self, title: str, prompt: str, initial: str = "", placeholder: str = ""):
+        super().__init__()
+        self.title_text, self.prompt, self.initial, self.placeholder = title, prompt, initial, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.prompt), classes="dialog-text")
+            yield Input(self.initial, id="value", placeholder=self.placeholder, compact=True)
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("OK  enter", variant="primary", id="save", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#value", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        value = self.query_one("#value", Input).value.strip()
+        if not value:
+            self.query_one("#error", Static).update("Please fill this in.")
+            return
+        self.dismiss(value)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class SignOffForm:
+    signatories: list[tuple[str, str]]
+    meeting: str
+    date: str
+
+
+class SignOffDialog(ModalScreen[SignOffForm | None]):
+    """Record the board's sign-off: who signed, at which meeting, on what date."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Sign off")]
+
+    def __init__(self, period: str, today: str):
+        super().__init__()
+        self.period, self.today = period, today
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label(plain(f"Record the board's sign-off of {self.period}"), classes="dialog-title")
+            yield Static("Once signed off, the answers are frozen; action progress can still be recorded.",
+                         classes="dim")
+            for i, role in enumerate(("Chair", "Chief Executive"), start=1):
+                with Horizontal(classes="row"):
+                    with Vertical():
+                        yield Label(f"Signatory {i}")
+                        yield Input("", id=f"name{i}", placeholder="Name", compact=True)
+                    with Vertical():
+                        yield Label("Role")
+                        yield Input(role, id=f"role{i}", compact=True)
+            with Horizontal(classes="row"):
+                with Vertical():
+                    yield Label("Board meeting reference")
+                    yield Input("", id="meeting", placeholder="e.g. Public board, 22 May 2026, item 9", compact=True)
+                with Vertical(classes="narrow"):
+                    yield Label("Date")
+                    yield Input(self.today, id="date", compact=True)
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Sign off  ctrl+s", variant="primary", id="save", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#name1", Input).focus()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        people = []
+        for i in (1, 2):
+            name = self.query_one(f"#name{i}", Input).value.strip()
+            role = self.query_one(f"#role{i}", Input).value.strip()
+            if name:
+                people.append((name, role or "Board member"))
+        when = self.query_one("#date", Input).value.strip()
+        try:
+            date.fromisoformat(when)
+        except ValueError:
+            self.query_one("#error", Static).update(plain(f"'{when}' is not a date: write it as YYYY-MM-DD."))
+            return
+        if not people:
+            self.query_one("#error", Static).update("Name at least one signatory.")
+            return
+        self.dismiss(SignOffForm(people, self.query_one("#meeting", Input).value.strip(), when))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -27,6 +27,18 @@ CHOICES = [
 ]
 
 
+def exports_folder() -> Path:
+    """Where documents and bundles from the app land, made if needed."""
+    from ..core.errors import SelfAssessError
+
+    folder = paths.exports_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SelfAssessError(f"cannot create the exports folder {folder}: {exc.strerror}") from None
+    return folder
+
+
 def export_flow(screen: Screen, assessment_id: str) -> None:
     from .dialogs import ChoiceDialog
 

@@ -59,3 +59,38 @@ def test_welcome_on_a_fresh_store(snap_compare, tmp_path, new_app, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_new_assessment_dialog(snap_compare, snap_home, new_app, size):
     assert snap_compare(new_app(snap_home), press=["c"], terminal_size=size)
+
+
+@pytest.fixture
+def regulator_home(tmp_path, monkeypatch):
+    """A regulator's installation with one trust's submission imported."""
+    from selfassess.core.clock import Clock
+    from selfassess.session import load_frameworks, open_session
+    from selfassess.submission import keys, review
+    from selfassess.submission.submit import submit
+    from tests.helpers import TODAY
+
+    trust, reg = tmp_path / "trust", tmp_path / "reg"
+    monkeypatch.setenv("SELFASSESS_HOME", str(reg))
+    last, _ = make_demo(trust)
+    s = open_session(trust, load_frameworks(trust), "Priya Raman", clock=Clock(TODAY))
+    bundle_path = submit(s.workspace, trust, last, tmp_path / "b.selfassess").path
+    fp = keys.fingerprint(keys.raw_public(keys.load_or_create(trust).public_key()))
+    s.close()
+    s = open_session(reg, load_frameworks(reg), "Dr Okafor", clock=Clock(TODAY))
+    review.register_key(s.workspace, fp, "Riverside Valley", "RVH")
+    review.import_bundles(s.workspace, [bundle_path], reg)
+    sub = review.submissions(s.workspace)[0]
+    review.mark(s.workspace, sub["id"], "action", "A03", "queried", "No owner below board level")
+    s.close()
+    return reg
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_regulator_review(snap_compare, regulator_home, new_app, size):
+    assert snap_compare(new_app(regulator_home, actor="Dr Okafor"), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_regulator_trust_view(snap_compare, regulator_home, new_app, size):
+    assert snap_compare(new_app(regulator_home, actor="Dr Okafor"), press=["enter"], terminal_size=size)

@@ -102,8 +102,9 @@ class ActionsScreen(AppScreen):
             rag = rules.rag(a, today)
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
+            queried = any(f.verdict == "queried" for f in self.sa.ws.feedback_for_action(a))
             table.add_row(
-                a.ref, a.status_label, Text(rag, style=RAG_STYLE.get(rag, "")),
+                Text(a.ref + ("?" if queried else ""), style="bold yellow" if queried else ""), a.status_label, Text(rag, style=RAG_STYLE.get(rag, "")),
                 Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
                 Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""),
                 Text(a.owner[:22]), Text(a.title[:70]), key=a.id)
@@ -147,9 +148,8 @@ class ActionsScreen(AppScreen):
         last = a.last_update
         if last:
             lines.append(f"Last update {last.date} ({last.author}): {last.text}")
-        for f in self.sa.ws.feedback(self.assessment_id):
-            if f.target == "action" and f.target_id in (a.id, a.carried_from):
-                lines.append(f"Regulator {f.verdict}: {f.comment} ({f.reviewer}, {f.reviewed_at[:10]})")
+        for f in self.sa.ws.feedback_for_action(a):
+            lines.append(f"Regulator {f.verdict}: {f.comment or 'no comment'} ({f.reviewer}, {f.reviewed_at[:10]})")
         detail.update(plain("\n".join(lines)))
 
     def action_toggle_overdue(self) -> None:

@@ -73,6 +73,11 @@ class HomeScreen(AppScreen):
         Binding("c", "carry_forward", "Next year", id="carry"),
         Binding("m", "ready", "Ready for board", id="ready", show=False),
         Binding("x", "export", "Export", id="export"),
+        Binding("s", "sign_off", "Sign off", id="sign-off", show=False),
+        Binding("S", "submit", "Submit to the regulator", id="submit", show=False),
+        Binding("ctrl+r", "reopen", "Reopen as a new version", id="reopen", show=False),
+        Binding("F", "import_feedback", "Import regulator feedback", id="import-feedback", show=False),
+        Binding("v", "review", "Review submissions (regulator)", id="review", show=False),
         Binding("q", "app.quit", "Quit", id="quit"),
     ]
 
@@ -151,6 +156,12 @@ class HomeScreen(AppScreen):
                 + (f" ({late})" if late else "") + f" · {s.actions.slipped} slipped · {s.actions.done} done")
         if s.scores.needs_review:
             text += f"\n{s.scores.needs_review} answers carried forward from last year still need review."
+        queried = sum(1 for x in self.sa.ws.live_actions(aid)
+                      if any(f.verdict == "queried" for f in self.sa.ws.feedback_for_action(x)))
+        if queried:
+            text += f"\nThe regulator queried {queried} action(s): see the action plan (a)."
+        if s.assessment.status == "signed_off":
+            text += "\nSigned off: shift+s writes the signed submission for the regulator."
         self.query_one("#summary", Static).update(plain(text))
         resume = self.sa.state.get("questions", {}).get(aid)
         hint = "enter: open the assessment"
@@ -214,3 +225,75 @@ class HomeScreen(AppScreen):
         a = self.selected()
         if a:
             export_flow(self, a.id)
+
+    def action_sign_off(self) -> None:
+        from ..dialogs import SignOffDialog, SignOffForm
+
+        a = self.selected()
+        if not a or not self.sa.can_change():
+            return
+
+        def done(form: SignOffForm | None) -> None:
+            if form is None:
+                return
+            signed = self.sa.attempt(self.sa.ws.sign_off, a.id, form.signatories, form.meeting, form.date)
+            if signed:
+                self.notify(f"{a.period} signed off: the answers are now frozen. Submit it with shift+s.", title="Signed off")
+                self.refresh_data()
+
+        self.app.push_screen(SignOffDialog(a.period, self.sa.ws.today().isoformat()), done)
+
+    def action_submit(self) -> None:
+        from ...submission.submit import submit
+        from ..exporting import exports_folder
+
+        a = self.selected()
+        if not a or not self.sa.can_change():
+            return
+        done = self.sa.attempt(lambda: submit(self.sa.ws, self.sa.home, a.id, exports_folder()))
+        if done:
+            self.notify(f"Saved {done.path}. Give the regulator this key fingerprint by phone or letter: {done.fingerprint}",
+                        title=f"Submission {done.sequence} written", timeout=30)
+            self.refresh_data()
+
+    def action_reopen(self) -> None:
+        from ..dialogs import ReasonDialog
+
+        a = self.selected()
+        if not a or not self.sa.can_change():
+            return
+
+        def done(reason: str | None) -> None:
+            if reason and self.sa.attempt(self.sa.ws.reopen, a.id, reason):
+                self.notify(f"{a.period} reopened as a new version; the signed-off version is kept.", title="Reopened")
+                self.refresh_data()
+
+        self.app.push_screen(ReasonDialog(f"Reopen {a.period}", "Why is the signed-off assessment being reopened? "
+                                          "The reason is kept on the audit trail."), done)
+
+    def action_import_feedback(self) -> None:
+        from ..dialogs import InputDialog
+
+        if not self.sa.can_change():
+            return
+
+        def done(path: str | None) -> None:
+            from pathlib import Path
+
+            from ...submission.submit import import_feedback
+
+            if path:
+                result = self.sa.attempt(import_feedback, self.sa.ws, Path(path).expanduser())
+                if result:
+                    self.notify(f"{result.queried} queried, {result.accepted} accepted, on {result.assessment.period}. "
+                                "Queries show beside the actions (a).", title=f"Feedback from {result.reviewer}", timeout=15)
+                    self.refresh_data()
+
+        self.app.push_screen(InputDialog("Import regulator feedback", "The feedback file from your regulator:",
+                                         placeholder="~/Downloads/feedback-RVH-2025-26.selfassess-feedback"), done)
+
+    def action_review(self) -> None:
+        from .review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())
+

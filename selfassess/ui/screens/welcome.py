@@ -23,6 +23,7 @@ class WelcomeScreen(AppScreen):
     BINDINGS = [
         Binding("n", "new", "New assessment", id="new"),
         Binding("d", "demo", "Open the demo trust", id="demo"),
+        Binding("v", "review", "Review submissions (regulator)", id="review"),
         Binding("q", "app.quit", "Quit", id="quit"),
     ]
 
@@ -35,6 +36,7 @@ class WelcomeScreen(AppScreen):
             yield OptionList(
                 Option("Start your trust's first assessment   (n)", id="new"),
                 Option("Open the demo trust: see a board a year in   (d)", id="demo"),
+                Option("Review trusts' submissions, as a regulator   (v)", id="review"),
                 id="welcome-choices",
             )
             frameworks = ", ".join(f.title for f in self.sa.catalogue.latest())
@@ -70,3 +72,9 @@ class WelcomeScreen(AppScreen):
         made = self.sa.attempt(create_demo, self.sa.ws)
         if made:
             self.app.push_screen(HomeScreen())
+
+    def action_review(self) -> None:
+        from .review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())
+

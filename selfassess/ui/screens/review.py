@@ -1,0 +1,283 @@
+"""For regulators: every trust's latest submission by domain, sortable; one trust year on year,
+with its actions to accept or query; signed feedback to send back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ... import paths
+from ...core import actions as rules
+from ...core.model import Action
+from ...submission import review
+from ..text import plain
+from .base import AppScreen
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}%"
+
+
+class ReviewScreen(AppScreen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("enter", "open", "Open trust", id="open", show=False),
+        Binding("o", "sort", "Sort", id="sort"),
+        Binding("i", "import", "Import", id="import"),
+        Binding("x", "export", "Export", id="export"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort_keys = list(review.SORT_KEYS)
+        self.sort_index = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.banner()
+        with Vertical(classes="page"):
+            yield Static(id="review-title", classes="title")
+            yield DataTable(id="trusts", cursor_type="row", zebra_stripes=True)
+            yield Static(id="review-hint", classes="dim")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Review: trusts by domain"
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        ids, titles, _ = review.compare(self.sa.ws)
+        self.sort_keys = list(review.SORT_KEYS[:1]) + ids + list(review.SORT_KEYS[1:])
+        key = self.sort_keys[self.sort_index % len(self.sort_keys)]
+        ids, titles, rows = review.compare(self.sa.ws, sort=key)
+        self.rows = {r.submission_id: r for r in rows}
+        table = self.query_one(DataTable)
+        columns = ["trust", "period", "overall", *ids, "done", "open", "late", "slip", "qry"]
+        if [str(k.value) for k in table.columns] != columns:
+            table.clear(columns=True)
+            table.add_column("Trust", key="trust", width=30)
+            table.add_column("Period", key="period", width=7)
+            table.add_column("All", key="overall", width=4)
+            for did, title in zip(ids, titles, strict=True):
+                table.add_column(title.split(" ", 1)[0], key=did, width=4)
+            for label in ("Done", "Open", "Late", "Slip", "Qry"):
+                table.add_column(label, key=label.lower(), width=4)
+        else:
+            table.clear()
+        for r in rows:
+            table.add_row(Text(r.organisation[:30]), r.period, pct(r.overall),
+                          *[pct(r.domains.get(d)) for d in ids], pct(100 * r.completeness), str(r.open_actions),
+                          Text(str(r.overdue), style="bold red" if r.overdue else ""),
+                          Text(str(r.slipped), style="yellow" if r.slipped else ""), str(r.queried), key=r.submission_id)
+        sort_name = key if key in review.SORT_KEYS else next((t for d, t in zip(ids, titles, strict=True) if d == key), key)
+        count = len(self.sa.ws.repo.all("submissions"))
+        self.query_one("#review-title", Static).update(plain(
+            f"{len(rows)} trust(s), latest submission each ({count} imported) · sorted by {sort_name}"
+            if rows else "No submissions imported yet: press i to import a folder of submissions."))
+        self.query_one("#review-hint", Static).update(plain(
+            "Domains: " + "; ".join(titles) + "\nenter: the trust year on year, its actions to accept or query"
+            if rows else "Register each trust's key first (selfassess keys trust FINGERPRINT --name TRUST)."))
+
+    def selected_id(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(self.sort_keys)
+        self.refresh_data()
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        sid = self.selected_id()
+        if sid:
+            self.app.push_screen(TrustReviewScreen(sid))
+
+    def action_import(self) -> None:
+        from ..dialogs import InputDialog
+
+        if not self.sa.can_change():
+            return
+
+        def done(path: str | None) -> None:
+            if not path:
+                return
+            results = self.sa.attempt(review.import_bundles, self.sa.ws, [Path(path).expanduser()], self.sa.home)
+            if results is None:
+                return
+            good = sum(r.verdict == "genuine" for r in results)
+            self.notify(f"{good} of {len(results)} imported.", title="Import", timeout=8)
+            for r in results:
+                if r.verdict != "genuine":
+                    self.notify(f"{r.file.name}: {r.message}", title=r.verdict.capitalize(), severity="error", timeout=30)
+            self.refresh_data()
+
+        self.app.push_screen(InputDialog("Import submissions", "A submission file, or a folder of them (*.selfassess):",
+                                         placeholder="~/submissions/2025-26/"), done)
+
+    def action_export(self) -> None:
+        from ...storage.store import atomic_write
+
+        ids, titles, rows = review.compare(self.sa.ws, sort=self.sort_keys[self.sort_index % len(self.sort_keys)])
+        if not rows:
+            return
+        out = paths.exports_dir() / "trusts-by-domain.xlsx"
+
+        def write() -> None:
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(out, review.to_xlsx(titles, ids, rows), 0o644)
+                self.app.call_from_thread(self.notify, f"Saved {out}", title="Exported")
+            except OSError as exc:
+                self.app.call_from_thread(self.notify, f"Could not write {out}: {exc.strerror}", severity="error")
+
+        self.run_worker(write, thread=True, exclusive=True, group="export", exit_on_error=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class TrustReviewScreen(AppScreen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("a", "accept", "Accept", id="accept"),
+        Binding("q", "query", "Query", id="query"),
+        Binding("f", "feedback", "Write feedback", id="feedback"),
+    ]
+
+    def __init__(self, submission_id: str):
+        super().__init__()
+        self.submission_id = submission_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.banner()
+        with Vertical(classes="page"):
+            yield Static(id="history", classes="title")
+            yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+            yield Static(id="item-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key, width in [("Item", "item", 34), ("Review", "mark", 8), ("Score / due", "score", 11),
+                                  ("Status", "status", 11), ("Slip", "slip", 6), ("Owner", "owner", 16)]:
+            table.add_column(label, key=key, width=width)
+        self.refresh_data()
+        table.focus()
+
+    def refresh_data(self) -> None:
+        sub = review.find_submission(self.sa.ws, self.submission_id)
+        self.sub = sub
+        self.title = f"{sub['organisation']['name']} · {sub['period']}"
+        history = review.history(self.sa.ws, sub["id"])
+        lines = [f"{sub['organisation']['name']} ({sub['organisation'].get('ods_code') or 'no ODS code'}), "
+                 f"{sub['framework']['title']}: year on year"]
+        for h in history:
+            by = {d["id"]: d["percent"] for d in h["domains"]}
+            lines.append(f"  {h['period']}  all {pct(h['overall'])}  " + "  ".join(f"{d['ref']} {pct(by.get(d['id']))}"
+                                                                              for d in sub["domains"]))
+        self.query_one("#history", Static).update(plain("\n".join(lines)))
+        marks = review.current_marks(self.sa.ws).get(sub["id"], {})
+        today = self.sa.ws.today()
+        table = self.query_one(DataTable)
+        keep = self.selected_key()
+        table.clear()
+        self.items: dict[str, tuple[str, dict]] = {}
+        for d in sub["domains"]:
+            key = f"domain:{d['id']}"
+            m = marks.get(("domain", d["id"]))
+            self.items[key] = ("domain", d)
+            table.add_row(Text(f"{d['ref']} {d['title']}"[:34], style="bold"), _mark_text(m), pct(d["percent"]),
+                          d["level"] or "", "", "", key=key)
+        for rec in sub["actions"]:
+            a = Action.from_record(rec)
+            key = f"action:{a.id}"
+            m = marks.get(("action", a.id))
+            self.items[key] = ("action", rec)
+            slip = rules.slippage_days(a)
+            late = rules.is_overdue(a, today)
+            table.add_row(Text(f"{a.ref} {a.title}"[:34]), _mark_text(m),
+                          Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
+                          a.status_label, Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), Text(a.owner[:16]),
+                          key=key)
+        if keep in self.items:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.show_detail()
+
+    def selected_key(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    @on(DataTable.RowHighlighted)
+    def show_detail(self) -> None:
+        key = self.selected_key()
+        if not key:
+            return
+        kind, item = self.items[key]
+        if kind == "domain":
+            text = f"{item['ref']} {item['title']}: {pct(item['percent'])} ({item['level'] or 'no score'}), {item['answered']} of {item['questions']} answered"
+        else:
+            a = Action.from_record(item)
+            text = (f"{a.ref} {a.title}\nOwner: {a.owner}" + (f" ({a.owner_role})" if a.owner_role else "")
+                    + f"; due {a.current_due} (originally {a.original_due}); {a.status_label}"
+                    + (f"\nLast update: {a.last_update.date}: {a.last_update.text}" if a.last_update else ""))
+        mark = review.current_marks(self.sa.ws).get(self.sub["id"], {}).get((kind, item["id"]))
+        if mark:
+            text += f"\nYour review: {mark['verdict']}" + (f": {mark['comment']}" if mark["comment"] else "")
+        self.query_one("#item-detail", Static).update(plain(text))
+
+    def _mark(self, verdict: str, comment: str = "") -> None:
+        key = self.selected_key()
+        if not key or not self.sa.can_change():
+            return
+        kind, item = self.items[key]
+        ref = item["id"] if kind == "action" else item["ref"]
+        if self.sa.attempt(review.mark, self.sa.ws, self.sub["id"], kind, ref, verdict, comment):
+            self.refresh_data()
+
+    def action_accept(self) -> None:
+        self._mark("accepted")
+
+    def action_query(self) -> None:
+        from ..dialogs import ReasonDialog
+
+        def done(comment: str | None) -> None:
+            if comment:
+                self._mark("queried", comment)
+
+        self.app.push_screen(ReasonDialog("Query", "What should the trust answer? (for example: no owner below board level)"), done)
+
+    def action_feedback(self) -> None:
+        if not self.sa.can_change():
+            return
+        from ..exporting import exports_folder
+
+        done = self.sa.attempt(lambda: review.feedback_file(self.sa.ws, self.sa.home, self.sub["id"], exports_folder()))
+        if done:
+            path, accepted, queried = done
+            self.notify(f"Saved {path} ({accepted} accepted, {queried} queried). Send it to the trust.",
+                        title="Feedback written", timeout=20)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def _mark_text(mark: dict | None) -> Text:
+    if not mark:
+        return Text("")
+    return Text("queried" if mark["verdict"] == "queried" else "accepted",
+                style="bold yellow" if mark["verdict"] == "queried" else "green")
