@@ -176,6 +176,10 @@ def list_frameworks(c: Context, as_json: bool) -> None:
 # --- assessments -----------------------------------------------------------------------------
 
 
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
@@ -201,7 +205,7 @@ def summary_json(s: AssessmentSummary) -> dict[str, Any]:
             {"id": d.domain_id, "ref": d.ref, "title": d.title, "questions": d.questions, "answered": d.answered,
              "not_applicable": d.not_applicable, "score_percent": None if d.percent is None else round(d.percent, 1),
              "mean_score": None if d.mean_score is None else round(d.mean_score, 2), "level": d.level_label,
-             "change_since_previous": None if s.trend.get(d.domain_id) is None else round(s.trend[d.domain_id], 1)}
+             "change_since_previous": _round(s.trend.get(d.domain_id), 1)}
             for d in s.scores.domains
         ],
         "actions": {"total": s.actions.total, "open": s.actions.open, "overdue": s.actions.overdue,

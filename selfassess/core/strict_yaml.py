@@ -117,13 +117,14 @@ class _Builder:
 def load(text: str | bytes, filename: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML document strictly. Returns (data, problems); data is None if unreadable."""
     if isinstance(text, bytes):
-        if len(text) > MAX_BYTES:
-            return None, [Problem(filename, 1, 1, f"file is {len(text):,} bytes, expected at most {MAX_BYTES:,} bytes")]
+        raw = text
+        if len(raw) > MAX_BYTES:
+            return None, [Problem(filename, 1, 1, f"file is {len(raw):,} bytes, expected at most {MAX_BYTES:,} bytes")]
         try:
-            text = text.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            col = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            line = raw[: exc.start].count(b"\n") + 1
+            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
             return None, [Problem(filename, line, col, "file is not valid UTF-8 text, expected UTF-8")]
     if len(text.encode("utf-8")) > MAX_BYTES:
         return None, [Problem(filename, 1, 1, f"file is larger than {MAX_BYTES:,} bytes, expected a smaller framework")]

@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 class Repository(Protocol):
     """What the workspace needs from storage (the Store provides it)."""
 
-    readonly: bool
+    @property
+    def readonly(self) -> bool: ...
 
     def get(self, table: str, record_id: str) -> dict[str, Any] | None: ...
     def all(self, table: str) -> list[dict[str, Any]]: ...
@@ -237,7 +238,8 @@ class Workspace:
 
     def feedback_for_action(self, action: Action) -> list[Feedback]:
         """A regulator's verdicts on this action, or on the earlier years' copies it was carried from."""
-        lineage, current = set(), action
+        lineage: set[str] = set()
+        current: Action | None = action
         while current is not None and current.id not in lineage:
             lineage.add(current.id)
             rec = self.repo.get("actions", current.carried_from) if current.carried_from else None
@@ -337,7 +339,7 @@ class Workspace:
         for a in self.actions(src.id):
             if only_open and a.closed:
                 continue
-            qids = []
+            qids: list[str] = []
             for q in a.question_ids:
                 qids.extend([q] if framework.has_question(q) else framework.successors(q))
             update = ProgressUpdate(self.today().isoformat(), self.actor, note)

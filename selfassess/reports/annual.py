@@ -99,7 +99,7 @@ def draft(data: ReportData) -> list[Block]:
             f"{len(open_actions)} are open. The main ones are:"))
         blocks.append(Bullets(tuple(
             Para.of((a.title, True), " – ", (a.owner, True),
-                    *([", ", (a.owner_role, True)] if a.owner_role else []),
+                    *([", ", (a.owner_role, True)] if a.owner_role else list[str | tuple[str, bool]]()),
                     f", by {long_date(a.current_due)} ({a.status_label.lower()})")
             for a in open_actions[:KEY_ACTIONS])))
     else:

@@ -145,9 +145,12 @@ class _Text:
         if not has_rtl(line):
             return line
         import arabic_reshaper
-        from bidi.algorithm import get_display
+        from bidi import get_display  # the Unicode bidi algorithm (python-bidi's Rust implementation)
 
-        return get_display(arabic_reshaper.reshape(line))
+        try:
+            return str(get_display(arabic_reshaper.reshape(line)))
+        except Exception:  # text the shaper cannot handle is drawn in the order it was written
+            return line
 
     def _fonts(self, line: str, where: str, bold: bool) -> str:
         own = self.bold if bold else self.body
@@ -355,10 +358,10 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
             story.append(p(label, "h3"))
             if not rows_:
                 story.append(p("None recorded.", "small"))
-            for a in rows_:
-                text = (f"<b>{escape(a.ref)}</b> {t(a.question, f'question {a.ref}')} <b>{escape(a.rating)}</b>."
-                        + (f" Evidence: {t(a.evidence, f'answer {a.ref} evidence')}" if a.evidence else " No evidence recorded."))
-                linked = by_question.get(a.ref, []) if label == "Gaps" else []
+            for ans in rows_:
+                text = (f"<b>{escape(ans.ref)}</b> {t(ans.question, f'question {ans.ref}')} <b>{escape(ans.rating)}</b>."
+                        + (f" Evidence: {t(ans.evidence, f'answer {ans.ref} evidence')}" if ans.evidence else " No evidence recorded."))
+                linked = by_question.get(ans.ref, []) if label == "Gaps" else []
                 if linked:
                     text += " Actions: " + "; ".join(
                         f"{escape(x.ref)} {t(x.title, f'action {x.ref} title')} ({t(x.owner, f'action {x.ref} owner')}, "
@@ -392,11 +395,11 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     # Appendix: every answer
     story += [PageBreak(), p("Appendix: every answer", "h1")]
     domain = None
-    for a in data.answers:
-        if a.domain_title != domain:
-            domain = a.domain_title
+    for ans in data.answers:
+        if ans.domain_title != domain:
+            domain = ans.domain_title
             story.append(p(t(domain, "domain title", bold=True), "h2"))
-        story += _answer(a, t, st)
+        story += _answer(ans, t, st)
     story.append(Spacer(1, 0.5 * cm))
     story.append(p("Sources: " + "; ".join(t(s, "source") for s in data.sources), "small"))
 

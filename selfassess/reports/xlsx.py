@@ -182,32 +182,32 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
         summary.cell(row=total_row, column=8, value=round(data.previous_percent / 100, 4)).number_format = "0%"
     _table(summary, "DomainSummary", len(s_titles), len(data.domains))
     info = total_row + 2
-    for i, (label, value) in enumerate([
+    for i, (label, fact) in enumerate([
         ("Trust", data.organisation), ("Period", data.period),
         ("Framework", f"{data.framework_title} ({data.framework_id}@{data.framework_version})"),
         ("Framework hash", data.framework_hash), ("Status", data.status), ("Exported", data.generated_on.isoformat()),
         ("Overall", f"{pct(data.percent)} ({data.answered} of {data.questions} answered)"),
     ]):
         summary.cell(row=info + i, column=1, value=label).font = Font(bold=True)
-        w.text(summary, info + i, 2, value, f"summary {label.lower()}")
+        w.text(summary, info + i, 2, fact, f"summary {label.lower()}")
 
     answers = wb.create_sheet("Answers")
     a_titles = ["Ref", "Domain", "Question", "Rating", "N/A reason", "Evidence", "Notes", "Assurance", "State",
                 "Updated by", "Updated"]
     _header(answers, a_titles, [6, 22, 50, 14, 30, 50, 40, 16, 14, 16, 20])
-    for r, a in enumerate(data.answers, start=2):
-        where = f"answer {a.ref}"
-        w.value(answers, r, 1, a.ref)
-        w.text(answers, r, 2, a.domain_title, f"{where} domain")
-        w.text(answers, r, 3, a.question, f"{where} question")
-        w.value(answers, r, 4, a.rating)
-        w.text(answers, r, 5, a.na_reason, f"{where} N/A reason")
-        w.text(answers, r, 6, a.evidence, f"{where} evidence")
-        w.text(answers, r, 7, a.notes, f"{where} notes")
-        w.value(answers, r, 8, a.assurance)
-        w.value(answers, r, 9, a.state)
-        w.text(answers, r, 10, a.updated_by, f"{where} updated by")
-        w.value(answers, r, 11, a.updated_at)
+    for r, ans in enumerate(data.answers, start=2):
+        where = f"answer {ans.ref}"
+        w.value(answers, r, 1, ans.ref)
+        w.text(answers, r, 2, ans.domain_title, f"{where} domain")
+        w.text(answers, r, 3, ans.question, f"{where} question")
+        w.value(answers, r, 4, ans.rating)
+        w.text(answers, r, 5, ans.na_reason, f"{where} N/A reason")
+        w.text(answers, r, 6, ans.evidence, f"{where} evidence")
+        w.text(answers, r, 7, ans.notes, f"{where} notes")
+        w.value(answers, r, 8, ans.assurance)
+        w.value(answers, r, 9, ans.state)
+        w.text(answers, r, 10, ans.updated_by, f"{where} updated by")
+        w.value(answers, r, 11, ans.updated_at)
     _table(answers, "Answers", len(a_titles), len(data.answers))
 
     if w.long_rows:

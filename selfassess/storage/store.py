@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -206,7 +206,7 @@ class ExclusiveLock:
 
 
 class _UUIDTable(Table):
-    document_id_class = str  # record ids are UUIDs, never TinyDB's counters
+    document_id_class = str  # type: ignore[assignment]  # record ids are UUIDs, never TinyDB's counters
 
     def _get_next_id(self) -> str:  # pragma: no cover - every insert names its id
         return str(uuid.uuid4())
@@ -312,7 +312,7 @@ class Store:
                 raise StoreDamaged(self._damaged(f"{STATE} is missing but {LOG} holds the history",
                                                  "selfassess store restore --from-log"))
             self.store_id = str(uuid.uuid4())
-            self._checkpoint = {"seq": 0, "hash": audit.GENESIS, "offset": 0, "time": ""}
+            self._checkpoint: dict[str, Any] = {"seq": 0, "hash": audit.GENESIS, "offset": 0, "time": ""}
             tables: dict[str, Any] = {}
         else:
             tables = self._read_state(state_path)
@@ -423,10 +423,15 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot tidy an unfinished save at the end of {log_path}: {_why(exc)}") from None
 
+    @property
+    def _tables(self) -> dict[str, Any]:
+        """TinyDB's data: every table, as held in memory."""
+        return cast(_State, self._db.storage).data
+
     # --- reading ------------------------------------------------------------------------------
 
     def get(self, table: str, record_id: str) -> dict[str, Any] | None:
-        doc = self._db.table(table).get(doc_id=record_id)
+        doc = self._tables.get(table, {}).get(record_id)  # by UUID: O(1), as TinyDB's get(doc_id=...) would be
         return dict(doc) if doc is not None else None
 
     def all(self, table: str) -> list[dict[str, Any]]:
@@ -436,7 +441,7 @@ class Store:
         """Records whose fields equal the values given, through an in-memory index (no table scan)."""
         if not equal:
             return self.all(table)
-        raw = self._db.storage.data.get(table, {})
+        raw = self._tables.get(table, {})
         candidates: set[str] | None = None
         for key, value in equal.items():
             ids = self._index(table, key).get(_hashable(value), set())
@@ -449,13 +454,13 @@ class Store:
         index = self._indexes.get((table, key))
         if index is None:
             index = {}
-            for rid, rec in self._db.storage.data.get(table, {}).items():
+            for rid, rec in self._tables.get(table, {}).items():
                 index.setdefault(_hashable(rec.get(key)), set()).add(rid)
             self._indexes[(table, key)] = index
         return index
 
     def tables(self) -> dict[str, dict[str, Any]]:
-        return {name: dict(self._db.storage.data.get(name, {})) for name in self._db.storage.data}
+        return {name: dict(self._tables.get(name, {})) for name in self._tables}
 
     @property
     def head(self) -> tuple[int, str]:
@@ -500,7 +505,7 @@ class Store:
 
     def _apply(self, event: dict[str, Any]) -> None:
         # Straight into TinyDB's storage dict: O(1) per record, where Table.insert rebuilds the table.
-        data = self._db.storage.data
+        data = self._tables
         for change in event["changes"]:
             table, rid = change["table"], change["id"]
             records = data.setdefault(table, {})
@@ -519,17 +524,13 @@ class Store:
     def checkpoint(self) -> None:
         """Write every table to state.json atomically, marking how much of the log it holds."""
         self._require_writer()
-        tables = self._db.storage.data
-        data = {
-            "format": FORMAT,
-            "store_id": self.store_id,
-            "checkpoint": {"seq": self._seq, "hash": self._head, "offset": self._log_size,
-                           "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
-            "digest": tables_digest(tables),
-            "tables": tables,
-        }
+        tables = self._tables
+        checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
+                      "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        data = {"format": FORMAT, "store_id": self.store_id, "checkpoint": checkpoint,
+                "digest": tables_digest(tables), "tables": tables}
         atomic_write(self.folder / STATE, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-        self._checkpoint = data["checkpoint"]
+        self._checkpoint = checkpoint
         self._tail = 0
 
     def _try_checkpoint(self) -> str | None:

@@ -354,6 +354,10 @@ def register_key(ws: Workspace, fingerprint: str, name: str, ods_code: str = "")
     return record
 
 
+def _fraction(percent: float | None) -> float | None:
+    return None if percent is None else round(percent / 100, 4)
+
+
 def to_xlsx(domain_titles: list[str], domain_ids: list[str], rows: list[TrustRow]) -> bytes:
     """The comparison as a workbook for the regulator's own papers."""
     import io
@@ -375,7 +379,7 @@ def to_xlsx(domain_titles: list[str], domain_ids: list[str], rows: list[TrustRow
     for r in rows:
         ws.append([cleaner.clean(r.organisation, "trust"), r.ods_code, r.period,
                    None if r.overall is None else round(r.overall / 100, 4), round(r.completeness, 4),
-                   *[None if r.domains.get(d) is None else round(r.domains[d] / 100, 4) for d in domain_ids],
+                   *[_fraction(r.domains.get(d)) for d in domain_ids],
                    r.open_actions, r.overdue, r.slipped, r.queried])
     for row in ws.iter_rows(min_row=2):
         for cell in row:

@@ -140,7 +140,7 @@ class ScoreChart(Widget):
         bar_w = max(10, width - name_w - 13)
         prev = {d.domain_id: d for d in self.previous.domains} if self.previous else {}
         parts: list[Content] = []
-        legend = [("█ ", "$primary"), self.this_label]
+        legend: list[str | tuple[str, str]] = [("█ ", "$primary"), self.this_label]
         if self.previous_label:
             legend += ["   ", ("█ ", "dim"), self.previous_label]
         parts.append(Content.assemble(*legend))

@@ -13,7 +13,7 @@ from datetime import timedelta
 import docx
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
@@ -210,6 +210,7 @@ TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(evidence=TEXT, title=TEXT.filter(lambda t: t.strip()), owner=TEXT.filter(lambda t: t.strip()))
+@example(evidence="\u0590", title="0", owner="0")  # an unassigned right-to-left code point once stopped the PDF
 def test_any_text_exports_in_every_format(tmp_path_factory, evidence, title, owner):
     folder = tmp_path_factory.mktemp("h")
     store, ws = open_workspace(folder / "s")

@@ -71,7 +71,7 @@ class ActionsScreen(AppScreen):
                 return self.framework.question(q).domain_id
         return None
 
-    def visible(self) -> list[Action]:
+    def shown_actions(self) -> list[Action]:
         today = self.sa.ws.today()
         items = self.sa.ws.live_actions(self.assessment_id)
         if self.overdue_only:
@@ -97,7 +97,7 @@ class ActionsScreen(AppScreen):
         table = self.query_one(DataTable)
         keep = self.selected_id()
         table.clear()
-        self.rows = {a.id: a for a in self.visible()}
+        self.rows = {a.id: a for a in self.shown_actions()}
         for a in self.rows.values():
             rag = rules.rag(a, today)
             slip = rules.slippage_days(a)

@@ -48,8 +48,8 @@ class WelcomeScreen(AppScreen):
         self.query_one(OptionList).focus()
 
     @on(OptionList.OptionSelected)
-    def chosen(self, event: OptionList.OptionSelected) -> None:
-        self.run_action(event.option.id or "")
+    async def chosen(self, event: OptionList.OptionSelected) -> None:
+        await self.run_action(event.option.id or "")
 
     def action_new(self) -> None:
         if self.sa.can_change():

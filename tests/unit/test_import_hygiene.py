@@ -1,0 +1,46 @@
+"""The layers stay apart: core imports no UI, storage or document library; only storage imports TinyDB."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+HEAVY = ["textual", "tinydb", "openpyxl", "reportlab", "docx", "click", "cryptography", "rich"]
+
+
+def loaded_after(*modules: str) -> set[str]:
+    code = (f"import sys\nimport {', '.join(modules)}\n"
+            f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    return set(out.stdout.split())
+
+
+def test_core_imports_no_ui_storage_or_document_library():
+    core = ["selfassess.core." + m for m in ("framework", "catalogue", "workspace", "scoring", "actions", "audit",
+                                               "compare", "demo", "model", "strict_yaml", "framework_schema")]
+    assert loaded_after(*core) == set()
+
+
+def test_storage_imports_tinydb_and_nothing_of_the_ui():
+    assert loaded_after("selfassess.storage.store") == {"tinydb"}
+
+
+def test_reports_import_no_ui_or_database():
+    assert loaded_after("selfassess.reports.export", "selfassess.reports.data") & {"textual", "tinydb", "click"} == set()
+
+
+def test_only_the_storage_module_imports_tinydb():
+    pattern = re.compile(r"^\s*(from|import)\s+tinydb", re.M)
+    offenders = [str(p.relative_to(REPO)) for p in (REPO / "selfassess").rglob("*.py")
+                 if pattern.search(p.read_text(encoding="utf-8")) and p.name != "store.py"]
+    assert offenders == []
+
+
+def test_nothing_is_created_at_import_time(tmp_path):
+    home = tmp_path / "home"
+    code = "import selfassess.cli, selfassess.ui.app, selfassess.session, selfassess.reports.export, selfassess.submission.review"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env={"SELFASSESS_HOME": str(home), "PATH": ""})
+    assert not home.exists()
