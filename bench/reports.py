@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ratio_line  # noqa: E402
+from _common import median_time, ratio_line  # noqa: E402
 from load import generate  # noqa: E402
 
 from selfassess.core import framework as fw  # noqa: E402
@@ -98,15 +96,6 @@ def floor_pdf(data: ReportData, font: str = "DejaVuSans") -> bytes:
     return out.getvalue()
 
 
-def timed(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
@@ -116,13 +105,13 @@ def main() -> None:
     print(f"{len(data.answers)} answers, {len(data.actions)} actions; median of {args.runs} runs each")
     render(data, "pdf")  # warm: fonts registered once per process, for both
     floor_pdf(data)
-    ours_x = timed(lambda: render(data, "xlsx"), args.runs)
-    floor_x = timed(lambda: floor_xlsx(data), args.runs)
-    ours_p = timed(lambda: render(data, "pdf"), args.runs)
-    floor_p = timed(lambda: floor_pdf(data), args.runs)
+    ours_x = median_time(lambda: render(data, "xlsx"), args.runs)
+    floor_x = median_time(lambda: floor_xlsx(data), args.runs)
+    ours_p = median_time(lambda: render(data, "pdf"), args.runs)
+    floor_p = median_time(lambda: floor_pdf(data), args.runs)
     print(f"xlsx: ours {ours_x:.2f}s, floor {floor_x:.2f}s, ratio {ours_x / floor_x:.2f}")
     print(f"pdf:  ours {ours_p:.2f}s, floor {floor_p:.2f}s, ratio {ours_p / floor_p:.2f}")
-    helvetica = timed(lambda: floor_pdf(data, "Helvetica"), args.runs)
+    helvetica = median_time(lambda: floor_pdf(data, "Helvetica"), args.runs)
     print(f"(for reference, the pdf floor in built-in Helvetica, which cannot draw non-Latin text: {helvetica:.2f}s)")
     print(ratio_line(ours_x + ours_p, floor_x + floor_p, "s"))
 

@@ -87,7 +87,9 @@ class UserErrors(click.Group):
         except BrokenPipeError:
             ctx.exit(0)
         except Exception as exc:  # the last line of defence: a message and a log
-            log = _write_crash_log(exc)
+            from .crashlog import write_crash_log
+
+            log = write_crash_log(paths.home(), exc)
             click.echo(f"error: selfassess hit an unexpected problem ({type(exc).__name__}: {exc}). "
                        f"Details were written to {log}", err=True)
             ctx.exit(70)
@@ -866,17 +868,3 @@ def store_restore(c: Context, from_log: bool, backup: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="selfassess")
-
-
-def _write_crash_log(exc: BaseException) -> str:
-    import time
-    import traceback
-
-    try:
-        folder = paths.home() / "logs"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-        return str(path)
-    except OSError:
-        return "(could not write a crash log)"

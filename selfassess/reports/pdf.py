@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeAlias
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
@@ -30,8 +33,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     KeepTogether,
-    LongTable,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -130,6 +133,18 @@ class _Text:
             return None
         return "\n".join(line for para in text.split("\n") for line in simpleSplit(para, BODY, size, width) or [""])
 
+    def lines(self, parts: Sequence[_Part], width: float) -> list[_Line] | None:
+        """Text pre-wrapped into drawable lines, when every character is in the main font and no
+        right-to-left text needs shaping; None when the cell needs a Paragraph's font fallback."""
+        out: list[_Line] = []
+        for text, where, font, size, colour in parts:
+            text = self.cleaner.clean(text, where)
+            if has_rtl(text) or not self.body.issuperset(map(ord, text)):
+                return None
+            for para in text.split("\n"):
+                out += [_Line(line, font, size, colour) for line in _wrap(para, font, size, width)]
+        return out
+
     def plain(self, text: str, where: str) -> str:
         """For places that take no markup (chart labels, the running header): body font only."""
         text = self._visual(self.cleaner.clean(text, where).replace("\n", " "))
@@ -145,7 +160,9 @@ class _Text:
         if not has_rtl(line):
             return line
         import arabic_reshaper
-        from bidi import get_display  # the Unicode bidi algorithm (python-bidi's Rust implementation)
+        from bidi import (
+            get_display,  # the Unicode bidi algorithm (python-bidi's Rust implementation)
+        )
 
         try:
             return str(get_display(arabic_reshaper.reshape(line)))
@@ -196,6 +213,112 @@ class _Para(Paragraph):
         result = super().wrap(availWidth, availHeight)
         self._wrapped = (availWidth, (self.width, self.height, self.blPara, self._wrapWidths))
         return result
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    font: str
+    size: float
+    colour: object
+
+
+_Cell: TypeAlias = list[_Line] | Paragraph
+_Part: TypeAlias = tuple[str, str, str, float, object]  # text, where it came from, font, size, colour
+_PAD = 3
+UPDATE_IN_TABLE = 600  # characters of the last update shown in the action table (the workbook has it all)
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines that fit the width: at spaces where possible, else within a word too long for it
+    (a URL, a formula), so nothing runs into the next column."""
+    lines: list[str] = []
+    for line in simpleSplit(text, font, size, width) or [""]:
+        while pdfmetrics.stringWidth(line, font, size) > width and len(line) > 1:
+            cut = len(line) - 1
+            while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return lines
+
+
+def _plain_lines(texts: list[str]) -> list[_Line]:
+    return [_Line(x, BODY, 8, colors.black) for x in texts]
+
+
+class _FastTable(Flowable):
+    """A long table drawn row by row: text pre-wrapped into lines, split between rows, the header
+    repeated on every page. reportlab's Table re-measures every cell of a 1,000-row plan several
+    times; this measures each once. Cells that need font fallback or shaping are Paragraphs."""
+
+    def __init__(self, header: list[str], widths: list[float], rows: list[list[_Cell]], fills: list, heights=None):
+        super().__init__()
+        self.header, self.widths, self.rows, self.fills = header, widths, rows, fills
+        self.heights = heights if heights is not None else [self._row_height(r) for r in rows]
+        self.header_height = 8 * 1.25 + 2 * _PAD
+
+    def _cell_height(self, cell: _Cell, width: float) -> float:
+        if isinstance(cell, Paragraph):
+            return cell.wrap(width - 2 * _PAD, 10_000)[1] + 2 * _PAD
+        return sum(line.size * 1.25 for line in cell) + 2 * _PAD
+
+    def _row_height(self, row: list[_Cell]) -> float:
+        return max(self._cell_height(c, w) for c, w in zip(row, self.widths, strict=True))
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        self.width = sum(self.widths)
+        self.height = self.header_height + sum(self.heights)
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        room, k = availHeight - self.header_height, 0
+        while k < len(self.rows) and self.heights[k] <= room:
+            room -= self.heights[k]
+            k += 1
+        if k == 0 or k == len(self.rows):
+            return []
+        return [_FastTable(self.header, self.widths, self.rows[:k], self.fills[:k], self.heights[:k]),
+                _FastTable(self.header, self.widths, self.rows[k:], self.fills[k:], self.heights[k:])]
+
+    def draw(self) -> None:
+        c = self.canv
+        x0, top = 0.0, self.height
+        c.setFillColor(NAVY)
+        c.rect(x0, top - self.header_height, self.width, self.header_height, stroke=0, fill=1)
+        c.setFillColor(colors.white)
+        c.setFont(BOLD, 8)
+        x = x0
+        for title, w in zip(self.header, self.widths, strict=True):
+            c.drawString(x + _PAD, top - _PAD - 8, title)
+            x += w
+        y = top - self.header_height
+        c.setStrokeColor(colors.HexColor("#BFBFBF"))
+        c.setLineWidth(0.4)
+        for row, h, fill in zip(self.rows, self.heights, self.fills, strict=True):
+            if fill is not None:
+                c.setFillColor(fill)
+                c.rect(x0 + sum(self.widths[:-1]), y - h, self.widths[-1], h, stroke=0, fill=1)
+            x = x0
+            for cell, w in zip(row, self.widths, strict=True):
+                if isinstance(cell, Paragraph):
+                    _, ph = cell.wrap(w - 2 * _PAD, 10_000)
+                    cell.drawOn(c, x + _PAD, y - _PAD - ph)
+                else:
+                    ly = y - _PAD
+                    for line in cell:
+                        ly -= line.size * 1.25
+                        c.setFillColor(line.colour)
+                        c.setFont(line.font, line.size)
+                        c.drawString(x + _PAD, ly + line.size * 0.25, line.text)
+                x += w
+            c.rect(x0, y - h, self.width, h, stroke=1, fill=0)
+            x = x0
+            for w in self.widths[:-1]:
+                x += w
+                c.line(x, y, x, y - h)
+            y -= h
 
 
 class _NumberedCanvas(rl_canvas.Canvas):
@@ -372,25 +495,40 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     story += [PageBreak(), p("Action plan", "h1"),
               p(f"Every action has a named owner and a due date. Red: overdue or off track; amber: at risk or due within "
                 f"30 days and not started. {data.overdue_actions} overdue, {data.slipped_actions} slipped.", "small")]
-    rows = [[p(h, "cellb") for h in ("Ref", "Action", "Owner", "Due", "Status", "RAG")]]
-    style = _grid(header=NAVY)
-    style.add("FONT", (0, 1), (-1, -1), BODY, 8, 10)
-    for i, a in enumerate(data.actions, start=1):
-        # Only user text needs a Paragraph (escaping, wrapping, font fallback); the rest are short
-        # strings of our own, which tables lay out far faster (1,000 actions is a real plan's size).
-        due = f"{a.current_due:%d %b %Y}" + (f"\nwas {a.original_due:%d %b %Y}" if a.current_due != a.original_due else "")
-        title = t(a.title, f"action {a.ref} title")
-        if a.last_update:
-            title += f"<br/><font size=6.5 color='#595959'>{escape(a.last_update_date)}: {t(a.last_update, f'action {a.ref} last update')}</font>"
-        owner_text = a.owner + (f"\n{a.owner_role}" if a.owner_role else "")
-        owner = t.cell(owner_text, f"action {a.ref} owner", 3.3 * cm - 12)
+    widths = [1.1 * cm, 7.5 * cm, 3.3 * cm, 2.1 * cm, 1.8 * cm, 1.8 * cm]
+    table_rows: list[list[_Cell]] = []
+    fills = []
+    for a in data.actions:
+        due_parts: list[_Part] = [(f"{a.current_due:%d %b %Y}", "due date", BODY, 8, colors.black)]
+        if a.current_due != a.original_due:
+            due_parts.append((f"was {a.original_due:%d %b %Y}", "due date", BODY, 6.5, GREY))
+        due = t.lines(due_parts, widths[3] - 2 * _PAD) or _plain_lines([f"{a.current_due:%d %b %Y}"])
+        update = a.last_update
+        if len(update) > UPDATE_IN_TABLE:
+            cleaner.note(f"action {a.ref} last update: {len(update):,} characters, shortened in the board report's action "
+                         "table; the Excel action plan holds it in full")
+            update = update[:UPDATE_IN_TABLE] + "…"
+        title_parts: list[_Part] = [(a.title, f"action {a.ref} title", BODY, 8, colors.black)]
+        if update:
+            title_parts.append((f"{a.last_update_date}: {update}", f"action {a.ref} last update", BODY, 6.5, GREY))
+        title = t.lines(title_parts, widths[1] - 2 * _PAD)
+        if title is None:
+            markup = t(a.title, f"action {a.ref} title") + (
+                f"<br/><font size=6.5 color='#595959'>{escape(a.last_update_date)}: {t(update, f'action {a.ref} last update')}</font>"
+                if update else "")
+            title = p(markup, "cell")
+        owner_parts: list[_Part] = [(a.owner, f"action {a.ref} owner", BODY, 8, colors.black)]
+        if a.owner_role:
+            owner_parts.append((a.owner_role, f"action {a.ref} role", BODY, 6.5, colors.black))
+        owner = t.lines(owner_parts, widths[2] - 2 * _PAD)
         if owner is None:
-            owner = p(t(owner_text, f"action {a.ref} owner"), "cell")
-        status = a.status_label.replace(" ", "\n", 1) if len(a.status_label) > 9 else a.status_label
-        rows.append([a.ref, p(title, "cell"), owner, due, status, a.rag + ("\noverdue" if a.overdue else "")])
-        style.add("BACKGROUND", (5, i), (5, i), RAG.get(a.rag, colors.white))
-    story.append(LongTable(rows, colWidths=[1.1 * cm, 7.5 * cm, 3.3 * cm, 2.1 * cm, 1.8 * cm, 1.8 * cm], repeatRows=1,
-                           splitInRow=1, style=style))
+            owner = p(t(a.owner, f"action {a.ref} owner") + (f"<br/><font size=6.5>{t(a.owner_role, f'action {a.ref} role')}</font>"
+                                                            if a.owner_role else ""), "cell")
+        status = a.status_label.split(" ", 1) if len(a.status_label) > 9 else [a.status_label]
+        table_rows.append([_plain_lines([a.ref]), title, owner, due, _plain_lines(status),
+                           _plain_lines([a.rag] + (["overdue"] if a.overdue else []))])
+        fills.append(RAG.get(a.rag))
+    story.append(_FastTable(["Ref", "Action", "Owner", "Due", "Status", "RAG"], widths, table_rows, fills))
 
     # Appendix: every answer
     story += [PageBreak(), p("Appendix: every answer", "h1")]

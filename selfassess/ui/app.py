@@ -6,8 +6,6 @@ Every user-facing failure becomes a notification; nothing is ever shown as a tra
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +18,7 @@ from ..core.catalogue import Catalogue
 from ..core.clock import Clock, system_clock
 from ..core.errors import SelfAssessError
 from ..core.workspace import Workspace
+from ..crashlog import write_crash_log
 from ..session import Session, load_frameworks, open_session
 from ..storage import ui_state
 
@@ -192,19 +191,6 @@ def _runner(node: Any, action: str) -> Callable[[], Any]:
         await node.run_action(action)
 
     return run
-
-
-def write_crash_log(home: Path, exc: BaseException) -> str:
-    import traceback
-
-    try:
-        folder = home / "logs"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-        return str(path)
-    except OSError:
-        return "(could not write a crash log)"
 
 
 def make_app(home: Path, framework_dirs: list[Path] | None = None, actor: str = "unknown", *,

@@ -72,7 +72,7 @@ def _render(app: SelfAssessApp, data, formats: list[str], out_dir: Path) -> None
             app.call_from_thread(app.notify, str(exc), title="Export failed", severity="error", timeout=15)
             continue
         except Exception as exc:  # an unexpected problem: say so, keep the app running
-            from .app import write_crash_log
+            from ..crashlog import write_crash_log
 
             log = write_crash_log(app.home, exc)
             app.call_from_thread(app.notify, f"Could not export the {fmt}: {type(exc).__name__}: {exc}. Details: {log}",

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import OptionList
+from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from ..core.framework import Framework, Scale
@@ -115,6 +115,13 @@ class QuestionOutline(OptionList):
     def go_to(self, question_id: str) -> None:
         with contextlib.suppress(OptionDoesNotExist):
             self.highlighted = self.get_option_index(question_id)
+
+
+def selected_key(table: DataTable) -> str | None:
+    """The key of the row under the cursor, or None for an empty table."""
+    if table.row_count == 0:
+        return None
+    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
 
 def bar(percent: float | None, width: int) -> str:

@@ -247,3 +247,18 @@ def test_libreoffice_opens_the_documents_without_repair(hostile, tmp_path, fmt):
     assert pdf.exists() and pdf.stat().st_size > 1000
     assert "repair" not in (result.stdout + result.stderr).lower()
     assert len(PdfReader(pdf).pages) >= 1
+
+
+def test_a_very_long_progress_note_is_shortened_in_the_pdf_table_and_says_so(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    a = ws.new_assessment("Trust", BOARD_ID, "2025/26").assessment
+    action = ws.add_action(a.id, ["1.1"], "Write a remit", "Priya Raman", "2027-01-31")
+    ws.update_action(action.id, note="Minutes of the steering group. " * 3000)
+    data = gather(ws, ws.assessment(a.id))
+    store.close()
+    content, warnings = render(data, "pdf")
+    assert any(w.startswith("action A01 last update: 92,999 characters, shortened in the board report") for w in warnings)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "Write a remit" in text and "Minutes of the steering group." in text
+    xlsx, _ = render(data, "xlsx")
+    assert "Long text" in openpyxl.load_workbook(io.BytesIO(xlsx)).sheetnames  # the workbook keeps it whole

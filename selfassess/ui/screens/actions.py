@@ -13,6 +13,7 @@ from ...core import actions as rules
 from ...core.model import ACTION_STATUSES, Action
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog
 from ..text import plain
+from ..widgets import selected_key
 from .base import AppScreen
 
 RAG_STYLE = {"Red": "bold red", "Amber": "bold yellow", "Green": "green", "Complete": "blue", "Dropped": "dim"}
@@ -126,10 +127,7 @@ class ActionsScreen(AppScreen):
         self.show_detail()
 
     def selected_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return selected_key(self.query_one(DataTable))
 
     @on(DataTable.RowHighlighted)
     def show_detail(self) -> None:

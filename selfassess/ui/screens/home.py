@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ...core.model import ORGANISATION_TYPES, Assessment, financial_year, period_of
 from ...core.workspace import AssessmentSummary
 from ..text import plain
+from ..widgets import selected_key
 from .base import AppScreen
 
 if TYPE_CHECKING:
@@ -136,10 +137,7 @@ class HomeScreen(AppScreen):
         self.show_summary()
 
     def selected_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return selected_key(self.query_one(DataTable))
 
     def selected(self) -> Assessment | None:
         aid = self.selected_id()

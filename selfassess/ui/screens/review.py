@@ -17,6 +17,7 @@ from ...core import actions as rules
 from ...core.model import Action
 from ...submission import review
 from ..text import plain
+from ..widgets import selected_key
 from .base import AppScreen
 
 
@@ -89,10 +90,7 @@ class ReviewScreen(AppScreen):
             if rows else "Register each trust's key first (selfassess keys trust FINGERPRINT --name TRUST)."))
 
     def selected_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return selected_key(self.query_one(DataTable))
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(self.sort_keys)
@@ -217,10 +215,7 @@ class TrustReviewScreen(AppScreen):
         self.show_detail()
 
     def selected_key(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return selected_key(self.query_one(DataTable))
 
     @on(DataTable.RowHighlighted)
     def show_detail(self) -> None:
