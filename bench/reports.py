@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import statistics
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -98,20 +99,24 @@ def floor_pdf(data: ReportData, font: str = "DejaVuSans") -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = build(Path(tmp) / "store")
     print(f"{len(data.answers)} answers, {len(data.actions)} actions; median of {args.runs} runs each")
     render(data, "pdf")  # warm: fonts registered once per process, for both
     floor_pdf(data)
-    ours_x = median_time(lambda: render(data, "xlsx"), args.runs)
-    floor_x = median_time(lambda: floor_xlsx(data), args.runs)
-    ours_p = median_time(lambda: render(data, "pdf"), args.runs)
-    floor_p = median_time(lambda: floor_pdf(data), args.runs)
+    # Interleaved, so both sides see the same machine (other work on it moves both together).
+    samples: dict[str, list[float]] = {"ours_x": [], "floor_x": [], "ours_p": [], "floor_p": []}
+    jobs = {"ours_x": lambda: render(data, "xlsx"), "floor_x": lambda: floor_xlsx(data),
+            "ours_p": lambda: render(data, "pdf"), "floor_p": lambda: floor_pdf(data)}
+    for _ in range(args.runs):
+        for name, job in jobs.items():
+            samples[name].append(median_time(job, 1))
+    ours_x, floor_x, ours_p, floor_p = (statistics.median(samples[k]) for k in ("ours_x", "floor_x", "ours_p", "floor_p"))
     print(f"xlsx: ours {ours_x:.2f}s, floor {floor_x:.2f}s, ratio {ours_x / floor_x:.2f}")
     print(f"pdf:  ours {ours_p:.2f}s, floor {floor_p:.2f}s, ratio {ours_p / floor_p:.2f}")
-    helvetica = median_time(lambda: floor_pdf(data, "Helvetica"), args.runs)
+    helvetica = median_time(lambda: floor_pdf(data, "Helvetica"), 3)
     print(f"(for reference, the pdf floor in built-in Helvetica, which cannot draw non-Latin text: {helvetica:.2f}s)")
     print(ratio_line(ours_x + ours_p, floor_x + floor_p, "s"))
 
