@@ -88,11 +88,6 @@ def period_of(start: int) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
-def previous_period(period: str) -> str:
-    start = int(period[:4]) - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
 def parse_date(text: str, what: str = "date") -> date:
     try:
         return date.fromisoformat(text.strip())

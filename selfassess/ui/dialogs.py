@@ -17,29 +17,6 @@ from ..core.model import ACTION_STATUSES, Action
 from .text import plain
 
 
-class ConfirmDialog(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("y", "yes", "Yes", show=False)]
-
-    def __init__(self, question: str, yes: str = "Yes"):
-        super().__init__()
-        self.question, self.yes = question, yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(plain(self.question), classes="dialog-text")
-            with Horizontal(classes="buttons"):
-                yield Button(self.yes, variant="primary", id="yes", compact=True)
-                yield Button("Cancel", id="no", compact=True)
-
-    @on(Button.Pressed, "#yes")
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#no")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-
 class ReasonDialog(ModalScreen[str | None]):
     """Ask for a short written reason (N/A, reopening, dropping an action)."""
 
