@@ -25,7 +25,7 @@ from selfassess.core.workspace import Workspace  # noqa: E402
 from selfassess.paths import bundled_frameworks_dir  # noqa: E402
 from selfassess.storage.store import Store  # noqa: E402
 from selfassess.submission import bundle, keys, review  # noqa: E402
-from selfassess.submission.submit import submission_files  # noqa: E402
+from selfassess.submission.submit import prepare, submission_files  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 
@@ -35,7 +35,7 @@ def template(folder: Path) -> dict[str, bytes]:
     store = Store(folder)
     ws = Workspace(store, load_catalogue(bundled_frameworks_dir(), []), "bench", Clock(TODAY))
     last, _ = create_demo(ws)
-    files = submission_files(ws, ws.assessment(last.id), 1, None)
+    files = submission_files(prepare(ws, last.id))
     store.close()
     return files
 

@@ -74,8 +74,24 @@ def _read(opened: bundle.Opened) -> tuple[dict, fw.Framework, Organisation, Asse
     return sub, framework, org, assessment, answers, actions
 
 
-def check(ws: Workspace, path: Path, home: Path) -> Checked:
-    """Verify one file against this store: signature, registered key, and the trust's chain."""
+@dataclass(frozen=True)
+class Verified:
+    """A file whose signature, hashes and content have been checked; not yet judged against a store."""
+
+    file: Path
+    data: bytes
+    opened: bundle.Opened
+    submission: dict[str, Any]
+    framework: fw.Framework
+    organisation: Organisation
+    assessment: Assessment
+    answers: list[Answer]
+    actions: list[Action]
+
+
+def verify_file(path: Path) -> Verified | Checked:
+    """Everything that needs no store: read, check the seal and the hashes, parse the content.
+    Pure and slow-ish, so the app runs it in a worker thread."""
     try:
         data = read_file(path, bundle.MAX_FILE, "submission")
         opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)
@@ -84,6 +100,14 @@ def check(ws: Workspace, path: Path, home: Path) -> Checked:
         return Checked(path, exc.verdict, str(exc))
     except SelfAssessError as exc:
         return Checked(path, bundle.MALFORMED, str(exc))
+    return Verified(path, data, opened, sub, framework, org, assessment, answers, actions)
+
+
+def judge(ws: Workspace, v: Verified | Checked, home: Path) -> Checked:
+    """What this store makes of a verified file: a registered key, and the trust's chain."""
+    if isinstance(v, Checked):
+        return v
+    path, opened, sub, org, assessment = v.file, v.opened, v.submission, v.organisation, v.assessment
     who = f"{org.name} {assessment.period}"
     key = trusted(ws, opened.fingerprint)
     own = keys.own_fingerprint(home) == opened.fingerprint
@@ -109,7 +133,8 @@ def check(ws: Workspace, path: Path, home: Path) -> Checked:
                    "it does not follow the last submission imported from this trust")
             return Checked(path, bundle.BROKEN_CHAIN, f"{who}: broken chain: {why} (submission {sub['sequence']} "
                            f"after {latest['sequence']})")
-    scores = score(framework, {a.question_id: a for a in answers})
+    framework = v.framework
+    scores = score(framework, {a.question_id: a for a in v.answers})
     record = {
         "id": opened.payload_sha256,
         "key_fingerprint": opened.fingerprint,
@@ -128,31 +153,37 @@ def check(ws: Workspace, path: Path, home: Path) -> Checked:
         "completeness": scores.completeness,
         "domains": [{"id": d.domain_id, "ref": d.ref, "title": d.title, "percent": d.percent, "level": d.level_label,
                      "answered": d.answered, "questions": d.questions} for d in scores.domains],
-        "actions": [a.to_record() for a in actions],
+        "actions": [a.to_record() for a in v.actions],
     }
     return Checked(path, bundle.GENUINE, f"{who}: genuine, signed by {key['name'] if key else 'this installation'} "
-                   f"({opened.fingerprint})", record, data)
+                   f"({opened.fingerprint})", record, v.data)
+
+
+def check(ws: Workspace, path: Path, home: Path) -> Checked:
+    """Verify one file against this store: signature, registered key, and the trust's chain."""
+    return judge(ws, verify_file(path), home)
+
+
+def keep(ws: Workspace, result: Checked) -> Checked:
+    """Import one genuine result: keep the bundle as received, and record what was read from it."""
+    from ..storage.store import _why, atomic_write
+
+    if result.verdict != bundle.GENUINE or not result.record or not result.bundle_bytes:
+        return result
+    folder = Path(ws.repo.folder) / "submissions"  # type: ignore[attr-defined]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / f"{result.record['id']}{SUFFIX}", result.bundle_bytes, 0o644)
+    except OSError as exc:
+        return Checked(result.file, "not imported", f"could not keep a copy: {_why(exc)}")
+    ws.commit("review.import", f"imported {result.record['organisation']['name']} {result.record['period']} "
+              f"({result.record['file']})", [Change("submissions", result.record["id"], None, result.record)])
+    return Checked(result.file, result.verdict, result.message.replace(": genuine", ": genuine, imported", 1), result.record)
 
 
 def import_bundles(ws: Workspace, targets: list[Path], home: Path) -> list[Checked]:
     """Verify each file, and keep the genuine ones (in order, so a trust's chain builds up)."""
-    from ..storage.store import _why, atomic_write
-
-    results = []
-    folder = Path(ws.repo.folder) / "submissions"  # type: ignore[attr-defined]
-    for path in bundle_files(targets):
-        result = check(ws, path, home)
-        if result.verdict == bundle.GENUINE and result.record and result.bundle_bytes:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                atomic_write(folder / f"{result.record['id']}{SUFFIX}", result.bundle_bytes, 0o644)
-            except OSError as exc:
-                results.append(Checked(path, "not imported", f"could not keep a copy: {_why(exc)}"))
-                continue
-            ws.commit("review.import", f"imported {result.record['organisation']['name']} {result.record['period']} "
-                      f"({result.record['file']})", [Change("submissions", result.record["id"], None, result.record)])
-            result = Checked(path, result.verdict, result.message.replace(": genuine", ": genuine, imported", 1), result.record)
-        results.append(result)
+    results = [keep(ws, check(ws, path, home)) for path in bundle_files(targets)]
     if not results:
         raise SelfAssessError(f"no submissions (*{SUFFIX}) found in: {', '.join(map(str, targets))}")
     return results

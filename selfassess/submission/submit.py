@@ -9,6 +9,7 @@ from pathlib import Path
 from ..core.errors import Refused, SelfAssessError
 from ..core.model import Assessment
 from ..core.workspace import Workspace
+from ..reports.data import ReportData
 from . import bundle, keys
 
 MAX_FEEDBACK = 4 * 1024 * 1024
@@ -24,12 +25,27 @@ class Submitted:
     size: int
 
 
-def submission_files(ws: Workspace, assessment: Assessment, sequence: int, previous: str | None) -> dict[str, bytes]:
-    """What a submission holds: the assessment, its answers and actions, the framework it was
-    answered against, the head of the audit chain, and the board report."""
-    from ..reports.data import gather
-    from ..reports.export import render
+@dataclass(frozen=True)
+class Prepared:
+    """What a submission will hold, gathered from the store (quickly, on the app's main thread)."""
 
+    assessment: Assessment
+    sequence: int
+    previous: str | None
+    json_files: dict[str, bytes]
+    report: ReportData
+    file_stem: str
+
+
+def prepare(ws: Workspace, handle: str) -> Prepared:
+    """Check the assessment can be submitted and gather everything the bundle holds but the PDF."""
+    from ..reports.data import gather
+
+    assessment = ws.assessment(handle)
+    ws.check_submittable(assessment)
+    sent = ws.sent_submissions()
+    previous = sent[-1]["id"] if sent else None
+    sequence = (sent[-1]["sequence"] + 1) if sent else 1
     framework = ws.framework(assessment)
     seq, head = ws.repo.head  # type: ignore[attr-defined]
     submission = {
@@ -44,37 +60,55 @@ def submission_files(ws: Workspace, assessment: Assessment, sequence: int, previ
         "actions": [a.to_record() for a in ws.actions(assessment.id)],  # the whole plan as signed off
         "audit_head": {"seq": seq, "hash": head},
     }
-    report, _ = render(gather(ws, assessment), "pdf")
-    return {
-        "submission.json": json.dumps(submission, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
-        "framework.json": json.dumps({"hash": framework.content_hash, "data": framework.data()},
-                                     ensure_ascii=False, sort_keys=True).encode("utf-8"),
-        "board-report.pdf": report,
-    }
+    org = ws.organisation(assessment.organisation_id)
+    return Prepared(
+        assessment, sequence, previous,
+        {"submission.json": json.dumps(submission, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
+         "framework.json": json.dumps({"hash": framework.content_hash, "data": framework.data()},
+                                      ensure_ascii=False, sort_keys=True).encode("utf-8")},
+        gather(ws, assessment),
+        f"{org.ods_code or 'trust'}-{assessment.period.replace('/', '-')}-submission-{sequence}",
+    )
 
 
-def submit(ws: Workspace, home: Path, handle: str, out: Path) -> Submitted:
-    """Seal a signed-off assessment into a bundle at out, then record it (and the chain) in the store."""
+def submission_files(prepared: Prepared) -> dict[str, bytes]:
+    """The bundle's files: the assessment, its answers and actions, the framework it was answered
+    against, the head of the audit chain, and the board report (rendering it is the slow part)."""
+    from ..reports.export import render
+
+    report, _ = render(prepared.report, "pdf")
+    return {**prepared.json_files, "board-report.pdf": report}
+
+
+def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bundle.Opened, int]:
+    """Render, seal with this installation's key, check, and write atomically. Touches no store,
+    so the app runs it in a worker thread."""
     from ..storage.store import _why, atomic_write
 
-    assessment = ws.assessment(handle)
-    ws.check_submittable(assessment)
-    sent = ws.sent_submissions()
-    previous = sent[-1]["id"] if sent else None
-    sequence = (sent[-1]["sequence"] + 1) if sent else 1
-    key = keys.load_or_create(home)
-    data = bundle.seal(bundle.SUBMISSION, submission_files(ws, assessment, sequence, previous), key)
+    data = bundle.seal(bundle.SUBMISSION, submission_files(prepared), keys.load_or_create(home))
     opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)  # never send what we could not verify
     if out.is_dir():
-        org = ws.organisation(assessment.organisation_id)
-        out = out / f"{org.ods_code or 'trust'}-{assessment.period.replace('/', '-')}-submission-{sequence}.selfassess"
+        out = out / f"{prepared.file_stem}.selfassess"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, data, mode=0o644)
     except OSError as exc:
         raise SelfAssessError(f"could not write the submission to {out}: {_why(exc)}. Nothing was submitted.") from None
-    updated = ws.record_submission(assessment, opened.payload_sha256, sequence, previous, out.name)
-    return Submitted(out, updated, opened.payload_sha256, sequence, opened.fingerprint, len(data))
+    return out, opened, len(data)
+
+
+def record(ws: Workspace, prepared: Prepared, path: Path, opened: bundle.Opened, size: int) -> Submitted:
+    """Once the file is complete: the assessment is submitted and the chain moves on."""
+    updated = ws.record_submission(ws.assessment(prepared.assessment.id), opened.payload_sha256, prepared.sequence,
+                                   prepared.previous, path.name)
+    return Submitted(path, updated, opened.payload_sha256, prepared.sequence, opened.fingerprint, size)
+
+
+def submit(ws: Workspace, home: Path, handle: str, out: Path) -> Submitted:
+    """Seal a signed-off assessment into a bundle at out, then record it (and the chain) in the store."""
+    prepared = prepare(ws, handle)
+    path, opened, size = seal_and_write(prepared, home, out)
+    return record(ws, prepared, path, opened, size)
 
 
 ALLOWED = {"submission.json": 32 * 1024 * 1024, "framework.json": 8 * 1024 * 1024, "board-report.pdf": 48 * 1024 * 1024}

@@ -27,6 +27,7 @@ async def test_submit_from_the_app_then_review_and_query_as_a_regulator(tmp_path
     app = new_app(trust)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("down", "S")  # last year's signed-off assessment: submit it
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert any("Give the regulator this key fingerprint" in n.message for n in app._notifications)
     assert [p.name for p in outbox.iterdir()] == ["RVH-2025-26-submission-1.selfassess"]
@@ -47,6 +48,7 @@ async def test_submit_from_the_app_then_review_and_query_as_a_regulator(tmp_path
         await pilot.pause()
         app.screen.query_one("#value", Input).value = str(outbox)
         await pilot.press("enter")
+        await app.workers.wait_for_complete()  # the seals are checked in a worker thread
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReviewScreen)

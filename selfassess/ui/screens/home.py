@@ -242,17 +242,37 @@ class HomeScreen(AppScreen):
         self.app.push_screen(SignOffDialog(a.period, self.sa.ws.today().isoformat()), done)
 
     def action_submit(self) -> None:
-        from ...submission.submit import submit
+        from ...submission.submit import prepare, record, seal_and_write
         from ..exporting import exports_folder
 
         a = self.selected()
         if not a or not self.sa.can_change():
             return
-        done = self.sa.attempt(lambda: submit(self.sa.ws, self.sa.home, a.id, exports_folder()))
-        if done:
-            self.notify(f"Saved {done.path}. Give the regulator this key fingerprint by phone or letter: {done.fingerprint}",
-                        title=f"Submission {done.sequence} written", timeout=30)
-            self.refresh_data()
+        prepared = self.sa.attempt(prepare, self.sa.ws, a.id)
+        out = self.sa.attempt(exports_folder)
+        if prepared is None or out is None:
+            return
+        self.notify("Writing the signed submission...", title="Submit", timeout=3)
+
+        def work() -> None:  # worker thread: render the board report, seal, write; no store access
+            try:
+                path, opened, size = seal_and_write(prepared, self.sa.home, out)
+            except Exception as exc:  # shown by attempt on the main thread, so nothing escapes
+                def fail(exc: Exception = exc) -> None:
+                    self.sa.attempt(_raise, exc)
+                self.app.call_from_thread(fail)
+                return
+
+            def done() -> None:  # main thread: record it in the store
+                result = self.sa.attempt(record, self.sa.ws, prepared, path, opened, size)
+                if result:
+                    self.notify(f"Saved {result.path}. Give the regulator this key fingerprint by phone or letter: "
+                                f"{result.fingerprint}", title=f"Submission {result.sequence} written", timeout=30)
+                    self.refresh_data()
+
+            self.app.call_from_thread(done)
+
+        self.run_worker(work, thread=True, exclusive=True, group="submit", exit_on_error=False)
 
     def action_reopen(self) -> None:
         from ..dialogs import ReasonDialog
@@ -294,4 +314,8 @@ class HomeScreen(AppScreen):
         from .review import ReviewScreen
 
         self.app.push_screen(ReviewScreen())
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
 

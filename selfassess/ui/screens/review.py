@@ -111,18 +111,34 @@ class ReviewScreen(AppScreen):
         def done(path: str | None) -> None:
             if not path:
                 return
-            results = self.sa.attempt(review.import_bundles, self.sa.ws, [Path(path).expanduser()], self.sa.home)
-            if results is None:
+            files = review.bundle_files([Path(path).expanduser()])
+            if not files:
+                self.notify(f"No submissions (*{review.SUFFIX}) found in {path}.", severity="error")
                 return
-            good = sum(r.verdict == "genuine" for r in results)
-            self.notify(f"{good} of {len(results)} imported.", title="Import", timeout=8)
-            for r in results:
-                if r.verdict != "genuine":
-                    self.notify(f"{r.file.name}: {r.message}", title=r.verdict.capitalize(), severity="error", timeout=30)
-            self.refresh_data()
+            self.notify(f"Checking {len(files)} file(s)...", title="Import", timeout=3)
+            self.run_worker(lambda: self._verify(files), thread=True, exclusive=True, group="import", exit_on_error=False)
 
         self.app.push_screen(InputDialog("Import submissions", "A submission file, or a folder of them (*.selfassess):",
                                          placeholder="~/submissions/2025-26/"), done)
+
+    def _verify(self, files: list[Path]) -> None:
+        """Worker thread: checking seals and hashes is the slow part and needs no store."""
+        verified = [review.verify_file(f) for f in files]
+        self.app.call_from_thread(self._keep, verified)
+
+    def _keep(self, verified: list) -> None:
+        """Main thread: judge each against the store and import the genuine ones, in order."""
+        results = []
+        for v in verified:
+            result = self.sa.attempt(lambda v=v: review.keep(self.sa.ws, review.judge(self.sa.ws, v, self.sa.home)))
+            if result is not None:
+                results.append(result)
+        good = sum(r.verdict == "genuine" for r in results)
+        self.notify(f"{good} of {len(verified)} imported.", title="Import", timeout=8)
+        for r in results:
+            if r.verdict != "genuine":
+                self.notify(f"{r.file.name}: {r.message}", title=r.verdict.capitalize(), severity="error", timeout=30)
+        self.refresh_data()
 
     def action_export(self) -> None:
         from ...storage.store import atomic_write
