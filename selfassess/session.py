@@ -37,7 +37,8 @@ def open_session(home: Path, catalogue: Catalogue, actor: str, *, writer: bool =
     except StoreLocked as exc:
         if not fall_back_to_read_only:
             raise
-        locked = str(exc)
+        locked = (f"{exc.holder} is changing this store. You can look and export here; "
+                  "close the other copy to make changes.")
         store = Store(folder, writer=False)
     ws = Workspace(store, catalogue, actor, clock or system_clock())
     return Session(store, ws, list(store.notices), locked)

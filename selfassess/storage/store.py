@@ -51,6 +51,10 @@ class StoreError(SelfAssessError):
 class StoreLocked(StoreError):
     exit_code = 3
 
+    def __init__(self, message: str, holder: str = "another copy of selfassess"):
+        super().__init__(message)
+        self.holder = holder  # who holds the store, in words, for a short banner
+
 
 class StoreDamaged(StoreError):
     exit_code = 4
@@ -282,7 +286,10 @@ class Store:
         try:
             lock.acquire(wait)
         except LockTimeout:
-            raise StoreLocked(self._holder_message()) from None
+            who = self._holder()
+            raise StoreLocked(f"the store at {self.folder} is in use by {who}. Only one copy of selfassess can change "
+                              "the store at a time: close the other copy, or retry with --wait SECONDS. "
+                              "Read-only commands (assessments, actions, export, audit verify) still work.", who) from None
         except OSError as exc:
             raise StoreError(f"cannot lock the store {self.folder}: {_why(exc)}") from None
         self._lock = lock
@@ -291,16 +298,14 @@ class Store:
         with contextlib.suppress(OSError):  # who holds the lock is a courtesy; a full disk must not stop opening
             atomic_write(self.folder / LOCK_INFO, json.dumps(info).encode(), 0o644)
 
-    def _holder_message(self) -> str:
+    def _holder(self) -> str:
+        """Who holds the lock, from the note the holder left: user, host, process, command, since."""
         try:
             info = json.loads((self.folder / LOCK_INFO).read_text(encoding="utf-8"))
-            who = (f"{info.get('user', '?')} on {info.get('host', '?')} (process {info.get('pid', '?')}, "
-                   f"running '{info.get('command', 'selfassess')}', since {info.get('since', '?')})")
+            return (f"{info.get('user', '?')} on {info.get('host', '?')} (process {info.get('pid', '?')}, "
+                    f"running '{info.get('command', 'selfassess')}', since {info.get('since', '?')})")
         except (OSError, ValueError, AttributeError):
-            who = "another copy of selfassess"
-        return (f"the store at {self.folder} is in use by {who}. Only one copy of selfassess can change "
-                "the store at a time: close the other copy, or retry with --wait SECONDS. "
-                "Read-only commands (assessments, actions, export, audit verify) still work.")
+            return "another copy of selfassess"
 
     def _load(self) -> None:
         state_path, log_path = self.folder / STATE, self.folder / LOG

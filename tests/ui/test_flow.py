@@ -192,7 +192,7 @@ async def test_a_locked_store_opens_read_only_with_a_banner(demo_home, new_app):
         app = new_app(demo_home)
         async with app.run_test(size=(80, 24)) as pilot:
             banner = str(app.screen.query_one("#banner").render())
-            assert banner.startswith("READ-ONLY: the store at") and "selfassess answer" in banner
+            assert banner.startswith("READ-ONLY: ") and "running 'selfassess answer'" in banner and "is changing this store" in banner
             await pilot.press("enter")
             screen = app.screen
             before = screen.answers.get(screen.question_id)
