@@ -397,7 +397,7 @@ def parse(text: str | bytes, filename: str) -> Framework:
     """Read, check and build a framework; every problem is reported in one FrameworkError."""
     from .framework_schema import check_structure
 
-    raw, problems = strict_yaml.load(text, filename)
+    raw, problems = strict_yaml.read_document(text, filename)
     if raw is None:
         raise FrameworkError(problems)
     problems += check_structure(raw, filename)

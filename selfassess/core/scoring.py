@@ -13,8 +13,24 @@ from .framework import Domain, Framework
 from .model import NEEDS_REVIEW, Answer
 
 
+class _Completeness:
+    """Answered this time: carried-forward answers count once they are reviewed."""
+
+    answered: int
+    needs_review: int
+    questions: int
+
+    @property
+    def complete(self) -> int:
+        return self.answered - self.needs_review
+
+    @property
+    def completeness(self) -> float:
+        return self.complete / self.questions if self.questions else 1.0
+
+
 @dataclass(frozen=True)
-class DomainScore:
+class DomainScore(_Completeness):
     domain_id: str
     ref: str
     title: str
@@ -27,18 +43,9 @@ class DomainScore:
     level_label: str | None  # the level nearest the mean
     needs_review: int
 
-    @property
-    def complete(self) -> int:
-        """Answered this time: carried-forward answers count once they are reviewed."""
-        return self.answered - self.needs_review
-
-    @property
-    def completeness(self) -> float:
-        return self.complete / self.questions if self.questions else 1.0
-
 
 @dataclass(frozen=True)
-class Scores:
+class Scores(_Completeness):
     domains: tuple[DomainScore, ...]
     questions: int
     answered: int
@@ -46,14 +53,6 @@ class Scores:
     mean_score: float | None
     level_label: str | None
     needs_review: int
-
-    @property
-    def complete(self) -> int:
-        return self.answered - self.needs_review
-
-    @property
-    def completeness(self) -> float:
-        return self.complete / self.questions if self.questions else 1.0
 
     def domain(self, domain_id: str) -> DomainScore:
         return next(d for d in self.domains if d.domain_id == domain_id)

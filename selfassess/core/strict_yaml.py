@@ -114,7 +114,7 @@ class _Builder:
             return event.value if plain_implicit else event.value
 
 
-def load(text: str | bytes, filename: str) -> tuple[Any, list[Problem]]:
+def read_document(text: str | bytes, filename: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML document strictly. Returns (data, problems); data is None if unreadable."""
     if isinstance(text, bytes):
         raw = text
