@@ -175,6 +175,32 @@ def list_frameworks(c: Context, as_json: bool) -> None:
             click.echo(f"  {p}", err=True)
 
 
+@cli.command("framework-diff")
+@click.argument("old")
+@click.argument("new")
+@pass_ctx
+def framework_diff(c: Context, old: str, new: str) -> None:
+    """Dry run for authors: what moving answers from framework OLD to NEW would carry, renumber or
+    leave behind. OLD and NEW are files or id@version."""
+    from .core import framework as fw
+    from .core.compare import version_diff
+
+    def load(name: str):
+        return fw.load_file(Path(name)) if Path(name).exists() else c.catalogue().get(name)
+
+    before, after = load(old), load(new)
+    if before.id != after.id:
+        raise SelfAssessError(f"these are different frameworks ({before.id} and {after.id}); answers only carry "
+                              "between versions of the same framework")
+    d = version_diff(before, after)
+    click.echo(f"{before.key} -> {after.key}")
+    click.echo(f"  carried forward to a successor: {', '.join(f'{a} -> {b}' for a, b in d.carried) or 'none'}")
+    click.echo(f"  left behind (no successor; answers stay in the earlier assessment): {', '.join(d.orphaned) or 'none'}")
+    click.echo(f"  renumbered: {', '.join(f'{a} -> {b}' for a, b in d.renumbered) or 'none'}")
+    click.echo(f"  new questions (nothing to carry): {', '.join(d.added) or 'none'}")
+    click.echo(f"  scale changed (ratings not on the new scale are dropped, evidence kept): {', '.join(d.rescaled) or 'none'}")
+
+
 # --- assessments -----------------------------------------------------------------------------
 
 

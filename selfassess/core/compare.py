@@ -83,3 +83,34 @@ def compare(before_fw: Framework, before: Mapping[str, Answer], after_fw: Framew
     only_before = tuple(qid for qid, a in before.items() if a.is_answered and not after_fw.has_question(qid)
                         and not after_fw.successors(qid))
     return Comparison(tuple(domains), tuple(questions), only_before)
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """What moving answers from one framework version to the next would do (a dry run)."""
+
+    added: tuple[str, ...]  # refs of new questions (no answer to carry)
+    carried: tuple[tuple[str, str], ...]  # (old ref, new ref) for retired questions with a successor
+    orphaned: tuple[str, ...]  # refs of old questions with no successor: their answers stay behind
+    renumbered: tuple[tuple[str, str], ...]  # (old ref, new ref) for the same id under a new ref
+    rescaled: tuple[str, ...]  # new refs whose scale changed: ratings not on the new scale are dropped
+
+
+def version_diff(old: Framework, new: Framework) -> VersionDiff:
+    old_q = {q.id: q for q in old.questions()}
+    new_q = {q.id: q for q in new.questions()}
+    carried, orphaned = [], []
+    for qid, q in old_q.items():
+        if qid in new_q:
+            continue
+        targets = [new_q[t].ref for t in new.successors(qid) if t in new_q]
+        if targets:
+            carried += [(q.ref, t) for t in targets]
+        else:
+            orphaned.append(q.ref)
+    successors = {t for r in new.retired for t in r.replaced_by}
+    added = [q.ref for qid, q in new_q.items() if qid not in old_q and qid not in successors]
+    renumbered = [(old_q[qid].ref, q.ref) for qid, q in new_q.items() if qid in old_q and old_q[qid].ref != q.ref]
+    rescaled = [q.ref for qid, q in new_q.items() if qid in old_q
+                and old.scale_for(old_q[qid]).level_keys() != new.scale_for(q).level_keys()]
+    return VersionDiff(tuple(added), tuple(carried), tuple(orphaned), tuple(renumbered), tuple(rescaled))

@@ -292,3 +292,24 @@ def test_carry_forward_into_a_new_framework_version_follows_retired_questions(tm
     assert result.orphaned == ("q2",)
     assert ws.answer_for(a.id, "q2").rating == "low"  # nothing is lost: the old answer stays where it was
     store.close()
+
+
+def test_framework_diff_is_a_dry_run_of_carrying_answers(run, tmp_path):
+    v1 = tmp_path / "v1.yaml"
+    v1.write_text(MINIMAL + "      - id: q2\n        ref: \"1.2\"\n        text: Two?\n        source:\n          document: doc\n"
+                  + "      - id: q3\n        ref: \"1.3\"\n        text: Three?\n        source:\n          document: doc\n")
+    v2 = tmp_path / "v2.yaml"
+    v2.write_text(MINIMAL.replace('version: "1.0"', 'version: "2.0"').replace('ref: "1.1"', 'ref: "1.9"')
+                  + "      - id: q2b\n        ref: \"1.2\"\n        text: Two, sharper?\n        source:\n          document: doc\n"
+                  + "      - id: q4\n        ref: \"1.4\"\n        text: Four?\n        source:\n          document: doc\n"
+                  + "retired:\n  - id: q2\n    replaced_by: [q2b]\n  - id: q3\n")
+    res = run("framework-diff", v1, v2)
+    assert res.exit_code == 0, res
+    assert res.stdout.splitlines() == [
+        "mini@1.0 -> mini@2.0",
+        "  carried forward to a successor: 1.2 -> 1.2",
+        "  left behind (no successor; answers stay in the earlier assessment): 1.3",
+        "  renumbered: 1.1 -> 1.9",
+        "  new questions (nothing to carry): 1.4",
+        "  scale changed (ratings not on the new scale are dropped, evidence kept): none",
+    ]
