@@ -296,10 +296,22 @@ class _FastTable(Flowable):
         y = top - self.header_height
         c.setStrokeColor(colors.HexColor("#BFBFBF"))
         c.setLineWidth(0.4)
-        for row, h, fill in zip(self.rows, self.heights, self.fills, strict=True):
+        for h, fill in zip(self.heights, self.fills, strict=True):
             if fill is not None:
                 c.setFillColor(fill)
                 c.rect(x0 + sum(self.widths[:-1]), y - h, self.widths[-1], h, stroke=0, fill=1)
+            c.rect(x0, y - h, self.width, h, stroke=1, fill=0)
+            x = x0
+            for w in self.widths[:-1]:
+                x += w
+                c.line(x, y, x, y - h)
+            y -= h
+        # The text of every plain cell in one text object: one font or colour change at a time.
+        text = c.beginText()
+        font: tuple[str, float] | None = None
+        colour = None
+        y = top - self.header_height
+        for row, h in zip(self.rows, self.heights, strict=True):
             x = x0
             for cell, w in zip(row, self.widths, strict=True):
                 if isinstance(cell, Paragraph):
@@ -309,16 +321,17 @@ class _FastTable(Flowable):
                     ly = y - _PAD
                     for line in cell:
                         ly -= line.size * 1.25
-                        c.setFillColor(line.colour)
-                        c.setFont(line.font, line.size)
-                        c.drawString(x + _PAD, ly + line.size * 0.25, line.text)
+                        if font != (line.font, line.size):
+                            font = (line.font, line.size)
+                            text.setFont(line.font, line.size)
+                        if colour is not line.colour:
+                            colour = line.colour
+                            text.setFillColor(line.colour)
+                        text.setTextOrigin(x + _PAD, ly + line.size * 0.25)
+                        text.textOut(line.text)
                 x += w
-            c.rect(x0, y - h, self.width, h, stroke=1, fill=0)
-            x = x0
-            for w in self.widths[:-1]:
-                x += w
-                c.line(x, y, x, y - h)
             y -= h
+        c.drawText(text)
 
 
 class _NumberedCanvas(rl_canvas.Canvas):
@@ -489,7 +502,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                     text += " Actions: " + "; ".join(
                         f"{escape(x.ref)} {t(x.title, f'action {x.ref} title')} ({t(x.owner, f'action {x.ref} owner')}, "
                         f"due {escape(long_date(x.current_due))})" for x in linked)
-                story.append(Paragraph(text, st["bullet"], bulletText="•"))
+                story.append(_Para(text, st["bullet"], bulletText="•"))
 
     # Action plan
     story += [PageBreak(), p("Action plan", "h1"),
@@ -566,14 +579,14 @@ def _grid(header=LIGHT) -> TableStyle:
 
 
 def _answer(a: AnswerRow, t: _Text, st: dict[str, ParagraphStyle]) -> list:
-    head = Paragraph(f"<b>{escape(a.ref)}</b> {t(a.question, f'question {a.ref}')}", st["body"])
+    head = _Para(f"<b>{escape(a.ref)}</b> {t(a.question, f'question {a.ref}')}", st["body"])
     meta = f"<b>{escape(a.rating)}</b>" + (f" · Assurance: {escape(a.assurance)}" if a.assurance else "") + \
            (f" · {escape(a.state)}" if a.state else "")
-    parts = [head, Paragraph(meta, st["small"])]
+    parts = [head, _Para(meta, st["small"])]
     for label, value, field in (("Not applicable because", a.na_reason, "N/A reason"), ("Evidence", a.evidence, "evidence"),
                                 ("Notes", a.notes, "notes")):
         if value:
-            parts.append(Paragraph(f"<b>{label}:</b> {t(value, f'answer {a.ref} {field}')}", st["body"]))
+            parts.append(_Para(f"<b>{label}:</b> {t(value, f'answer {a.ref} {field}')}", st["body"]))
     parts.append(Spacer(1, 0.15 * cm))
     # Keep short answers on one page; a very long note flows across pages instead.
     return [KeepTogether(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason)) < 1500 else parts

@@ -67,5 +67,8 @@ def markdown_escape(text: str) -> str:
     return "  \n".join(out)  # a hard line break keeps the writer's line breaks
 
 
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")  # Hebrew, Arabic and their presentation forms
+
+
 def has_rtl(text: str) -> bool:
-    return any("\u0590" <= ch <= "\u08ff" or "\ufb1d" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff" for ch in text)
+    return _RTL.search(text) is not None
