@@ -48,6 +48,7 @@ from .safe_text import Cleaner, has_rtl
 
 FONTS = Path(__file__).parent / "fonts"
 BODY, BOLD, SYMBOLS = "DejaVuSans", "DejaVuSans-Bold", "Symbola"
+TEXT_WIDTH = A4[0] - 4 * cm - 14  # the text column, less the bullet indent
 NAVY = colors.HexColor("#1F4E79")
 GREY = colors.HexColor("#595959")
 LIGHT = colors.HexColor("#EEF3F8")
@@ -118,20 +119,15 @@ class _Text:
         self.cleaner = cleaner
         self.body, self.bold, self.symbols = _fonts()
 
-    def __call__(self, text: str | None, where: str, bold: bool = False) -> str:
+    def __call__(self, text: str | None, where: str, bold: bool = False, width: float = TEXT_WIDTH,
+                 size: float = 9.5) -> str:
+        """Markup for a Paragraph about width points wide (the width matters only for right-to-left text)."""
         text = self.cleaner.clean(text, where)
         if not text:
             return ""
-        lines = [self._visual(line) for line in text.split("\n")]
+        font = BOLD if bold else BODY
+        lines = [v for line in text.split("\n") for v in self._visual_lines(line, font, size, width)]
         return "<br/>".join(self._fonts(line, where, bold) for line in lines)
-
-    def cell(self, text: str, where: str, width: float, size: float = 8) -> str | None:
-        """A table cell as a plain, pre-wrapped string (much faster to lay out than a Paragraph), when
-        every character is in the main font; None when it needs a Paragraph's font fallback."""
-        text = self.cleaner.clean(text, where)
-        if has_rtl(text) or not self.body.issuperset(map(ord, text)):
-            return None
-        return "\n".join(line for para in text.split("\n") for line in simpleSplit(para, BODY, size, width) or [""])
 
     def lines(self, parts: Sequence[_Part], width: float) -> list[_Line] | None:
         """Text pre-wrapped into drawable lines, when every character is in the main font and no
@@ -139,10 +135,11 @@ class _Text:
         out: list[_Line] = []
         for text, where, font, size, colour in parts:
             text = self.cleaner.clean(text, where)
-            if has_rtl(text) or not self.body.issuperset(map(ord, text)):
-                return None
             for para in text.split("\n"):
-                out += [_Line(line, font, size, colour) for line in _wrap(para, font, size, width)]
+                lines = self._visual_lines(para, font, size, width) if has_rtl(para) else _wrap(para, font, size, width)
+                if not all(self.body.issuperset(map(ord, line)) for line in lines):
+                    return None
+                out += [_Line(line, font, size, colour) for line in lines]
         return out
 
     def plain(self, text: str, where: str) -> str:
@@ -157,17 +154,15 @@ class _Text:
     @staticmethod
     def _visual(line: str) -> str:
         """PDF text is drawn left to right: shape and reorder right-to-left runs (Arabic, Hebrew)."""
-        if not has_rtl(line):
-            return line
-        import arabic_reshaper
-        from bidi import (
-            get_display,  # the Unicode bidi algorithm (python-bidi's Rust implementation)
-        )
+        return line if not has_rtl(line) else _reorder(_shape(line))
 
-        try:
-            return str(get_display(arabic_reshaper.reshape(line)))
-        except Exception:  # text the shaper cannot handle is drawn in the order it was written
-            return line
+    @staticmethod
+    def _visual_lines(line: str, font: str, size: float, width: float) -> list[str]:
+        """Right-to-left text is wrapped in reading order first, then each line is reordered for
+        drawing: reordering a whole paragraph and then wrapping it would put its lines in reverse."""
+        if not has_rtl(line):
+            return [line]
+        return [_reorder(piece) for piece in _wrap(_shape(line), font, size, width * 0.97)]
 
     def _fonts(self, line: str, where: str, bold: bool) -> str:
         own = self.bold if bold else self.body
@@ -227,6 +222,26 @@ _Cell: TypeAlias = list[_Line] | Paragraph
 _Part: TypeAlias = tuple[str, str, str, float, object]  # text, where it came from, font, size, colour
 _PAD = 3
 UPDATE_IN_TABLE = 600  # characters of the last update shown in the action table (the workbook has it all)
+
+
+def _shape(text: str) -> str:
+    """Arabic letters in their joined forms, still in reading order."""
+    import arabic_reshaper
+
+    try:
+        return str(arabic_reshaper.reshape(text))
+    except Exception:  # text the shaper cannot handle is kept as written
+        return text
+
+
+def _reorder(text: str) -> str:
+    """One line from reading order to drawing order (the Unicode bidi algorithm, python-bidi)."""
+    from bidi import get_display
+
+    try:
+        return str(get_display(text))
+    except Exception:  # drawn in the order it was written rather than not at all
+        return text
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
@@ -526,17 +541,20 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
             title_parts.append((f"{a.last_update_date}: {update}", f"action {a.ref} last update", BODY, 6.5, GREY))
         title = t.lines(title_parts, widths[1] - 2 * _PAD)
         if title is None:
-            markup = t(a.title, f"action {a.ref} title") + (
-                f"<br/><font size=6.5 color='#595959'>{escape(a.last_update_date)}: {t(update, f'action {a.ref} last update')}</font>"
-                if update else "")
+            cw = widths[1] - 2 * _PAD
+            markup = t(a.title, f"action {a.ref} title", width=cw, size=8) + (
+                f"<br/><font size=6.5 color='#595959'>{escape(a.last_update_date)}: "
+                f"{t(update, f'action {a.ref} last update', width=cw, size=6.5)}</font>" if update else "")
             title = p(markup, "cell")
         owner_parts: list[_Part] = [(a.owner, f"action {a.ref} owner", BODY, 8, colors.black)]
         if a.owner_role:
             owner_parts.append((a.owner_role, f"action {a.ref} role", BODY, 6.5, colors.black))
         owner = t.lines(owner_parts, widths[2] - 2 * _PAD)
         if owner is None:
-            owner = p(t(a.owner, f"action {a.ref} owner") + (f"<br/><font size=6.5>{t(a.owner_role, f'action {a.ref} role')}</font>"
-                                                            if a.owner_role else ""), "cell")
+            cw = widths[2] - 2 * _PAD
+            owner = p(t(a.owner, f"action {a.ref} owner", width=cw, size=8) + (
+                f"<br/><font size=6.5>{t(a.owner_role, f'action {a.ref} role', width=cw, size=6.5)}</font>"
+                if a.owner_role else ""), "cell")
         status = a.status_label.split(" ", 1) if len(a.status_label) > 9 else [a.status_label]
         table_rows.append([_plain_lines([a.ref]), title, owner, due, _plain_lines(status),
                            _plain_lines([a.rag] + (["overdue"] if a.overdue else []))])

@@ -262,3 +262,17 @@ def test_a_very_long_progress_note_is_shortened_in_the_pdf_table_and_says_so(tmp
     assert "Write a remit" in text and "Minutes of the steering group." in text
     xlsx, _ = render(data, "xlsx")
     assert "Long text" in openpyxl.load_workbook(io.BytesIO(xlsx)).sheetnames  # the workbook keeps it whole
+
+
+def test_right_to_left_text_over_several_lines_keeps_its_lines_in_order():
+    from reportlab.lib.units import cm
+
+    from selfassess.reports.pdf import BODY, _Text
+    from selfassess.reports.safe_text import Cleaner
+
+    sentence = "مرحبا بالعالم الصحة للجميع في كل مكان وكل يوم من أيام السنة"
+    lines = _Text(Cleaner("PDF"))._visual_lines(sentence, BODY, 8, 3 * cm)
+    assert len(lines) > 1
+    # Each line is drawn right to left; read back (reversed), the lines follow the sentence in order.
+    read = " ".join(unicodedata.normalize("NFKC", line)[::-1].strip() for line in lines)
+    assert read == sentence
