@@ -608,8 +608,7 @@ def keys_show(c: Context) -> None:
     """Show this installation's key fingerprint (creating the key the first time)."""
     from .submission import keys
 
-    key = keys.load_or_create(c.home)
-    click.echo(f"{keys.fingerprint(keys.raw_public(key.public_key()))}\nkey file: {keys.key_path(c.home)}")
+    click.echo(f"{keys.key_fingerprint(keys.load_or_create(c.home))}\nkey file: {keys.key_path(c.home)}")
 
 
 @keys_group.command("trust")

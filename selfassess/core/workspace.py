@@ -247,6 +247,9 @@ class Workspace:
         found = [Feedback.from_record(r) for r in self.repo.all("feedback") if r["target"] == "action" and r["target_id"] in lineage]
         return sorted(found, key=lambda f: f.reviewed_at)
 
+    def is_queried(self, action: Action) -> bool:
+        return any(f.verdict == "queried" for f in self.feedback_for_action(action))
+
     def title_of(self, assessment: Assessment) -> str:
         org = self.organisation(assessment.organisation_id)
         version = f" (version {assessment.version})" if assessment.version > 1 else ""

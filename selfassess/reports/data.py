@@ -183,11 +183,8 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             strengths=tuple(r for r in domain_rows if r.is_strength),
             gaps=tuple(r for r in domain_rows if r.is_gap and r.answered),
         ))
-    carried_on = {r.get("carried_from") for r in ws.repo.all("actions")}
     action_rows = []
-    for x in ws.actions(assessment.id):
-        if x.id in carried_on:
-            continue  # carried into a later assessment: reported there
+    for x in ws.live_actions(assessment.id):  # an action carried into a later year is reported there
         qs = [framework.question(q) for q in x.question_ids if framework.has_question(q)]
         last = x.last_update
         action_rows.append(ActionRow(

@@ -38,6 +38,10 @@ def fingerprint(public: bytes) -> str:
     return "SHA256:" + " ".join(digest[i:i + 4] for i in range(0, 32, 4))
 
 
+def key_fingerprint(private_key: Ed25519PrivateKey) -> str:
+    return fingerprint(raw_public(private_key.public_key()))
+
+
 def normalise_fingerprint(text: str) -> str:
     """Accept a fingerprint as people type it (spaces, case, with or without 'SHA256:')."""
     body = "".join(ch for ch in text.upper().removeprefix("SHA256:") if ch.isalnum())
@@ -106,6 +110,6 @@ def own_fingerprint(home: Path) -> str | None:
     if not path.exists():
         return None
     try:
-        return fingerprint(raw_public(load_or_create(home).public_key()))
+        return key_fingerprint(load_or_create(home))
     except SelfAssessError:
         return None

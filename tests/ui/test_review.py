@@ -35,7 +35,7 @@ async def test_submit_from_the_app_then_review_and_query_as_a_regulator(tmp_path
     s = session(trust)
     from selfassess.submission import keys
 
-    trust_fp = keys.fingerprint(keys.raw_public(keys.load_or_create(trust).public_key()))
+    trust_fp = keys.key_fingerprint(keys.load_or_create(trust))
     s.close()
     s = session(reg)
     review.register_key(s.workspace, trust_fp, "Riverside Valley", "RVH")
@@ -70,7 +70,7 @@ async def test_submit_from_the_app_then_review_and_query_as_a_regulator(tmp_path
     feedback = next(p for p in outbox.iterdir() if p.name.startswith("feedback-"))
 
     s = session(reg)
-    reg_fp = keys.fingerprint(keys.raw_public(keys.load_or_create(reg).public_key()))
+    reg_fp = keys.key_fingerprint(keys.load_or_create(reg))
     s.close()
     s = session(trust)
     review.register_key(s.workspace, reg_fp, "Regional regulator")

@@ -75,7 +75,7 @@ def regulator_home(tmp_path, monkeypatch):
     last, _ = make_demo(trust)
     s = open_session(trust, load_frameworks(trust), "Priya Raman", clock=Clock(TODAY))
     bundle_path = submit(s.workspace, trust, last, tmp_path / "b.selfassess").path
-    fp = keys.fingerprint(keys.raw_public(keys.load_or_create(trust).public_key()))
+    fp = keys.key_fingerprint(keys.load_or_create(trust))
     s.close()
     s = open_session(reg, load_frameworks(reg), "Dr Okafor", clock=Clock(TODAY))
     review.register_key(s.workspace, fp, "Riverside Valley", "RVH")

@@ -38,7 +38,7 @@ class Party:
         self.store, self.ws = open_workspace(self.home / "store", catalogue=small_catalogue(), actor=actor)
 
     def fingerprint(self) -> str:
-        return keys.fingerprint(keys.raw_public(keys.load_or_create(self.home).public_key()))
+        return keys.key_fingerprint(keys.load_or_create(self.home))
 
     def close(self) -> None:
         self.store.close()

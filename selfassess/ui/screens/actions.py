@@ -103,7 +103,7 @@ class ActionsScreen(AppScreen):
             rag = rules.rag(a, today)
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
-            queried = any(f.verdict == "queried" for f in self.sa.ws.feedback_for_action(a))
+            queried = self.sa.ws.is_queried(a)
             table.add_row(
                 Text(a.ref + ("?" if queried else ""), style="bold yellow" if queried else ""), a.status_label, Text(rag, style=RAG_STYLE.get(rag, "")),
                 Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),

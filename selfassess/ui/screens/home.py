@@ -155,7 +155,7 @@ class HomeScreen(AppScreen):
         if s.scores.needs_review:
             text += f"\n{s.scores.needs_review} answers carried forward from last year still need review."
         queried = sum(1 for x in self.sa.ws.live_actions(aid)
-                      if any(f.verdict == "queried" for f in self.sa.ws.feedback_for_action(x)))
+                      if self.sa.ws.is_queried(x))
         if queried:
             text += f"\nThe regulator queried {queried} action(s): see the action plan (a)."
         if s.assessment.status == "signed_off":
