@@ -63,10 +63,11 @@ def run(folder: Path, bundles: Path, registered: list[tuple[str, str]]) -> float
     store = Store(folder)
     ws = Workspace(store, load_catalogue(bundled_frameworks_dir(), []), "regulator", Clock(TODAY))
     for fp, name in registered:
-        review.register_key(ws, fp, name)
+        keys.register_key(ws, fp, name)
     start = time.perf_counter()
-    results = review.import_bundles(ws, [bundles], folder.parent)
-    _, _, rows = review.compare(ws, sort="overdue")
+    service = review.Review(ws, folder.parent)
+    results = service.import_bundles([bundles])
+    rows = service.compare(sort="overdue").rows
     elapsed = time.perf_counter() - start
     assert all(r.verdict == "genuine" for r in results) and len(rows) == len(registered)
     store.close()

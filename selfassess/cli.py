@@ -582,10 +582,11 @@ def verify(c: Context, files: tuple[Path, ...], as_json: bool) -> None:
 
     Exit 0 when every one is genuine, 1 otherwise. Nothing is imported.
     """
-    from .submission.review import bundle_files, check
+    from .submission.review import Review, bundle_files
 
     with c.workspace(write=False) as ws:
-        results = [check(ws, f, c.home) for f in bundle_files(list(files))]
+        review = Review(ws, c.home)
+        results = [review.check(f) for f in bundle_files(list(files))]
     if not results:
         raise SelfAssessError("no submissions found to verify")
     if as_json:
@@ -618,11 +619,11 @@ def keys_show(c: Context) -> None:
 @pass_ctx
 def keys_trust(c: Context, fingerprint: str, name: str, ods_code: str) -> None:
     """Register another party's key, after checking its fingerprint with them by another channel."""
-    from .submission.review import register_key
+    from .submission.keys import register_key
 
     with c.workspace(write=True) as ws:
-        rec = register_key(ws, fingerprint, name, ods_code)
-    click.echo(f"registered {rec['id']} for {rec['name']}" + (f" ({rec['ods_code']})" if rec["ods_code"] else ""))
+        key = register_key(ws, fingerprint, name, ods_code)
+    click.echo(f"registered {key.fingerprint} for {key.name}" + (f" ({key.ods_code})" if key.ods_code else ""))
 
 
 @keys_group.command("list")
@@ -632,11 +633,11 @@ def keys_list(c: Context) -> None:
     from .submission import keys
 
     with c.workspace(write=False) as ws:
-        found = sorted(ws.repo.all("trusted_keys"), key=lambda r: r["name"].lower())
+        found = keys.trusted_keys(ws)
     own = keys.own_fingerprint(c.home)
     click.echo(f"this installation: {own or '(no key yet: created on first submission or feedback)'}")
-    for r in found:
-        click.echo(f"{r['id']}  {r['name']}" + (f" ({r['ods_code']})" if r.get("ods_code") else ""))
+    for k in found:
+        click.echo(f"{k.fingerprint}  {k.name}" + (f" ({k.ods_code})" if k.ods_code else ""))
 
 
 @cli.group("review")
@@ -649,10 +650,10 @@ def review_group() -> None:
 @pass_ctx
 def review_import(c: Context, targets: tuple[Path, ...]) -> None:
     """Verify and import submission files (or folders of them). Only genuine ones are imported."""
-    from .submission.review import import_bundles
+    from .submission.review import Review
 
     with c.workspace(write=True) as ws:
-        results = import_bundles(ws, list(targets), c.home)
+        results = Review(ws, c.home).import_bundles(list(targets))
     for r in results:
         click.echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
     good = sum(r.verdict == "genuine" for r in results)
@@ -666,18 +667,41 @@ def review_import(c: Context, targets: tuple[Path, ...]) -> None:
 @pass_ctx
 def review_list(c: Context, as_json: bool) -> None:
     """Every submission imported, by trust and period."""
-    from .submission.review import submissions
+    from .submission.review import Review
 
     with c.workspace(write=False) as ws:
-        subs = submissions(ws)
+        review = Review(ws, c.home)
+        subs, unreadable = review.submissions(), review.unreadable()
+    _warn_unreadable(unreadable)
     if as_json:
-        _echo_json({"submissions": [{k: v for k, v in s.items() if k != "actions"} for s in subs]})
+        _echo_json({"submissions": [{k: v for k, v in s.to_record().items() if k not in ("actions", "checked")} for s in subs],
+                    "unreadable": [{"id": u.id, "file": u.file, "problem": u.why} for u in unreadable]})
         return
     for s in subs:
-        click.echo(f"{s['id'][:8]}  {s['organisation']['name'][:40]:<41}{s['period']:<9}{_pct(s['overall']):>5}  "
-                   f"{s['framework']['id']}@{s['framework']['version']}  #{s['sequence']}")
+        click.echo(f"{s.id[:8]}  {s.organisation.name[:40]:<41}{s.period:<9}{_pct(s.overall):>5}  "
+                   f"{s.framework.id}@{s.framework.version}  #{s.sequence}")
     if not subs:
         click.echo("No submissions imported yet: selfassess review import FOLDER")
+
+
+def _warn_unreadable(unreadable: list[Any]) -> None:
+    for u in unreadable:
+        click.echo(f"warning: the imported submission {u.id[:8]} ({u.file}) is left out: {u.why}. "
+                   f"Remove it with: selfassess review remove {u.id[:8]} --reason TEXT", err=True)
+
+
+@review_group.command("remove")
+@click.argument("submission")
+@click.option("--reason", required=True, help="Why it is taken out of the review (kept on the audit trail).")
+@pass_ctx
+def review_remove(c: Context, submission: str, reason: str) -> None:
+    """Take an imported SUBMISSION out of the review. The bundle file is kept as received."""
+    from .submission.review import Review
+
+    with c.workspace(write=True) as ws:
+        done = Review(ws, c.home).remove(submission, reason)
+    click.echo(f"removed {done.submission_id[:8]} ({done.who}, {done.file}) from the review; the bundle is kept "
+               "in the store's submissions folder and the reason is on the audit trail")
 
 
 @review_group.command("compare")
@@ -689,14 +713,15 @@ def review_list(c: Context, as_json: bool) -> None:
 @pass_ctx
 def review_compare(c: Context, framework_id: str | None, sort: str, as_json: bool, xlsx_out: Path | None) -> None:
     """Compare the latest submission of every trust, domain by domain."""
-    from .storage.store import atomic_write
-    from .submission.review import compare as do_compare
-    from .submission.review import to_xlsx
+    from .submission.review import Review, to_xlsx, write_out
 
     with c.workspace(write=False) as ws:
-        ids, titles, rows = do_compare(ws, framework_id, sort)
+        review = Review(ws, c.home)
+        found = review.compare(framework_id, sort)
+        _warn_unreadable(review.unreadable())
+    ids, titles, rows = found.domain_ids, found.domain_titles, found.rows
     if xlsx_out:
-        atomic_write(xlsx_out, to_xlsx(titles, ids, rows), 0o644)
+        write_out(xlsx_out, to_xlsx(titles, ids, rows))
         click.echo(f"wrote {xlsx_out}", err=as_json)
     if as_json:
         _echo_json({"domains": [{"id": i, "title": t} for i, t in zip(ids, titles, strict=True)],
@@ -723,20 +748,20 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
 @pass_ctx
 def review_history(c: Context, trust: str, as_json: bool) -> None:
     """One trust's submissions year on year (TRUST: name, ODS code or a submission id)."""
-    from .submission.review import history
+    from .submission.review import Review
 
     with c.workspace(write=False) as ws:
-        subs = history(ws, trust)
+        subs = Review(ws, c.home).history(trust)
     if as_json:
-        _echo_json({"submissions": [{"id": s["id"], "period": s["period"], "overall": s["overall"],
-                                     "domains": s["domains"], "sequence": s["sequence"]} for s in subs]})
+        _echo_json({"submissions": [{"id": s.id, "period": s.period, "overall": s.overall, "sequence": s.sequence,
+                                     "domains": s.to_record()["domains"]} for s in subs]})
         return
-    domains = subs[-1]["domains"]
-    click.echo(f"{subs[-1]['organisation']['name']}")
-    click.echo(f"{'PERIOD':<9}{'ALL':>5}" + "".join(f"{d['ref']:>6}" for d in domains))
+    domains = subs[-1].domains
+    click.echo(subs[-1].organisation.name)
+    click.echo(f"{'PERIOD':<9}{'ALL':>5}" + "".join(f"{d.ref:>6}" for d in domains))
     for s in subs:
-        by = {d["id"]: d["percent"] for d in s["domains"]}
-        click.echo(f"{s['period']:<9}{_pct(s['overall']):>5}" + "".join(f"{_pct(by.get(d['id'])):>6}" for d in domains))
+        by = {d.id: d.percent for d in s.domains}
+        click.echo(f"{s.period:<9}{_pct(s.overall):>5}" + "".join(f"{_pct(by.get(d.id)):>6}" for d in domains))
 
 
 @review_group.command("mark")
@@ -749,15 +774,15 @@ def review_history(c: Context, trust: str, as_json: bool) -> None:
 @pass_ctx
 def review_mark(c: Context, submission: str, domain: str | None, action_ref: str | None, verdict: str | None, comment: str) -> None:
     """Accept or query a domain or an action of an imported SUBMISSION."""
-    from .submission.review import mark
+    from .submission.review import Review
 
     if bool(domain) == bool(action_ref):
         raise click.UsageError("give --domain or --action (one of them)")
     if not verdict:
         raise click.UsageError("give --accept or --query")
     with c.workspace(write=True) as ws:
-        rec = mark(ws, submission, "domain" if domain else "action", domain or action_ref or "", verdict, comment)
-    click.echo(f"{rec['label']}: {rec['verdict']}" + (f" ({rec['comment']})" if rec["comment"] else ""))
+        m = Review(ws, c.home).mark(submission, "domain" if domain else "action", domain or action_ref or "", verdict, comment)
+    click.echo(f"{m.label}: {m.verdict}" + (f" ({m.comment})" if m.comment else ""))
 
 
 @review_group.command("feedback")
@@ -766,10 +791,10 @@ def review_mark(c: Context, submission: str, domain: str | None, action_ref: str
 @pass_ctx
 def review_feedback(c: Context, submission: str, out: str) -> None:
     """Write the signed feedback file on SUBMISSION, to send back to the trust."""
-    from .submission.review import feedback_file
+    from .submission.review import Review
 
     with c.workspace(write=True) as ws:
-        path, accepted, queried = feedback_file(ws, c.home, submission, _out_path(out))
+        path, accepted, queried = Review(ws, c.home).feedback_file(submission, _out_path(out))
     click.echo(f"wrote {path}: {accepted} accepted, {queried} queried")
 
 

@@ -63,6 +63,15 @@ class Repository(Protocol):
     def find(self, table: str, **equal: Any) -> list[dict[str, Any]]: ...
     def commit(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]: ...
 
+    @property
+    def head(self) -> tuple[int, str]:
+        """The audit chain's last event: (sequence, hash). Changes whenever anything is saved."""
+        ...
+
+    def keep_received(self, kind: str, name: str, data: bytes) -> None:
+        """Keep a file as received from outside (a submission), beside the store."""
+        ...
+
 
 @dataclass(frozen=True)
 class AssessmentSummary:

@@ -572,6 +572,18 @@ class Store:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    # --- files received from outside ---------------------------------------------------------
+
+    def keep_received(self, kind: str, name: str, data: bytes) -> None:
+        """Keep a file exactly as it was received (store/<kind>/<name>), for the record."""
+        self._require_writer()
+        folder = self.folder / Path(kind).name
+        try:
+            io.mkdir(folder, mode=0o700, exist_ok=True)
+            atomic_write(folder / Path(name).name, data, 0o600)
+        except OSError as exc:
+            raise SaveFailed(f"could not keep {name} in {folder}: {_why(exc)}") from None
+
     # --- backups ------------------------------------------------------------------------------
 
     def _backup(self) -> None:

@@ -20,9 +20,12 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from ..core.errors import SelfAssessError
-from . import keys
+from . import keys, schema
+
+M = TypeVar("M", bound=schema.Strict)
 
 SUBMISSION, FEEDBACK = b"SELFASSESS-SUBMISSION 1\n", b"SELFASSESS-FEEDBACK 1\n"
 MAX_FILE = 64 * 1024 * 1024
@@ -47,20 +50,33 @@ class BundleError(SelfAssessError):
 @dataclass(frozen=True)
 class Opened:
     kind: bytes
-    header: dict
+    header: dict[str, Any]
     payload_sha256: str
     public_key: bytes
     fingerprint: str
     files: dict[str, bytes]
 
-    def json(self, name: str) -> dict:
+    def json(self, name: str) -> dict[str, Any]:
+        """One file inside, parsed as strictly as everything from outside (no duplicate keys,
+        bounded depth); its schema is checked by the caller, which knows what it should hold."""
+        if name not in self.files:
+            raise BundleError(MALFORMED, f"{name} is missing")
         try:
-            data = json.loads(self.files[name])
-        except (KeyError, ValueError):
-            raise BundleError(MALFORMED, f"{name} is missing or is not JSON") from None
+            data = schema.load_json(self.files[name], name)
+        except schema.Malformed as exc:
+            raise BundleError(MALFORMED, str(exc)) from None
         if not isinstance(data, dict):
             raise BundleError(MALFORMED, f"{name} is not a JSON object")
         return data
+
+    def read(self, model: type[M], name: str) -> M:
+        """One file inside, checked against its schema."""
+        if name not in self.files:
+            raise BundleError(MALFORMED, f"{name} is missing")
+        try:
+            return schema.parse(model, self.files[name], name)
+        except schema.Malformed as exc:
+            raise BundleError(MALFORMED, str(exc)) from None
 
 
 def _canonical(data: dict) -> bytes:
@@ -112,20 +128,19 @@ def open_sealed(data: bytes, kind: bytes, allowed: dict[str, int]) -> Opened:
         raise BundleError(ALTERED, "the header line is missing or damaged")
     line = data[len(kind):end]
     try:
-        header = json.loads(line)
-        assert isinstance(header, dict)
-        signature = base64.b64decode(header["signature"], validate=True)
-        public = keys.public_from_b64(header["public_key"])
-        size, digest = header["payload_size"], header["payload_sha256"]
-        assert isinstance(size, int) and isinstance(digest, str) and len(signature) == 64
-        assert base64.b64encode(signature).decode() == header["signature"]
-        assert set(header) == {"format", "payload_sha256", "payload_size", "public_key", "key_fingerprint", "signature"}
-    except (ValueError, KeyError, TypeError, AssertionError, UnicodeDecodeError):
+        header = schema.load_json(line, "the header")
+        checked = schema.read(schema.Header, header, "the header")
+        signature = base64.b64decode(checked.signature, validate=True)
+        public = keys.public_from_b64(checked.public_key)
+        if len(signature) != 64 or base64.b64encode(signature).decode() != checked.signature:
+            raise ValueError("not a canonical Ed25519 signature")
+    except ValueError:  # schema.Malformed, and base64's binascii.Error, are ValueErrors
         raise BundleError(ALTERED, "the header has been changed (it is not what selfassess writes)") from None
+    size, digest = checked.payload_size, checked.payload_sha256
     if _canonical(header) != line:
         raise BundleError(ALTERED, "the header has been changed (it is not in the exact form it was signed in)")
     unsigned = {k: v for k, v in header.items() if k != "signature"}
-    if header["key_fingerprint"] != keys.fingerprint(public):
+    if checked.key_fingerprint != keys.fingerprint(public):
         raise BundleError(ALTERED, "the key fingerprint in the header does not match its key")
     if not keys.verify(public, signature, kind + _canonical(unsigned)):
         raise BundleError(ALTERED, "the signature does not match: the header was changed after signing")
@@ -134,16 +149,15 @@ def open_sealed(data: bytes, kind: bytes, allowed: dict[str, int]) -> Opened:
         raise BundleError(ALTERED, "the content has been changed after signing (its SHA-256 no longer matches)")
     files = _unzip(payload, {"manifest.json": 1024 * 1024, **allowed})
     try:
-        manifest = json.loads(files.pop("manifest.json"))["files"]
-        assert isinstance(manifest, dict)
-    except (KeyError, ValueError, TypeError, AssertionError):
+        manifest = schema.parse(schema.Manifest, files.pop("manifest.json"), "manifest.json").files
+    except (KeyError, schema.Malformed):
         raise BundleError(MALFORMED, "the manifest is missing or unreadable") from None
     if set(manifest) != set(files):
         raise BundleError(MALFORMED, "the manifest does not list exactly the files inside")
     for name, content in files.items():
         if hashlib.sha256(content).hexdigest() != manifest[name]:
             raise BundleError(ALTERED, f"{name} does not match the manifest")
-    return Opened(kind, header, digest, public, header["key_fingerprint"], files)
+    return Opened(kind, header, digest, public, checked.key_fingerprint, files)
 
 
 def _unzip(payload: bytes, allowed: dict[str, int]) -> dict[str, bytes]:

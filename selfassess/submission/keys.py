@@ -11,14 +11,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .. import paths
-from ..core.errors import SelfAssessError
+from ..core.audit import Change
+from ..core.errors import InvalidInput, SelfAssessError
+from ..core.model import check_text
+
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
 
 KEY_FILE = "signing-key.pem"
 PASSPHRASE_ENV = "SELFASSESS_KEY_PASSPHRASE"
@@ -113,3 +120,49 @@ def own_fingerprint(home: Path) -> str | None:
         return key_fingerprint(load_or_create(home))
     except SelfAssessError:
         return None
+
+
+# --- the keys of others, registered here -----------------------------------------------------
+
+TRUSTED_KEYS = "trusted_keys"
+
+
+@dataclass(frozen=True)
+class TrustedKey:
+    """Another party's key, registered after its fingerprint was checked by another channel."""
+
+    fingerprint: str
+    name: str
+    ods_code: str = ""
+    registered_at: str = ""
+    registered_by: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        return {"id": self.fingerprint, "name": self.name, "ods_code": self.ods_code,
+                "registered_at": self.registered_at, "registered_by": self.registered_by}
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> TrustedKey:
+        return cls(rec["id"], rec["name"], rec.get("ods_code", ""), rec.get("registered_at", ""), rec.get("registered_by", ""))
+
+
+def trusted_keys(ws: Workspace) -> list[TrustedKey]:
+    return sorted((TrustedKey.from_record(r) for r in ws.repo.all(TRUSTED_KEYS)), key=lambda k: k.name.lower())
+
+
+def trusted_key(ws: Workspace, fingerprint: str) -> TrustedKey | None:
+    rec = ws.repo.get(TRUSTED_KEYS, fingerprint)
+    return TrustedKey.from_record(rec) if rec else None
+
+
+def register_key(ws: Workspace, fingerprint: str, name: str, ods_code: str = "") -> TrustedKey:
+    """Register another party's key (a trust's, or the regulator's), replacing an earlier entry."""
+    fp = normalise_fingerprint(fingerprint)
+    name = check_text(name, "whose key this is (--name)", required=True, max_length=500).strip()
+    ods = ods_code.strip().upper()
+    if ods and not (ods.isascii() and ods.isalnum() and len(ods) <= 10):
+        raise InvalidInput(f"'{ods_code}' is not an ODS code, expected letters and digits such as RVH")
+    key = TrustedKey(fp, name, ods, ws.clock.now(), ws.actor)
+    before = ws.repo.get(TRUSTED_KEYS, fp)
+    ws.commit("keys.trust", f"registered key {fp} for {name}", [Change(TRUSTED_KEYS, fp, before, key.to_record())])
+    return key

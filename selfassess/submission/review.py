@@ -2,29 +2,170 @@
 
 Imported submissions are read-only: the bundle is kept as received (store/submissions/) and
 the store holds what was read from it, with scores recomputed from the answers and the
-framework the trust answered against.
+framework the trust answered against. Nothing from a bundle is used before it has passed the
+schema in schema.py: a signature says who sent a file, not that it is well-formed.
+
+`Review` is the one way in for the CLI and the app alike; it hands out typed records
+(Submission, Mark, TrustedKey), never the raw tables.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..core import actions as rules
 from ..core import framework as fw
 from ..core.audit import Change
-from ..core.errors import FrameworkError, InvalidInput, NotFound, SelfAssessError
-from ..core.model import Action, Answer, Assessment, Organisation, check_choice
+from ..core.errors import InvalidInput, NotFound, SelfAssessError
+from ..core.model import Action, Answer, Assessment, Organisation, check_choice, check_text, new_id
 from ..core.scoring import score
 from ..core.workspace import Workspace
-from . import bundle, keys
-from .submit import ALLOWED, read_file, trusted
+from . import bundle, keys, schema
+from .keys import TrustedKey
+from .submit import ALLOWED, read_file
 
 SUFFIX = ".selfassess"
 VERDICTS = {"accepted": "Accepted", "queried": "Queried"}
+REMOVED = "removed"
+SUBMISSIONS, REMOVED_TABLE, MARKS, SENT = ("submissions", "removed_submissions", "review_marks", "review_feedback_sent")
+
+
+# --- the regulator's records ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainScore:
+    id: str
+    ref: str
+    title: str
+    percent: float | None
+    level: str | None
+    answered: int
+    questions: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.ref} {self.title}"
+
+
+@dataclass(frozen=True)
+class FrameworkRef:
+    id: str
+    version: str
+    title: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One imported submission as the regulator's store keeps it."""
+
+    id: str  # the SHA-256 of the signed payload
+    key_fingerprint: str
+    organisation: Organisation
+    period: str
+    assessment: Assessment
+    framework: FrameworkRef
+    sequence: int
+    previous: str | None
+    file: str
+    overall: float | None
+    completeness: float
+    domains: tuple[DomainScore, ...]
+    actions: tuple[Action, ...]
+    audit_head: dict[str, Any] | None = None
+    created_at: str | None = None
+    imported_at: str = ""
+    imported_by: str = ""
+
+    @property
+    def who(self) -> str:
+        return f"{self.organisation.name} {self.period}"
+
+    def domain(self, ref: str) -> DomainScore | None:
+        return next((d for d in self.domains if ref in (d.id, d.ref)), None)
+
+    def action(self, ref: str) -> Action | None:
+        ref = ref.strip().lower()
+        return next((a for a in self.actions if ref in (a.ref.lower(), a.id) or (len(ref) >= 4 and a.id.startswith(ref))), None)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "checked": schema.STORED_FORMAT, "key_fingerprint": self.key_fingerprint,
+            "organisation": self.organisation.to_record(), "period": self.period,
+            "assessment": self.assessment.to_record(),
+            "framework": {"id": self.framework.id, "version": self.framework.version, "title": self.framework.title,
+                          "hash": self.framework.hash},
+            "sequence": self.sequence, "previous": self.previous, "audit_head": self.audit_head,
+            "created_at": self.created_at, "file": self.file, "imported_at": self.imported_at,
+            "imported_by": self.imported_by, "overall": self.overall, "completeness": self.completeness,
+            "domains": [{"id": d.id, "ref": d.ref, "title": d.title, "percent": d.percent, "level": d.level,
+                         "answered": d.answered, "questions": d.questions} for d in self.domains],
+            "actions": [a.to_record() for a in self.actions],
+        }
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Submission:
+        """Raises schema.Malformed for a record that was imported before content was checked and
+        is not what a submission holds."""
+        if rec.get("checked") != schema.STORED_FORMAT:
+            schema.read(schema.StoredSubmission, rec, f"the imported submission {str(rec.get('id'))[:8]}")
+        f = rec["framework"]
+        return cls(
+            id=rec["id"], key_fingerprint=rec["key_fingerprint"], organisation=Organisation.from_record(rec["organisation"]),
+            period=rec["period"], assessment=Assessment.from_record(rec["assessment"]),
+            framework=FrameworkRef(f["id"], f["version"], f["title"], f["hash"]),
+            sequence=rec["sequence"], previous=rec.get("previous"), file=rec.get("file", ""),
+            overall=rec.get("overall"), completeness=rec.get("completeness", 0.0),
+            domains=tuple(DomainScore(d["id"], d["ref"], d["title"], d["percent"], d["level"], d["answered"], d["questions"])
+                          for d in rec["domains"]),
+            actions=tuple(Action.from_record(a) for a in rec["actions"]),
+            audit_head=rec.get("audit_head"), created_at=rec.get("created_at"),
+            imported_at=rec.get("imported_at", ""), imported_by=rec.get("imported_by", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An imported record that no longer passes the checks (imported by an older selfassess)."""
+
+    id: str
+    file: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The regulator's verdict on one domain or action of a submission."""
+
+    id: str
+    submission_id: str
+    target: str  # "domain" or "action"
+    target_id: str
+    label: str
+    verdict: str  # "accepted" or "queried"
+    comment: str
+    reviewer: str
+    at: str
+
+    def to_record(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Mark:
+        return cls(**{k: rec[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Removed:
+    submission_id: str
+    who: str
+    file: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -34,44 +175,8 @@ class Checked:
     file: Path
     verdict: str
     message: str
-    record: dict[str, Any] | None = None
+    submission: Submission | None = None
     bundle_bytes: bytes | None = None
-
-
-def bundle_files(targets: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for t in targets:
-        if t.is_dir():
-            files += sorted(p for p in t.iterdir() if p.suffix == SUFFIX and p.is_file())
-        else:
-            files.append(t)
-    return files
-
-
-def _read(opened: bundle.Opened) -> tuple[dict, fw.Framework, Organisation, Assessment, list[Answer], list[Action]]:
-    """Parse a verified bundle's content; anything unexpected is 'malformed', never a traceback."""
-    sub = opened.json("submission.json")
-    frame = opened.json("framework.json")
-    try:
-        org = Organisation.from_record(sub["organisation"])
-        assessment = Assessment.from_record(sub["assessment"])
-        answers = [Answer.from_record(a) for a in sub["answers"]]
-        actions = [Action.from_record(a) for a in sub["actions"]]
-        assert isinstance(sub["sequence"], int) and sub["sequence"] >= 1
-        assert sub["previous_submission"] is None or isinstance(sub["previous_submission"], str)
-        assert all(a.assessment_id == assessment.id for a in answers + actions)  # type: ignore[operator]
-        for a in actions:
-            date.fromisoformat(a.original_due)
-            date.fromisoformat(a.current_due)
-    except (KeyError, TypeError, ValueError, AssertionError, AttributeError):
-        raise bundle.BundleError(bundle.MALFORMED, "submission.json is not in the form selfassess writes") from None
-    try:
-        framework = fw.from_store(frame["data"], assessment.framework_hash)
-    except (FrameworkError, KeyError, TypeError, ValueError, AttributeError):
-        raise bundle.BundleError(bundle.MALFORMED, "framework.json is not a valid framework") from None
-    if framework.content_hash != assessment.framework_hash:
-        raise bundle.BundleError(bundle.MALFORMED, "the framework in the bundle is not the one the assessment was answered against")
-    return sub, framework, org, assessment, answers, actions
 
 
 @dataclass(frozen=True)
@@ -81,115 +186,12 @@ class Verified:
     file: Path
     data: bytes
     opened: bundle.Opened
-    submission: dict[str, Any]
+    submission: schema.SubmissionDoc
     framework: fw.Framework
     organisation: Organisation
     assessment: Assessment
     answers: list[Answer]
     actions: list[Action]
-
-
-def verify_file(path: Path) -> Verified | Checked:
-    """Everything that needs no store: read, check the seal and the hashes, parse the content.
-    Pure and slow-ish, so the app runs it in a worker thread."""
-    try:
-        data = read_file(path, bundle.MAX_FILE, "submission")
-        opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)
-        sub, framework, org, assessment, answers, actions = _read(opened)
-    except bundle.BundleError as exc:
-        return Checked(path, exc.verdict, str(exc))
-    except SelfAssessError as exc:
-        return Checked(path, bundle.MALFORMED, str(exc))
-    return Verified(path, data, opened, sub, framework, org, assessment, answers, actions)
-
-
-def judge(ws: Workspace, v: Verified | Checked, home: Path) -> Checked:
-    """What this store makes of a verified file: a registered key, and the trust's chain."""
-    if isinstance(v, Checked):
-        return v
-    path, opened, sub, org, assessment = v.file, v.opened, v.submission, v.organisation, v.assessment
-    who = f"{org.name} {assessment.period}"
-    key = trusted(ws, opened.fingerprint)
-    own = keys.own_fingerprint(home) == opened.fingerprint
-    if key is None and not own:
-        return Checked(path, bundle.UNKNOWN_KEY,
-                       f"{who}: signed by a key that is not registered here ({opened.fingerprint}). If the trust confirms "
-                       f"this fingerprint by another channel: selfassess keys trust \"{opened.fingerprint}\" --name \"{org.name}\""
-                       + (f" --ods {org.ods_code}" if org.ods_code else ""))
-    if key is not None and key.get("ods_code") and org.ods_code and key["ods_code"] != org.ods_code:
-        return Checked(path, bundle.MALFORMED, f"{who}: signed with the key registered to {key['name']} ({key['ods_code']}) "
-                       f"but it says it comes from {org.ods_code}")
-    if ws.repo.get("submissions", opened.payload_sha256):
-        return Checked(path, bundle.DUPLICATE, f"{who}: this submission was imported before")
-    earlier = sorted((r for r in ws.repo.find("submissions", key_fingerprint=opened.fingerprint)), key=lambda r: r["sequence"])
-    if earlier:
-        latest = earlier[-1]
-        if sub["sequence"] <= latest["sequence"]:
-            return Checked(path, bundle.REPLAYED, f"{who}: an older submission (number {sub['sequence']}) than the latest already "
-                           f"imported from this trust (number {latest['sequence']}, {latest['period']}): a replay")
-        if sub["previous_submission"] != latest["id"]:
-            gap = sub["sequence"] - latest["sequence"] - 1
-            why = (f"{gap} submission(s) in between have not been imported" if gap > 0 and sub["previous_submission"] else
-                   "it does not follow the last submission imported from this trust")
-            return Checked(path, bundle.BROKEN_CHAIN, f"{who}: broken chain: {why} (submission {sub['sequence']} "
-                           f"after {latest['sequence']})")
-    framework = v.framework
-    scores = score(framework, {a.question_id: a for a in v.answers})
-    record = {
-        "id": opened.payload_sha256,
-        "key_fingerprint": opened.fingerprint,
-        "organisation": org.to_record(),
-        "period": assessment.period,
-        "assessment": assessment.to_record(),
-        "framework": {"id": framework.id, "version": framework.version, "title": framework.title, "hash": framework.content_hash},
-        "sequence": sub["sequence"],
-        "previous": sub["previous_submission"],
-        "audit_head": sub.get("audit_head"),
-        "created_at": sub.get("created_at"),
-        "file": path.name,
-        "imported_at": ws.clock.now(),
-        "imported_by": ws.actor,
-        "overall": scores.percent,
-        "completeness": scores.completeness,
-        "domains": [{"id": d.domain_id, "ref": d.ref, "title": d.title, "percent": d.percent, "level": d.level_label,
-                     "answered": d.answered, "questions": d.questions} for d in scores.domains],
-        "actions": [a.to_record() for a in v.actions],
-    }
-    return Checked(path, bundle.GENUINE, f"{who}: genuine, signed by {key['name'] if key else 'this installation'} "
-                   f"({opened.fingerprint})", record, v.data)
-
-
-def check(ws: Workspace, path: Path, home: Path) -> Checked:
-    """Verify one file against this store: signature, registered key, and the trust's chain."""
-    return judge(ws, verify_file(path), home)
-
-
-def keep(ws: Workspace, result: Checked) -> Checked:
-    """Import one genuine result: keep the bundle as received, and record what was read from it."""
-    from ..storage.store import _why, atomic_write
-
-    if result.verdict != bundle.GENUINE or not result.record or not result.bundle_bytes:
-        return result
-    folder = Path(ws.repo.folder) / "submissions"  # type: ignore[attr-defined]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / f"{result.record['id']}{SUFFIX}", result.bundle_bytes, 0o644)
-    except OSError as exc:
-        return Checked(result.file, "not imported", f"could not keep a copy: {_why(exc)}")
-    ws.commit("review.import", f"imported {result.record['organisation']['name']} {result.record['period']} "
-              f"({result.record['file']})", [Change("submissions", result.record["id"], None, result.record)])
-    return Checked(result.file, result.verdict, result.message.replace(": genuine", ": genuine, imported", 1), result.record)
-
-
-def import_bundles(ws: Workspace, targets: list[Path], home: Path) -> list[Checked]:
-    """Verify each file, and keep the genuine ones (in order, so a trust's chain builds up)."""
-    results = [keep(ws, check(ws, path, home)) for path in bundle_files(targets)]
-    if not results:
-        raise SelfAssessError(f"no submissions (*{SUFFIX}) found in: {', '.join(map(str, targets))}")
-    return results
-
-
-# --- comparing trusts -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -209,57 +211,351 @@ class TrustRow:
     history: tuple[tuple[str, float | None], ...] = field(default=())
 
 
-def submissions(ws: Workspace) -> list[dict[str, Any]]:
-    return sorted(ws.repo.all("submissions"), key=lambda r: (r["organisation"]["name"].lower(), r["period"], r["sequence"]))
-
-
-def _actions(record: dict[str, Any]) -> list[Action]:
-    return [Action.from_record(a) for a in record["actions"]]
-
-
-def latest_by_trust(ws: Workspace, framework_id: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
-    subs = submissions(ws)
-    if not subs:
-        return None, []
-    if framework_id is None:  # the framework most trusts submitted
-        counts: dict[str, int] = {}
-        for s in subs:
-            counts[s["framework"]["id"]] = counts.get(s["framework"]["id"], 0) + 1
-        framework_id = max(sorted(counts), key=lambda k: counts[k])
-    latest: dict[str, dict[str, Any]] = {}
-    for s in subs:
-        if s["framework"]["id"] != framework_id:
-            continue
-        trust = s["key_fingerprint"]
-        if trust not in latest or (s["period"], s["sequence"]) > (latest[trust]["period"], latest[trust]["sequence"]):
-            latest[trust] = s
-    return framework_id, list(latest.values())
+@dataclass(frozen=True)
+class Comparison:
+    domain_ids: list[str]
+    domain_titles: list[str]
+    rows: list[TrustRow]
 
 
 SORT_KEYS = ("trust", "overall", "completeness", "open", "overdue", "slipped", "queried")
 
 
-def compare(ws: Workspace, framework_id: str | None = None, sort: str = "trust") -> tuple[list[str], list[str], list[TrustRow]]:
-    """The latest submission of each trust, by domain. Returns (domain ids, domain titles, rows)."""
-    today = ws.today()
-    framework_id, latest = latest_by_trust(ws, framework_id)
-    if not latest:
-        return [], [], []
-    domains = [(d["id"], f"{d['ref']} {d['title']}") for d in latest[0]["domains"]]
-    marks = current_marks(ws)
-    rows = []
-    for s in latest:
-        actions = _actions(s)
-        by_domain = {d["id"]: d["percent"] for d in s["domains"]}
-        rows.append(TrustRow(
-            submission_id=s["id"], organisation=s["organisation"]["name"], ods_code=s["organisation"].get("ods_code", ""),
-            period=s["period"], framework_title=s["framework"]["title"], overall=s["overall"],
-            completeness=s["completeness"], domains=by_domain,
-            open_actions=sum(not a.closed for a in actions),
-            overdue=sum(rules.is_overdue(a, today) for a in actions),
-            slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in actions),
-            queried=sum(1 for m in marks.get(s["id"], {}).values() if m["verdict"] == "queried"),
-        ))
+# --- checking a file: needs no store ------------------------------------------------------------
+
+
+def bundle_files(targets: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for t in targets:
+        if t.is_dir():
+            files += sorted(p for p in t.iterdir() if p.suffix == SUFFIX and p.is_file())
+        else:
+            files.append(t)
+    return files
+
+
+def _read(opened: bundle.Opened) -> tuple[schema.SubmissionDoc, fw.Framework]:
+    """Parse a verified bundle's content against the schema and its own framework."""
+    sub = opened.read(schema.SubmissionDoc, "submission.json")
+    if "framework.json" not in opened.files:
+        raise bundle.BundleError(bundle.MALFORMED, "framework.json is missing")
+    try:
+        framework = schema.framework_copy(opened.files["framework.json"])
+        schema.check_submission(sub, framework)
+    except schema.Malformed as exc:
+        raise bundle.BundleError(bundle.MALFORMED, str(exc)) from None
+    return sub, framework
+
+
+def verify_file(path: Path) -> Verified | Checked:
+    """Everything that needs no store: read, check the seal and the hashes, check the content.
+    Pure and slow-ish, so the app runs it in a worker thread."""
+    try:
+        data = read_file(path, bundle.MAX_FILE, "submission")
+        opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)
+        sub, framework = _read(opened)
+    except bundle.BundleError as exc:
+        return Checked(path, exc.verdict, str(exc))
+    except SelfAssessError as exc:
+        return Checked(path, bundle.MALFORMED, str(exc))
+    dump = sub.model_dump
+    org = Organisation.from_record(dump()["organisation"])
+    assessment = Assessment.from_record(dump()["assessment"])
+    answers = [Answer.from_record(a.model_dump()) for a in sub.answers]
+    actions = [Action.from_record(a.model_dump()) for a in sub.actions]
+    return Verified(path, data, opened, sub, framework, org, assessment, answers, actions)
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+class Review:
+    """The regulator's store: what was imported, marks, registered keys and feedback sent."""
+
+    def __init__(self, ws: Workspace, home: Path):
+        self.ws, self.home = ws, home
+        self._cache: dict[str, Submission] | None = None
+        self._unreadable: list[Unreadable] = []
+        self._cache_head: Any = None
+
+    # --- reading
+
+    def _load(self) -> dict[str, Submission]:
+        head = self.ws.repo.head
+        if self._cache is None or head != self._cache_head:
+            cache: dict[str, Submission] = {}
+            self._unreadable = []
+            for rec in self.ws.repo.all(SUBMISSIONS):
+                try:
+                    cache[rec["id"]] = Submission.from_record(rec)
+                except (schema.Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
+                    why = str(exc) if isinstance(exc, schema.Malformed) else "it is not in the form selfassess writes"
+                    self._unreadable.append(Unreadable(str(rec.get("id", "?")), str(rec.get("file", "?")), why))
+            self._cache, self._cache_head = cache, head
+        return self._cache
+
+    def _added(self, sub: Submission) -> None:
+        """Our own import: keep the cache in step instead of reading every record again."""
+        if self._cache is not None:
+            self._cache[sub.id] = sub
+            self._cache_head = self.ws.repo.head
+
+    def submissions(self) -> list[Submission]:
+        return sorted(self._load().values(), key=lambda s: (s.organisation.name.lower(), s.period, s.sequence))
+
+    def unreadable(self) -> list[Unreadable]:
+        """Records that would break the review if used: listed so they can be removed."""
+        self._load()
+        return list(self._unreadable)
+
+    def count(self) -> int:
+        return len(self._load())
+
+    def find(self, handle: str) -> Submission:
+        return self._load()[self._match(handle)]
+
+    def _match(self, handle: str, readable_only: bool = True) -> str:
+        handle = handle.strip().lower()
+        if len(handle) < 4:
+            raise InvalidInput(f"'{handle}' is too short to name a submission, expected at least 4 characters of its id")
+        ids = [rec["id"] for rec in self.ws.repo.all(SUBMISSIONS) if str(rec.get("id", "")).startswith(handle)]
+        if not ids:
+            raise NotFound(f"no imported submission with id '{handle}' (see: selfassess review list)")
+        if len(ids) > 1:
+            raise InvalidInput(f"'{handle}' matches {len(ids)} submissions, expected more characters of the id")
+        if readable_only and ids[0] not in self._load():
+            bad = next(u for u in self._unreadable if u.id == ids[0])
+            raise SelfAssessError(f"the submission {ids[0][:8]} ({bad.file}) cannot be read: {bad.why}. "
+                                  f"Remove it with: selfassess review remove {ids[0][:8]} --reason TEXT")
+        return ids[0]
+
+    def latest_by_trust(self, framework_id: str | None = None) -> tuple[str | None, list[Submission]]:
+        subs = self.submissions()
+        if not subs:
+            return None, []
+        if framework_id is None:  # the framework most trusts submitted
+            counts: dict[str, int] = {}
+            for s in subs:
+                counts[s.framework.id] = counts.get(s.framework.id, 0) + 1
+            framework_id = max(sorted(counts), key=lambda k: counts[k])
+        latest: dict[str, Submission] = {}
+        for s in subs:
+            if s.framework.id != framework_id:
+                continue
+            held = latest.get(s.key_fingerprint)
+            if held is None or (s.period, s.sequence) > (held.period, held.sequence):
+                latest[s.key_fingerprint] = s
+        return framework_id, list(latest.values())
+
+    def compare(self, framework_id: str | None = None, sort: str = "trust") -> Comparison:
+        """The latest submission of each trust, by domain."""
+        today = self.ws.today()
+        framework_id, latest = self.latest_by_trust(framework_id)
+        if not latest:
+            return Comparison([], [], [])
+        domains = [(d.id, d.label) for d in latest[0].domains]
+        marks = self.marks()
+        rows = []
+        for s in latest:
+            rows.append(TrustRow(
+                submission_id=s.id, organisation=s.organisation.name, ods_code=s.organisation.ods_code,
+                period=s.period, framework_title=s.framework.title, overall=s.overall,
+                completeness=s.completeness, domains={d.id: d.percent for d in s.domains},
+                open_actions=sum(not a.closed for a in s.actions),
+                overdue=sum(rules.is_overdue(a, today) for a in s.actions),
+                slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in s.actions),
+                queried=sum(1 for m in marks.get(s.id, {}).values() if m.verdict == "queried"),
+            ))
+        _sort(rows, sort, domains)
+        return Comparison([d for d, _ in domains], [t for _, t in domains], rows)
+
+    def history(self, trust: str) -> list[Submission]:
+        """Every submission of one trust (by name, ODS code or a submission id), oldest first."""
+        t = trust.strip().lower()
+        subs = self.submissions()
+        chosen = [s for s in subs if t in (s.organisation.name.lower(), s.organisation.ods_code.lower())]
+        if not chosen:
+            try:
+                fp = self.find(trust).key_fingerprint
+                chosen = [s for s in subs if s.key_fingerprint == fp]
+            except SelfAssessError:
+                pass
+        if not chosen:
+            raise NotFound(f"no submissions from '{trust}' (see: selfassess review list)")
+        return sorted(chosen, key=lambda s: (s.period, s.sequence))
+
+    def marks(self) -> dict[str, dict[tuple[str, str], Mark]]:
+        """The latest mark per (submission, target)."""
+        out: dict[str, dict[tuple[str, str], Mark]] = {}
+        for m in sorted((Mark.from_record(r) for r in self.ws.repo.all(MARKS)), key=lambda m: m.at):
+            out.setdefault(m.submission_id, {})[(m.target, m.target_id)] = m
+        return out
+
+    def trusted_keys(self) -> list[TrustedKey]:
+        return keys.trusted_keys(self.ws)
+
+    def trusted(self, fingerprint: str) -> TrustedKey | None:
+        return keys.trusted_key(self.ws, fingerprint)
+
+    # --- checking and importing
+
+    def judge(self, v: Verified | Checked) -> Checked:
+        """What this store makes of a verified file: a registered key, and the trust's chain."""
+        if isinstance(v, Checked):
+            return v
+        path, opened, sub, org, assessment = v.file, v.opened, v.submission, v.organisation, v.assessment
+        who = f"{org.name} {assessment.period}"
+        key = self.trusted(opened.fingerprint)
+        own = keys.own_fingerprint(self.home) == opened.fingerprint
+        if key is None and not own:
+            return Checked(path, bundle.UNKNOWN_KEY,
+                           f"{who}: signed by a key that is not registered here ({opened.fingerprint}). If the trust confirms "
+                           f"this fingerprint by another channel: selfassess keys trust \"{opened.fingerprint}\" --name \"{org.name}\""
+                           + (f" --ods {org.ods_code}" if org.ods_code else ""))
+        if key is not None and key.ods_code and org.ods_code and key.ods_code != org.ods_code.upper():
+            return Checked(path, bundle.MALFORMED, f"{who}: signed with the key registered to {key.name} ({key.ods_code}) "
+                           f"but it says it comes from {org.ods_code}")
+        if self.ws.repo.get(SUBMISSIONS, opened.payload_sha256):
+            return Checked(path, bundle.DUPLICATE, f"{who}: this submission was imported before")
+        removed = self.ws.repo.get(REMOVED_TABLE, opened.payload_sha256)
+        if removed:
+            return Checked(path, REMOVED, f"{who}: this submission was imported and then removed on "
+                           f"{str(removed.get('removed_at', ''))[:10]} ({removed.get('reason', '')}); it is not imported again")
+        earlier = sorted((s for s in self._load().values() if s.key_fingerprint == opened.fingerprint), key=lambda s: s.sequence)
+        if earlier:
+            latest = earlier[-1]
+            if sub.sequence <= latest.sequence:
+                return Checked(path, bundle.REPLAYED, f"{who}: an older submission (number {sub.sequence}) than the latest "
+                               f"already imported from this trust (number {latest.sequence}, {latest.period}): a replay")
+            if sub.previous_submission != latest.id:
+                gap = sub.sequence - latest.sequence - 1
+                why = (f"{gap} submission(s) in between have not been imported" if gap > 0 and sub.previous_submission else
+                       "it does not follow the last submission imported from this trust")
+                return Checked(path, bundle.BROKEN_CHAIN, f"{who}: broken chain: {why} (submission {sub.sequence} "
+                               f"after {latest.sequence})")
+        framework = v.framework
+        scores = score(framework, {a.question_id: a for a in v.answers})
+        record = Submission(
+            id=opened.payload_sha256, key_fingerprint=opened.fingerprint, organisation=org, period=assessment.period,
+            assessment=assessment, framework=FrameworkRef(framework.id, framework.version, framework.title, framework.content_hash),
+            sequence=sub.sequence, previous=sub.previous_submission, file=path.name,
+            overall=scores.percent, completeness=scores.completeness,
+            domains=tuple(DomainScore(d.domain_id, d.ref, d.title, d.percent, d.level_label, d.answered, d.questions)
+                          for d in scores.domains),
+            actions=tuple(v.actions), audit_head=sub.audit_head.model_dump(), created_at=sub.created_at,
+            imported_at=self.ws.clock.now(), imported_by=self.ws.actor,
+        )
+        return Checked(path, bundle.GENUINE, f"{who}: genuine, signed by {key.name if key else 'this installation'} "
+                       f"({opened.fingerprint})", record, v.data)
+
+    def check(self, path: Path) -> Checked:
+        """Verify one file against this store: signature, content, registered key, and the trust's chain."""
+        return self.judge(verify_file(path))
+
+    def keep(self, result: Checked) -> Checked:
+        """Import one genuine result: keep the bundle as received, and record what was read from it."""
+        sub = result.submission
+        if result.verdict != bundle.GENUINE or sub is None or not result.bundle_bytes:
+            return result
+        try:
+            self.ws.repo.keep_received("submissions", f"{sub.id}{SUFFIX}", result.bundle_bytes)
+        except SelfAssessError as exc:
+            return Checked(result.file, "not imported", f"could not keep a copy: {exc}")
+        self.ws.commit("review.import", f"imported {sub.who} ({sub.file})", [Change(SUBMISSIONS, sub.id, None, sub.to_record())])
+        self._added(sub)
+        return Checked(result.file, result.verdict, result.message.replace(": genuine", ": genuine, imported", 1), sub)
+
+    def import_bundles(self, targets: list[Path], progress: Callable[[Checked], None] | None = None) -> list[Checked]:
+        """Verify each file, and keep the genuine ones (in order, so a trust's chain builds up)."""
+        results = []
+        for path in bundle_files(targets):
+            results.append(self.keep(self.check(path)))
+            if progress:
+                progress(results[-1])
+        if not results:
+            raise SelfAssessError(f"no submissions (*{SUFFIX}) found in: {', '.join(map(str, targets))}")
+        return results
+
+    # --- changing
+
+    def remove(self, handle: str, reason: str) -> Removed:
+        """Take a submission out of the review (a trust's buggy export, say). The bundle file is
+        kept as received, and the audit trail records who removed it and why."""
+        reason = check_text(reason, "the reason", required=True, max_length=2000).strip()
+        rec = self.ws.repo.get(SUBMISSIONS, self._match(handle, readable_only=False))
+        assert rec is not None  # _match found it in the same table
+        org = rec.get("organisation")
+        name = org.get("name") if isinstance(org, dict) else None
+        who = f"{name if isinstance(name, str) else 'an unreadable submission'} {rec.get('period') if isinstance(rec.get('period'), str) else ''}".strip()
+        file = str(rec.get("file", ""))
+        removed = {"id": rec["id"], "reason": reason, "removed_at": self.ws.clock.now(), "removed_by": self.ws.actor,
+                   "file": file, "record": rec}
+        self.ws.commit("review.remove", f"removed {who} ({file[:80]}): {reason[:200]}",
+                       [Change(SUBMISSIONS, rec["id"], rec, None), Change(REMOVED_TABLE, rec["id"], None, removed)])
+        return Removed(rec["id"], who, file, reason)
+
+    def mark(self, handle: str, target: str, ref: str, verdict: str, comment: str = "") -> Mark:
+        """Accept or query one domain or action of a submission, with a comment."""
+        sub = self.find(handle)
+        verdict = check_choice(verdict, VERDICTS, "verdict")
+        comment = check_text(comment, "the comment", max_length=schema.MAX_TEXT).strip()
+        if verdict == "queried" and not comment:
+            raise InvalidInput("a query needs a comment saying what the trust should answer")
+        if target == "domain":
+            d = sub.domain(ref)
+            if d is None:
+                raise NotFound(f"no domain '{ref}' in this submission, expected one of: {', '.join(x.ref for x in sub.domains)}")
+            target_id, label = d.id, d.label
+        elif target == "action":
+            a = sub.action(ref)
+            if a is None:
+                raise NotFound(f"no action '{ref}' in this submission")
+            target_id, label = a.id, f"{a.ref} {a.title}"
+        else:
+            raise InvalidInput(f"'{target}' is not something to mark, expected domain or action")
+        m = Mark(new_id(), sub.id, target, target_id, label, verdict, comment, self.ws.actor, self.ws.clock.now())
+        self.ws.commit("review.mark", f"{sub.who}: {label} {verdict}", [Change(MARKS, m.id, None, m.to_record())])
+        return m
+
+    def feedback_file(self, handle: str, out: Path) -> tuple[Path, int, int]:
+        """Write the signed feedback file for one submission; returns (path, accepted, queried)."""
+        sub = self.find(handle)
+        marks = list(self.marks().get(sub.id, {}).values())
+        if not marks:
+            raise SelfAssessError("nothing to send: mark domains or actions first (selfassess review mark ...)")
+        body = {
+            "format": 1, "submission": sub.id, "organisation": sub.organisation.to_record(), "period": sub.period,
+            "assessment_id": sub.assessment.id, "reviewer": self.ws.actor, "reviewed_at": self.ws.clock.now(),
+            "items": [{"target": m.target, "target_id": m.target_id, "label": m.label, "verdict": m.verdict,
+                       "comment": m.comment} for m in sorted(marks, key=lambda m: (m.target, m.label))],
+        }
+        schema.read(schema.FeedbackDoc, body, "feedback.json")  # never send what the trust could not read
+        data = bundle.seal(bundle.FEEDBACK, {"feedback.json": json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")},
+                           keys.load_or_create(self.home))
+        if out.is_dir():
+            out = out / f"feedback-{sub.organisation.ods_code or 'trust'}-{sub.period.replace('/', '-')}.selfassess-feedback"
+        write_out(out, data)
+        sent_id = f"{sub.id}:{body['reviewed_at']}"
+        self.ws.commit("review.feedback", f"feedback on {sub.who} written to {out.name}",
+                       [Change(SENT, sent_id, None, {"id": sent_id, "submission_id": sub.id, "file": out.name,
+                                                     "items": len(marks), "at": body["reviewed_at"]})])
+        return out, sum(m.verdict == "accepted" for m in marks), sum(m.verdict == "queried" for m in marks)
+
+    def register_key(self, fingerprint: str, name: str, ods_code: str = "") -> TrustedKey:
+        return keys.register_key(self.ws, fingerprint, name, ods_code)
+
+
+def write_out(out: Path, data: bytes) -> None:
+    from ..storage.store import SaveFailed, _why, atomic_write
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, data, 0o644)
+    except OSError as exc:
+        raise SaveFailed(f"could not write {out}: {_why(exc)}") from None
+
+
+def _sort(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> None:
     key = sort.lower()
     if key in dict(domains) or any(key == title.lower() or key == title.split(" ", 1)[0] for _, title in domains):
         did = next(d for d, title in domains if key in (d, title.lower(), title.split(" ", 1)[0]))
@@ -274,115 +570,6 @@ def compare(ws: Workspace, framework_id: str | None = None, sort: str = "trust")
     else:
         raise InvalidInput(f"cannot sort by '{sort}', expected one of: {', '.join(SORT_KEYS)} or a domain id "
                            f"({', '.join(d for d, _ in domains)})")
-    return [d for d, _ in domains], [t for _, t in domains], rows
-
-
-def find_submission(ws: Workspace, handle: str) -> dict[str, Any]:
-    handle = handle.strip().lower()
-    if len(handle) < 4:
-        raise InvalidInput(f"'{handle}' is too short to name a submission, expected at least 4 characters of its id")
-    matches = [s for s in ws.repo.all("submissions") if s["id"].startswith(handle)]
-    if not matches:
-        raise NotFound(f"no imported submission with id '{handle}' (see: selfassess review list)")
-    if len(matches) > 1:
-        raise InvalidInput(f"'{handle}' matches {len(matches)} submissions, expected more characters of the id")
-    return matches[0]
-
-
-def history(ws: Workspace, trust: str) -> list[dict[str, Any]]:
-    """Every submission of one trust (by name, ODS code or a submission id), oldest first."""
-    t = trust.strip().lower()
-    subs = submissions(ws)
-    chosen = [s for s in subs if t in (s["organisation"]["name"].lower(), s["organisation"].get("ods_code", "").lower())]
-    if not chosen:
-        try:
-            fp = find_submission(ws, trust)["key_fingerprint"]
-            chosen = [s for s in subs if s["key_fingerprint"] == fp]
-        except SelfAssessError:
-            pass
-    if not chosen:
-        raise NotFound(f"no submissions from '{trust}' (see: selfassess review list)")
-    return sorted(chosen, key=lambda s: (s["period"], s["sequence"]))
-
-
-# --- marks and feedback --------------------------------------------------------------------------
-
-
-def current_marks(ws: Workspace) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
-    """The latest mark per (submission, target)."""
-    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-    for m in sorted(ws.repo.all("review_marks"), key=lambda m: m["at"]):
-        out.setdefault(m["submission_id"], {})[(m["target"], m["target_id"])] = m
-    return out
-
-
-def mark(ws: Workspace, handle: str, target: str, ref: str, verdict: str, comment: str = "") -> dict[str, Any]:
-    """Accept or query one domain or action of a submission, with a comment."""
-    from ..core.model import new_id
-
-    sub = find_submission(ws, handle)
-    verdict = check_choice(verdict, VERDICTS, "verdict")
-    if verdict == "queried" and not comment.strip():
-        raise InvalidInput("a query needs a comment saying what the trust should answer")
-    if target == "domain":
-        found = next((d for d in sub["domains"] if ref in (d["id"], d["ref"])), None)
-        if found is None:
-            raise NotFound(f"no domain '{ref}' in this submission, expected one of: {', '.join(d['ref'] for d in sub['domains'])}")
-        target_id, label = found["id"], f"{found['ref']} {found['title']}"
-    elif target == "action":
-        found = next((a for a in sub["actions"] if ref.lower() in (a["ref"].lower(), a["id"]) or a["id"].startswith(ref.lower())), None)
-        if found is None:
-            raise NotFound(f"no action '{ref}' in this submission")
-        target_id, label = found["id"], f"{found['ref']} {found['title']}"
-    else:
-        raise InvalidInput(f"'{target}' is not something to mark, expected domain or action")
-    record = {"id": new_id(), "submission_id": sub["id"], "target": target, "target_id": target_id, "label": label,
-              "verdict": verdict, "comment": comment.strip(), "reviewer": ws.actor, "at": ws.clock.now()}
-    ws.commit("review.mark", f"{sub['organisation']['name']} {sub['period']}: {label} {verdict}",
-              [Change("review_marks", record["id"], None, record)])
-    return record
-
-
-def feedback_file(ws: Workspace, home: Path, handle: str, out: Path) -> tuple[Path, int, int]:
-    """Write the signed feedback file for one submission; returns (path, accepted, queried)."""
-    from ..storage.store import _why, atomic_write
-
-    sub = find_submission(ws, handle)
-    marks = list(current_marks(ws).get(sub["id"], {}).values())
-    if not marks:
-        raise SelfAssessError("nothing to send: mark domains or actions first (selfassess review mark ...)")
-    body = {
-        "format": 1, "submission": sub["id"], "organisation": sub["organisation"], "period": sub["period"],
-        "assessment_id": sub["assessment"]["id"], "reviewer": ws.actor, "reviewed_at": ws.clock.now(),
-        "items": [{"target": m["target"], "target_id": m["target_id"], "label": m["label"], "verdict": m["verdict"],
-                   "comment": m["comment"]} for m in sorted(marks, key=lambda m: (m["target"], m["label"]))],
-    }
-    data = bundle.seal(bundle.FEEDBACK, {"feedback.json": json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")},
-                       keys.load_or_create(home))
-    if out.is_dir():
-        out = out / f"feedback-{sub['organisation'].get('ods_code') or 'trust'}-{sub['period'].replace('/', '-')}.selfassess-feedback"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, data, 0o644)
-    except OSError as exc:
-        raise SelfAssessError(f"could not write {out}: {_why(exc)}") from None
-    ws.commit("review.feedback", f"feedback on {sub['organisation']['name']} {sub['period']} written to {out.name}",
-              [Change("review_feedback_sent", f"{sub['id']}:{body['reviewed_at']}", None,
-                      {"id": f"{sub['id']}:{body['reviewed_at']}", "submission_id": sub["id"], "file": out.name,
-                       "items": len(body["items"]), "at": body["reviewed_at"]})])
-    return out, sum(m["verdict"] == "accepted" for m in marks), sum(m["verdict"] == "queried" for m in marks)
-
-
-def register_key(ws: Workspace, fingerprint: str, name: str, ods_code: str = "") -> dict[str, Any]:
-    fp = keys.normalise_fingerprint(fingerprint)
-    name = name.strip()
-    if not name:
-        raise InvalidInput("say whose key this is, expected --name")
-    record = {"id": fp, "name": name, "ods_code": ods_code.strip().upper(), "registered_at": ws.clock.now(),
-              "registered_by": ws.actor}
-    before = ws.repo.get("trusted_keys", fp)
-    ws.commit("keys.trust", f"registered key {fp} for {name}", [Change("trusted_keys", fp, before, record)])
-    return record
 
 
 def _fraction(percent: float | None) -> float | None:

@@ -10,7 +10,7 @@ from ..core.errors import Refused, SelfAssessError
 from ..core.model import Assessment
 from ..core.workspace import Workspace
 from ..reports.data import ReportData
-from . import bundle, keys
+from . import bundle, keys, schema
 
 MAX_FEEDBACK = 4 * 1024 * 1024
 
@@ -47,7 +47,7 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
     previous = sent[-1]["id"] if sent else None
     sequence = (sent[-1]["sequence"] + 1) if sent else 1
     framework = ws.framework(assessment)
-    seq, head = ws.repo.head  # type: ignore[attr-defined]
+    seq, head = ws.repo.head
     submission = {
         "format": 1,
         "created_at": ws.clock.now(),
@@ -87,6 +87,11 @@ def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bun
 
     data = bundle.seal(bundle.SUBMISSION, submission_files(prepared), keys.load_or_create(home))
     opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)  # never send what we could not verify
+    try:  # nor what a regulator's checks would refuse
+        schema.check_submission(schema.parse(schema.SubmissionDoc, opened.files["submission.json"], "submission.json"),
+                                schema.framework_copy(opened.files["framework.json"]))
+    except schema.Malformed as exc:
+        raise SelfAssessError(f"this submission would be refused by the regulator, so it was not written: {exc}") from None
     if out.is_dir():
         out = out / f"{prepared.file_stem}.selfassess"
     try:
@@ -123,10 +128,6 @@ class FeedbackImported:
     skipped: tuple[str, ...]
 
 
-def trusted(ws: Workspace, fingerprint: str) -> dict | None:
-    return ws.repo.get("trusted_keys", fingerprint)
-
-
 def read_file(path: Path, limit: int, what: str) -> bytes:
     try:
         size = path.stat().st_size
@@ -146,41 +147,31 @@ def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:
     beside the domains and actions it concerns."""
     data = read_file(path, MAX_FEEDBACK, "feedback file")
     opened = bundle.open_sealed(data, bundle.FEEDBACK, {"feedback.json": MAX_FEEDBACK})
-    key = trusted(ws, opened.fingerprint)
+    key = keys.trusted_key(ws, opened.fingerprint)
     if key is None:
         raise bundle.BundleError(bundle.UNKNOWN_KEY,
                                  f"{path.name} is signed by a key this installation has not registered ({opened.fingerprint}). "
                                  "Check the fingerprint with your regulator by phone or letter, then: "
                                  f"selfassess keys trust \"{opened.fingerprint}\" --name \"Regulator name\"")
-    body = opened.json("feedback.json")
-    try:
-        submission, items = str(body["submission"]), body["items"]
-        reviewer, reviewed_at = str(body["reviewer"]), str(body["reviewed_at"])
-        assert isinstance(items, list)
-    except (KeyError, TypeError, AssertionError):
-        raise bundle.BundleError(bundle.MALFORMED, f"{path.name} is not a feedback file selfassess can read") from None
-    sent = ws.repo.get("submissions_sent", submission)
+    body = opened.read(schema.FeedbackDoc, "feedback.json")
+    sent = ws.repo.get("submissions_sent", body.submission)
     if sent is None:
-        raise Refused(f"{path.name} is feedback on a submission this installation did not send (sha256 {submission[:12]})")
+        raise Refused(f"{path.name} is feedback on a submission this installation did not send (sha256 {body.submission[:12]})")
     assessment = ws.assessment(sent["assessment_id"])
+    if body.assessment_id != assessment.id:
+        raise bundle.BundleError(bundle.MALFORMED, f"{path.name} names another assessment than the one that submission was of")
     framework = ws.framework(assessment)
     action_ids = {a.id for a in ws.actions(assessment.id)}
     good, skipped = [], []
-    for item in items:
-        try:
-            target, target_id, verdict = item["target"], str(item["target_id"]), item["verdict"]
-            comment = str(item.get("comment", ""))
-        except (KeyError, TypeError):
-            skipped.append("an unreadable item")
+    for item in body.items:
+        known = ((item.target == "action" and item.target_id in action_ids)
+                 or (item.target == "domain" and any(d.id == item.target_id for d in framework.domains)))
+        if not known:
+            skipped.append(f"{item.target} {item.target_id}")
             continue
-        ok = verdict in ("accepted", "queried") and (
-            (target == "action" and target_id in action_ids)
-            or (target == "domain" and any(d.id == target_id for d in framework.domains)))
-        if not ok:
-            skipped.append(f"{target} {target_id}")
-            continue
-        good.append({"target": target, "target_id": target_id, "verdict": verdict, "comment": comment})
-    name = f"{reviewer} ({key['name']})" if key.get("name") else reviewer
+        good.append({"target": item.target, "target_id": item.target_id, "verdict": item.verdict, "comment": item.comment})
+    reviewer, reviewed_at = body.reviewer, body.reviewed_at
+    name = f"{reviewer} ({key.name})" if key.name else reviewer
     records = ws.record_feedback(assessment, good, name, reviewed_at, path.name)
     return FeedbackImported(name, assessment, sum(r.verdict == "accepted" for r in records),
                             sum(r.verdict == "queried" for r in records), tuple(skipped))

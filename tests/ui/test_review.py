@@ -6,7 +6,6 @@ from textual.widgets import DataTable, Input
 
 from selfassess.core.clock import Clock
 from selfassess.session import load_frameworks, open_session
-from selfassess.submission import review
 from selfassess.submission.submit import import_feedback
 from selfassess.ui.screens.actions import ActionsScreen
 from selfassess.ui.screens.review import ReviewScreen, TrustReviewScreen
@@ -38,7 +37,7 @@ async def test_submit_from_the_app_then_review_and_query_as_a_regulator(tmp_path
     trust_fp = keys.key_fingerprint(keys.load_or_create(trust))
     s.close()
     s = session(reg)
-    review.register_key(s.workspace, trust_fp, "Riverside Valley", "RVH")
+    keys.register_key(s.workspace, trust_fp, "Riverside Valley", "RVH")
     s.close()
 
     app = new_app(reg, actor="Dr Okafor")
@@ -73,7 +72,7 @@ async def test_submit_from_the_app_then_review_and_query_as_a_regulator(tmp_path
     reg_fp = keys.key_fingerprint(keys.load_or_create(reg))
     s.close()
     s = session(trust)
-    review.register_key(s.workspace, reg_fp, "Regional regulator")
+    keys.register_key(s.workspace, reg_fp, "Regional regulator")
     done = import_feedback(s.workspace, feedback)
     assert done.queried == 1
     s.close()

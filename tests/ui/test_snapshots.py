@@ -78,10 +78,11 @@ def regulator_home(tmp_path, monkeypatch):
     fp = keys.key_fingerprint(keys.load_or_create(trust))
     s.close()
     s = open_session(reg, load_frameworks(reg), "Dr Okafor", clock=Clock(TODAY))
-    review.register_key(s.workspace, fp, "Riverside Valley", "RVH")
-    review.import_bundles(s.workspace, [bundle_path], reg)
-    sub = review.submissions(s.workspace)[0]
-    review.mark(s.workspace, sub["id"], "action", "A03", "queried", "No owner below board level")
+    keys.register_key(s.workspace, fp, "Riverside Valley", "RVH")
+    service = review.Review(s.workspace, reg)
+    service.import_bundles([bundle_path])
+    sub = service.submissions()[0]
+    service.mark(sub.id, "action", "A03", "queried", "No owner below board level")
     s.close()
     return reg
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from selfassess.core.catalogue import Catalogue
-from selfassess.core.errors import Refused
+from selfassess.core.errors import InvalidInput, Refused
 from selfassess.core.framework import parse
 from selfassess.submission import bundle, keys, review
 from selfassess.submission.submit import ALLOWED, import_feedback, submit
@@ -39,6 +39,10 @@ class Party:
 
     def fingerprint(self) -> str:
         return keys.key_fingerprint(keys.load_or_create(self.home))
+
+    @property
+    def review(self) -> review.Review:
+        return review.Review(self.ws, self.home)
 
     def close(self) -> None:
         self.store.close()
@@ -99,21 +103,22 @@ def test_only_a_signed_off_assessment_can_be_submitted(trust, tmp_path):
 
 def test_verdicts_unknown_key_then_genuine_then_already_imported(trust, regulator, tmp_path):
     path = make_bundle(trust, tmp_path)
-    first = review.check(regulator.ws, path, regulator.home)
+    first = regulator.review.check(path)
     assert first.verdict == "unknown key" and trust.fingerprint() in first.message
-    review.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
-    (result,) = review.import_bundles(regulator.ws, [path], regulator.home)
+    keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
+    (result,) = regulator.review.import_bundles([path])
     assert result.verdict == "genuine" and "imported" in result.message
-    assert review.check(regulator.ws, path, regulator.home).verdict == "already imported"
-    ids, titles, rows = review.compare(regulator.ws)
+    assert regulator.review.check(path).verdict == "already imported"
+    found = regulator.review.compare()
+    ids, rows = found.domain_ids, found.rows
     assert ids == ["d1"] and rows[0].organisation == "Northgate NHS Trust" and rows[0].overall == 50
     assert rows[0].open_actions == 1
 
 
 def test_a_key_registered_to_another_trust_is_named(trust, regulator, tmp_path):
     path = make_bundle(trust, tmp_path)
-    review.register_key(regulator.ws, trust.fingerprint(), "Southgate", "RSG")
-    result = review.check(regulator.ws, path, regulator.home)
+    keys.register_key(regulator.ws, trust.fingerprint(), "Southgate", "RSG")
+    result = regulator.review.check(path)
     assert result.verdict == "malformed" and "registered to Southgate (RSG) but it says it comes from RNG" in result.message
 
 
@@ -164,7 +169,7 @@ def test_a_signature_by_another_key_is_altered_and_a_resigned_bundle_is_an_unkno
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     path = make_bundle(trust, tmp_path)
-    review.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
+    keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
     data = path.read_bytes()
     end = data.index(b"\n", len(bundle.SUBMISSION))
     header = json.loads(data[len(bundle.SUBMISSION):end])
@@ -177,18 +182,18 @@ def test_a_signature_by_another_key_is_altered_and_a_resigned_bundle_is_an_unkno
     tampered = bundle.SUBMISSION + bundle._canonical(forged) + data[end:]
     bad = tmp_path / "forged.selfassess"
     bad.write_bytes(tampered)
-    assert review.check(regulator.ws, bad, regulator.home).verdict == "altered"
+    assert regulator.review.check(bad).verdict == "altered"
     # The whole payload re-signed with the impostor's own key: valid signature, unregistered key.
     opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)
     resigned = bundle.seal(bundle.SUBMISSION, opened.files, impostor)
     other = tmp_path / "resigned.selfassess"
     other.write_bytes(resigned)
-    result = review.check(regulator.ws, other, regulator.home)
+    result = regulator.review.check(other)
     assert result.verdict == "unknown key" and keys.fingerprint(keys.raw_public(impostor.public_key())) in result.message
 
 
 def test_a_replayed_older_submission_and_a_broken_chain_are_named(trust, regulator, tmp_path):
-    review.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
+    keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
     first = make_bundle(trust, tmp_path, "2025/26")
     last_year = trust.ws.assessments()[0]
     second = make_bundle(trust, tmp_path, "2026/27", from_handle=last_year.id)
@@ -197,21 +202,21 @@ def test_a_replayed_older_submission_and_a_broken_chain_are_named(trust, regulat
     trust.ws.answer(third_assessment.id, "q2", rating="high", state="agreed")
     trust.ws.sign_off(third_assessment.id, [("Chair", "Chair")])
     third = submit(trust.ws, trust.home, third_assessment.id, tmp_path / "third.selfassess").path
-    assert [r.verdict for r in review.import_bundles(regulator.ws, [second], regulator.home)] == ["genuine"]
-    replay = review.check(regulator.ws, first, regulator.home)
+    assert [r.verdict for r in regulator.review.import_bundles([second])] == ["genuine"]
+    replay = regulator.review.check(first)
     assert replay.verdict == "replayed" and "older submission (number 1)" in replay.message
     # A chain that skips a submission (3 after 1) is broken until the missing one arrives.
     reg2 = Party(tmp_path, "regulator2", "Someone")
     try:
-        review.register_key(reg2.ws, trust.fingerprint(), "Northgate", "RNG")
-        review.import_bundles(reg2.ws, [first], reg2.home)
-        broken = review.check(reg2.ws, third, reg2.home)
+        keys.register_key(reg2.ws, trust.fingerprint(), "Northgate", "RNG")
+        reg2.review.import_bundles([first])
+        broken = reg2.review.check(third)
         assert broken.verdict == "broken chain" and "1 submission(s) in between have not been imported" in broken.message
-        assert [r.verdict for r in review.import_bundles(reg2.ws, [second, third], reg2.home)] == ["genuine", "genuine"]
+        assert [r.verdict for r in reg2.review.import_bundles([second, third])] == ["genuine", "genuine"]
     finally:
         reg2.close()
-    history = review.history(regulator.ws, "RNG")
-    assert [h["period"] for h in history] == ["2026/27"]
+    history = regulator.review.history("RNG")
+    assert [h.period for h in history] == ["2026/27"]
 
 
 def _hostile(trust: Party, files: dict[str, bytes], raw_zip: bytes | None = None) -> bytes:
@@ -237,11 +242,11 @@ def _hostile(trust: Party, files: dict[str, bytes], raw_zip: bytes | None = None
     ("oversize", "board-report.pdf would unpack to 10,240 bytes: too large"),
     ("lying-size", "board-report.pdf cannot be unpacked"),
     ("not-zip", "the content is not a readable archive"),
-    ("bad-json", "submission.json is missing or is not JSON"),
+    ("bad-json", "submission.json is not JSON"),
     ("duplicate", "the archive holds the same name twice"),
 ])
 def test_hostile_archives_are_rejected_with_a_message(trust, regulator, tmp_path, case, expect, monkeypatch):
-    review.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
+    keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
     good = {"submission.json": b"{}", "framework.json": b"{}", "board-report.pdf": b"%PDF-1.4"}
 
     def raw(entries: list[tuple[str, bytes]]) -> bytes:
@@ -285,7 +290,7 @@ def test_hostile_archives_are_rejected_with_a_message(trust, regulator, tmp_path
             data = _hostile(trust, {}, raw([("manifest.json", manifest), ("submission.json", b"{}"), ("submission.json", b"{}")]))
     path = tmp_path / f"{case}.selfassess"
     path.write_bytes(data)
-    result = review.check(regulator.ws, path, regulator.home)
+    result = regulator.review.check(path)
     assert result.verdict == "malformed", result
     assert expect in result.message
     assert not (tmp_path / "etc").exists()
@@ -295,27 +300,27 @@ def test_an_oversized_file_is_refused_before_reading(regulator, tmp_path, monkey
     monkeypatch.setattr(bundle, "MAX_FILE", 100)
     path = tmp_path / "big.selfassess"
     path.write_bytes(b"x" * 101)
-    result = review.check(regulator.ws, path, regulator.home)
+    result = regulator.review.check(path)
     assert result.verdict == "malformed" and "more than a submission can be" in result.message
 
 
 def test_feedback_goes_back_and_shows_beside_the_carried_action(trust, regulator, tmp_path):
-    review.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
+    keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
     path = make_bundle(trust, tmp_path)
-    review.import_bundles(regulator.ws, [path], regulator.home)
-    sub = review.submissions(regulator.ws)[0]
-    with pytest.raises(Exception, match="a query needs a comment"):
-        review.mark(regulator.ws, sub["id"][:8], "action", "A01", "queried")
-    review.mark(regulator.ws, sub["id"][:8], "action", "A01", "queried", "No owner below board level")
-    review.mark(regulator.ws, sub["id"][:8], "domain", "1", "accepted")
-    out, accepted, queried = review.feedback_file(regulator.ws, regulator.home, sub["id"][:8], tmp_path)
+    regulator.review.import_bundles([path])
+    sub = regulator.review.submissions()[0]
+    with pytest.raises(InvalidInput, match="a query needs a comment"):
+        regulator.review.mark(sub.id[:8], "action", "A01", "queried")
+    regulator.review.mark(sub.id[:8], "action", "A01", "queried", "No owner below board level")
+    regulator.review.mark(sub.id[:8], "domain", "1", "accepted")
+    out, accepted, queried = regulator.review.feedback_file(sub.id[:8], tmp_path)
     assert (accepted, queried) == (1, 1) and out.name == "feedback-RNG-2025-26.selfassess-feedback"
     # The trust starts next year before the feedback arrives: the open action is carried forward.
     last = trust.ws.assessments()[0]
     this_year = trust.ws.new_assessment("", None, "2026/27", from_handle=last.id).assessment
     with pytest.raises(bundle.BundleError, match="not registered"):
         import_feedback(trust.ws, out)
-    review.register_key(trust.ws, regulator.fingerprint(), "Regional regulator")
+    keys.register_key(trust.ws, regulator.fingerprint(), "Regional regulator")
     done = import_feedback(trust.ws, out)
     assert (done.accepted, done.queried) == (1, 1) and done.reviewer == "Dr Okafor (Regional regulator)"
     (carried,) = trust.ws.actions(this_year.id)
@@ -332,13 +337,13 @@ def test_feedback_goes_back_and_shows_beside_the_carried_action(trust, regulator
 def test_feedback_on_a_submission_this_trust_did_not_send_is_refused(trust, regulator, tmp_path):
     other = Party(tmp_path, "other-trust", "Someone")
     try:
-        review.register_key(regulator.ws, other.fingerprint(), "Southgate", "RNG")
+        keys.register_key(regulator.ws, other.fingerprint(), "Southgate", "RNG")
         path = make_bundle(other, tmp_path)
-        review.import_bundles(regulator.ws, [path], regulator.home)
-        sub = review.submissions(regulator.ws)[0]
-        review.mark(regulator.ws, sub["id"], "domain", "1", "accepted")
-        out, _, _ = review.feedback_file(regulator.ws, regulator.home, sub["id"], tmp_path)
-        review.register_key(trust.ws, regulator.fingerprint(), "Regulator")
+        regulator.review.import_bundles([path])
+        sub = regulator.review.submissions()[0]
+        regulator.review.mark(sub.id, "domain", "1", "accepted")
+        out, _, _ = regulator.review.feedback_file(sub.id, tmp_path)
+        keys.register_key(trust.ws, regulator.fingerprint(), "Regulator")
         with pytest.raises(Refused, match="did not send"):
             import_feedback(trust.ws, out)
     finally:
@@ -346,13 +351,14 @@ def test_feedback_on_a_submission_this_trust_did_not_send_is_refused(trust, regu
 
 
 def test_compare_sorts_and_exports(trust, regulator, tmp_path):
-    review.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
-    review.import_bundles(regulator.ws, [make_bundle(trust, tmp_path)], regulator.home)
+    keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
+    regulator.review.import_bundles([make_bundle(trust, tmp_path)])
     for key in review.SORT_KEYS + ("d1", "1"):
-        review.compare(regulator.ws, sort=key)
-    with pytest.raises(Exception, match="cannot sort by 'colour'"):
-        review.compare(regulator.ws, sort="colour")
-    ids, titles, rows = review.compare(regulator.ws)
+        regulator.review.compare(sort=key)
+    with pytest.raises(InvalidInput, match="cannot sort by 'colour'"):
+        regulator.review.compare(sort="colour")
+    found = regulator.review.compare()
+    ids, titles, rows = found.domain_ids, found.domain_titles, found.rows
     import openpyxl
 
     wb = openpyxl.load_workbook(io.BytesIO(review.to_xlsx(titles, ids, rows)))

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import paths
 from ...core import actions as rules
+from ...core.errors import SelfAssessError
 from ...core.model import Action
 from ...submission import review
 from ..text import plain
@@ -56,11 +57,17 @@ class ReviewScreen(AppScreen):
     def on_screen_resume(self) -> None:
         self.refresh_data()
 
+    @property
+    def review(self) -> review.Review:
+        return review.Review(self.sa.ws, self.sa.home)
+
     def refresh_data(self) -> None:
-        ids, titles, _ = review.compare(self.sa.ws)
+        service = self.review
+        ids = service.compare().domain_ids
         self.sort_keys = list(review.SORT_KEYS[:1]) + ids + list(review.SORT_KEYS[1:])
         key = self.sort_keys[self.sort_index % len(self.sort_keys)]
-        ids, titles, rows = review.compare(self.sa.ws, sort=key)
+        found = service.compare(sort=key)
+        ids, titles, rows = found.domain_ids, found.domain_titles, found.rows
         self.rows = {r.submission_id: r for r in rows}
         table = self.query_one(DataTable)
         columns = ["trust", "period", "overall", *ids, "done", "open", "late", "slip", "qry"]
@@ -81,10 +88,13 @@ class ReviewScreen(AppScreen):
                           Text(str(r.overdue), style="bold red" if r.overdue else ""),
                           Text(str(r.slipped), style="yellow" if r.slipped else ""), str(r.queried), key=r.submission_id)
         sort_name = key if key in review.SORT_KEYS else next((t for d, t in zip(ids, titles, strict=True) if d == key), key)
-        count = len(self.sa.ws.repo.all("submissions"))
+        count = service.count()
+        unreadable = service.unreadable()
+        left_out = (f" · {len(unreadable)} left out as unreadable (selfassess review list names them)"
+                    if unreadable else "")
         self.query_one("#review-title", Static).update(plain(
-            f"{len(rows)} trust(s), latest submission each ({count} imported) · sorted by {sort_name}"
-            if rows else "No submissions imported yet: press i to import a folder of submissions."))
+            f"{len(rows)} trust(s), latest submission each ({count} imported) · sorted by {sort_name}{left_out}"
+            if rows else "No submissions imported yet: press i to import a folder of submissions." + left_out))
         self.query_one("#review-hint", Static).update(plain(
             "Domains: " + "; ".join(titles) + "\nenter: the trust year on year, its actions to accept or query"
             if rows else "Register each trust's key first (selfassess keys trust FINGERPRINT --name TRUST)."))
@@ -129,8 +139,9 @@ class ReviewScreen(AppScreen):
     def _keep(self, verified: list) -> None:
         """Main thread: judge each against the store and import the genuine ones, in order."""
         results = []
+        service = self.review
         for v in verified:
-            result = self.sa.attempt(lambda v=v: review.keep(self.sa.ws, review.judge(self.sa.ws, v, self.sa.home)))
+            result = self.sa.attempt(lambda v=v: service.keep(service.judge(v)))
             if result is not None:
                 results.append(result)
         good = sum(r.verdict == "genuine" for r in results)
@@ -141,20 +152,17 @@ class ReviewScreen(AppScreen):
         self.refresh_data()
 
     def action_export(self) -> None:
-        from ...storage.store import atomic_write
-
-        ids, titles, rows = review.compare(self.sa.ws, sort=self.sort_keys[self.sort_index % len(self.sort_keys)])
-        if not rows:
+        found = self.review.compare(sort=self.sort_keys[self.sort_index % len(self.sort_keys)])
+        if not found.rows:
             return
         out = paths.exports_dir() / "trusts-by-domain.xlsx"
 
         def write() -> None:
             try:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(out, review.to_xlsx(titles, ids, rows), 0o644)
+                review.write_out(out, review.to_xlsx(found.domain_titles, found.domain_ids, found.rows))
                 self.app.call_from_thread(self.notify, f"Saved {out}", title="Exported")
-            except OSError as exc:
-                self.app.call_from_thread(self.notify, f"Could not write {out}: {exc.strerror}", severity="error")
+            except SelfAssessError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
 
         self.run_worker(write, thread=True, exclusive=True, group="export", exit_on_error=False)
 
@@ -192,34 +200,31 @@ class TrustReviewScreen(AppScreen):
         table.focus()
 
     def refresh_data(self) -> None:
-        sub = review.find_submission(self.sa.ws, self.submission_id)
+        service = review.Review(self.sa.ws, self.sa.home)
+        sub = service.find(self.submission_id)
         self.sub = sub
-        self.title = f"{sub['organisation']['name']} · {sub['period']}"
-        history = review.history(self.sa.ws, sub["id"])
-        lines = [f"{sub['organisation']['name']} ({sub['organisation'].get('ods_code') or 'no ODS code'}), "
-                 f"{sub['framework']['title']}: year on year"]
-        for h in history:
-            by = {d["id"]: d["percent"] for d in h["domains"]}
-            lines.append(f"  {h['period']}  all {pct(h['overall'])}  " + "  ".join(f"{d['ref']} {pct(by.get(d['id']))}"
-                                                                              for d in sub["domains"]))
+        self.title = f"{sub.organisation.name} · {sub.period}"
+        lines = [f"{sub.organisation.name} ({sub.organisation.ods_code or 'no ODS code'}), {sub.framework.title}: year on year"]
+        for h in service.history(sub.id):
+            by = {d.id: d.percent for d in h.domains}
+            lines.append(f"  {h.period}  all {pct(h.overall)}  " + "  ".join(f"{d.ref} {pct(by.get(d.id))}" for d in sub.domains))
         self.query_one("#history", Static).update(plain("\n".join(lines)))
-        marks = review.current_marks(self.sa.ws).get(sub["id"], {})
+        self.marks = service.marks().get(sub.id, {})
+        marks = self.marks
         today = self.sa.ws.today()
         table = self.query_one(DataTable)
         keep = self.selected_key()
         table.clear()
-        self.items: dict[str, tuple[str, dict]] = {}
-        for d in sub["domains"]:
-            key = f"domain:{d['id']}"
-            m = marks.get(("domain", d["id"]))
-            self.items[key] = ("domain", d)
-            table.add_row(Text(f"{d['ref']} {d['title']}"[:34], style="bold"), _mark_text(m), pct(d["percent"]),
-                          d["level"] or "", "", "", key=key)
-        for rec in sub["actions"]:
-            a = Action.from_record(rec)
+        self.items: dict[str, review.DomainScore | Action] = {}
+        for d in sub.domains:
+            key = f"domain:{d.id}"
+            m = marks.get(("domain", d.id))
+            self.items[key] = d
+            table.add_row(Text(d.label[:34], style="bold"), _mark_text(m), pct(d.percent), d.level or "", "", "", key=key)
+        for a in sub.actions:
             key = f"action:{a.id}"
             m = marks.get(("action", a.id))
-            self.items[key] = ("action", rec)
+            self.items[key] = a
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
             table.add_row(Text(f"{a.ref} {a.title}"[:34]), _mark_text(m),
@@ -238,26 +243,28 @@ class TrustReviewScreen(AppScreen):
         key = self.selected_key()
         if not key:
             return
-        kind, item = self.items[key]
-        if kind == "domain":
-            text = f"{item['ref']} {item['title']}: {pct(item['percent'])} ({item['level'] or 'no score'}), {item['answered']} of {item['questions']} answered"
+        item = self.items[key]
+        if isinstance(item, review.DomainScore):
+            kind = "domain"
+            text = f"{item.label}: {pct(item.percent)} ({item.level or 'no score'}), {item.answered} of {item.questions} answered"
         else:
-            a = Action.from_record(item)
+            kind, a = "action", item
             text = (f"{a.ref} {a.title}\nOwner: {a.owner}" + (f" ({a.owner_role})" if a.owner_role else "")
                     + f"; due {a.current_due} (originally {a.original_due}); {a.status_label}"
                     + (f"\nLast update: {a.last_update.date}: {a.last_update.text}" if a.last_update else ""))
-        mark = review.current_marks(self.sa.ws).get(self.sub["id"], {}).get((kind, item["id"]))
+        mark = self.marks.get((kind, item.id))
         if mark:
-            text += f"\nYour review: {mark['verdict']}" + (f": {mark['comment']}" if mark["comment"] else "")
+            text += f"\nYour review: {mark.verdict}" + (f": {mark.comment}" if mark.comment else "")
         self.query_one("#item-detail", Static).update(plain(text))
 
     def _mark(self, verdict: str, comment: str = "") -> None:
         key = self.selected_key()
         if not key or not self.sa.can_change():
             return
-        kind, item = self.items[key]
-        ref = item["id"] if kind == "action" else item["ref"]
-        if self.sa.attempt(review.mark, self.sa.ws, self.sub["id"], kind, ref, verdict, comment):
+        item = self.items[key]
+        kind, ref = ("domain", item.ref) if isinstance(item, review.DomainScore) else ("action", item.id)
+        service = review.Review(self.sa.ws, self.sa.home)
+        if self.sa.attempt(service.mark, self.sub.id, kind, ref, verdict, comment):
             self.refresh_data()
 
     def action_accept(self) -> None:
@@ -277,7 +284,8 @@ class TrustReviewScreen(AppScreen):
             return
         from ..exporting import exports_folder
 
-        done = self.sa.attempt(lambda: review.feedback_file(self.sa.ws, self.sa.home, self.sub["id"], exports_folder()))
+        service = review.Review(self.sa.ws, self.sa.home)
+        done = self.sa.attempt(lambda: service.feedback_file(self.sub.id, exports_folder()))
         if done:
             path, accepted, queried = done
             self.notify(f"Saved {path} ({accepted} accepted, {queried} queried). Send it to the trust.",
@@ -287,8 +295,8 @@ class TrustReviewScreen(AppScreen):
         self.app.pop_screen()
 
 
-def _mark_text(mark: dict | None) -> Text:
+def _mark_text(mark: review.Mark | None) -> Text:
     if not mark:
         return Text("")
-    return Text("queried" if mark["verdict"] == "queried" else "accepted",
-                style="bold yellow" if mark["verdict"] == "queried" else "green")
+    return Text("queried" if mark.verdict == "queried" else "accepted",
+                style="bold yellow" if mark.verdict == "queried" else "green")

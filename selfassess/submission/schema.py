@@ -1,0 +1,450 @@
+"""What a signed file may hold: every JSON document read back from outside, checked before use.
+
+A signature proves who sent a file, never that its content is well-formed: a trust's own buggy
+export, or a hostile one from a trust whose key is registered, is signed just as well. So every
+document inside a bundle or a feedback file, and the bundle's header, is read here against a
+strict schema (pydantic models: exact types, no extra keys, bounded lengths, sizes and numbers),
+then against the framework it claims to be answered on (ratings on the question's own scale,
+questions that exist, ids that agree). Only then is anything shown, stored or compared.
+
+pydantic was chosen over jsonschema because the same declarations give typed objects to the
+code that uses them, strict mode refuses the coercions that would let `true` pass as a number,
+and its core is fast enough to check thousands of bundles (see bench/review.py).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from ..core import framework as fw
+from ..core.errors import FrameworkError
+from ..core.model import (
+    ACTION_STATUSES,
+    ANSWER_STATES,
+    ASSESSMENT_STATUSES,
+    ASSURANCE_LEVELS,
+    FROZEN_STATUSES,
+    ORGANISATION_TYPES,
+    PERIOD_RE,
+)
+
+MAX_TEXT = 100_000  # the same limit the workspace puts on typed text
+MAX_NAME = 500
+MAX_ANSWERS = 5_000
+MAX_ACTIONS = 5_000
+MAX_UPDATES = 5_000
+MAX_SEQUENCE = 1_000_000  # a submission a year for a million years; 10**30 is an attack on the replay check
+MAX_ITEMS = 10_000
+MAX_DEPTH = 64  # the deepest honest document is about 8 levels
+
+
+class Malformed(ValueError):
+    """A document that is not what selfassess writes; the message says where and why."""
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
+
+
+def _iso_date(value: str) -> str:
+    date.fromisoformat(value)
+    return value
+
+
+def _iso_time(value: str) -> str:
+    datetime.fromisoformat(value)
+    return value
+
+
+def _period(value: str) -> str:
+    m = PERIOD_RE.match(value)
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise ValueError("is not a financial year such as 2025/26")
+    return value
+
+
+def _choice(choices: dict[str, str] | tuple[str, ...]) -> Any:
+    allowed = tuple(choices)
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"is not one of: {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_no_nul)]
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME), AfterValidator(_no_nul)]
+Required = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME), AfterValidator(_no_nul)]
+Day = Annotated[str, StringConstraints(max_length=10), AfterValidator(_iso_date)]
+Moment = Annotated[str, StringConstraints(max_length=40), AfterValidator(_iso_time)]
+MaybeMoment = Annotated[str, StringConstraints(max_length=40)]  # "" when never set
+Period = Annotated[str, StringConstraints(max_length=7), AfterValidator(_period)]
+Ods = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{0,10}$")]
+Fingerprint = Annotated[str, StringConstraints(pattern=r"^SHA256:( ?[0-9A-F]{4}){8}$")]
+
+
+class Strict(BaseModel):
+    """Exact types (no `true` for 1, no "3" for 3), no keys selfassess does not write."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --- the bundle's header and manifest --------------------------------------------------------
+
+
+class Header(Strict):
+    format: Literal[1]
+    payload_sha256: Sha256
+    payload_size: int = Field(ge=0, le=64 * 1024 * 1024)
+    public_key: Annotated[str, StringConstraints(min_length=44, max_length=44)]
+    key_fingerprint: Fingerprint
+    signature: Annotated[str, StringConstraints(min_length=88, max_length=88)]
+
+
+class Manifest(Strict):
+    files: dict[Annotated[str, StringConstraints(max_length=100)], Sha256] = Field(max_length=20)
+
+
+# --- submission.json -------------------------------------------------------------------------
+
+
+class OrganisationDoc(Strict):
+    id: Id
+    name: Required
+    ods_code: Ods = ""
+    type: Annotated[str, _choice(ORGANISATION_TYPES)] = "acute"
+
+
+class SignatoryDoc(Strict):
+    name: Required
+    role: Required
+
+
+class SignOffDoc(Strict):
+    signatories: list[SignatoryDoc] = Field(min_length=1, max_length=100)
+    date: Day
+    meeting: Name = ""
+    recorded_by: Name
+    recorded_at: Moment
+
+
+class AssessmentDoc(Strict):
+    id: Id
+    organisation_id: Id
+    framework_id: Id
+    framework_version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,39}$")]
+    framework_hash: Sha256
+    period: Period
+    status: Annotated[str, _choice(ASSESSMENT_STATUSES)]
+    created_at: Moment
+    created_by: Name
+    previous_id: Id | None = None
+    version: int = Field(default=1, ge=1, le=10_000)
+    signoff: SignOffDoc | None = None
+    reopened_from: Id | None = None
+    superseded_by: Id | None = None
+    submitted_at: Moment | None = None
+
+
+class AnswerDoc(Strict):
+    id: Id
+    assessment_id: Id
+    question_id: Id
+    rating: Id | None = None
+    na_reason: Text | None = None
+    evidence: Text = ""
+    notes: Text = ""
+    assurance: Annotated[str, _choice(ASSURANCE_LEVELS)] = "self_asserted"
+    state: Annotated[str, _choice(ANSWER_STATES)] = "draft"
+    updated_by: Name = ""
+    updated_at: MaybeMoment = ""
+    carried_from: Id | None = None
+
+
+class UpdateDoc(Strict):
+    date: Day
+    author: Name
+    text: Text
+    status: Annotated[str, _choice(ACTION_STATUSES)] | None = None
+    due: Day | None = None
+    owner: Name | None = None
+
+
+class ActionDoc(Strict):
+    id: Id
+    assessment_id: Id
+    ref: Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9._-]+$")]
+    title: Required
+    owner: Name
+    original_due: Day
+    current_due: Day
+    question_ids: list[Id] = Field(default_factory=list, max_length=200)
+    description: Text = ""
+    owner_role: Name = ""
+    status: Annotated[str, _choice(ACTION_STATUSES)] = "not_started"
+    dropped_reason: Text = ""
+    created_at: MaybeMoment = ""
+    created_by: Name = ""
+    updates: list[UpdateDoc] = Field(default_factory=list, max_length=MAX_UPDATES)
+    carried_from: Id | None = None
+    origin: Annotated[str, _choice(("custom", "suggested"))] = "custom"
+
+
+class AuditHead(Strict):
+    seq: int = Field(ge=0, le=10**15)
+    hash: Sha256
+
+
+class SubmissionDoc(Strict):
+    format: Literal[1]
+    created_at: Moment
+    created_by: Name
+    sequence: int = Field(ge=1, le=MAX_SEQUENCE)
+    previous_submission: Sha256 | None
+    organisation: OrganisationDoc
+    assessment: AssessmentDoc
+    answers: list[AnswerDoc] = Field(max_length=MAX_ANSWERS)
+    actions: list[ActionDoc] = Field(max_length=MAX_ACTIONS)
+    audit_head: AuditHead
+
+
+class FrameworkCopy(Strict):
+    hash: Sha256
+    data: dict[str, Any]
+
+
+# --- feedback.json ---------------------------------------------------------------------------
+
+
+class FeedbackItem(Strict):
+    target: Literal["domain", "action"]
+    target_id: Id
+    label: Text
+    verdict: Literal["accepted", "queried"]
+    comment: Text = ""
+
+
+class FeedbackDoc(Strict):
+    format: Literal[1]
+    submission: Sha256
+    organisation: OrganisationDoc
+    period: Period
+    assessment_id: Id
+    reviewer: Required
+    reviewed_at: Moment
+    items: list[FeedbackItem] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=Strict)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            # Two readers could take different values from one signed file: refuse it.
+            raise Malformed(f"the key '{key[:40]}' appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise Malformed(f"{name} is not a JSON number")
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deeply a parsed document nests, without recursion (a hostile one nests 100,000 deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > limit:
+            return d
+        deepest = max(deepest, d)
+        if isinstance(node, dict):
+            stack.extend((v, d + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, d + 1) for v in node)
+    return deepest
+
+
+def load_json(raw: bytes, name: str) -> Any:
+    """Parse one document from outside: UTF-8 JSON, no duplicate keys, no NaN, bounded depth."""
+    try:
+        text = raw.decode("utf-8")
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except Malformed as exc:
+        raise Malformed(f"{name}: {exc}") from None
+    except UnicodeDecodeError:
+        raise Malformed(f"{name} is not UTF-8 text") from None
+    except RecursionError:
+        raise Malformed(f"{name} nests deeper than any document selfassess writes") from None
+    except ValueError as exc:  # JSONDecodeError, and integers too long to read
+        raise Malformed(f"{name} is not JSON ({str(exc)[:120]})") from None
+    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise Malformed(f"{name} nests deeper than any document selfassess writes")
+    return data
+
+
+def describe(exc: ValidationError, name: str, limit: int = 3) -> str:
+    """A pydantic error in words: where in the document, and what was expected (never the value)."""
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False)[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "the document"
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}")
+    more = exc.error_count() - limit
+    return f"{name} is not in the form selfassess writes: " + "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def read(model: type[M], data: Any, name: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Malformed(describe(exc, name)) from None
+    except RecursionError:
+        raise Malformed(f"{name} nests deeper than any document selfassess writes") from None
+
+
+def parse(model: type[M], raw: bytes, name: str) -> M:
+    return read(model, load_json(raw, name), name)
+
+
+# --- content that must agree with itself and with its framework ------------------------------
+
+_checked_frameworks: dict[str, fw.Framework] = {}  # content hash -> a framework that passed every check
+
+
+def framework_copy(raw: bytes) -> fw.Framework:
+    """The framework a bundle says it was answered against, fully checked (the sender chose the
+    hash, so a matching hash proves nothing). Copies already checked in this run are reused."""
+    copy_ = parse(FrameworkCopy, raw, "framework.json")
+    try:
+        actual = fw.content_hash(copy_.data)
+    except (TypeError, ValueError, RecursionError):
+        raise Malformed("framework.json is not a valid framework") from None
+    if actual != copy_.hash:
+        raise Malformed("framework.json does not match its own hash")
+    known = _checked_frameworks.get(actual)
+    if known is not None:
+        return known
+    try:
+        framework = fw.from_outside(copy_.data)
+    except FrameworkError as exc:
+        first = exc.problems[0].message if exc.problems else "it is not a valid framework"
+        raise Malformed(f"framework.json is not a valid framework ({len(exc.problems)} problem(s); first: {first[:200]})") from None
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
+        raise Malformed("framework.json is not a valid framework") from None
+    if len(_checked_frameworks) > 256:
+        _checked_frameworks.clear()
+    _checked_frameworks[actual] = framework
+    return framework
+
+
+def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
+    """Everything a well-formed submission says must agree: ids, the framework, each rating."""
+    a, org = sub.assessment, sub.organisation
+    problems: list[str] = []
+    if a.organisation_id != org.id:
+        problems.append("the assessment belongs to another organisation than the one named")
+    if (a.framework_id, a.framework_version, a.framework_hash) != (framework.id, framework.version, framework.content_hash):
+        problems.append("the framework in the bundle is not the one the assessment was answered against")
+    if a.status not in FROZEN_STATUSES or a.signoff is None:
+        problems.append("the assessment was not signed off (only a signed-off assessment is submitted)")
+    seen: set[str] = set()
+    for i, ans in enumerate(sub.answers):
+        where = f"answers.{i}"
+        if ans.assessment_id != a.id:
+            problems.append(f"{where}: belongs to another assessment")
+        if ans.question_id in seen:
+            problems.append(f"{where}: question '{ans.question_id}' is answered twice")
+        seen.add(ans.question_id)
+        if not framework.has_question(ans.question_id):
+            problems.append(f"{where}: '{ans.question_id}' is not a question of {framework.key}")
+            continue
+        if ans.rating is not None and ans.na_reason is not None:
+            problems.append(f"{where}: has both a rating and N/A")
+        if ans.rating is not None:
+            scale = framework.scale_for(framework.question(ans.question_id))
+            if ans.rating not in scale.level_keys():
+                problems.append(f"{where}: rating '{ans.rating}' is not on the scale '{scale.id}' "
+                                f"(expected one of: {', '.join(scale.level_keys())})")
+        if ans.na_reason is not None and not framework.na_allowed:
+            problems.append(f"{where}: marked N/A, which {framework.key} does not allow")
+    ids, refs = set(), set()
+    for i, act in enumerate(sub.actions):
+        where = f"actions.{i}"
+        if act.assessment_id != a.id:
+            problems.append(f"{where}: belongs to another assessment")
+        if act.id in ids or act.ref in refs:
+            problems.append(f"{where}: the action {act.ref} appears twice")
+        ids.add(act.id)
+        refs.add(act.ref)
+        unknown = [q for q in act.question_ids if not framework.has_question(q)]
+        if unknown:
+            problems.append(f"{where}: names '{unknown[0][:40]}', which is not a question of {framework.key}")
+    if problems:
+        raise Malformed("submission.json does not agree with itself: " + "; ".join(problems[:3])
+                        + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+
+
+
+# --- what the regulator's store keeps of an imported submission -------------------------------
+
+STORED_FORMAT = 1  # records written since content was checked carry "checked": STORED_FORMAT
+
+
+class FrameworkRefDoc(Strict):
+    id: Id
+    version: Annotated[str, StringConstraints(max_length=40)]
+    title: Required
+    hash: Sha256
+
+
+class DomainScoreDoc(Strict):
+    id: Id
+    ref: Annotated[str, StringConstraints(max_length=20)]
+    title: Required
+    percent: float | None = Field(ge=0, le=100)
+    level: Name | None
+    answered: int = Field(ge=0, le=MAX_ANSWERS)
+    questions: int = Field(ge=0, le=MAX_ANSWERS)
+
+
+class StoredSubmission(Strict):
+    """A record imported before content was checked is read through this before it is used:
+    one that fails is set aside (and can be removed), never allowed to break the review."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    id: Sha256
+    key_fingerprint: Fingerprint
+    organisation: OrganisationDoc
+    period: Period
+    assessment: AssessmentDoc
+    framework: FrameworkRefDoc
+    sequence: int = Field(ge=1, le=MAX_SEQUENCE)
+    previous: Sha256 | None
+    file: Name
+    overall: float | None = Field(ge=0, le=100)
+    completeness: float = Field(ge=0, le=1)
+    domains: list[DomainScoreDoc] = Field(max_length=500)
+    actions: list[ActionDoc] = Field(max_length=MAX_ACTIONS)
