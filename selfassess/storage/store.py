@@ -43,7 +43,8 @@ from ..paths import make_private_dir
 
 STATE, LOG, LOCK, LOCK_INFO = "state.json", "audit.log", "lock", "lock.json"
 BACKUPS, RECOVERED = "backups", "recovered"
-STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED)
+BASE = "base.json"  # after a restore from a backup without its log: the backup the log starts from
+STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED, BASE)
 # Format 2: state.json's digest covers the checkpoint's position (seq, hash, offset) as well as
 # the tables, so moving the offset is caught. Format 1 stores (digest over the tables) still open,
 # and are written as format 2 at their next checkpoint.
@@ -857,6 +858,18 @@ def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bytes | None, byte
     return state, log
 
 
+def _base_tables(folder: Path, seq: int, head: str, report: VerifyReport) -> dict[str, Any]:
+    """The tables a log that starts after event `seq` builds on: the backup kept in base.json."""
+    try:
+        data = parse_state(io.read_bytes(folder / BASE))
+        if data.get("digest") != state_digest(data) or (data["checkpoint"]["seq"], data["checkpoint"]["hash"]) != (seq, head):
+            raise ValueError("it is not the backup the log starts from")
+        return cast(dict[str, Any], data["tables"])
+    except (OSError, ValueError) as exc:
+        report.problems.append(f"{BASE}, the backup {LOG} starts from, cannot be used ({exc})")
+        return {}
+
+
 def verify_files(folder: Path, current: dict[str, Any] | None = None, current_seq: int = 0) -> VerifyReport:
     """Check a store folder's chain, and that state.json (and an open state) hold exactly what it recorded.
 
@@ -900,9 +913,11 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
         except ValueError:
             report.problems.append(f"{STATE} cannot be read (it is not a selfassess store file)")
     expected: dict[str, dict[str, Any]] = {}
-    snapshot: dict[str, Any] | None = {} if cp_seq == start_seq else None
+    if start_seq:
+        expected = _base_tables(folder, start_seq, start_hash, report)
+    snapshot: dict[str, Any] | None = copy.deepcopy(expected) if cp_seq == start_seq else None
     cp_found = (start_hash, 0)  # the hash and end of the event the checkpoint names, as found in the log
-    now: dict[str, Any] | None = {} if current_seq == start_seq else None
+    now: dict[str, Any] | None = copy.deepcopy(expected) if current_seq == start_seq else None
     seq, head = start_seq, start_hash
     resync = False  # after a line that could not be read, pick up the chain at the next event
     offset = 0
@@ -1016,8 +1031,10 @@ def _restore(folder: Path, backup: str | None, from_log: bool) -> str:
             atomic_write(keep / p.name, io.read_bytes(p))
     if backup and log_missing and start_seq:
         # The log is gone: the backup's tables are all there is. The log starts again after its event,
-        # and state.json says so, so that verify checks the chain from there and tells the user why.
-        log_start = {"seq": start_seq, "hash": start_head,
+        # from a copy of the backup kept as base.json, and state.json says so: verify checks the chain
+        # from there, and tells the user why.
+        atomic_write(folder / BASE, io.read_bytes(path))
+        log_start = {"seq": start_seq, "hash": start_head, "digest": data["digest"],
                      "note": f"backup {path.name}, restored {time.strftime('%Y-%m-%d %H:%M:%S')} without its audit log"}
     # Walk the log: events up to the backup must be intact; later ones are replayed while they link.
     first_seq, first_head = (log_start["seq"], log_start["hash"]) if log_start else (0, audit.GENESIS)
