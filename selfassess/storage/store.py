@@ -6,6 +6,7 @@ Layout of a store folder:
     lock          held exclusively by the one writer; lock.json says who holds it (cleared on release)
     backups/      rotated copies of state.json
     recovered/    bytes set aside during recovery (a torn last line, a damaged store's files)
+    base.json     only after restoring a backup whose log was lost: the backup the log starts from
 
 A save appends one event to audit.log and fsyncs it (about the cost of one SQLite commit),
 then applies it to the in-memory tables. state.json is rewritten atomically (temp file,
@@ -615,7 +616,7 @@ class Store:
             raise StoreReadOnly(f"the store at {self.folder} is open read-only (another copy of selfassess is "
                                 "changing it); nothing was saved")
         if self._fd is None:
-            raise StoreError("the store is closed; nothing was saved")
+            raise SaveFailed("the store is closed; nothing was saved")
         if self._broken:
             raise SaveFailed(f"saving is paused because an earlier save could not be undone cleanly ({self._broken}); "
                              "close and reopen selfassess. Nothing was saved.")

@@ -287,10 +287,13 @@ def _mode(path: Path) -> int:
 def test_everything_is_owner_only_whatever_the_umask(tmp_path, monkeypatch):
     from selfassess.crashlog import write_crash_log
     from selfassess.reports import export as export_module
+    from selfassess.submission import keys
 
     home = tmp_path / "deep" / "home"
+    keys_home = tmp_path / "keyed" / "home"
     old = os.umask(0)
     try:
+        keys.load_or_create(keys_home)  # the signing key is the first thing made in this data folder
         rounds(home / "store", 2)
         with open(home / "store" / "audit.log", "ab") as f:
             f.write(b"torn")
@@ -302,9 +305,9 @@ def test_everything_is_owner_only_whatever_the_umask(tmp_path, monkeypatch):
     finally:
         os.umask(old)
     for d in [tmp_path / "deep", home, home / "store", home / "store" / "backups", home / "store" / "recovered",
-              home / "logs", tmp_path / "exports", folder]:
+              home / "logs", tmp_path / "exports", folder, tmp_path / "keyed", keys_home, keys_home / "keys"]:
         assert _mode(d) == 0o700, d
-    for f in [*(home / "store").rglob("*"), log, out.path]:
+    for f in [*(home / "store").rglob("*"), log, out.path, keys.key_path(keys_home)]:
         if f.is_file():
             assert _mode(f) == 0o600, f
 
