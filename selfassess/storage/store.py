@@ -356,7 +356,8 @@ class Store:
         linked = linked_files(self.folder)
         if linked:
             raise StoreDamaged(_links_refused(self.folder, linked))
-        self._used = evidence_of_use(self.folder)  # before this open leaves its own lock note
+        # Looked for before this open leaves its own lock note, and only when there is no state to open.
+        self._used = None if (self.folder / STATE).exists() else evidence_of_use(self.folder)
         if writer:
             self._take_lock(wait, command)
         try:
