@@ -419,17 +419,11 @@ class Store:
         so between two holders the note may be the last one's, or cleared: a note naming a process
         on this machine that is no longer running is not believed.
         """
-        someone = "another copy of selfassess"
-        try:
-            info = json.loads(io.read_bytes(self.folder / LOCK_INFO))
-            if not isinstance(info, dict) or "released" in info or not isinstance(info.get("pid"), int):
-                return someone
-            if info.get("host") == socket.gethostname() and not _running(info["pid"]):
-                return someone
-            return (f"{info.get('user', '?')} on {info.get('host', '?')} (process {info.get('pid', '?')}, "
-                    f"running '{info.get('command', 'selfassess')}', since {info.get('since', '?')})")
-        except (OSError, ValueError, AttributeError):
-            return someone
+        info = _live_holder(self.folder)
+        if info is None:
+            return "another copy of selfassess"
+        return (f"{info.get('user', '?')} on {info.get('host', '?')} (process {info['pid']}, "
+                f"running '{info.get('command', 'selfassess')}', since {info.get('since', '?')})")
 
     def _load(self) -> None:
         state_path, log_path = self.folder / STATE, self.folder / LOG
@@ -748,6 +742,8 @@ class Store:
     def restore(folder: Path, *, backup: str | None = None, from_log: bool = False, wait: float = 0.0) -> str:
         """Rebuild a damaged store from its audit log or a backup. Damaged files are kept, never deleted."""
         folder = Path(folder)
+        if not folder.is_dir():
+            raise StoreError(f"there is no store at {folder} to restore")
         if (folder / LOCK).is_symlink():
             raise StoreDamaged(_links_refused(folder, [LOCK]))
         lock = ExclusiveLock(folder / LOCK)
@@ -789,9 +785,23 @@ def evidence_of_use(folder: Path) -> str | None:
     with contextlib.suppress(OSError):
         if any((folder / RECOVERED).iterdir()):
             signs.append(f"files set aside in {RECOVERED}/")
-    if (folder / LOCK_INFO).exists():
+    if (folder / LOCK_INFO).exists() and not _live_holder(folder):
+        # A live holder's note is no sign of use: it may be a first writer still setting up.
         signs.append(f"{LOCK_INFO} shows it was opened for writing")
     return ", ".join(signs) or None
+
+
+def _live_holder(folder: Path) -> dict[str, Any] | None:
+    """The lock note, if it names a holder that has not let go and, on this machine, is still running."""
+    try:
+        info = json.loads(io.read_bytes(folder / LOCK_INFO))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or "released" in info or not isinstance(info.get("pid"), int):
+        return None
+    if info.get("host") == socket.gethostname() and not _running(info["pid"]):
+        return None
+    return info
 
 
 def _running(pid: int) -> bool:
@@ -837,11 +847,13 @@ def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bytes | None, byte
     re-read). Only a restore shortens the log; if the checkpoint lies beyond what was read, read again.
     """
     state_path, log_path = folder / STATE, folder / LOG
+    problems: list[str] = []
     for _attempt in range(3):
+        problems = []
         try:
             state = io.read_bytes(state_path) if state_path.exists() else None
         except OSError as exc:
-            report.problems.append(f"{STATE} cannot be read ({_why(exc)})")
+            problems.append(f"{STATE} cannot be read ({_why(exc)})")
             state = None
         log = b""
         try:
@@ -850,13 +862,14 @@ def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bytes | None, byte
                     size = os.fstat(f.fileno()).st_size
                     log = f.read(size)
         except OSError as exc:
-            report.problems.append(f"{LOG} cannot be read ({_why(exc)})")
+            problems.append(f"{LOG} cannot be read ({_why(exc)})")
         try:
             offset = parse_state(state)["checkpoint"]["offset"] if state else 0
         except ValueError:
             offset = 0
         if offset <= len(log):
             break
+    report.problems += problems
     return state, log
 
 

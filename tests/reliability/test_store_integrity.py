@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -236,6 +237,15 @@ def test_other_signs_of_use_also_stop_a_fresh_start(folder, left):
 
 
 def test_a_never_used_folder_still_opens_empty(folder):
+    # A first writer that has taken the lock and left its note, but not yet written state.json:
+    # a reader or verify at that moment sees an empty store, not a damaged one.
+    folder.mkdir()
+    lock = ExclusiveLock(folder / "lock")
+    lock.acquire(0)
+    (folder / "lock.json").write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+    assert Store(folder, writer=False).all("things") == [] and verify_files(folder).ok
+    lock.release()
+    (folder / "lock.json").unlink()
     with Store(folder) as s:
         assert s.all("things") == []
     with Store(folder) as s:  # and again: its own lock note is no sign of damage
