@@ -750,7 +750,9 @@ class Store:
         try:
             lock.acquire(wait)
         except LockTimeout:
-            raise StoreLocked(f"the store at {folder} is in use; close selfassess before restoring") from None
+            who = _live_holder(folder)
+            name = f"process {who['pid']} on {who.get('host', '?')}" if who else "another copy of selfassess"
+            raise StoreLocked(f"the store at {folder} is in use by {name}; close it before restoring") from None
         except OSError as exc:
             raise SaveFailed(f"cannot lock the store {folder} to restore it: {_why(exc)}") from None
         try:
@@ -1039,6 +1041,9 @@ def _restore(folder: Path, backup: str | None, from_log: bool) -> str:
         start_seq, start_head, store_id = cp["seq"], cp["hash"], data.get("store_id") or store_id
         log_start = data.get("log_start")
     log_missing = not log_path.exists() or log_path.stat().st_size == 0
+    if from_log and not backup and log_missing and (state_path.exists() or list_backups(folder)):
+        raise StoreError(f"there is no audit log in {folder} to replay, so --from-log would leave the store empty; "
+                         "restore a backup instead: selfassess store restore --backup NAME (see: selfassess store backups)")
     keep = folder / RECOVERED / f"damaged-{time.strftime('%Y%m%d-%H%M%S')}"
     io.mkdir(keep, mode=0o700, exist_ok=True)
     for p in (state_path, log_path):

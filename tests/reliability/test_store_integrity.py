@@ -22,6 +22,7 @@ from selfassess.storage.store import (
     SaveFailed,
     Store,
     StoreDamaged,
+    StoreError,
     StoreLocked,
     verify_files,
 )
@@ -207,6 +208,8 @@ def test_deleting_state_and_log_with_backups_stops_and_offers_the_newest_backup(
         assert info.value.exit_code == 4
         assert f"selfassess store restore --backup {newest.path.name}" in str(info.value)
     assert not (folder / "state.json").exists()
+    with pytest.raises(StoreError, match="no audit log .* to replay"):  # which would start it empty
+        Store.restore(folder, from_log=True)
     report = verify_files(folder)
     assert report.problems == ["state.json and audit.log are both missing, but this store was used before "
                                "(3 backup(s) in backups/, lock.json shows it was opened for writing)"]
@@ -288,6 +291,9 @@ def test_store_files_that_are_links_are_refused(folder, tmp_path, name):
     assert not verify_files(folder).ok
     with pytest.raises(StoreDamaged):
         Store.restore(folder, from_log=True)
+    if name == "audit.log":
+        with pytest.raises(StoreDamaged, match="symbolic link"):
+            list(store_module.read_events(folder))
 
 
 def _mode(path: Path) -> int:
