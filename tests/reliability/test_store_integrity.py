@@ -122,6 +122,18 @@ def test_verify_holds_one_snapshot_while_a_save_and_a_checkpoint_land(folder, mo
     writer.close()
 
 
+def test_a_reader_verifies_what_it_loaded_though_saves_landed_since(folder):
+    """As `audit verify` does it: open read-only, then verify; saves land in between."""
+    with Store(folder) as s:
+        put(s, "r0", value=0)
+    reader = Store(folder, writer=False)
+    with Store(folder) as writer:
+        put(writer, "r0", value=1)
+        put(writer, "r1", value=2)
+    report = reader.verify()
+    assert report.ok and report.events == 3, report.problems
+
+
 # --- 6. the checkpoint's position is covered; a bad tail is damage; a good one is never set aside ----
 
 def test_moving_the_checkpoint_back_a_line_is_caught(folder):
