@@ -89,7 +89,8 @@ class UserErrors(click.Group):
         except Exception as exc:  # the last line of defence: a message and a log
             from .crashlog import write_crash_log
 
-            log = write_crash_log(paths.home(), exc)
+            home = ctx.obj.home if isinstance(ctx.obj, Context) else paths.home()  # the data folder in use
+            log = write_crash_log(home, exc)
             click.echo(f"error: selfassess hit an unexpected problem ({type(exc).__name__}: {exc}). "
                        f"Details were written to {log}", err=True)
             ctx.exit(70)
@@ -837,12 +838,18 @@ def audit_verify(c: Context) -> None:
     except StoreDamaged as exc:
         click.echo(f"error: {exc}", err=True)
         report = verify_files(paths.store_dir(c.home))
+        if report.ok:  # whatever verify makes of the files, a store that cannot be opened is not OK
+            report.problems.append("the store cannot be opened (see above)")
     if report.ok:
         click.echo(f"OK: {report.events} event(s), chain intact, head {report.head[:16]}; the stored state matches the chain")
+        for note in report.notes:
+            click.echo(f"note: {note}")
         return
     click.echo(f"FAILED: {len(report.problems)} problem(s) after checking {report.events} event(s):", err=True)
     for problem in report.problems:
         click.echo(f"  {problem}", err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     sys.exit(1)
 
 

@@ -44,3 +44,27 @@ def exports_dir() -> Path:
     """Where exported documents land: $SELFASSESS_EXPORTS, or exports/ in the current folder."""
     override = os.environ.get(EXPORTS_ENV)
     return Path(override).expanduser() if override else Path.cwd() / "exports"
+
+
+def make_private_dir(path: Path, mode: int = 0o700) -> Path:
+    """Create a folder and any missing parents owner-only (0700), whatever the umask.
+
+    os.makedirs gives only the last folder the mode asked for (parents get 0777 less the umask),
+    and mkdir's mode is itself masked by the umask: so each folder made here is chmod-ed too.
+    Folders that already exist are left as their owner set them.
+    """
+    path = Path(path)
+    missing: list[Path] = []
+    p = path
+    while not os.path.lexists(p) and p.parent != p:
+        missing.append(p)
+        p = p.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, mode)
+        except FileExistsError:
+            continue
+        os.chmod(folder, mode)
+    if not path.is_dir():
+        raise NotADirectoryError(20, "Not a directory", str(path))
+    return path

@@ -56,6 +56,7 @@ def render(data: ReportData, fmt: str) -> tuple[bytes, list[str]]:
 
 def export(data: ReportData, fmt: str, out_dir: Path) -> Exported:
     """Render one format and write it into out_dir; returns where it went and any warnings."""
+    from ..paths import make_private_dir
     from ..storage.store import StoreError, _why, atomic_write
 
     what, suffix = FORMATS.get(fmt, (None, None))
@@ -64,8 +65,8 @@ def export(data: ReportData, fmt: str, out_dir: Path) -> Exported:
     content, warnings = render(data, fmt)
     path = Path(out_dir) / f"{data.file_stem}-{suffix}"
     try:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        atomic_write(path, content, mode=0o644)
+        make_private_dir(Path(out_dir))  # a folder it makes is owner-only (0700), whatever the umask
+        atomic_write(path, content, mode=0o600)
     except OSError as exc:
         raise StoreError(f"could not write the {what} to {path}: {_why(exc)}. Nothing was written.") from None
     return Exported(path, str(what), tuple(warnings), len(content))

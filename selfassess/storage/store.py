@@ -3,14 +3,18 @@
 Layout of a store folder:
     state.json    checkpoint of every table (TinyDB's data), with the audit-chain position it holds
     audit.log     the audit hash chain, one JSON event per line, append-only: the write-ahead log
-    lock          held exclusively by the one writer; lock.json says who holds it
+    lock          held exclusively by the one writer; lock.json says who holds it (cleared on release)
     backups/      rotated copies of state.json
     recovered/    bytes set aside during recovery (a torn last line, a damaged store's files)
+    base.json     only after restoring a backup whose log was lost: the backup the log starts from
 
 A save appends one event to audit.log and fsyncs it (about the cost of one SQLite commit),
 then applies it to the in-memory tables. state.json is rewritten atomically (temp file,
 fsync, rename, directory fsync) only at checkpoints, so a save never rewrites years of data.
 Opening reads the checkpoint and replays the events after it.
+
+Store files are never read or written through symbolic links, and everything is created
+owner-only (folders 0700, files 0600) whatever the umask.
 """
 
 from __future__ import annotations
@@ -36,10 +40,17 @@ from tinydb.table import Table
 from ..core import audit
 from ..core.audit import Change
 from ..core.errors import SelfAssessError
+from ..paths import make_private_dir
 
 STATE, LOG, LOCK, LOCK_INFO = "state.json", "audit.log", "lock", "lock.json"
 BACKUPS, RECOVERED = "backups", "recovered"
-FORMAT = 1
+BASE = "base.json"  # after a restore from a backup without its log: the backup the log starts from
+STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED, BASE)
+# Format 2: state.json's digest covers the checkpoint's position (seq, hash, offset) as well as
+# the tables, so moving the offset is caught. Format 1 stores (digest over the tables) still open,
+# and are written as format 2 at their next checkpoint.
+FORMAT = 2
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay rare
 KEEP_BACKUPS = 10
 
@@ -65,6 +76,8 @@ class StoreReadOnly(StoreError):
 
 
 class SaveFailed(StoreError):
+    """Anything that could not be written: saving, opening for writing, a checkpoint, a restore."""
+
     exit_code = 5
 
 
@@ -80,16 +93,19 @@ class _IO:
     replace = staticmethod(os.replace)
     ftruncate = staticmethod(os.ftruncate)
     unlink = staticmethod(os.unlink)
-    mkdir = staticmethod(os.makedirs)
+
+    @staticmethod
+    def mkdir(path: Path, mode: int = 0o700, exist_ok: bool = True) -> None:
+        make_private_dir(Path(path), mode)
 
     @staticmethod
     def read_bytes(path: Path) -> bytes:
-        with open(path, "rb") as f:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as f:
             return f.read()
 
     @staticmethod
     def read_from(path: Path, offset: int) -> bytes:
-        with open(path, "rb") as f:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as f:
             f.seek(offset)
             return f.read()
 
@@ -108,6 +124,8 @@ def _why(exc: OSError) -> str:
         return "the disk is read-only"
     if exc.errno == errno.EIO:
         return "the disk reported an input/output error"
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link, which selfassess does not follow"
     return exc.strerror or str(exc)
 
 
@@ -131,7 +149,7 @@ def fsync_dir(folder: Path) -> None:
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace path with data so that a crash leaves either the old file or the new, never half."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = io.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd = io.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, mode)
     try:
         try:
             _write_all(fd, data)
@@ -148,6 +166,76 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
 
 def tables_digest(tables: dict[str, Any]) -> str:
     return hashlib.sha256(audit.canonical(tables)).hexdigest()
+
+
+def state_digest(data: dict[str, Any]) -> str:
+    """The checksum a state.json (or a backup of one) carries.
+
+    Format 1 covered only the tables; format 2 also covers where the checkpoint stands in the log
+    (and where the log starts, after a restore from a backup without its log).
+    """
+    if data.get("format", 1) < 2:
+        return tables_digest(data["tables"])
+    cp = data["checkpoint"]
+    covered = {"format": data["format"], "store_id": data.get("store_id"), "log_start": data.get("log_start"),
+               "checkpoint": {"seq": cp["seq"], "hash": cp["hash"], "offset": cp["offset"]}, "tables": data["tables"]}
+    return hashlib.sha256(audit.canonical(covered)).hexdigest()
+
+
+def state_document(store_id: str, checkpoint: dict[str, Any], tables: dict[str, Any],
+                   log_start: dict[str, Any] | None = None) -> bytes:
+    """The bytes of a state.json, in the current format."""
+    data: dict[str, Any] = {"format": FORMAT, "store_id": store_id, "checkpoint": checkpoint}
+    if log_start:
+        data["log_start"] = log_start
+    data["tables"] = tables
+    data["digest"] = state_digest(data)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def parse_state(raw: bytes) -> dict[str, Any]:
+    """A state.json's content, checked for shape (ValueError if it is not one). The digest is checked by callers."""
+    try:
+        data = json.loads(raw)
+        tables, cp = data["tables"], data["checkpoint"]
+        fmt = data.get("format", 1)
+        log_start = data.get("log_start")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError("unreadable JSON or missing parts") from exc
+    if not (isinstance(tables, dict) and all(isinstance(t, dict) for t in tables.values()) and isinstance(cp, dict)
+            and isinstance(fmt, int) and not isinstance(fmt, bool)
+            and _count(cp.get("seq")) and _count(cp.get("offset")) and isinstance(cp.get("hash"), str)
+            and (log_start is None or (isinstance(log_start, dict) and _count(log_start.get("seq"))
+                                       and isinstance(log_start.get("hash"), str)))):
+        raise ValueError("missing or malformed parts")
+    return cast(dict[str, Any], data)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def linked_files(folder: Path) -> list[str]:
+    """Store files (and backups) that are symbolic links: never read or written through."""
+    out = [name for name in STORE_FILES if (folder / name).is_symlink()]
+    if BACKUPS not in out:
+        with contextlib.suppress(OSError):
+            out += [f"{BACKUPS}/{p.name}" for p in sorted((folder / BACKUPS).iterdir()) if p.is_symlink()]
+    return out
+
+
+def _target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def _links_refused(folder: Path, names: list[str]) -> str:
+    where = ", ".join(f"{n} (to {_target(folder / n)})" for n in names)
+    return (f"the store at {folder} cannot be opened: {where} is a symbolic link. selfassess never reads or writes "
+            "store files through links, which could put your data outside the data folder. Replace each link with "
+            "the file it points to (or move that file into the store folder), then try again. Nothing was changed.")
 
 
 class LockTimeout(Exception):
@@ -177,7 +265,7 @@ class ExclusiveLock:
             return
         import fcntl
 
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = io.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -238,6 +326,7 @@ class VerifyReport:
     events: int
     head: str
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not failures: an unfinished last save
 
     @property
     def ok(self) -> bool:
@@ -263,11 +352,21 @@ class Store:
         self._fd: int | None = None
         self._broken: str | None = None
         self._tail = 0
+        self._log_start: dict[str, Any] | None = None
+        linked = linked_files(self.folder)
+        if linked:
+            raise StoreDamaged(_links_refused(self.folder, linked))
+        # Looked for before this open leaves its own lock note, and only when there is no state to open.
+        self._used = None if (self.folder / STATE).exists() else evidence_of_use(self.folder)
         if writer:
             self._take_lock(wait, command)
         try:
             self._load()
         except BaseException:
+            if self._fd is not None:
+                with contextlib.suppress(OSError):
+                    io.close(self._fd)
+                self._fd = None
             self._release()
             raise
 
@@ -281,7 +380,7 @@ class Store:
         try:
             io.mkdir(self.folder, mode=0o700, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the store folder {self.folder}: {_why(exc)}") from None
+            raise SaveFailed(f"cannot create the store folder {self.folder}: {_why(exc)}") from None
         lock = ExclusiveLock(self.folder / LOCK)
         try:
             lock.acquire(wait)
@@ -291,21 +390,40 @@ class Store:
                               "the store at a time: close the other copy, or retry with --wait SECONDS. "
                               "Read-only commands (assessments, actions, export, audit verify) still work.", who) from None
         except OSError as exc:
-            raise StoreError(f"cannot lock the store {self.folder}: {_why(exc)}") from None
+            raise SaveFailed(f"cannot lock the store {self.folder}: {_why(exc)}") from None
         self._lock = lock
         info = {"user": _user(), "host": socket.gethostname(), "pid": os.getpid(),
                 "since": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command}
-        with contextlib.suppress(OSError):  # who holds the lock is a courtesy; a full disk must not stop opening
-            atomic_write(self.folder / LOCK_INFO, json.dumps(info).encode(), 0o644)
+        self._write_note(info)
+
+    def _write_note(self, info: dict[str, Any]) -> None:
+        """Who holds the lock, for a second copy to name. A courtesy: a full disk must not stop opening,
+        and no fsync (a note lost in a crash names a process that is gone, which _holder checks)."""
+        path = self.folder / LOCK_INFO
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            fd = io.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
+            try:
+                _write_all(fd, json.dumps(info).encode())
+            finally:
+                io.close(fd)
+            io.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                io.unlink(tmp)
 
     def _holder(self) -> str:
-        """Who holds the lock, from the note the holder left: user, host, process, command, since."""
-        try:
-            info = json.loads((self.folder / LOCK_INFO).read_text(encoding="utf-8"))
-            return (f"{info.get('user', '?')} on {info.get('host', '?')} (process {info.get('pid', '?')}, "
-                    f"running '{info.get('command', 'selfassess')}', since {info.get('since', '?')})")
-        except (OSError, ValueError, AttributeError):
+        """Who holds the lock, from the note the holder left: user, host, process, command, since.
+
+        The holder writes its note just after taking the lock and clears it just before letting go,
+        so between two holders the note may be the last one's, or cleared: a note naming a process
+        on this machine that is no longer running is not believed.
+        """
+        info = _live_holder(self.folder)
+        if info is None:
             return "another copy of selfassess"
+        return (f"{info.get('user', '?')} on {info.get('host', '?')} (process {info['pid']}, "
+                f"running '{info.get('command', 'selfassess')}', since {info.get('since', '?')})")
 
     def _load(self) -> None:
         state_path, log_path = self.folder / STATE, self.folder / LOG
@@ -316,6 +434,8 @@ class Store:
             if log_exists:
                 raise StoreDamaged(self._damaged(f"{STATE} is missing but {LOG} holds the history",
                                                  "selfassess store restore --from-log"))
+            if self._used:
+                raise StoreDamaged(self._both_missing(self._used))
             self.store_id = str(uuid.uuid4())
             self._checkpoint: dict[str, Any] = {"seq": 0, "hash": audit.GENESIS, "offset": 0, "time": ""}
             tables: dict[str, Any] = {}
@@ -328,14 +448,25 @@ class Store:
         self._replay_tail(log_path)
         if self.writer:
             try:
-                self._fd = io.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._fd = io.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o600)
                 if not state_path.exists():
                     self.checkpoint()
                     fsync_dir(self.folder)
             except OSError as exc:
-                raise StoreError(f"cannot open the store {self.folder} for writing: {_why(exc)}") from None
+                raise SaveFailed(f"cannot open the store {self.folder} for writing: {_why(exc)}. "
+                                 "Nothing was changed.") from None
             if self._tail >= CHECKPOINT_EVERY:
                 self._try_checkpoint()
+
+    def _both_missing(self, evidence: str) -> str:
+        backups = self.backups()
+        if backups:
+            fix = (f"restore the newest backup ({backups[0].time}, event {backups[0].seq}): "
+                   f"selfassess store restore --backup {backups[0].path.name} (selfassess store backups lists them all)")
+        else:
+            fix = ("if you are sure its history is gone, start it again empty with: selfassess store restore --from-log")
+        return (f"the store at {self.folder} cannot be opened: {STATE} and {LOG} are both missing, but this store "
+                f"was used before ({evidence}). It is not started afresh, so nothing is silently lost. To recover, {fix}.")
 
     def _clean_temp_files(self) -> None:
         for p in self.folder.glob(".*.tmp"):
@@ -356,26 +487,28 @@ class Store:
         if not raw.strip():
             raise StoreDamaged(self._damaged(f"{STATE} is empty ({len(raw)} bytes)", "selfassess store restore --from-log"))
         try:
-            data = json.loads(raw)
-            tables = data["tables"]
-            checkpoint = data["checkpoint"]
-            assert isinstance(tables, dict) and isinstance(checkpoint, dict)
-            assert {"seq", "hash", "offset"} <= checkpoint.keys()
-        except (ValueError, KeyError, TypeError, AssertionError):
+            data = parse_state(raw)
+        except ValueError:
             raise StoreDamaged(self._damaged(f"{STATE} is not a selfassess store file (unreadable JSON or missing parts)",
                                              "selfassess store restore --from-log")) from None
         if data.get("format", 1) > FORMAT:
             raise StoreError(f"the store at {self.folder} was written by a newer selfassess (store format "
                              f"{data['format']}); upgrade selfassess to open it")
-        if data.get("digest") != tables_digest(tables):
+        if data.get("digest") != state_digest(data):
             raise StoreDamaged(self._damaged(f"{STATE} was changed outside selfassess (its content no longer matches its checksum)",
                                              "selfassess store restore --from-log"))
         self.store_id = data.get("store_id") or str(uuid.uuid4())
-        self._checkpoint = checkpoint
-        return tables
+        self._checkpoint = data["checkpoint"]
+        self._log_start = data.get("log_start")
+        return cast(dict[str, Any], data["tables"])
 
     def _replay_tail(self, log_path: Path) -> None:
-        """Apply the events after the checkpoint. A torn last line was never acknowledged: set it aside."""
+        """Apply the events after the checkpoint.
+
+        Every complete line must be the next event of the chain: one that hashes and links is
+        replayed (it may have been acknowledged), one that does not stops the store as damage.
+        Only a last line without its end of line (a write that never returned) is set aside.
+        """
         if not log_path.exists():
             if self._log_size:
                 raise StoreDamaged(self._damaged(f"{LOG} is missing", "selfassess store restore --backup NAME"))
@@ -384,18 +517,17 @@ class Store:
         if size < self._log_size:
             raise StoreDamaged(self._damaged(f"{LOG} is shorter than the last checkpoint expects (it was truncated or replaced)",
                                              "selfassess store restore --from-log"))
-        data = io.read_from(log_path, self._log_size) if size > self._log_size else b""
+        try:
+            data = io.read_from(log_path, self._log_size) if size > self._log_size else b""
+        except OSError as exc:
+            raise StoreDamaged(self._damaged(f"{LOG} cannot be read ({_why(exc)})", "selfassess store restore --from-log")) from None
         good = 0
-        lines = data.split(b"\n")
-        complete, torn = lines[:-1], lines[-1]
-        for i, line in enumerate(complete):
+        *complete, torn = data.split(b"\n")
+        for line in complete:
             try:
                 event = json.loads(line)
                 audit.check_link(event, self._seq + 1, self._head, 0)
             except (ValueError, audit.ChainError) as exc:
-                if all(not ln.strip(b"\0 \t\r") for ln in complete[i + 1:]) and not torn.strip(b"\0"):
-                    torn = b"\n".join(complete[i:]) + b"\n" + torn  # damage only at the very end: a torn write
-                    break
                 line_no = self._line_number(log_path, self._log_size + good)
                 reason = exc.reason if isinstance(exc, audit.ChainError) else "is not a readable event"
                 raise StoreDamaged(self._damaged(f"{LOG} line {line_no} {reason}", "selfassess store restore --from-log")) from None
@@ -404,14 +536,14 @@ class Store:
             good += len(line) + 1
             self._tail += 1
         self._log_size += good
-        if self.writer and size > self._log_size:
+        if self.writer and torn:
             if torn.strip(b"\0"):
                 self.notices.append(f"an unfinished save ({len(torn)} bytes) was found at the end of {LOG}; "
                                     f"it was never confirmed, and has been set aside in {self.folder / RECOVERED}")
-            self._set_aside_torn_tail(log_path, data[good:])
+            self._set_aside_torn_tail(log_path, torn)
 
     def _line_number(self, path: Path, offset: int) -> int:
-        with open(path, "rb") as f:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as f:
             return f.read(offset).count(b"\n") + 1
 
     def _set_aside_torn_tail(self, log_path: Path, torn: bytes) -> None:
@@ -419,14 +551,15 @@ class Store:
             rec = self.folder / RECOVERED
             io.mkdir(rec, mode=0o700, exist_ok=True)
             atomic_write(rec / f"torn-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log", torn)
-            fd = io.open(log_path, os.O_WRONLY)
+            fd = io.open(log_path, os.O_WRONLY | NOFOLLOW)
             try:
                 io.ftruncate(fd, self._log_size)
                 io.fsync(fd)
             finally:
                 io.close(fd)
         except OSError as exc:
-            raise StoreError(f"cannot tidy an unfinished save at the end of {log_path}: {_why(exc)}") from None
+            raise SaveFailed(f"cannot tidy an unfinished save at the end of {log_path}: {_why(exc)}. "
+                             "Nothing was changed; it is tried again next time.") from None
 
     @property
     def _tables(self) -> dict[str, Any]:
@@ -478,7 +611,7 @@ class Store:
             raise StoreReadOnly(f"the store at {self.folder} is open read-only (another copy of selfassess is "
                                 "changing it); nothing was saved")
         if self._fd is None:
-            raise StoreError("the store is closed; nothing was saved")
+            raise SaveFailed("the store is closed; nothing was saved")
         if self._broken:
             raise SaveFailed(f"saving is paused because an earlier save could not be undone cleanly ({self._broken}); "
                              "close and reopen selfassess. Nothing was saved.")
@@ -497,7 +630,13 @@ class Store:
                 io.ftruncate(self._fd, self._log_size)
                 io.fsync(self._fd)
             except OSError as exc2:
+                # The line may be on disk whole: if so it hashes and links, and is replayed at the next open.
                 self._broken = _why(exc2)
+                raise SaveFailed(f"could not save ({summary}): {_why(exc)} while writing {self.folder / LOG}, and "
+                                 f"undoing the unfinished save failed too ({self._broken}). This change may or may not "
+                                 "have been kept: it is checked the next time the store is opened (a whole, correctly "
+                                 "chained save is kept; an unfinished one is set aside). What was saved before is intact. "
+                                 "Saving is paused: close and reopen selfassess.") from None
             raise SaveFailed(f"could not save ({summary}): {_why(exc)} while writing {self.folder / LOG}. "
                              "Nothing was saved; what was saved before is intact.") from None
         self._log_size += len(line)
@@ -529,12 +668,13 @@ class Store:
     def checkpoint(self) -> None:
         """Write every table to state.json atomically, marking how much of the log it holds."""
         self._require_writer()
-        tables = self._tables
         checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
                       "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        data = {"format": FORMAT, "store_id": self.store_id, "checkpoint": checkpoint,
-                "digest": tables_digest(tables), "tables": tables}
-        atomic_write(self.folder / STATE, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        try:
+            atomic_write(self.folder / STATE, state_document(self.store_id, checkpoint, self._tables, self._log_start))
+        except OSError as exc:
+            raise SaveFailed(f"could not write a checkpoint of the store ({_why(exc)}); every change is still safe in "
+                             f"{self.folder / LOG} and will be replayed next time") from None
         self._checkpoint = checkpoint
         self._tail = 0
 
@@ -542,9 +682,8 @@ class Store:
         try:
             self.checkpoint()
             return None
-        except OSError as exc:
-            return (f"could not write a checkpoint of the store ({_why(exc)}); every change is still safe in "
-                    f"{self.folder / LOG} and will be replayed next time")
+        except SaveFailed as exc:
+            return str(exc)
 
     def close(self) -> str | None:
         """Checkpoint, back up and release the lock. Returns a warning if the checkpoint failed."""
@@ -562,6 +701,8 @@ class Store:
 
     def _release(self) -> None:
         if self._lock is not None:
+            # Cleared while still held: a copy that fails to take the lock never names one that has let go.
+            self._write_note({"released": time.strftime("%Y-%m-%d %H:%M:%S"), "pid": os.getpid()})
             with contextlib.suppress(Exception):
                 self._lock.release()
             self._lock = None
@@ -613,13 +754,24 @@ class Store:
     def restore(folder: Path, *, backup: str | None = None, from_log: bool = False, wait: float = 0.0) -> str:
         """Rebuild a damaged store from its audit log or a backup. Damaged files are kept, never deleted."""
         folder = Path(folder)
+        if not folder.is_dir():
+            raise StoreError(f"there is no store at {folder} to restore")
+        if (folder / LOCK).is_symlink():
+            raise StoreDamaged(_links_refused(folder, [LOCK]))
         lock = ExclusiveLock(folder / LOCK)
         try:
             lock.acquire(wait)
         except LockTimeout:
-            raise StoreLocked(f"the store at {folder} is in use; close selfassess before restoring") from None
+            who = _live_holder(folder)
+            name = f"process {who['pid']} on {who.get('host', '?')}" if who else "another copy of selfassess"
+            raise StoreLocked(f"the store at {folder} is in use by {name}; close it before restoring") from None
+        except OSError as exc:
+            raise SaveFailed(f"cannot lock the store {folder} to restore it: {_why(exc)}") from None
         try:
             return _restore(folder, backup, from_log)
+        except OSError as exc:
+            raise SaveFailed(f"could not restore the store at {folder}: {_why(exc)}. The damaged files are kept "
+                             f"in {folder / RECOVERED}; free some space (or fix the permissions) and run it again") from None
         finally:
             lock.release()
 
@@ -638,12 +790,58 @@ def list_backups(folder: Path) -> list[Backup]:
     return sorted(out, key=lambda b: (b.time, b.seq), reverse=True)
 
 
+def evidence_of_use(folder: Path) -> str | None:
+    """Signs that a store folder has held a store, in words; None for a folder never used."""
+    signs = []
+    n = len(list_backups(folder))
+    if n:
+        signs.append(f"{n} backup(s) in {BACKUPS}/")
+    with contextlib.suppress(OSError):
+        if any((folder / RECOVERED).iterdir()):
+            signs.append(f"files set aside in {RECOVERED}/")
+    if (folder / LOCK_INFO).exists() and not _live_holder(folder):
+        # A live holder's note is no sign of use: it may be a first writer still setting up.
+        signs.append(f"{LOCK_INFO} shows it was opened for writing")
+    return ", ".join(signs) or None
+
+
+def _live_holder(folder: Path) -> dict[str, Any] | None:
+    """The lock note, if it names a holder that has not let go and, on this machine, is still running."""
+    try:
+        info = json.loads(io.read_bytes(folder / LOCK_INFO))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or "released" in info or not isinstance(info.get("pid"), int):
+        return None
+    if info.get("host") == socket.gethostname() and not _running(info["pid"]):
+        return None
+    return info
+
+
+def _running(pid: int) -> bool:
+    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) would end the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, as someone else
+        return True
+    return True
+
+
 def read_events(folder: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """Every line of a store's audit log as (line number, event or None, problem or None)."""
     path = folder / LOG
+    if path.is_symlink():
+        raise StoreDamaged(_links_refused(folder, [LOG]))
     if not path.exists():
         return
-    with open(path, "rb") as f:
+    try:
+        f = os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb")
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {_why(exc)}") from None
+    with f:
         for n, line in enumerate(f, start=1):
             if not line.endswith(b"\n"):
                 yield n, None, "is an unfinished save (no end of line)"
@@ -654,59 +852,160 @@ def read_events(folder: Path) -> Iterator[tuple[int, dict[str, Any] | None, str 
                 yield n, None, "is not a readable event"
 
 
+def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bytes | None, bytes]:
+    """state.json and the log as one consistent pair, each read once, without any lock.
+
+    state.json first, then the log up to its size at that moment: a checkpoint only ever covers
+    events already in the log, so the log read holds at least what that state.json records.
+    A writer may append meanwhile (ignored: beyond the size read) or replace state.json (not
+    re-read). Only a restore shortens the log; if the checkpoint lies beyond what was read, read again.
+    """
+    state_path, log_path = folder / STATE, folder / LOG
+    problems: list[str] = []
+    for _attempt in range(3):
+        problems = []
+        try:
+            state = io.read_bytes(state_path) if state_path.exists() else None
+        except OSError as exc:
+            problems.append(f"{STATE} cannot be read ({_why(exc)})")
+            state = None
+        log = b""
+        try:
+            if log_path.exists():
+                with os.fdopen(os.open(log_path, os.O_RDONLY | NOFOLLOW), "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    log = f.read(size)
+        except OSError as exc:
+            problems.append(f"{LOG} cannot be read ({_why(exc)})")
+        try:
+            offset = parse_state(state)["checkpoint"]["offset"] if state else 0
+        except ValueError:
+            offset = 0
+        if offset <= len(log):
+            break
+    report.problems += problems
+    return state, log
+
+
+def _base_tables(folder: Path, seq: int, head: str, report: VerifyReport) -> dict[str, Any]:
+    """The tables a log that starts after event `seq` builds on: the backup kept in base.json."""
+    try:
+        data = parse_state(io.read_bytes(folder / BASE))
+        if data.get("digest") != state_digest(data) or (data["checkpoint"]["seq"], data["checkpoint"]["hash"]) != (seq, head):
+            raise ValueError("it is not the backup the log starts from")
+        return cast(dict[str, Any], data["tables"])
+    except (OSError, ValueError) as exc:
+        report.problems.append(f"{BASE}, the backup {LOG} starts from, cannot be used ({exc})")
+        return {}
+
+
 def verify_files(folder: Path, current: dict[str, Any] | None = None, current_seq: int = 0) -> VerifyReport:
     """Check a store folder's chain, and that state.json (and an open state) hold exactly what it recorded.
 
-    Works on a store too damaged to open, so the user can see what is wrong with it.
+    Works on a store too damaged to open, so the user can see what is wrong with it; reads one
+    consistent snapshot while another copy writes; names every problem it finds, not just the first.
+    `current` is an open store's tables as of event `current_seq`.
     """
     report = VerifyReport(0, audit.GENESIS)
+    linked = linked_files(folder)
+    if linked:
+        report.problems += [f"{name} is a symbolic link: selfassess does not read or write store files through links"
+                            for name in linked]
+        return report
+    state_raw, log_raw = _snapshot_of(folder, report)
     stored: dict[str, Any] | None = None
-    cp_seq, cp_hash = 0, audit.GENESIS
-    state_path = folder / STATE
-    if state_path.exists():
+    cp_seq, cp_hash, cp_offset = 0, audit.GENESIS, 0
+    start_seq, start_hash = 0, audit.GENESIS
+    if state_raw is None:
+        if not report.problems:
+            used = evidence_of_use(folder)
+            if log_raw:
+                report.problems.append(f"{STATE} is missing (the store cannot be opened; {LOG} holds the history)")
+            elif used:
+                report.problems.append(f"{STATE} and {LOG} are both missing, but this store was used before ({used})")
+    else:
         try:
-            data = json.loads(io.read_bytes(state_path))
-            stored, cp_seq, cp_hash = data["tables"], data["checkpoint"]["seq"], data["checkpoint"]["hash"]
-            if data.get("digest") != tables_digest(stored):
+            data = parse_state(state_raw)
+            if data.get("format", 1) > FORMAT:
+                report.problems.append(f"{STATE} was written by a newer selfassess (store format {data['format']}); "
+                                       "upgrade selfassess to check it")
+                return report
+            stored = data["tables"]
+            cp = data["checkpoint"]
+            cp_seq, cp_hash, cp_offset = cp["seq"], cp["hash"], cp["offset"]
+            if data.get("log_start"):
+                start_seq, start_hash = data["log_start"]["seq"], data["log_start"]["hash"]
+                report.notes.append(f"{LOG} starts after event {start_seq}: the history before it was lost, and the "
+                                    f"store was restored from a backup ({data['log_start'].get('note', '')})")
+            if data.get("digest") != state_digest(data):
                 report.problems.append(f"{STATE} does not match its own checksum (it was edited outside selfassess)")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            report.problems.append(f"{STATE} cannot be read ({type(exc).__name__})")
-            stored = None
+        except ValueError:
+            report.problems.append(f"{STATE} cannot be read (it is not a selfassess store file)")
     expected: dict[str, dict[str, Any]] = {}
-    snapshot: dict[str, Any] | None = {} if cp_seq == 0 else None
-    seq, head = 0, audit.GENESIS
-    try:
-        raw_lines: list[bytes] | None = (folder / LOG).read_bytes().splitlines(keepends=True)
-    except OSError:
-        raw_lines = None
-    for n, event, problem in read_events(folder):
-        if problem or event is None:
-            report.problems.append(f"{LOG} line {n} {problem}")
-            return report
+    if start_seq:
+        expected = _base_tables(folder, start_seq, start_hash, report)
+    snapshot: dict[str, Any] | None = copy.deepcopy(expected) if cp_seq == start_seq else None
+    cp_found = (start_hash, 0)  # the hash and end of the event the checkpoint names, as found in the log
+    now: dict[str, Any] | None = copy.deepcopy(expected) if current_seq == start_seq else None
+    seq, head = start_seq, start_hash
+    resync = False  # after a line that could not be read, pick up the chain at the next event
+    offset = 0
+    chain: list[str] = []  # problems of the chain itself, every one, in order
+    *complete, torn = log_raw.split(b"\n")
+    for n, line in enumerate(complete, start=1):
+        raw, offset = line + b"\n", offset + len(line) + 1
         try:
-            audit.check_link(event, seq + 1, head, n)
+            event = json.loads(line)
+        except ValueError:
+            chain.append(f"{LOG} line {n} is not a readable event")
+            resync = True
+            continue
+        if not (isinstance(event, dict) and _count(event.get("seq")) and {"prev", "hash", "changes"} <= event.keys()):
+            chain.append(f"{LOG} line {n} is not an audit event")
+            resync = True
+            continue
+        report.events += 1
+        try:
+            if resync:
+                audit.check_link(event, event["seq"], event["prev"], n)
+            else:
+                audit.check_link(event, seq + 1, head, n)
+            if audit.encode(event) != raw:
+                chain.append(f"{LOG} line {n} (event {event['seq']}): not byte for byte as selfassess wrote it (it was edited)")
         except audit.ChainError as exc:
-            report.problems.append(f"{LOG} {exc}")
-            return report
-        if raw_lines is not None and audit.encode(event) != raw_lines[n - 1]:
-            report.problems.append(f"{LOG} line {n} (event {event['seq']}): not byte for byte as selfassess wrote it (it was edited)")
-            return report
-        audit.apply(expected, event)
+            chain.append(f"{LOG} {exc}")
+        resync = False
+        try:
+            audit.apply(expected, event)
+        except (TypeError, KeyError, AttributeError):
+            chain.append(f"{LOG} line {n} (event {event['seq']}): its changes cannot be read")
         seq, head = event["seq"], event["hash"]
-        if seq == cp_seq:
-            snapshot = copy.deepcopy(expected)
-            if head != cp_hash:
-                report.problems.append(f"{STATE} checkpoint does not match event {cp_seq} in {LOG}")
-    report.events, report.head = seq, head
+        if seq == current_seq and current is not None:
+            now = copy.deepcopy(expected)
+        if seq == cp_seq and stored is not None:
+            snapshot, cp_found = copy.deepcopy(expected), (head, offset)
+    if torn:
+        report.notes.append(f"{LOG} line {len(complete) + 1} is an unfinished save ({len(torn)} bytes, no end of line): "
+                            "a save under way, or one cut off by a crash; it was never confirmed, and is set aside the "
+                            "next time the store is opened for writing")
+    report.head = head
+    report.problems[:0] = chain
     if stored is not None:
         if snapshot is None:
             report.problems.append(f"{STATE} records event {cp_seq}, which is not in {LOG} (events were removed)")
+        elif chain:  # a broken chain is no yardstick for the stored state
+            report.notes.append("the stored state was not compared with the chain, because the chain itself has problems")
         else:
+            if cp_found[0] != cp_hash:
+                report.problems.append(f"{STATE} checkpoint does not match event {cp_seq} in {LOG}")
+            if cp_found[1] != cp_offset:
+                report.problems.append(f"{STATE} says its checkpoint (event {cp_seq}) ends at byte {cp_offset} of {LOG}, "
+                                       f"but that event ends at byte {cp_found[1]} (the checkpoint was changed outside selfassess)")
             report.problems += [f"{STATE}: {line}" for line in audit.diff_states(_nonempty(snapshot), _nonempty(stored))]
     if seq < current_seq:
         report.problems.append(f"{LOG} ends at event {seq} but this store has seen event {current_seq} (events were removed)")
-    if current is not None:
-        report.problems += [f"current state: {line}" for line in audit.diff_states(_nonempty(expected), _nonempty(current))]
+    elif current is not None and now is not None and not chain:
+        report.problems += [f"current state: {line}" for line in audit.diff_states(_nonempty(now), _nonempty(current))]
     return report
 
 
@@ -730,29 +1029,50 @@ def _user() -> str:
 def _restore(folder: Path, backup: str | None, from_log: bool) -> str:
     if not (backup or from_log):
         raise StoreError("say what to restore from: --from-log, or --backup NAME (see: selfassess store backups)")
+    linked = linked_files(folder)
+    if linked:
+        raise StoreDamaged(_links_refused(folder, linked))
     log_path, state_path = folder / LOG, folder / STATE
+    tables: dict[str, dict[str, Any]] = {}
+    start_seq, start_head = 0, audit.GENESIS
+    store_id = str(uuid.uuid4())
+    log_start: dict[str, Any] | None = None
+    if backup:
+        path = folder / BACKUPS / Path(backup).name
+        try:
+            data = parse_state(io.read_bytes(path))
+        except OSError as exc:
+            raise StoreError(f"backup {path} cannot be read ({_why(exc)}); see: selfassess store backups") from None
+        except ValueError:
+            raise StoreError(f"backup {path} is not a selfassess store file; choose another backup") from None
+        if data.get("format", 1) > FORMAT:
+            raise StoreError(f"backup {path} was written by a newer selfassess; upgrade selfassess to restore it")
+        if data.get("digest") != state_digest(data):
+            raise StoreError(f"backup {path} does not match its checksum; choose another backup")
+        tables, cp = data["tables"], data["checkpoint"]
+        start_seq, start_head, store_id = cp["seq"], cp["hash"], data.get("store_id") or store_id
+        log_start = data.get("log_start")
+    log_missing = not log_path.exists() or log_path.stat().st_size == 0
+    if from_log and not backup and log_missing and (state_path.exists() or list_backups(folder)):
+        raise StoreError(f"there is no audit log in {folder} to replay, so --from-log would leave the store empty; "
+                         "restore a backup instead: selfassess store restore --backup NAME (see: selfassess store backups)")
     keep = folder / RECOVERED / f"damaged-{time.strftime('%Y%m%d-%H%M%S')}"
     io.mkdir(keep, mode=0o700, exist_ok=True)
     for p in (state_path, log_path):
         if p.exists():
             atomic_write(keep / p.name, io.read_bytes(p))
-    tables: dict[str, dict[str, Any]] = {}
-    start_seq, start_head = 0, audit.GENESIS
-    store_id = str(uuid.uuid4())
-    if backup:
-        path = folder / BACKUPS / Path(backup).name
-        try:
-            data = json.loads(io.read_bytes(path))
-            tables, cp = data["tables"], data["checkpoint"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise StoreError(f"backup {path} cannot be read ({exc})") from None
-        if data.get("digest") != tables_digest(tables):
-            raise StoreError(f"backup {path} does not match its checksum; choose another backup")
-        start_seq, start_head, store_id = cp["seq"], cp["hash"], data.get("store_id", store_id)
+    if backup and log_missing and start_seq:
+        # The log is gone: the backup's tables are all there is. The log starts again after its event,
+        # from a copy of the backup kept as base.json, and state.json says so: verify checks the chain
+        # from there, and tells the user why.
+        atomic_write(folder / BASE, io.read_bytes(path))
+        log_start = {"seq": start_seq, "hash": start_head, "digest": data["digest"],
+                     "note": f"backup {path.name}, restored {time.strftime('%Y-%m-%d %H:%M:%S')} without its audit log"}
     # Walk the log: events up to the backup must be intact; later ones are replayed while they link.
-    good_bytes, seq, head, replayed, stopped = 0, 0, audit.GENESIS, 0, ""
-    if log_path.exists():
-        with open(log_path, "rb") as f:
+    first_seq, first_head = (log_start["seq"], log_start["hash"]) if log_start else (0, audit.GENESIS)
+    good_bytes, seq, head, replayed, stopped = 0, first_seq, first_head, 0, ""
+    if not log_missing:
+        with os.fdopen(io.open(log_path, os.O_RDONLY | NOFOLLOW), "rb") as f:
             for n, line in enumerate(f, start=1):
                 try:
                     if not line.endswith(b"\n"):
@@ -760,6 +1080,10 @@ def _restore(folder: Path, backup: str | None, from_log: bool) -> str:
                     event = json.loads(line)
                     audit.check_link(event, seq + 1, head, n)
                 except (ValueError, audit.ChainError) as exc:
+                    if n == 1 and isinstance(exc, audit.ChainError) and exc.seq and exc.seq > 1:
+                        raise StoreError(f"{LOG} starts at event {exc.seq} (the history before it was lost in an "
+                                         "earlier restore), so it cannot rebuild the store alone: restore a backup "
+                                         "instead (see: selfassess store backups)") from None
                     stopped = f"line {n} ({exc})"
                     break
                 if event["seq"] > start_seq:
@@ -767,36 +1091,34 @@ def _restore(folder: Path, backup: str | None, from_log: bool) -> str:
                     replayed += 1
                 seq, head = event["seq"], event["hash"]
                 good_bytes += len(line)
-    if backup and (seq < start_seq or (seq >= start_seq and start_seq and not _chain_has(log_path, start_seq, start_head))):
+    if backup and not log_start and (seq < start_seq or (start_seq and not _chain_has(log_path, start_seq, start_head))):
         raise StoreError(f"the audit log does not hold the history up to the backup (event {start_seq}); "
                          "try an older backup or --from-log")
-    data = {
-        "format": FORMAT, "store_id": store_id,
-        "checkpoint": {"seq": seq, "hash": head, "offset": good_bytes, "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
-        "digest": tables_digest(tables), "tables": tables,
-    }
+    checkpoint = {"seq": seq, "hash": head, "offset": good_bytes, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
     if log_path.exists() and log_path.stat().st_size > good_bytes:
-        fd = io.open(log_path, os.O_WRONLY)
+        fd = io.open(log_path, os.O_WRONLY | NOFOLLOW)
         try:
             io.ftruncate(fd, good_bytes)
             io.fsync(fd)
         finally:
             io.close(fd)
-    atomic_write(state_path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    atomic_write(state_path, state_document(store_id, checkpoint, tables, log_start))
     msg = f"restored the store at {folder} to event {seq}"
     msg += f" from backup {Path(backup).name} plus {replayed} later event(s) from the audit log" if backup else f" by replaying {replayed} event(s) from the audit log"
+    if backup and log_missing and start_seq:
+        msg += f" (the audit log was missing: the history before event {start_seq} is lost, and audit verify will say so)"
     if stopped:
         msg += f"; the audit log was unreadable from {stopped}, and what followed was set aside"
     return msg + f". The damaged files were kept in {keep}."
 
 
 def _chain_has(log_path: Path, seq: int, head: str) -> bool:
-    with open(log_path, "rb") as f:
+    with os.fdopen(os.open(log_path, os.O_RDONLY | NOFOLLOW), "rb") as f:
         for line in f:
             try:
                 event = json.loads(line)
             except ValueError:
                 return False
-            if event.get("seq") == seq:
-                return event.get("hash") == head
+            if isinstance(event, dict) and event.get("seq") == seq:
+                return bool(event.get("hash") == head)
     return False

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..paths import make_private_dir
 from .store import atomic_write
 
 FILE = "ui-state.json"
@@ -26,5 +27,5 @@ def load(home: Path) -> dict[str, Any]:
 
 def save(home: Path, data: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):  # losing a resume position must never cost the user an answer
-        home.mkdir(parents=True, exist_ok=True)
+        make_private_dir(home)  # owner-only, whatever the umask
         atomic_write(home / FILE, json.dumps(data, ensure_ascii=False).encode("utf-8"))

@@ -84,6 +84,7 @@ def key_path(home: Path) -> Path:
 
 def load_or_create(home: Path) -> Ed25519PrivateKey:
     """The signing key, made the first time it is needed (the folder 0700, the file 0600)."""
+    from ..paths import make_private_dir
     from ..storage.store import _why, atomic_write
 
     path = key_path(home)
@@ -103,7 +104,7 @@ def load_or_create(home: Path) -> Ed25519PrivateKey:
     encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(path.parent)  # the data folder too, owner-only whatever the umask
         os.chmod(path.parent, 0o700)
         atomic_write(path, pem, mode=0o600)
     except OSError as exc:

@@ -33,7 +33,7 @@ def exports_folder() -> Path:
 
     folder = paths.exports_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        paths.make_private_dir(folder)  # owner-only (0700), whatever the umask
     except OSError as exc:
         raise SelfAssessError(f"cannot create the exports folder {folder}: {exc.strerror}") from None
     return folder
