@@ -720,7 +720,9 @@ class Store:
         self._require_writer()
         folder = self.folder / Path(kind).name
         try:
-            io.mkdir(folder, mode=0o700, exist_ok=True)
+            make_private_dir(folder)
+            if folder.is_symlink():
+                raise SaveFailed(f"could not keep {name}: {folder} is a symbolic link, which selfassess does not follow")
             atomic_write(folder / Path(name).name, data, 0o600)
         except OSError as exc:
             raise SaveFailed(f"could not keep {name} in {folder}: {_why(exc)}") from None
