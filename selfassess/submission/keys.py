@@ -21,6 +21,7 @@ from .. import paths
 from ..core.errors import SelfAssessError
 
 KEY_FILE = "signing-key.pem"
+MAX_KEY_FILE = 64 * 1024  # a PEM key is well under 1 KB
 PASSPHRASE_ENV = "SELFASSESS_KEY_PASSPHRASE"
 
 
@@ -77,14 +78,18 @@ def key_path(home: Path) -> Path:
 
 def load_or_create(home: Path) -> Ed25519PrivateKey:
     """The signing key, made the first time it is needed (the folder 0700, the file 0600)."""
+    from ..files import NotReadable, read_limited
     from ..storage.store import _why, atomic_write
 
     path = key_path(home)
     if path.exists():
         try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=_passphrase())
+            key = serialization.load_pem_private_key(read_limited(path, MAX_KEY_FILE, "signing key file"),
+                                                     password=_passphrase())
         except TypeError:
             raise KeyError_(f"the signing key {path} is protected by a passphrase: set {PASSPHRASE_ENV}") from None
+        except NotReadable as exc:
+            raise KeyError_(f"the signing key cannot be used: {exc}") from None
         except (ValueError, OSError) as exc:
             raise KeyError_(f"the signing key {path} cannot be read ({exc}); if the passphrase is wrong, "
                             f"set {PASSPHRASE_ENV} correctly") from None

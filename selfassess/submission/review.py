@@ -39,10 +39,12 @@ class Checked:
 
 
 def bundle_files(targets: list[Path]) -> list[Path]:
+    """The files named, and the *.selfassess entries of folders named. Entries that are not regular
+    files (a FIFO, a device, a folder) are kept, so reading them reports why rather than skipping them."""
     files: list[Path] = []
     for t in targets:
         if t.is_dir():
-            files += sorted(p for p in t.iterdir() if p.suffix == SUFFIX and p.is_file())
+            files += sorted(p for p in t.iterdir() if p.suffix == SUFFIX)
         else:
             files.append(t)
     return files

@@ -128,17 +128,10 @@ def trusted(ws: Workspace, fingerprint: str) -> dict | None:
 
 
 def read_file(path: Path, limit: int, what: str) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise bundle.BundleError(bundle.MALFORMED, f"{path} is {size:,} bytes, more than a {what} can be")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise SelfAssessError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise SelfAssessError(f"{path} is a folder, expected a {what}") from None
-    except OSError as exc:
-        raise SelfAssessError(f"cannot read {path}: {exc.strerror}") from None
+    """A bundle or feedback file from outside: a regular file of at most limit bytes (see files.py)."""
+    from ..files import read_limited
+
+    return read_limited(path, limit, what)
 
 
 def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:

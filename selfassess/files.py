@@ -1,0 +1,84 @@
+"""Reading files from outside: a bundle, a feedback file, a framework, a key, from a path a user gave.
+
+Neutral on purpose (no store, no UI), so every door reads outside input the same way:
+only a regular file, and never more than its limit. A device such as /dev/zero has a
+size of 0 by stat and never ends, and opening a FIFO waits for a writer, so the size is
+taken from the opened file and the read itself stops at the limit plus one byte.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from .core.errors import SelfAssessError
+
+
+class NotReadable(SelfAssessError):
+    """A path that is not a readable regular file, or one larger than it may be."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def read_limited(path: str | os.PathLike[str], limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file at path, refusing anything else or anything over limit bytes.
+
+    A symlink the user named is followed (that is what they meant), but what it leads to must be a
+    regular file. O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer;
+    the type is then checked with fstat on the opened descriptor, so nothing can swap it in between.
+    """
+    path = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise NotReadable(f"no such file: {path}, expected a {what}") from None
+    except IsADirectoryError:
+        raise NotReadable(f"{path} is not a regular file (a folder), expected a {what}") from None
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO or socket with no one at the other end
+            raise NotReadable(f"{path} is not a regular file (a FIFO or socket), expected a {what}") from None
+        raise NotReadable(f"cannot read {path}: {exc.strerror or exc}, expected a readable {what}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotReadable(f"{path} is not a regular file ({_kind(info.st_mode)}), expected a {what}")
+        if info.st_size > limit:
+            raise NotReadable(f"{path} is more than {limit:,} bytes ({info.st_size:,}), more than a {what} can be")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # a regular file: reads are ordinary from here
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:  # the file may grow after fstat: stop one byte past the limit
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise NotReadable(f"{path} is more than {limit:,} bytes, more than a {what} can be")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise NotReadable(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def is_regular(path: Path) -> bool:
+    """Whether path is (or links to) a regular file, without opening it: for listing folders."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
