@@ -17,7 +17,13 @@ from .core.errors import SelfAssessError
 
 
 class NotReadable(SelfAssessError):
-    """A path that is not a readable regular file, or one larger than it may be."""
+    """A path that is not a readable regular file, or one larger than it may be.
+
+    str() names the path; .reason says the same without it, for file:line:column messages."""
+
+    def __init__(self, path: Path, reason: str):
+        self.path, self.reason = path, reason
+        super().__init__(f"{path} {reason}" if reason.startswith("is ") else f"{path}: {reason}")
 
 
 def _kind(mode: int) -> str:
@@ -44,19 +50,19 @@ def read_limited(path: str | os.PathLike[str], limit: int, what: str = "file") -
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise NotReadable(f"no such file: {path}, expected a {what}") from None
+        raise NotReadable(path, f"no such file, expected a {what}") from None
     except IsADirectoryError:
-        raise NotReadable(f"{path} is not a regular file (a folder), expected a {what}") from None
+        raise NotReadable(path, f"is not a regular file (a folder), expected a {what}") from None
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a FIFO or socket with no one at the other end
-            raise NotReadable(f"{path} is not a regular file (a FIFO or socket), expected a {what}") from None
-        raise NotReadable(f"cannot read {path}: {exc.strerror or exc}, expected a readable {what}") from None
+            raise NotReadable(path, f"is not a regular file (a FIFO or socket), expected a {what}") from None
+        raise NotReadable(path, f"cannot be read: {exc.strerror or exc}, expected a readable {what}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise NotReadable(f"{path} is not a regular file ({_kind(info.st_mode)}), expected a {what}")
+            raise NotReadable(path, f"is not a regular file ({_kind(info.st_mode)}), expected a {what}")
         if info.st_size > limit:
-            raise NotReadable(f"{path} is more than {limit:,} bytes ({info.st_size:,}), more than a {what} can be")
+            raise NotReadable(path, f"is more than {limit:,} bytes ({info.st_size:,}), more than a {what} can be")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # a regular file: reads are ordinary from here
         chunks: list[bytes] = []
@@ -68,10 +74,10 @@ def read_limited(path: str | os.PathLike[str], limit: int, what: str = "file") -
             chunks.append(chunk)
             total += len(chunk)
         if total > limit:
-            raise NotReadable(f"{path} is more than {limit:,} bytes, more than a {what} can be")
+            raise NotReadable(path, f"is more than {limit:,} bytes, more than a {what} can be")
         return b"".join(chunks)
     except OSError as exc:
-        raise NotReadable(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise NotReadable(path, f"cannot be read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
 

@@ -414,7 +414,7 @@ def load_file(path: str | Path) -> Framework:
     try:
         data = read_limited(path, strict_yaml.MAX_BYTES, "framework YAML file")
     except NotReadable as exc:
-        raise FrameworkError([Problem(str(path), 1, 1, str(exc))]) from None
+        raise FrameworkError([Problem(str(path), 1, 1, ('file ' if exc.reason.startswith('is ') else '') + exc.reason)]) from None
     return parse(data, str(path))
 
 
