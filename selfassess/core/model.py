@@ -58,6 +58,7 @@ ORGANISATION_TYPES = {
 }
 
 PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_TEXT = 100_000  # a long note is fine; a pasted book is a mistake
 
 
@@ -103,6 +104,8 @@ def check_text(text: str | None, what: str, *, required: bool = False, max_lengt
         raise InvalidInput(f"{what} is {len(text):,} characters long, expected at most {max_length:,}")
     if "\x00" in text:
         raise InvalidInput(f"{what} contains a NUL character, expected text")
+    if _SURROGATE.search(text):  # bytes that were not UTF-8 (a terminal in another encoding): cannot be saved
+        raise InvalidInput(f"{what} holds bytes that are not UTF-8 text; check your terminal's encoding and type it again")
     return text
 
 
