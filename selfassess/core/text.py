@@ -49,15 +49,16 @@ def shown(text: Any, *, multiline: bool = True) -> str:
     return pattern.sub(_picture, s) if pattern.search(s) else s
 
 
-def unsafe(text: str) -> bool:
-    """Whether text holds anything `shown` would replace (newline and tab allowed)."""
-    return _UNSAFE_MULTI.search(text) is not None
+def unsafe(text: str, *, multiline: bool = True) -> bool:
+    """Whether text holds anything `shown` would replace."""
+    return (_UNSAFE_MULTI if multiline else _UNSAFE_SINGLE).search(text) is not None
 
 
 def strip_unsafe(text: str) -> str:
-    """text with every such character removed: the app's last line of defence, for text whose
-    layout was already measured (these characters take no cells, so removing them moves nothing)."""
-    return _UNSAFE_MULTI.sub("", text)
+    """text with every such character removed, tab and newline too: the app's last line of defence,
+    for text whose layout was already measured (these characters take no cells, so removing them
+    moves nothing on the screen)."""
+    return _UNSAFE_SINGLE.sub("", text)
 
 
 def json_text(data: Any, *, indent: int | None = 2) -> str:

@@ -15,8 +15,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ... import paths
 from ...core import actions as rules
 from ...core.model import Action
+from ...core.text import shown
 from ...submission import review
-from ..text import plain
+from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
 
@@ -76,7 +77,7 @@ class ReviewScreen(AppScreen):
         else:
             table.clear()
         for r in rows:
-            table.add_row(Text(r.organisation[:30]), r.period, pct(r.overall),
+            table.add_row(cell(r.organisation[:30]), r.period, pct(r.overall),
                           *[pct(r.domains.get(d)) for d in ids], pct(100 * r.completeness), str(r.open_actions),
                           Text(str(r.overdue), style="bold red" if r.overdue else ""),
                           Text(str(r.slipped), style="yellow" if r.slipped else ""), str(r.queried), key=r.submission_id)
@@ -194,7 +195,7 @@ class TrustReviewScreen(AppScreen):
     def refresh_data(self) -> None:
         sub = review.find_submission(self.sa.ws, self.submission_id)
         self.sub = sub
-        self.title = f"{sub['organisation']['name']} · {sub['period']}"
+        self.title = shown(f"{sub['organisation']['name']} · {sub['period']}", multiline=False)
         history = review.history(self.sa.ws, sub["id"])
         lines = [f"{sub['organisation']['name']} ({sub['organisation'].get('ods_code') or 'no ODS code'}), "
                  f"{sub['framework']['title']}: year on year"]
@@ -213,7 +214,7 @@ class TrustReviewScreen(AppScreen):
             key = f"domain:{d['id']}"
             m = marks.get(("domain", d["id"]))
             self.items[key] = ("domain", d)
-            table.add_row(Text(f"{d['ref']} {d['title']}"[:34], style="bold"), _mark_text(m), pct(d["percent"]),
+            table.add_row(cell(f"{d['ref']} {d['title']}"[:34], style="bold"), _mark_text(m), pct(d["percent"]),
                           d["level"] or "", "", "", key=key)
         for rec in sub["actions"]:
             a = Action.from_record(rec)
@@ -222,9 +223,9 @@ class TrustReviewScreen(AppScreen):
             self.items[key] = ("action", rec)
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
-            table.add_row(Text(f"{a.ref} {a.title}"[:34]), _mark_text(m),
+            table.add_row(cell(f"{a.ref} {a.title}"[:34]), _mark_text(m),
                           Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
-                          a.status_label, Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), Text(a.owner[:16]),
+                          a.status_label, Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), cell(a.owner[:16]),
                           key=key)
         if keep in self.items:
             table.move_cursor(row=table.get_row_index(keep))
