@@ -121,7 +121,7 @@ def _echo_json(data: Any) -> None:
 @click.option("--frameworks", "framework_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Another folder of framework YAML files (may be repeated).")
 @click.option("--actor", help="Your name on the audit trail (default: your login name; env SELFASSESS_ACTOR).")
-@click.option("--wait", type=float, default=0.0, show_default=True,
+@click.option("--wait", type=click.FloatRange(0, 86400), default=0.0, show_default=True,
               help="Seconds to wait for another copy of selfassess to finish writing.")
 @click.version_option(package_name="selfassess")
 @click.pass_context
@@ -322,12 +322,16 @@ def demo(c: Context) -> None:
 @click.option("--framework", "framework_name", help="Framework id (or id@version). Default with --from: the latest version of the same framework.")
 @click.option("--period", required=True, help="Financial year, such as 2025/26.")
 @click.option("--from", "from_handle", metavar="PREVIOUS", help="Carry answers (marked for review) and open actions forward from this assessment.")
-@click.option("--ods", "ods_code", default="", help="ODS code of a new organisation.")
+@click.option("--ods", "ods_code", default="", help="ODS code of a new organisation: 3 to 5 letters or digits, such as RXX.")
 @click.option("--type", "org_type", default="acute", show_default=True, help="Type of a new organisation.")
 @pass_ctx
 def new_assessment(c: Context, organisation: str, framework_name: str | None, period: str, from_handle: str | None,
                    ods_code: str, org_type: str) -> None:
-    """Start an assessment for ORGANISATION (a name or ODS code)."""
+    """Start an assessment for ORGANISATION (a name or ODS code).
+
+    A name that starts with '-' needs '--' before it, after the options:
+    selfassess new --framework ID --period 2025/26 -- "-Northgate NHS Trust"
+    """
     with c.workspace(write=True) as ws:
         result = ws.new_assessment(organisation, framework_name, period, from_handle=from_handle, ods_code=ods_code, org_type=org_type)
         title = ws.title_of(result.assessment)
@@ -585,7 +589,9 @@ def _out_path(text: str) -> Path:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise SelfAssessError(f"cannot create the folder {path}: {exc.strerror}") from None
+            from .storage.store import SaveFailed, _why
+
+            raise SaveFailed(f"cannot create the folder {path}: {_why(exc)}. Nothing was written.") from None
     return path
 
 
@@ -674,7 +680,7 @@ def review_import(c: Context, targets: tuple[Path, ...]) -> None:
     good = sum(r.verdict == "genuine" for r in results)
     echo(f"{good} of {len(results)} imported")
     if good != len(results):
-        sys.exit(1)
+        sys.exit(5 if any(r.verdict == "not imported" for r in results) else 1)  # 5: a copy could not be kept
 
 
 @review_group.command("list")
@@ -705,14 +711,17 @@ def review_list(c: Context, as_json: bool) -> None:
 @pass_ctx
 def review_compare(c: Context, framework_id: str | None, sort: str, as_json: bool, xlsx_out: Path | None) -> None:
     """Compare the latest submission of every trust, domain by domain."""
-    from .storage.store import atomic_write
+    from .storage.store import SaveFailed, _why, atomic_write
     from .submission.review import compare as do_compare
     from .submission.review import to_xlsx
 
     with c.workspace(write=False) as ws:
         ids, titles, rows = do_compare(ws, framework_id, sort)
     if xlsx_out:
-        atomic_write(xlsx_out, to_xlsx(titles, ids, rows), 0o644)
+        try:
+            atomic_write(xlsx_out, to_xlsx(titles, ids, rows), 0o644)
+        except OSError as exc:
+            raise SaveFailed(f"could not write the comparison to {xlsx_out}: {_why(exc)}. Nothing was written.") from None
         echo(f"wrote {xlsx_out}", err=as_json)
     if as_json:
         _echo_json({"domains": [{"id": i, "title": t} for i, t in zip(ids, titles, strict=True)],
@@ -738,7 +747,10 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def review_history(c: Context, trust: str, as_json: bool) -> None:
-    """One trust's submissions year on year (TRUST: name, ODS code or a submission id)."""
+    """One trust's submissions year on year (TRUST: name, ODS code or a submission id).
+
+    A name that starts with '-' needs '--' before it: selfassess review history -- "-Northgate NHS Trust"
+    """
     from .submission.review import history
 
     with c.workspace(write=False) as ws:
@@ -839,7 +851,7 @@ def audit_verify(c: Context) -> None:
 
 @audit_group.command("log")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (one object per event).")
-@click.option("--limit", type=int, default=0, help="Only the last N events.")
+@click.option("--limit", type=click.IntRange(min=0), default=0, help="Only the last N events.")
 @pass_ctx
 def audit_log(c: Context, as_json: bool, limit: int) -> None:
     """Show the history of changes, oldest first."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from pathlib import Path
 
-from .core.errors import SelfAssessError
+from .core.errors import InvalidInput, SelfAssessError
 
 
 class NotReadable(SelfAssessError):
@@ -88,3 +89,24 @@ def is_regular(path: Path) -> bool:
         return stat.S_ISREG(path.stat().st_mode)
     except OSError:
         return False
+
+
+_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def safe_name(text: str, fallback: str = "file", max_length: int = 100) -> str:
+    """A file name (without its suffix) made from user text, such as an ODS code or a period:
+    only ASCII letters, digits, '-' and '_', so never a path separator, '..', a dot file or a
+    control character. Anything else becomes '-'; nothing left means the fallback."""
+    name = _NOT_IN_A_NAME.sub("-", text).strip("-_")[:max_length].strip("-_")
+    return name or fallback
+
+
+def inside(folder: str | os.PathLike[str], name: str) -> Path:
+    """folder / name, refusing a name that would land anywhere but directly inside folder."""
+    folder = Path(folder)
+    path = folder / name
+    if (not name or name in (".", "..") or Path(name).name != name or "/" in name or os.sep in name
+            or Path(os.path.normpath(path)).parent != Path(os.path.normpath(folder))):
+        raise InvalidInput(f"'{name}' is not a file name inside {folder}, expected a plain name")
+    return path

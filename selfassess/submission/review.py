@@ -17,7 +17,7 @@ from ..core import actions as rules
 from ..core import framework as fw
 from ..core.audit import Change
 from ..core.errors import FrameworkError, InvalidInput, NotFound, SelfAssessError
-from ..core.model import Action, Answer, Assessment, Organisation, check_choice
+from ..core.model import Action, Answer, Assessment, Organisation, check_choice, check_ods
 from ..core.scoring import score
 from ..core.workspace import Workspace
 from . import bundle, keys
@@ -347,7 +347,8 @@ def mark(ws: Workspace, handle: str, target: str, ref: str, verdict: str, commen
 
 def feedback_file(ws: Workspace, home: Path, handle: str, out: Path) -> tuple[Path, int, int]:
     """Write the signed feedback file for one submission; returns (path, accepted, queried)."""
-    from ..storage.store import _why, atomic_write
+    from ..files import inside, safe_name
+    from ..storage.store import SaveFailed, _why, atomic_write
 
     sub = find_submission(ws, handle)
     marks = list(current_marks(ws).get(sub["id"], {}).values())
@@ -362,12 +363,13 @@ def feedback_file(ws: Workspace, home: Path, handle: str, out: Path) -> tuple[Pa
     data = bundle.seal(bundle.FEEDBACK, {"feedback.json": json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")},
                        keys.load_or_create(home))
     if out.is_dir():
-        out = out / f"feedback-{sub['organisation'].get('ods_code') or 'trust'}-{sub['period'].replace('/', '-')}.selfassess-feedback"
+        stem = safe_name(f"feedback-{safe_name(str(sub['organisation'].get('ods_code') or ''), 'trust')}-{sub['period']}")
+        out = inside(out, f"{stem}.selfassess-feedback")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, data, 0o644)
     except OSError as exc:
-        raise SelfAssessError(f"could not write {out}: {_why(exc)}") from None
+        raise SaveFailed(f"could not write {out}: {_why(exc)}. No feedback was recorded as sent.") from None
     ws.commit("review.feedback", f"feedback on {sub['organisation']['name']} {sub['period']} written to {out.name}",
               [Change("review_feedback_sent", f"{sub['id']}:{body['reviewed_at']}", None,
                       {"id": f"{sub['id']}:{body['reviewed_at']}", "submission_id": sub["id"], "file": out.name,
@@ -380,7 +382,7 @@ def register_key(ws: Workspace, fingerprint: str, name: str, ods_code: str = "")
     name = name.strip()
     if not name:
         raise InvalidInput("say whose key this is, expected --name")
-    record = {"id": fp, "name": name, "ods_code": ods_code.strip().upper(), "registered_at": ws.clock.now(),
+    record = {"id": fp, "name": name, "ods_code": check_ods(ods_code), "registered_at": ws.clock.now(),
               "registered_by": ws.actor}
     before = ws.repo.get("trusted_keys", fp)
     ws.commit("keys.trust", f"registered key {fp} for {name}", [Change("trusted_keys", fp, before, record)])

@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import Refused, SelfAssessError
+from ..core.errors import Refused
 from ..core.model import Assessment
 from ..core.workspace import Workspace
+from ..files import inside, safe_name
 from ..reports.data import ReportData
 from . import bundle, keys
 
@@ -67,7 +68,7 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
          "framework.json": json.dumps({"hash": framework.content_hash, "data": framework.data()},
                                       ensure_ascii=False, sort_keys=True).encode("utf-8")},
         gather(ws, assessment),
-        f"{org.ods_code or 'trust'}-{assessment.period.replace('/', '-')}-submission-{sequence}",
+        safe_name(f"{safe_name(org.ods_code, 'trust')}-{assessment.period.replace('/', '-')}-submission-{sequence}"),
     )
 
 
@@ -83,17 +84,17 @@ def submission_files(prepared: Prepared) -> dict[str, bytes]:
 def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bundle.Opened, int]:
     """Render, seal with this installation's key, check, and write atomically. Touches no store,
     so the app runs it in a worker thread."""
-    from ..storage.store import _why, atomic_write
+    from ..storage.store import SaveFailed, _why, atomic_write
 
     data = bundle.seal(bundle.SUBMISSION, submission_files(prepared), keys.load_or_create(home))
     opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)  # never send what we could not verify
     if out.is_dir():
-        out = out / f"{prepared.file_stem}.selfassess"
+        out = inside(out, f"{safe_name(prepared.file_stem, 'trust')}.selfassess")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, data, mode=0o644)
     except OSError as exc:
-        raise SelfAssessError(f"could not write the submission to {out}: {_why(exc)}. Nothing was submitted.") from None
+        raise SaveFailed(f"could not write the submission to {out}: {_why(exc)}. Nothing was submitted.") from None
     return out, opened, len(data)
 
 
