@@ -70,6 +70,12 @@ def login_name() -> str:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def _seconds(value: float) -> float:
+    if not 0 <= value <= 86400:  # also refuses nan
+        raise click.BadParameter(f"{value} is not a number of seconds from 0 to 86400")
+    return value
+
+
 class UserErrors(click.Group):
     """Turns every error into one message and an exit code: no traceback reaches a user."""
 
@@ -121,7 +127,7 @@ def _echo_json(data: Any) -> None:
 @click.option("--frameworks", "framework_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Another folder of framework YAML files (may be repeated).")
 @click.option("--actor", help="Your name on the audit trail (default: your login name; env SELFASSESS_ACTOR).")
-@click.option("--wait", type=click.FloatRange(0, 86400), default=0.0, show_default=True,
+@click.option("--wait", type=float, default=0.0, show_default=True, callback=lambda ctx, param, value: _seconds(value),
               help="Seconds to wait for another copy of selfassess to finish writing.")
 @click.version_option(package_name="selfassess")
 @click.pass_context
@@ -330,6 +336,8 @@ def new_assessment(c: Context, organisation: str, framework_name: str | None, pe
     """Start an assessment for ORGANISATION (a name or ODS code).
 
     A name that starts with '-' needs '--' before it, after the options:
+
+    \b
     selfassess new --framework ID --period 2025/26 -- "-Northgate NHS Trust"
     """
     with c.workspace(write=True) as ws:
@@ -749,7 +757,10 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
 def review_history(c: Context, trust: str, as_json: bool) -> None:
     """One trust's submissions year on year (TRUST: name, ODS code or a submission id).
 
-    A name that starts with '-' needs '--' before it: selfassess review history -- "-Northgate NHS Trust"
+    A name that starts with '-' needs '--' before it, after any options:
+
+    \b
+    selfassess review history -- "-Northgate NHS Trust"
     """
     from .submission.review import history
 
