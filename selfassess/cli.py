@@ -83,14 +83,14 @@ class UserErrors(click.Group):
         try:
             return super().make_context(*args, **kwargs)
         except click.ClickException as exc:  # click's own messages quote what was typed
-            exc.message = shown(exc.message)
+            exc.message = shown(exc.message)  # type: ignore[misc]  # Final in the stubs; the message is ours to show
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:
-            exc.message = shown(exc.message)
+            exc.message = shown(exc.message)  # type: ignore[misc]  # Final in the stubs; the message is ours to show
             raise
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise

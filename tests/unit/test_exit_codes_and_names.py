@@ -141,7 +141,8 @@ def test_a_folder_that_cannot_be_made_for_the_output_exits_5(demo, tmp_path):
     assert res.exit_code == 5 and "cannot create the folder" in res.stderr
 
 
-@pytest.mark.parametrize("rating", ["9" * 5000, "²", "٣", "3" * 300, "1e3", "-1", "0"])
+@pytest.mark.parametrize("rating", ["9" * 5000, "²", "٣", "3" * 300, "1e3", "-1", "0"],
+                         ids=["5000-digits", "superscript-2", "arabic-3", "300-digits", "1e3", "-1", "0"])
 def test_an_odd_rating_is_refused_with_exit_1(demo, rating):
     home, ids = demo
     assert run(home, "reopen", ids["2025/26"], "--reason", "test").exit_code == 0
