@@ -121,6 +121,11 @@ def test_a_full_disk_writing_feedback_or_a_comparison_exits_5(demo, tmp_path, mo
     assert run(home, "submit", ids["2025/26"], "--out", f"{tmp_path}/outbox/").exit_code == 0
     fingerprint = run(home, "keys", "show").stdout.splitlines()[0]
     assert run(reg, "keys", "trust", fingerprint, "--name", "Riverside", "--ods", "RVH").exit_code == 0
+    with monkeypatch.context() as m:  # the regulator's disk is full: the bundle cannot be kept, nothing is imported
+        m.setattr(store_module, "atomic_write", disk_full)
+        res = run(reg, "review", "import", tmp_path / "outbox")
+    assert res.exit_code == 5 and "could not keep a copy: the disk is full" in res.stdout
+    assert json.loads(run(reg, "review", "list", "--json").stdout)["submissions"] == []
     assert run(reg, "review", "import", tmp_path / "outbox").exit_code == 0
     sub = json.loads(run(reg, "review", "list", "--json").stdout)["submissions"][0]["id"][:8]
     assert run(reg, "review", "mark", sub, "--domain", "1", "--accept").exit_code == 0
