@@ -7,7 +7,6 @@ and prints. Errors meant for users are printed as one clear message, never a tra
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import click
 
 from . import paths
 from .core.errors import FrameworkError, SelfAssessError
+from .core.text import json_text, shown
 
 if TYPE_CHECKING:
     from .core.model import Action, Assessment
@@ -49,13 +49,13 @@ class Context:
         session = open_session(self.home, self.catalogue(), self.actor, writer=write, wait=self.wait,
                                command=" ".join(["selfassess", *sys.argv[1:3]]))
         for notice in session.notices:
-            click.echo(f"note: {notice}", err=True)
+            echo(f"note: {notice}", err=True)
         try:
             yield session.workspace
         finally:
             warning = session.close()
             if warning:
-                click.echo(f"warning: {warning}", err=True)
+                echo(f"warning: {warning}", err=True)
 
 
 def login_name() -> str:
@@ -70,19 +70,35 @@ def login_name() -> str:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def _seconds(value: float) -> float:
+    if not 0 <= value <= 86400:  # also refuses nan
+        raise click.BadParameter(f"{value} is not a number of seconds from 0 to 86400")
+    return value
+
+
 class UserErrors(click.Group):
     """Turns every error into one message and an exit code: no traceback reaches a user."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:  # click's own messages quote what was typed
+            exc.message = shown(exc.message)  # type: ignore[misc]  # Final in the stubs; the message is ours to show
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except click.ClickException as exc:
+            exc.message = shown(exc.message)  # type: ignore[misc]  # Final in the stubs; the message is ours to show
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except SelfAssessError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            echo("Interrupted.", err=True)
             ctx.exit(130)
         except BrokenPipeError:
             ctx.exit(0)
@@ -91,13 +107,19 @@ class UserErrors(click.Group):
 
             home = ctx.obj.home if isinstance(ctx.obj, Context) else paths.home()  # the data folder in use
             log = write_crash_log(home, exc)
-            click.echo(f"error: selfassess hit an unexpected problem ({type(exc).__name__}: {exc}). "
+            echo(f"error: selfassess hit an unexpected problem ({type(exc).__name__}: {exc}). "
                        f"Details were written to {log}", err=True)
             ctx.exit(70)
 
 
+def echo(message: Any = "", err: bool = False) -> None:
+    """Every line the CLI prints goes through here: user text (a trust name from a bundle, an
+    action title) never reaches the terminal with a control or escape character in it."""
+    click.echo(shown(message), err=err)
+
+
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    click.echo(json_text(data))
 
 
 @click.group(cls=UserErrors, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,7 +128,7 @@ def _echo_json(data: Any) -> None:
 @click.option("--frameworks", "framework_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Another folder of framework YAML files (may be repeated).")
 @click.option("--actor", help="Your name on the audit trail (default: your login name; env SELFASSESS_ACTOR).")
-@click.option("--wait", type=float, default=0.0, show_default=True,
+@click.option("--wait", type=float, default=0.0, show_default=True, callback=lambda ctx, param, value: _seconds(value),
               help="Seconds to wait for another copy of selfassess to finish writing.")
 @click.version_option(package_name="selfassess")
 @click.pass_context
@@ -144,12 +166,12 @@ def validate(paths_: tuple[Path, ...]) -> None:
         except FrameworkError as exc:
             bad += 1
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                echo(str(problem), err=True)
             continue
-        click.echo(f"{f}: valid: {framework.title} ({framework.key}, {framework.question_count} questions, "
+        echo(f"{f}: valid: {framework.title} ({framework.key}, {framework.question_count} questions, "
                    f"hash {framework.short_hash})")
     if bad:
-        click.echo(f"{bad} of {len(files)} file(s) invalid", err=True)
+        echo(f"{bad} of {len(files)} file(s) invalid", err=True)
         sys.exit(1)
 
 
@@ -167,13 +189,13 @@ def list_frameworks(c: Context, as_json: bool) -> None:
         })
     else:
         for f in items:
-            click.echo(f"{f.key:<40} {cat.kinds[f.key]:<8} {f.question_count:>4} questions  {f.title}")
+            echo(f"{f.key:<40} {cat.kinds[f.key]:<8} {f.question_count:>4} questions  {f.title}")
         if not items:
-            click.echo("no frameworks found")
+            echo("no frameworks found")
     for path, problems in cat.failures.items():
-        click.echo(f"warning: {path} was skipped:", err=True)
+        echo(f"warning: {path} was skipped:", err=True)
         for p in problems:
-            click.echo(f"  {p}", err=True)
+            echo(f"  {p}", err=True)
 
 
 @cli.command("framework-diff")
@@ -194,12 +216,12 @@ def framework_diff(c: Context, old: str, new: str) -> None:
         raise SelfAssessError(f"these are different frameworks ({before.id} and {after.id}); answers only carry "
                               "between versions of the same framework")
     d = version_diff(before, after)
-    click.echo(f"{before.key} -> {after.key}")
-    click.echo(f"  carried forward to a successor: {', '.join(f'{a} -> {b}' for a, b in d.carried) or 'none'}")
-    click.echo(f"  left behind (no successor; answers stay in the earlier assessment): {', '.join(d.orphaned) or 'none'}")
-    click.echo(f"  renumbered: {', '.join(f'{a} -> {b}' for a, b in d.renumbered) or 'none'}")
-    click.echo(f"  new questions (nothing to carry): {', '.join(d.added) or 'none'}")
-    click.echo(f"  scale changed (ratings not on the new scale are dropped, evidence kept): {', '.join(d.rescaled) or 'none'}")
+    echo(f"{before.key} -> {after.key}")
+    echo(f"  carried forward to a successor: {', '.join(f'{a} -> {b}' for a, b in d.carried) or 'none'}")
+    echo(f"  left behind (no successor; answers stay in the earlier assessment): {', '.join(d.orphaned) or 'none'}")
+    echo(f"  renumbered: {', '.join(f'{a} -> {b}' for a, b in d.renumbered) or 'none'}")
+    echo(f"  new questions (nothing to carry): {', '.join(d.added) or 'none'}")
+    echo(f"  scale changed (ratings not on the new scale are dropped, evidence kept): {', '.join(d.rescaled) or 'none'}")
 
 
 # --- assessments -----------------------------------------------------------------------------
@@ -254,14 +276,14 @@ def assessments(c: Context, as_json: bool) -> None:
         _echo_json({"assessments": [summary_json(s) for s in summaries]})
         return
     if not summaries:
-        click.echo("No assessments yet. Start one with: selfassess new ORG --framework ID --period 2025/26 "
+        echo("No assessments yet. Start one with: selfassess new ORG --framework ID --period 2025/26 "
                    "(or try the demo trust: selfassess demo)")
         return
-    click.echo(f"{'ID':<9}{'ORGANISATION':<34}{'PERIOD':<9}{'FRAMEWORK':<28}{'STATUS':<17}{'DONE':>5}{'SCORE':>7}{'OPEN':>6}{'LATE':>6}")
+    echo(f"{'ID':<9}{'ORGANISATION':<34}{'PERIOD':<9}{'FRAMEWORK':<28}{'STATUS':<17}{'DONE':>5}{'SCORE':>7}{'OPEN':>6}{'LATE':>6}")
     for s in summaries:
         a = s.assessment
         status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
-        click.echo(f"{a.id[:8]:<9}{s.organisation.name[:32]:<34}{a.period:<9}{a.framework_id[:26]:<28}{status[:16]:<17}"
+        echo(f"{a.id[:8]:<9}{s.organisation.name[:32]:<34}{a.period:<9}{a.framework_id[:26]:<28}{status[:16]:<17}"
                    f"{_pct(100 * s.scores.completeness):>5}{_pct(s.scores.percent):>7}{s.actions.open:>6}{s.actions.overdue:>6}")
 
 
@@ -277,16 +299,16 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     if as_json:
         _echo_json(summary_json(s))
         return
-    click.echo(title)
-    click.echo(f"status: {s.assessment.status_label}; answered {s.scores.answered} of {s.scores.questions} "
+    echo(title)
+    echo(f"status: {s.assessment.status_label}; answered {s.scores.answered} of {s.scores.questions} "
                f"({_pct(100 * s.scores.completeness)}); overall score {_pct(s.scores.percent)}"
                + (f"; {s.scores.needs_review} carried forward, need review" if s.scores.needs_review else ""))
     prev = f" vs {s.previous.period}" if s.previous else ""
     for d in s.scores.domains:
         change = s.trend.get(d.domain_id)
         arrow = "" if change is None else f"  {'+' if change >= 0 else ''}{change:.0f} pts{prev}"
-        click.echo(f"  {d.ref:<4}{d.title[:44]:<46}{d.answered:>3}/{d.questions:<4}{_pct(d.percent):>6}  {d.level_label or '':<12}{arrow}")
-    click.echo(f"actions: {s.actions.open} open, {s.actions.overdue} overdue, {s.actions.slipped} slipped, {s.actions.done} done")
+        echo(f"  {d.ref:<4}{d.title[:44]:<46}{d.answered:>3}/{d.questions:<4}{_pct(d.percent):>6}  {d.level_label or '':<12}{arrow}")
+    echo(f"actions: {s.actions.open} open, {s.actions.overdue} overdue, {s.actions.slipped} slipped, {s.actions.done} done")
 
 
 @cli.command()
@@ -298,7 +320,7 @@ def demo(c: Context) -> None:
     with c.workspace(write=True) as ws:
         last, current = create_demo(ws)
         n = len(ws.actions(current.id))
-    click.echo(f"Created the demo trust: {last.period} ({last.id[:8]}, signed off) and {current.period} "
+    echo(f"Created the demo trust: {last.period} ({last.id[:8]}, signed off) and {current.period} "
                f"({current.id[:8]}, in progress, {n} actions). Open it with: selfassess")
 
 
@@ -307,21 +329,27 @@ def demo(c: Context) -> None:
 @click.option("--framework", "framework_name", help="Framework id (or id@version). Default with --from: the latest version of the same framework.")
 @click.option("--period", required=True, help="Financial year, such as 2025/26.")
 @click.option("--from", "from_handle", metavar="PREVIOUS", help="Carry answers (marked for review) and open actions forward from this assessment.")
-@click.option("--ods", "ods_code", default="", help="ODS code of a new organisation.")
+@click.option("--ods", "ods_code", default="", help="ODS code of a new organisation: 3 to 5 letters or digits, such as RXX.")
 @click.option("--type", "org_type", default="acute", show_default=True, help="Type of a new organisation.")
 @pass_ctx
 def new_assessment(c: Context, organisation: str, framework_name: str | None, period: str, from_handle: str | None,
                    ods_code: str, org_type: str) -> None:
-    """Start an assessment for ORGANISATION (a name or ODS code)."""
+    """Start an assessment for ORGANISATION (a name or ODS code).
+
+    A name that starts with '-' needs '--' before it, after the options:
+
+    \b
+    selfassess new --framework ID --period 2025/26 -- "-Northgate NHS Trust"
+    """
     with c.workspace(write=True) as ws:
         result = ws.new_assessment(organisation, framework_name, period, from_handle=from_handle, ods_code=ods_code, org_type=org_type)
         title = ws.title_of(result.assessment)
-    click.echo(f"{result.assessment.id}  {title}")
+    echo(f"{result.assessment.id}  {title}")
     if from_handle:
-        click.echo(f"carried forward {result.answers} answer(s), marked 'carried forward, needs review', "
+        echo(f"carried forward {result.answers} answer(s), marked 'carried forward, needs review', "
                    f"and {result.actions} open action(s)")
         if result.orphaned:
-            click.echo(f"not carried (no longer asked by this framework version): {', '.join(result.orphaned)}", err=True)
+            echo(f"not carried (no longer asked by this framework version): {', '.join(result.orphaned)}", err=True)
 
 
 @cli.command()
@@ -345,7 +373,7 @@ def answer(c: Context, assessment: str, question: str, rating: str | None, na_re
         fw_ = ws.framework(ws.assessment(a.assessment_id))
         q = fw_.question(a.question_id)
         shown = "N/A" if a.is_na else (fw_.scale_for(q).level(a.rating).label if a.rating else "no rating")
-    click.echo(f"saved {q.ref} {q.id}: {shown}")
+    echo(f"saved {q.ref} {q.id}: {shown}")
 
 
 def action_json(ws: Workspace, a: Action, assessment: Assessment) -> dict[str, Any]:
@@ -393,16 +421,16 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
         _echo_json({"assessment_id": a.id, "actions": rows})
         return
     if not rows:
-        click.echo("No actions match.")
+        echo("No actions match.")
         return
-    click.echo(f"{'REF':<5}{'ID':<9}{'STATUS':<12}{'RAG':<9}{'DUE':<11}{'SLIP':>5}  {'OWNER':<20}ACTION")
+    echo(f"{'REF':<5}{'ID':<9}{'STATUS':<12}{'RAG':<9}{'DUE':<11}{'SLIP':>5}  {'OWNER':<20}ACTION")
     for r in rows:
         slip = f"+{r['slippage_days']}d" if r["slippage_days"] else ""
         due = r["current_due"] + ("!" if r["overdue"] else "")
-        click.echo(f"{r['ref']:<5}{r['short_id']:<9}{ACTION_STATUSES[r['status']][:11]:<12}{r['rag']:<9}{due:<11}{slip:>5}  "
+        echo(f"{r['ref']:<5}{r['short_id']:<9}{ACTION_STATUSES[r['status']][:11]:<12}{r['rag']:<9}{due:<11}{slip:>5}  "
                    f"{r['owner'][:19]:<20}{r['title'][:60]}")
     summary = rules.summarise(items, ws.today())
-    click.echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped")
+    echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped")
 
 
 @cli.group("action", cls=click.Group)
@@ -423,7 +451,7 @@ def action_add(c: Context, assessment: str, questions: tuple[str, ...], title: s
                due: str, description: str) -> None:
     with c.workspace(write=True) as ws:
         a = ws.add_action(assessment, questions, title, owner, due, owner_role=owner_role, description=description)
-    click.echo(f"{a.id}  {a.ref} {a.title} (owner {a.owner}, due {a.current_due})")
+    echo(f"{a.id}  {a.ref} {a.title} (owner {a.owner}, due {a.current_due})")
 
 
 @action_group.command("update")
@@ -440,7 +468,7 @@ def action_update(c: Context, action: str, status: str | None, due: str | None, 
     with c.workspace(write=True) as ws:
         a = ws.update_action(action, status=status, due=due, owner=owner, owner_role=owner_role, note=note,
                              dropped_reason=dropped_reason)
-    click.echo(f"{a.id}  {a.ref} {a.status_label}, due {a.current_due} (originally {a.original_due}), owner {a.owner}")
+    echo(f"{a.id}  {a.ref} {a.status_label}, due {a.current_due} (originally {a.original_due}), owner {a.owner}")
 
 
 @cli.command()
@@ -463,13 +491,13 @@ def compare(c: Context, before: str, after: str, as_json: bool) -> None:
             "only_before": list(result.only_before),
         })
         return
-    click.echo(f"{a.period} -> {b.period}")
+    echo(f"{a.period} -> {b.period}")
     for d in result.domains:
         change = "" if d.change is None else f"{'+' if d.change >= 0 else ''}{d.change:.0f} pts"
-        click.echo(f"  {d.ref:<4}{d.title[:44]:<46}{_pct(d.before):>6} -> {_pct(d.after):<6}{change}")
+        echo(f"  {d.ref:<4}{d.title[:44]:<46}{_pct(d.before):>6} -> {_pct(d.after):<6}{change}")
     moved = [q for q in result.questions if q.direction in ("up", "down", "changed", "new")]
     for q in moved:
-        click.echo(f"    {q.ref:<6}{q.before or '-':<14}-> {q.after or '-':<14}{q.text[:60]}")
+        echo(f"    {q.ref:<6}{q.before or '-':<14}-> {q.after or '-':<14}{q.text[:60]}")
 
 
 @cli.command()
@@ -483,9 +511,9 @@ def status(c: Context, assessment: str, new_status: str | None) -> None:
         if new_status:
             a = ws.set_status(a.id, {"in-progress": "in_progress", "ready": "ready_for_board"}[new_status])
         unanswered, review = ws.unfinished(a)
-    click.echo(f"{a.id[:8]} {a.period}: {a.status_label}")
+    echo(f"{a.id[:8]} {a.period}: {a.status_label}")
     if unanswered or review:
-        click.echo(f"{len(unanswered)} unanswered, {len(review)} carried forward and not yet reviewed")
+        echo(f"{len(unanswered)} unanswered, {len(review)} carried forward and not yet reviewed")
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -510,9 +538,9 @@ def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: P
     folder = out_dir or paths.exports_dir()
     for fmt in wanted:
         done = export(data, fmt, folder)
-        click.echo(f"wrote {done.path} ({done.what}, {done.size:,} bytes)")
+        echo(f"wrote {done.path} ({done.what}, {done.size:,} bytes)")
         for warning in done.warnings:
-            click.echo(f"note: {done.path.name}: {warning}", err=True)
+            echo(f"note: {done.path.name}: {warning}", err=True)
 
 
 # --- sign-off and submission ----------------------------------------------------------------------
@@ -532,7 +560,7 @@ def signoff(c: Context, assessment: str, names: tuple[str, ...], roles: tuple[st
     with c.workspace(write=True) as ws:
         a = ws.sign_off(assessment, list(zip(names, roles, strict=True)), meeting=meeting, on=on)
     people = ", ".join(f"{n} ({r})" for n, r in zip(names, roles, strict=True))
-    click.echo(f"{a.id[:8]} {a.period} signed off on {a.signoff.date if a.signoff else ''} by {people}; "
+    echo(f"{a.id[:8]} {a.period} signed off on {a.signoff.date if a.signoff else ''} by {people}; "
                "answers are now frozen (action progress can still be recorded)")
 
 
@@ -544,7 +572,7 @@ def reopen(c: Context, assessment: str, reason: str) -> None:
     """Reopen a signed-off ASSESSMENT as a new version; the signed-off version is kept as it was."""
     with c.workspace(write=True) as ws:
         new = ws.reopen(assessment, reason)
-    click.echo(f"{new.id}  version {new.version} of {new.period}, in progress (the signed-off version is kept)")
+    echo(f"{new.id}  version {new.version} of {new.period}, in progress (the signed-off version is kept)")
 
 
 @cli.command()
@@ -557,9 +585,9 @@ def submit(c: Context, assessment: str, out: str) -> None:
 
     with c.workspace(write=True) as ws:
         done = do_submit(ws, c.home, assessment, _out_path(out))
-    click.echo(f"wrote {done.path} ({done.size:,} bytes): submission {done.sequence} of "
+    echo(f"wrote {done.path} ({done.size:,} bytes): submission {done.sequence} of "
                f"{done.assessment.period}, sha256 {done.payload_sha256[:16]}")
-    click.echo(f"signed with this installation's key {done.fingerprint}; give the regulator this fingerprint "
+    echo(f"signed with this installation's key {done.fingerprint}; give the regulator this fingerprint "
                "by another channel (phone, letter) so they can register it")
 
 
@@ -570,7 +598,9 @@ def _out_path(text: str) -> Path:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise SelfAssessError(f"cannot create the folder {path}: {exc.strerror}") from None
+            from .storage.store import SaveFailed, _why
+
+            raise SaveFailed(f"cannot create the folder {path}: {_why(exc)}. Nothing was written.") from None
     return path
 
 
@@ -594,7 +624,7 @@ def verify(c: Context, files: tuple[Path, ...], as_json: bool) -> None:
         _echo_json({"results": [{"file": str(r.file), "verdict": r.verdict, "message": r.message} for r in results]})
     else:
         for r in results:
-            click.echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
+            echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
     if any(r.verdict != "genuine" for r in results):
         sys.exit(1)
 
@@ -610,7 +640,7 @@ def keys_show(c: Context) -> None:
     """Show this installation's key fingerprint (creating the key the first time)."""
     from .submission import keys
 
-    click.echo(f"{keys.key_fingerprint(keys.load_or_create(c.home))}\nkey file: {keys.key_path(c.home)}")
+    echo(f"{keys.key_fingerprint(keys.load_or_create(c.home))}\nkey file: {keys.key_path(c.home)}")
 
 
 @keys_group.command("trust")
@@ -624,7 +654,7 @@ def keys_trust(c: Context, fingerprint: str, name: str, ods_code: str) -> None:
 
     with c.workspace(write=True) as ws:
         key = register_key(ws, fingerprint, name, ods_code)
-    click.echo(f"registered {key.fingerprint} for {key.name}" + (f" ({key.ods_code})" if key.ods_code else ""))
+    echo(f"registered {key.fingerprint} for {key.name}" + (f" ({key.ods_code})" if key.ods_code else ""))
 
 
 @keys_group.command("list")
@@ -636,9 +666,9 @@ def keys_list(c: Context) -> None:
     with c.workspace(write=False) as ws:
         found = keys.trusted_keys(ws)
     own = keys.own_fingerprint(c.home)
-    click.echo(f"this installation: {own or '(no key yet: created on first submission or feedback)'}")
+    echo(f"this installation: {own or '(no key yet: created on first submission or feedback)'}")
     for k in found:
-        click.echo(f"{k.fingerprint}  {k.name}" + (f" ({k.ods_code})" if k.ods_code else ""))
+        echo(f"{k.fingerprint}  {k.name}" + (f" ({k.ods_code})" if k.ods_code else ""))
 
 
 @cli.group("review")
@@ -656,11 +686,11 @@ def review_import(c: Context, targets: tuple[Path, ...]) -> None:
     with c.workspace(write=True) as ws:
         results = Review(ws, c.home).import_bundles(list(targets))
     for r in results:
-        click.echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
+        echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
     good = sum(r.verdict == "genuine" for r in results)
-    click.echo(f"{good} of {len(results)} imported")
+    echo(f"{good} of {len(results)} imported")
     if good != len(results):
-        sys.exit(1)
+        sys.exit(5 if any(r.verdict == "not imported" for r in results) else 1)  # 5: a copy could not be kept
 
 
 @review_group.command("list")
@@ -679,15 +709,15 @@ def review_list(c: Context, as_json: bool) -> None:
                     "unreadable": [{"id": u.id, "file": u.file, "problem": u.why} for u in unreadable]})
         return
     for s in subs:
-        click.echo(f"{s.id[:8]}  {s.organisation.name[:40]:<41}{s.period:<9}{_pct(s.overall):>5}  "
+        echo(f"{s.id[:8]}  {s.organisation.name[:40]:<41}{s.period:<9}{_pct(s.overall):>5}  "
                    f"{s.framework.id}@{s.framework.version}  #{s.sequence}")
     if not subs:
-        click.echo("No submissions imported yet: selfassess review import FOLDER")
+        echo("No submissions imported yet: selfassess review import FOLDER")
 
 
 def _warn_unreadable(unreadable: list[Any]) -> None:
     for u in unreadable:
-        click.echo(f"warning: the imported submission {u.id[:8]} ({u.file}) is left out: {u.why}. "
+        echo(f"warning: the imported submission {u.id[:8]} ({u.file}) is left out: {u.why}. "
                    f"Remove it with: selfassess review remove {u.id[:8]} --reason TEXT", err=True)
 
 
@@ -701,7 +731,7 @@ def review_remove(c: Context, submission: str, reason: str) -> None:
 
     with c.workspace(write=True) as ws:
         done = Review(ws, c.home).remove(submission, reason)
-    click.echo(f"removed {done.submission_id[:8]} ({done.who}, {done.file}) from the review; the bundle is kept "
+    echo(f"removed {done.submission_id[:8]} ({done.who}, {done.file}) from the review; the bundle is kept "
                "in the store's submissions folder and the reason is on the audit trail")
 
 
@@ -723,7 +753,7 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
     ids, titles, rows = found.domain_ids, found.domain_titles, found.rows
     if xlsx_out:
         write_out(xlsx_out, to_xlsx(titles, ids, rows))
-        click.echo(f"wrote {xlsx_out}", err=as_json)
+        echo(f"wrote {xlsx_out}", err=as_json)
     if as_json:
         _echo_json({"domains": [{"id": i, "title": t} for i, t in zip(ids, titles, strict=True)],
                     "trusts": [{"submission": r.submission_id, "organisation": r.organisation, "ods_code": r.ods_code,
@@ -732,15 +762,15 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
                                 "slipped": r.slipped, "queried": r.queried} for r in rows]})
         return
     if not rows:
-        click.echo("No submissions imported yet: selfassess review import FOLDER")
+        echo("No submissions imported yet: selfassess review import FOLDER")
         return
-    click.echo(f"{'TRUST':<32}{'PERIOD':<9}{'ALL':>5}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in titles)
+    echo(f"{'TRUST':<32}{'PERIOD':<9}{'ALL':>5}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in titles)
                + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}")
     for r in rows:
-        click.echo(f"{r.organisation[:31]:<32}{r.period:<9}{_pct(r.overall):>5}"
+        echo(f"{r.organisation[:31]:<32}{r.period:<9}{_pct(r.overall):>5}"
                    + "".join(f"{_pct(r.domains.get(d)):>6}" for d in ids)
                    + f"{_pct(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
-    click.echo("domains: " + "; ".join(titles))
+    echo("domains: " + "; ".join(titles))
 
 
 @review_group.command("history")
@@ -748,7 +778,13 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def review_history(c: Context, trust: str, as_json: bool) -> None:
-    """One trust's submissions year on year (TRUST: name, ODS code or a submission id)."""
+    """One trust's submissions year on year (TRUST: name, ODS code or a submission id).
+
+    A name that starts with '-' needs '--' before it, after any options:
+
+    \b
+    selfassess review history -- "-Northgate NHS Trust"
+    """
     from .submission.review import Review
 
     with c.workspace(write=False) as ws:
@@ -758,11 +794,11 @@ def review_history(c: Context, trust: str, as_json: bool) -> None:
                                      "domains": s.to_record()["domains"]} for s in subs]})
         return
     domains = subs[-1].domains
-    click.echo(subs[-1].organisation.name)
-    click.echo(f"{'PERIOD':<9}{'ALL':>5}" + "".join(f"{d.ref:>6}" for d in domains))
+    echo(subs[-1].organisation.name)
+    echo(f"{'PERIOD':<9}{'ALL':>5}" + "".join(f"{d.ref:>6}" for d in domains))
     for s in subs:
         by = {d.id: d.percent for d in s.domains}
-        click.echo(f"{s.period:<9}{_pct(s.overall):>5}" + "".join(f"{_pct(by.get(d.id)):>6}" for d in domains))
+        echo(f"{s.period:<9}{_pct(s.overall):>5}" + "".join(f"{_pct(by.get(d.id)):>6}" for d in domains))
 
 
 @review_group.command("mark")
@@ -783,7 +819,7 @@ def review_mark(c: Context, submission: str, domain: str | None, action_ref: str
         raise click.UsageError("give --accept or --query")
     with c.workspace(write=True) as ws:
         m = Review(ws, c.home).mark(submission, "domain" if domain else "action", domain or action_ref or "", verdict, comment)
-    click.echo(f"{m.label}: {m.verdict}" + (f" ({m.comment})" if m.comment else ""))
+    echo(f"{m.label}: {m.verdict}" + (f" ({m.comment})" if m.comment else ""))
 
 
 @review_group.command("feedback")
@@ -796,7 +832,7 @@ def review_feedback(c: Context, submission: str, out: str) -> None:
 
     with c.workspace(write=True) as ws:
         path, accepted, queried = Review(ws, c.home).feedback_file(submission, _out_path(out))
-    click.echo(f"wrote {path}: {accepted} accepted, {queried} queried")
+    echo(f"wrote {path}: {accepted} accepted, {queried} queried")
 
 
 @cli.group("feedback")
@@ -813,9 +849,9 @@ def feedback_import(c: Context, file: Path) -> None:
 
     with c.workspace(write=True) as ws:
         done = import_feedback(ws, file)
-    click.echo(f"feedback from {done.reviewer} on {done.assessment.period}: {done.accepted} accepted, {done.queried} queried")
+    echo(f"feedback from {done.reviewer} on {done.assessment.period}: {done.accepted} accepted, {done.queried} queried")
     if done.skipped:
-        click.echo(f"not matched to this assessment and left out: {', '.join(done.skipped)}", err=True)
+        echo(f"not matched to this assessment and left out: {', '.join(done.skipped)}", err=True)
 
 
 # --- audit and store ---------------------------------------------------------------------------
@@ -836,26 +872,26 @@ def audit_verify(c: Context) -> None:
         with c.workspace(write=False) as ws:
             report = ws.repo.verify()  # type: ignore[attr-defined]
     except StoreDamaged as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         report = verify_files(paths.store_dir(c.home))
         if report.ok:  # whatever verify makes of the files, a store that cannot be opened is not OK
             report.problems.append("the store cannot be opened (see above)")
     if report.ok:
-        click.echo(f"OK: {report.events} event(s), chain intact, head {report.head[:16]}; the stored state matches the chain")
+        echo(f"OK: {report.events} event(s), chain intact, head {report.head[:16]}; the stored state matches the chain")
         for note in report.notes:
-            click.echo(f"note: {note}")
+            echo(f"note: {note}")
         return
-    click.echo(f"FAILED: {len(report.problems)} problem(s) after checking {report.events} event(s):", err=True)
+    echo(f"FAILED: {len(report.problems)} problem(s) after checking {report.events} event(s):", err=True)
     for problem in report.problems:
-        click.echo(f"  {problem}", err=True)
+        echo(f"  {problem}", err=True)
     for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
     sys.exit(1)
 
 
 @audit_group.command("log")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (one object per event).")
-@click.option("--limit", type=int, default=0, help="Only the last N events.")
+@click.option("--limit", type=click.IntRange(min=0), default=0, help="Only the last N events.")
 @pass_ctx
 def audit_log(c: Context, as_json: bool, limit: int) -> None:
     """Show the history of changes, oldest first."""
@@ -874,9 +910,9 @@ def audit_log(c: Context, as_json: bool, limit: int) -> None:
         return
     for e in rows:
         if "problem" in e:
-            click.echo(f"line {e['line']}: {e['problem']}")
+            echo(f"line {e['line']}: {e['problem']}")
             continue
-        click.echo(f"{e['seq']:>6}  {e['time']}  {e['actor'][:20]:<20}  {e['action']:<18}  {e['summary']}")
+        echo(f"{e['seq']:>6}  {e['time']}  {e['actor'][:20]:<20}  {e['action']:<18}  {e['summary']}")
 
 
 @cli.group("store")
@@ -893,7 +929,7 @@ def store_status(c: Context) -> None:
     folder = paths.store_dir(c.home)
     store = Store(folder, writer=False)
     seq, head = store.head
-    click.echo(f"store: {folder}\nevents: {seq} (head {head[:16]})\nbackups: {len(store.backups())}")
+    echo(f"store: {folder}\nevents: {seq} (head {head[:16]})\nbackups: {len(store.backups())}")
 
 
 @store_group.command("backups")
@@ -904,9 +940,9 @@ def store_backups(c: Context) -> None:
 
     found = list_backups(paths.store_dir(c.home))
     if not found:
-        click.echo("no backups yet (one is made each time selfassess closes after a change)")
+        echo("no backups yet (one is made each time selfassess closes after a change)")
     for b in found:
-        click.echo(f"{b.path.name}  {b.time}  event {b.seq}  {b.size:,} bytes")
+        echo(f"{b.path.name}  {b.time}  event {b.seq}  {b.size:,} bytes")
 
 
 @store_group.command("restore")
@@ -917,7 +953,7 @@ def store_restore(c: Context, from_log: bool, backup: str | None) -> None:
     """Recover a damaged store. The damaged files are kept, never deleted."""
     from .storage.store import Store
 
-    click.echo(Store.restore(paths.store_dir(c.home), backup=backup, from_log=from_log, wait=c.wait))
+    echo(Store.restore(paths.store_dir(c.home), backup=backup, from_log=from_log, wait=c.wait))
 
 
 # --- entry point -----------------------------------------------------------------------------

@@ -75,7 +75,8 @@ class Catalogue:
 def _version_key(version: str) -> tuple:
     parts: list[tuple[int, object]] = []
     for piece in version.replace("-", ".").split("."):
-        parts.append((0, int(piece)) if piece.isdigit() else (1, piece))
+        # ASCII digits only and not too many: int() refuses '²' and digit strings past its limit
+        parts.append((0, int(piece)) if piece.isascii() and piece.isdigit() and len(piece) < 30 else (1, piece))
     return tuple(parts)
 
 

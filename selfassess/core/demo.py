@@ -1,6 +1,7 @@
 """A realistic demo trust: last year's assessment signed off, this year's part done, actions slipping.
 
-Built through the Workspace like any user's data, so every record is on the audit trail.
+Built through the Workspace like any user's data, so every record is on the audit trail, and
+saved as ONE audit event: on a full disk there is either the whole demo or none of it.
 Dates are relative to today, so there is always something overdue to look at.
 """
 
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import Any
 
+from .audit import Change
 from .errors import Refused
 from .model import AT_RISK, DONE, OFF_TRACK, ON_TRACK, Assessment, financial_year, period_of
 from .workspace import Workspace
@@ -80,11 +83,73 @@ PROGRESS = [
 ]
 
 
+class Staged:
+    """A Repository that holds commits in memory over another one: the demo is built through the
+    Workspace step by step, then saved by the real store as one event."""
+
+    def __init__(self, base: Any):
+        self.base = base
+        self.changed: dict[tuple[str, str], dict[str, Any] | None] = {}  # (table, id) -> record, None if deleted
+        self.actions: list[str] = []
+
+    @property
+    def readonly(self) -> bool:
+        return bool(self.base.readonly)
+
+    def get(self, table: str, record_id: str) -> dict[str, Any] | None:
+        if (table, record_id) in self.changed:
+            rec = self.changed[(table, record_id)]
+            return dict(rec) if rec is not None else None
+        return self.base.get(table, record_id)
+
+    def all(self, table: str) -> list[dict[str, Any]]:
+        out = {r["id"]: r for r in self.base.all(table)}
+        for (t, rid), rec in self.changed.items():
+            if t == table:
+                if rec is None:
+                    out.pop(rid, None)
+                else:
+                    out[rid] = dict(rec)
+        return list(out.values())
+
+    def find(self, table: str, **equal: Any) -> list[dict[str, Any]]:
+        return [r for r in self.all(table) if all(r.get(k) == v for k, v in equal.items())]
+
+    def commit(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]:
+        for c in changes:
+            self.changed[(c.table, c.id)] = c.after
+        self.actions.append(action)
+        return {}
+
+    @property
+    def head(self) -> tuple[int, str]:
+        seq, digest = self.base.head
+        return seq + len(self.actions), digest  # moves with each staged commit, as a real head would
+
+    def keep_received(self, kind: str, name: str, data: bytes) -> None:
+        raise NotImplementedError("the demo receives no files")
+
+    def changes(self) -> list[Change]:
+        """Every record the staged commits made, as changes from what the real store holds."""
+        out = [Change(t, rid, self.base.get(t, rid), rec) for (t, rid), rec in self.changed.items()]
+        return [c for c in out if c.before != c.after]
+
+
 def create_demo(ws: Workspace, seed: int = 2025) -> tuple[Assessment, Assessment]:
-    """Create the demo trust with two periods of the board framework. Returns (last year, this year)."""
+    """Create the demo trust with two periods of the board framework, saved as one event.
+    Returns (last year, this year)."""
     for org in ws.organisations():
         if org.ods_code == DEMO_ODS or org.name == DEMO_TRUST:
             raise Refused(f"the demo trust already exists in this store ({DEMO_TRUST})")
+    staged = Staged(ws.repo)
+    built = Workspace(staged, ws.catalogue, ws.actor, ws.clock)
+    last, current = _build(built, seed)
+    ws.commit("demo.create", f"created the demo trust {DEMO_TRUST}: {last.period} signed off and {current.period} "
+              f"in progress ({len(staged.actions)} steps)", staged.changes())
+    return ws.assessment(last.id), ws.assessment(current.id)
+
+
+def _build(ws: Workspace, seed: int) -> tuple[Assessment, Assessment]:
     rng = random.Random(seed)
     today = ws.today()
     this_year = financial_year(today)

@@ -408,18 +408,13 @@ def parse(text: str | bytes, filename: str) -> Framework:
 
 
 def load_file(path: str | Path) -> Framework:
+    from ..files import NotReadable, read_limited
+
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > strict_yaml.MAX_BYTES:
-            raise FrameworkError([Problem(str(path), 1, 1, f"file is {size:,} bytes, expected at most {strict_yaml.MAX_BYTES:,} bytes")])
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FrameworkError([Problem(str(path), 1, 1, "no such file, expected a framework YAML file")]) from None
-    except IsADirectoryError:
-        raise FrameworkError([Problem(str(path), 1, 1, "is a folder, expected a framework YAML file")]) from None
-    except OSError as exc:
-        raise FrameworkError([Problem(str(path), 1, 1, f"cannot be read ({exc.strerror}), expected a readable file")]) from None
+        data = read_limited(path, strict_yaml.MAX_BYTES, "framework YAML file")
+    except NotReadable as exc:
+        raise FrameworkError([Problem(str(path), 1, 1, ('file ' if exc.reason.startswith('is ') else '') + exc.reason)]) from None
     return parse(data, str(path))
 
 

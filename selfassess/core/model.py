@@ -57,7 +57,9 @@ ORGANISATION_TYPES = {
     "other": "Other",
 }
 
-PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$")
+PERIOD_RE = re.compile(r"^(\d{4})/(\d{2})$", re.ASCII)
+ODS_RE = re.compile(r"^[A-Z0-9]{3,5}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_TEXT = 100_000  # a long note is fine; a pasted book is a mistake
 
 
@@ -76,6 +78,14 @@ def check_period(period: str) -> str:
     if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
         raise InvalidInput(f"'{period}' is not a reporting period, expected a financial year such as 2025/26")
     return period
+
+
+def check_ods(code: str | None) -> str:
+    """An organisation's ODS code, upper case: 3 to 5 letters or digits (RXX, RVH, R0A), or '' for none."""
+    text = (code or "").strip().upper()
+    if text and not ODS_RE.match(text):
+        raise InvalidInput(f"'{code}' is not an ODS code, expected 3 to 5 letters or digits such as RXX, RVH or R0A")
+    return text
 
 
 def financial_year(today: date) -> int:
@@ -103,6 +113,8 @@ def check_text(text: str | None, what: str, *, required: bool = False, max_lengt
         raise InvalidInput(f"{what} is {len(text):,} characters long, expected at most {max_length:,}")
     if "\x00" in text:
         raise InvalidInput(f"{what} contains a NUL character, expected text")
+    if _SURROGATE.search(text):  # bytes that were not UTF-8 (a terminal in another encoding): cannot be saved
+        raise InvalidInput(f"{what} holds bytes that are not UTF-8 text; check your terminal's encoding and type it again")
     return text
 
 

@@ -40,6 +40,7 @@ from .model import (
     Signatory,
     SignOff,
     check_choice,
+    check_ods,
     check_period,
     check_text,
     new_id,
@@ -128,10 +129,11 @@ class Workspace:
 
     def _find_or_make_organisation(self, name_or_code: str, ods_code: str, org_type: str) -> tuple[Organisation, list[Change]]:
         name_or_code = check_text(name_or_code, "organisation name", required=True, max_length=300).strip()
+        ods_code = check_ods(ods_code)
         for o in self.organisations():
             if name_or_code.lower() in (o.name.lower(), o.ods_code.lower()) or (ods_code and ods_code.upper() == o.ods_code):
                 return o, []
-        org = Organisation(new_id(), name_or_code, ods_code.strip().upper(), check_choice(org_type, ORGANISATION_TYPES, "organisation type"))
+        org = Organisation(new_id(), name_or_code, ods_code, check_choice(org_type, ORGANISATION_TYPES, "organisation type"))
         return org, [Change("organisations", org.id, None, org.to_record())]
 
     # --- frameworks ---------------------------------------------------------------------------
@@ -425,7 +427,10 @@ class Workspace:
         text = str(rating).strip()
         if text in scale.level_keys():
             return text
-        if text.isdigit() and 1 <= int(text) <= len(scale.levels):
+        if len(text) > 200:
+            raise InvalidInput(f"the rating is {len(text):,} characters long, expected a level key, label or number "
+                               f"on the {scale.title} scale")
+        if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(scale.levels):
             return scale.levels[int(text) - 1].key
         for level in scale.levels:
             if text.lower() == level.label.lower():
@@ -634,7 +639,7 @@ class Workspace:
 
 
 def _ref_number(ref: str) -> int:
-    digits = "".join(ch for ch in ref if ch.isdigit())
+    digits = "".join(ch for ch in ref if "0" <= ch <= "9")[:9]  # ASCII only: int() refuses other digits
     return int(digits) if digits else 0
 
 

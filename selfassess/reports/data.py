@@ -134,8 +134,11 @@ class ReportData:
     @property
     def file_stem(self) -> str:
         """A file name a person would choose: 'RVH-2026-27'."""
+        from ..files import safe_name
+
         base = self.ods_code or "".join(w[0] for w in self.organisation.split() if w[:1].isalnum())[:8] or "trust"
-        return f"{base}-{self.period.replace('/', '-')}" + (f"-v{self.version}" if self.version > 1 else "")
+        return safe_name(f"{safe_name(base, 'trust')}-{self.period.replace('/', '-')}"
+                         + (f"-v{self.version}" if self.version > 1 else ""), "trust")
 
 
 def gather(ws: Workspace, assessment: Assessment) -> ReportData:

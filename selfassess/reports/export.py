@@ -56,17 +56,18 @@ def render(data: ReportData, fmt: str) -> tuple[bytes, list[str]]:
 
 def export(data: ReportData, fmt: str, out_dir: Path) -> Exported:
     """Render one format and write it into out_dir; returns where it went and any warnings."""
+    from ..files import inside, safe_name
     from ..paths import make_private_dir
-    from ..storage.store import StoreError, _why, atomic_write
+    from ..storage.store import SaveFailed, _why, atomic_write
 
     what, suffix = FORMATS.get(fmt, (None, None))
     if what is None:
         renderer(fmt)  # raises the clear message
     content, warnings = render(data, fmt)
-    path = Path(out_dir) / f"{data.file_stem}-{suffix}"
+    path = inside(out_dir, f"{safe_name(data.file_stem, 'trust')}-{suffix}")  # never outside out_dir
     try:
         make_private_dir(Path(out_dir))  # a folder it makes is owner-only (0700), whatever the umask
         atomic_write(path, content, mode=0o600)
     except OSError as exc:
-        raise StoreError(f"could not write the {what} to {path}: {_why(exc)}. Nothing was written.") from None
+        raise SaveFailed(f"could not write the {what} to {path}: {_why(exc)}. Nothing was written.") from None
     return Exported(path, str(what), tuple(warnings), len(content))

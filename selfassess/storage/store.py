@@ -725,7 +725,7 @@ class Store:
                 raise SaveFailed(f"could not keep {name}: {folder} is a symbolic link, which selfassess does not follow")
             atomic_write(folder / Path(name).name, data, 0o600)
         except OSError as exc:
-            raise SaveFailed(f"could not keep {name} in {folder}: {_why(exc)}") from None
+            raise SaveFailed(f"{_why(exc)} (writing {folder / Path(name).name})") from None
 
     # --- backups ------------------------------------------------------------------------------
 

@@ -11,17 +11,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import SelfAssessError
+from ..files import read_limited
 from ..paths import make_private_dir
 from .store import atomic_write
 
 FILE = "ui-state.json"
+MAX_BYTES = 1024 * 1024  # a screen, an assessment and a question: far smaller
 
 
 def load(home: Path) -> dict[str, Any]:
     try:
-        data = json.loads((home / FILE).read_text(encoding="utf-8"))
+        data = json.loads(read_limited(home / FILE, MAX_BYTES, "resume file").decode("utf-8"))
         return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (SelfAssessError, OSError, ValueError):
         return {}
 
 

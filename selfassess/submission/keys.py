@@ -21,13 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .. import paths
 from ..core.audit import Change
-from ..core.errors import InvalidInput, SelfAssessError
-from ..core.model import check_text
+from ..core.errors import SelfAssessError
+from ..core.model import check_ods, check_text
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
 KEY_FILE = "signing-key.pem"
+MAX_KEY_FILE = 64 * 1024  # a PEM key is well under 1 KB
 PASSPHRASE_ENV = "SELFASSESS_KEY_PASSPHRASE"
 
 
@@ -84,15 +85,19 @@ def key_path(home: Path) -> Path:
 
 def load_or_create(home: Path) -> Ed25519PrivateKey:
     """The signing key, made the first time it is needed (the folder 0700, the file 0600)."""
+    from ..files import NotReadable, read_limited
     from ..paths import make_private_dir
-    from ..storage.store import _why, atomic_write
+    from ..storage.store import SaveFailed, _why, atomic_write
 
     path = key_path(home)
     if path.exists():
         try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=_passphrase())
+            key = serialization.load_pem_private_key(read_limited(path, MAX_KEY_FILE, "signing key file"),
+                                                     password=_passphrase())
         except TypeError:
             raise KeyError_(f"the signing key {path} is protected by a passphrase: set {PASSPHRASE_ENV}") from None
+        except NotReadable as exc:
+            raise KeyError_(f"the signing key cannot be used: {exc}") from None
         except (ValueError, OSError) as exc:
             raise KeyError_(f"the signing key {path} cannot be read ({exc}); if the passphrase is wrong, "
                             f"set {PASSPHRASE_ENV} correctly") from None
@@ -108,7 +113,7 @@ def load_or_create(home: Path) -> Ed25519PrivateKey:
         os.chmod(path.parent, 0o700)
         atomic_write(path, pem, mode=0o600)
     except OSError as exc:
-        raise KeyError_(f"cannot save a new signing key at {path}: {_why(exc)}") from None
+        raise SaveFailed(f"cannot save a new signing key at {path}: {_why(exc)}. Nothing was signed.") from None
     return key
 
 
@@ -160,10 +165,7 @@ def register_key(ws: Workspace, fingerprint: str, name: str, ods_code: str = "")
     """Register another party's key (a trust's, or the regulator's), replacing an earlier entry."""
     fp = normalise_fingerprint(fingerprint)
     name = check_text(name, "whose key this is (--name)", required=True, max_length=500).strip()
-    ods = ods_code.strip().upper()
-    if ods and not (ods.isascii() and ods.isalnum() and len(ods) <= 10):
-        raise InvalidInput(f"'{ods_code}' is not an ODS code, expected letters and digits such as RVH")
-    key = TrustedKey(fp, name, ods, ws.clock.now(), ws.actor)
+    key = TrustedKey(fp, name, check_ods(ods_code), ws.clock.now(), ws.actor)
     before = ws.repo.get(TRUSTED_KEYS, fp)
     ws.commit("keys.trust", f"registered key {fp} for {name}", [Change(TRUSTED_KEYS, fp, before, key.to_record())])
     return key

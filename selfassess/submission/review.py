@@ -24,6 +24,8 @@ from ..core.errors import InvalidInput, NotFound, SelfAssessError
 from ..core.model import Action, Answer, Assessment, Organisation, check_choice, check_text, new_id
 from ..core.scoring import score
 from ..core.workspace import Workspace
+from ..files import inside, safe_name
+from ..paths import make_private_dir
 from . import bundle, keys, schema
 from .keys import TrustedKey
 from .submit import ALLOWED, read_file
@@ -225,10 +227,12 @@ SORT_KEYS = ("trust", "overall", "completeness", "open", "overdue", "slipped", "
 
 
 def bundle_files(targets: list[Path]) -> list[Path]:
+    """The files named, and the *.selfassess entries of folders named. Entries that are not regular
+    files (a FIFO, a device, a folder) are kept, so reading them reports why rather than skipping them."""
     files: list[Path] = []
     for t in targets:
         if t.is_dir():
-            files += sorted(p for p in t.iterdir() if p.suffix == SUFFIX and p.is_file())
+            files += sorted(p for p in t.iterdir() if p.suffix == SUFFIX)
         else:
             files.append(t)
     return files
@@ -533,8 +537,9 @@ class Review:
         data = bundle.seal(bundle.FEEDBACK, {"feedback.json": json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")},
                            keys.load_or_create(self.home))
         if out.is_dir():
-            out = out / f"feedback-{sub.organisation.ods_code or 'trust'}-{sub.period.replace('/', '-')}.selfassess-feedback"
-        write_out(out, data)
+            stem = safe_name(f"feedback-{safe_name(sub.organisation.ods_code, 'trust')}-{sub.period}")
+            out = inside(out, f"{stem}.selfassess-feedback")
+        write_out(out, data, "No feedback was recorded as sent.")
         sent_id = f"{sub.id}:{body['reviewed_at']}"
         self.ws.commit("review.feedback", f"feedback on {sub.who} written to {out.name}",
                        [Change(SENT, sent_id, None, {"id": sent_id, "submission_id": sub.id, "file": out.name,
@@ -545,14 +550,15 @@ class Review:
         return keys.register_key(self.ws, fingerprint, name, ods_code)
 
 
-def write_out(out: Path, data: bytes) -> None:
+def write_out(out: Path, data: bytes, consequence: str = "Nothing was written.") -> None:
+    """Write a file the user asked for (feedback, a workbook); a failure is a failure to save (exit 5)."""
     from ..storage.store import SaveFailed, _why, atomic_write
 
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, data, 0o644)
+        make_private_dir(out.parent)
+        atomic_write(out, data, 0o600)
     except OSError as exc:
-        raise SaveFailed(f"could not write {out}: {_why(exc)}") from None
+        raise SaveFailed(f"could not write {out}: {_why(exc)}. {consequence}") from None
 
 
 def _sort(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> None:

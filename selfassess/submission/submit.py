@@ -9,6 +9,7 @@ from pathlib import Path
 from ..core.errors import Refused, SelfAssessError
 from ..core.model import Assessment
 from ..core.workspace import Workspace
+from ..files import inside, safe_name
 from ..reports.data import ReportData
 from . import bundle, keys, schema
 
@@ -67,7 +68,7 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
          "framework.json": json.dumps({"hash": framework.content_hash, "data": framework.data()},
                                       ensure_ascii=False, sort_keys=True).encode("utf-8")},
         gather(ws, assessment),
-        f"{org.ods_code or 'trust'}-{assessment.period.replace('/', '-')}-submission-{sequence}",
+        safe_name(f"{safe_name(org.ods_code, 'trust')}-{assessment.period.replace('/', '-')}-submission-{sequence}"),
     )
 
 
@@ -83,7 +84,7 @@ def submission_files(prepared: Prepared) -> dict[str, bytes]:
 def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bundle.Opened, int]:
     """Render, seal with this installation's key, check, and write atomically. Touches no store,
     so the app runs it in a worker thread."""
-    from ..storage.store import _why, atomic_write
+    from ..storage.store import SaveFailed, _why, atomic_write
 
     data = bundle.seal(bundle.SUBMISSION, submission_files(prepared), keys.load_or_create(home))
     opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)  # never send what we could not verify
@@ -93,12 +94,12 @@ def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bun
     except schema.Malformed as exc:
         raise SelfAssessError(f"this submission would be refused by the regulator, so it was not written: {exc}") from None
     if out.is_dir():
-        out = out / f"{prepared.file_stem}.selfassess"
+        out = inside(out, f"{safe_name(prepared.file_stem, 'trust')}.selfassess")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, data, mode=0o644)
     except OSError as exc:
-        raise SelfAssessError(f"could not write the submission to {out}: {_why(exc)}. Nothing was submitted.") from None
+        raise SaveFailed(f"could not write the submission to {out}: {_why(exc)}. Nothing was submitted.") from None
     return out, opened, len(data)
 
 
@@ -129,17 +130,10 @@ class FeedbackImported:
 
 
 def read_file(path: Path, limit: int, what: str) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise bundle.BundleError(bundle.MALFORMED, f"{path} is {size:,} bytes, more than a {what} can be")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise SelfAssessError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise SelfAssessError(f"{path} is a folder, expected a {what}") from None
-    except OSError as exc:
-        raise SelfAssessError(f"cannot read {path}: {exc.strerror}") from None
+    """A bundle or feedback file from outside: a regular file of at most limit bytes (see files.py)."""
+    from ..files import read_limited
+
+    return read_limited(path, limit, what)
 
 
 def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from ..core.catalogue import Catalogue
 from ..core.clock import Clock, system_clock
 from ..core.errors import SelfAssessError
+from ..core.text import shown
 from ..core.workspace import Workspace
 from ..crashlog import write_crash_log
 from ..session import Session, load_frameworks, open_session
@@ -44,6 +45,11 @@ class SelfAssessApp(App[None]):
         self.wait = wait
         self.session: Session | None = None
         self.state: dict[str, Any] = ui_state.load(home)
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:  # type: ignore[override]
+        # Toasts often quote user text (a trust name, a bundle's message): shown, never raw.
+        kwargs.setdefault("markup", False)  # and never read as markup
+        super().notify(shown(message), title=shown(title), **kwargs)
 
     def on_descendant_focus(self, event: Any) -> None:
         if not self.blink and hasattr(event.widget, "cursor_blink"):
@@ -196,6 +202,9 @@ def _runner(node: Any, action: str) -> Callable[[], Any]:
 def make_app(home: Path, framework_dirs: list[Path] | None = None, actor: str = "unknown", *,
              clock: Clock | None = None, wait: float = 0.0, blink: bool = True) -> SelfAssessApp:
     """The one way to build the app, for the command line and for tests alike."""
+    from .text import guard_terminal
+
+    guard_terminal()
     return SelfAssessApp(home, load_frameworks(home, framework_dirs or []), actor, clock=clock, wait=wait, blink=blink)
 
 

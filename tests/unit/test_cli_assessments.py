@@ -90,6 +90,9 @@ def test_carry_forward_from_the_command_line(run, demo):
 
 
 def test_audit_verify_and_log(run, home, demo):
+    current = demo["2026/27"]["id"][:8]
+    for n in range(4):  # the demo is one event: a few more changes to check the log by
+        assert run("answer", current, "1.1", "--notes", f"note {n}").exit_code == 0
     ok = run("audit", "verify")
     assert ok.exit_code == 0 and ok.stdout.startswith("OK: ")
     log = json.loads(run("audit", "log", "--json", "--limit", "2").stdout)["events"]

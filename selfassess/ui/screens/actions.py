@@ -11,8 +11,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ...core import actions as rules
 from ...core.model import ACTION_STATUSES, Action
+from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog
-from ..text import plain
+from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
 
@@ -55,7 +56,7 @@ class ActionsScreen(AppScreen):
         self.assessment = ws.assessment(self.assessment_id)
         self.framework = ws.framework(self.assessment)
         self.title = f"Action plan · {self.assessment.period}"
-        self.sub_title = ws.organisation(self.assessment.organisation_id).name
+        self.sub_title = shown(ws.organisation(self.assessment.organisation_id).name, multiline=False)
         table = self.query_one(DataTable)
         for label, key in [("Ref", "ref"), ("Status", "status"), ("RAG", "rag"), ("Due", "due"), ("Slip", "slip"),
                            ("Owner", "owner"), ("Action", "title")]:
@@ -108,7 +109,7 @@ class ActionsScreen(AppScreen):
                 Text(a.ref + ("?" if queried else ""), style="bold yellow" if queried else ""), a.status_label, Text(rag, style=RAG_STYLE.get(rag, "")),
                 Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
                 Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""),
-                Text(a.owner[:22]), Text(a.title[:70]), key=a.id)
+                cell(a.owner[:22]), cell(a.title[:70]), key=a.id)
         if keep in self.rows:
             table.move_cursor(row=table.get_row_index(keep))
         parts = []

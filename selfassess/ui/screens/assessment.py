@@ -14,13 +14,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import Collapsible, Footer, Header, Label, Static, TextArea
+from textual.widgets import Collapsible, Footer, Header, Label, Static
 
 from ...core import actions as rules
 from ...core.framework import Question
 from ...core.model import ASSURANCE_LEVELS, NEEDS_REVIEW, Answer, Assessment
+from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog
-from ..text import plain
+from ..text import TextArea, plain
 from ..widgets import QuestionOutline, RatingBar
 from .base import AppScreen
 
@@ -92,7 +93,7 @@ class AssessmentScreen(AppScreen):
         self.questions: list[Question] = list(self.framework.questions())
         self.answers: dict[str, Answer] = ws.answers(self.assessment_id)
         self.title = f"{self.assessment.period} · {self.framework.title}"
-        self.sub_title = ws.organisation(self.assessment.organisation_id).name
+        self.sub_title = shown(ws.organisation(self.assessment.organisation_id).name, multiline=False)
         self.query_one(QuestionOutline).build(self.framework, self.answers)
         self.show_frozen()
         first = self.start_question if self.start_question and self.framework.has_question(self.start_question) else None
@@ -201,7 +202,7 @@ class AssessmentScreen(AppScreen):
             for x in linked:
                 late = rules.is_overdue(x, today)
                 rows.append(Content.assemble(
-                    f"  {x.ref} ", (x.title, ""), f" — {x.owner}, due {x.current_due} · {x.status_label}",
+                    f"  {x.ref} ", (shown(x.title, multiline=False), ""), f" — {shown(x.owner, multiline=False)}, due {x.current_due} · {x.status_label}",
                     (" · overdue", "bold $error") if late else ""))
             box.update(Content("\n").join(rows))
             box.display = True

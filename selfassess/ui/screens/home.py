@@ -13,8 +13,9 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...core.model import ORGANISATION_TYPES, Assessment, financial_year, period_of
+from ...core.text import shown
 from ...core.workspace import AssessmentSummary
-from ..text import plain
+from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
 
@@ -120,8 +121,8 @@ class HomeScreen(AppScreen):
             s = ws.summary(a)
             self.summaries[a.id] = s
             status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
-            cells = [a.period] + ([Text(s.organisation.name[:24])] if multi else []) + [
-                Text(s.framework.title[:30]), status, pct(100 * s.scores.completeness), pct(s.scores.percent),
+            cells = [a.period] + ([cell(s.organisation.name[:24])] if multi else []) + [
+                cell(s.framework.title[:30]), status, pct(100 * s.scores.completeness), pct(s.scores.percent),
                 str(s.actions.open), Text(str(s.actions.overdue), style="bold red" if s.actions.overdue else "")]
             table.add_row(*cells, key=a.id)
         orgs = ws.organisations()
@@ -129,7 +130,7 @@ class HomeScreen(AppScreen):
             o = orgs[0]
             self.query_one("#trust", Static).update(plain(
                 f"{o.name}" + (f" · {o.ods_code}" if o.ods_code else "") + f" · {ORGANISATION_TYPES.get(o.type, o.type)}"))
-            self.sub_title = o.name
+            self.sub_title = shown(o.name, multiline=False)
         else:
             self.query_one("#trust", Static).update(plain(f"{len(orgs)} organisations"))
         if selected and selected in self.summaries:

@@ -16,8 +16,9 @@ from ... import paths
 from ...core import actions as rules
 from ...core.errors import SelfAssessError
 from ...core.model import Action
+from ...core.text import shown
 from ...submission import review
-from ..text import plain
+from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
 
@@ -83,7 +84,7 @@ class ReviewScreen(AppScreen):
         else:
             table.clear()
         for r in rows:
-            table.add_row(Text(r.organisation[:30]), r.period, pct(r.overall),
+            table.add_row(cell(r.organisation[:30]), r.period, pct(r.overall),
                           *[pct(r.domains.get(d)) for d in ids], pct(100 * r.completeness), str(r.open_actions),
                           Text(str(r.overdue), style="bold red" if r.overdue else ""),
                           Text(str(r.slipped), style="yellow" if r.slipped else ""), str(r.queried), key=r.submission_id)
@@ -203,7 +204,7 @@ class TrustReviewScreen(AppScreen):
         service = review.Review(self.sa.ws, self.sa.home)
         sub = service.find(self.submission_id)
         self.sub = sub
-        self.title = f"{sub.organisation.name} · {sub.period}"
+        self.title = shown(f"{sub.organisation.name} · {sub.period}", multiline=False)
         lines = [f"{sub.organisation.name} ({sub.organisation.ods_code or 'no ODS code'}), {sub.framework.title}: year on year"]
         for h in service.history(sub.id):
             by = {d.id: d.percent for d in h.domains}
@@ -220,16 +221,16 @@ class TrustReviewScreen(AppScreen):
             key = f"domain:{d.id}"
             m = marks.get(("domain", d.id))
             self.items[key] = d
-            table.add_row(Text(d.label[:34], style="bold"), _mark_text(m), pct(d.percent), d.level or "", "", "", key=key)
+            table.add_row(cell(d.label[:34], style="bold"), _mark_text(m), pct(d.percent), d.level or "", "", "", key=key)
         for a in sub.actions:
             key = f"action:{a.id}"
             m = marks.get(("action", a.id))
             self.items[key] = a
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
-            table.add_row(Text(f"{a.ref} {a.title}"[:34]), _mark_text(m),
+            table.add_row(cell(f"{a.ref} {a.title}"[:34]), _mark_text(m),
                           Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
-                          a.status_label, Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), Text(a.owner[:16]),
+                          a.status_label, Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), cell(a.owner[:16]),
                           key=key)
         if keep in self.items:
             table.move_cursor(row=table.get_row_index(keep))

@@ -1,0 +1,112 @@
+"""Reading files from outside: a bundle, a feedback file, a framework, a key, from a path a user gave.
+
+Neutral on purpose (no store, no UI), so every door reads outside input the same way:
+only a regular file, and never more than its limit. A device such as /dev/zero has a
+size of 0 by stat and never ends, and opening a FIFO waits for a writer, so the size is
+taken from the opened file and the read itself stops at the limit plus one byte.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from pathlib import Path
+
+from .core.errors import InvalidInput, SelfAssessError
+
+
+class NotReadable(SelfAssessError):
+    """A path that is not a readable regular file, or one larger than it may be.
+
+    str() names the path; .reason says the same without it, for file:line:column messages."""
+
+    def __init__(self, path: Path, reason: str):
+        self.path, self.reason = path, reason
+        super().__init__(f"{path} {reason}" if reason.startswith("is ") else f"{path}: {reason}")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def read_limited(path: str | os.PathLike[str], limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file at path, refusing anything else or anything over limit bytes.
+
+    A symlink the user named is followed (that is what they meant), but what it leads to must be a
+    regular file. O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer;
+    the type is then checked with fstat on the opened descriptor, so nothing can swap it in between.
+    """
+    path = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise NotReadable(path, f"no such file, expected a {what}") from None
+    except IsADirectoryError:
+        raise NotReadable(path, f"is not a regular file (a folder), expected a {what}") from None
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO or socket with no one at the other end
+            raise NotReadable(path, f"is not a regular file (a FIFO or socket), expected a {what}") from None
+        raise NotReadable(path, f"cannot be read: {exc.strerror or exc}, expected a readable {what}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotReadable(path, f"is not a regular file ({_kind(info.st_mode)}), expected a {what}")
+        if info.st_size > limit:
+            raise NotReadable(path, f"is more than {limit:,} bytes ({info.st_size:,}), more than a {what} can be")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # a regular file: reads are ordinary from here
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:  # the file may grow after fstat: stop one byte past the limit
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise NotReadable(path, f"is more than {limit:,} bytes, more than a {what} can be")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise NotReadable(path, f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def is_regular(path: Path) -> bool:
+    """Whether path is (or links to) a regular file, without opening it: for listing folders."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def safe_name(text: str, fallback: str = "file", max_length: int = 100) -> str:
+    """A file name (without its suffix) made from user text, such as an ODS code or a period:
+    only ASCII letters, digits, '-' and '_', so never a path separator, '..', a dot file or a
+    control character. Anything else becomes '-'; nothing left means the fallback."""
+    name = _NOT_IN_A_NAME.sub("-", text).strip("-_")[:max_length].strip("-_")
+    return name or fallback
+
+
+def inside(folder: str | os.PathLike[str], name: str) -> Path:
+    """folder / name, refusing a name that would land anywhere but directly inside folder."""
+    folder = Path(folder)
+    path = folder / name
+    if (not name or name in (".", "..") or Path(name).name != name or "/" in name or os.sep in name
+            or Path(os.path.normpath(path)).parent != Path(os.path.normpath(folder))):
+        raise InvalidInput(f"'{name}' is not a file name inside {folder}, expected a plain name")
+    return path
