@@ -503,6 +503,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                       if f.awaiting_review else "")
                    + (f"; {f.drafts} answers are still draft" if f.drafts else "")
                    + "."))
+    if f.rated:
+        story.append(p(f"Of the {f.rated} rated answers, "
+                       + escape(", ".join(f"{n} {label.lower()}" for label, n in f.assurance)) + "."))
     if f.provisional:
         story.append(p("Scores marked provisional still count answers carried forward from last year and not yet "
                        "reviewed; those answers are not counted as strengths or gaps.", "small"))
