@@ -119,8 +119,9 @@ def draft(data: ReportData) -> list[Block]:
     if open_actions:
         plan = ("The board agreed an action plan of" if not data.is_draft else "The draft action plan put to the board has")
         blocks.append(Para.of(
-            f"{plan} {f.actions_total} actions, each with a named owner and a due date; "
-            f"{f.actions_open} are open. The main ones are:"))
+            f"{plan} {f.actions_total} action{'s' if f.actions_total != 1 else ''}, each with a named owner and a due "
+            f"date; {f.actions_open} {'are' if f.actions_open != 1 else 'is'} open. The main "
+            f"{'ones are' if len(open_actions) != 1 else 'one is'}:"))
         blocks.append(Bullets(tuple(
             Para.of((a.title, True), " – ", (a.owner, True),
                     *([", ", (a.owner_role, True)] if a.owner_role else list[str | tuple[str, bool]]()),
