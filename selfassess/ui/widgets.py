@@ -158,6 +158,8 @@ class ScoreChart(Widget):
         legend: list[str | tuple[str, str]] = [("█ ", "$primary"), self.this_label]
         if self.previous_label:
             legend += ["   ", ("█ ", "dim"), self.previous_label]
+        if self.figures.provisional:
+            legend += ["   ", ("* provisional: counts answers not yet reviewed", "dim")]
         parts.append(Content.assemble(*legend))
         for d in self.figures.domains:
             name = f"{d.ref} {d.title}"

@@ -62,11 +62,9 @@ class DashboardScreen(AppScreen):
             old.remove()
         chart = ScoreChart(f, a.period, f.previous_period)
         self.query_one("#dashboard", VerticalScroll).mount(chart, after=slot)
-        lines = [f"Completeness: {f.completeness}% ({f.answered} of {f.questions} answered"
-                 + (f"; {f.awaiting_review} carried forward and awaiting review" if f.awaiting_review else "")
-                 + (f"; {f.drafts} draft" if f.drafts else "") + ")"]
-        if f.provisional:
-            lines.append("* provisional: the score still counts answers carried forward and not yet reviewed")
+        lines = [f"Completeness {f.completeness}%: {f.answered} of {f.questions} answered"
+                 + (f", {f.drafts} draft" if f.drafts else "")
+                 + (f", {f.awaiting_review} carried forward awaiting review" if f.awaiting_review else "")]
         ranking = f.strongest_weakest_text()
         if ranking:
             lines.append(ranking)
