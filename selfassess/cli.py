@@ -323,7 +323,7 @@ def checks(c: Context, assessment: str, as_json: bool) -> None:
         return
     click.echo(f"{a.id[:8]} {a.period}: {len(found)} point(s) for challenge")
     for x in found:
-        click.echo(f"  {x.ref:<6}{x.message}")
+        click.echo(f"  {x.message}")
 
 
 @cli.command()

@@ -105,6 +105,8 @@ async def test_sign_off_from_the_app_freezes_the_assessment(tmp_path, new_app):
         await pilot.press("ctrl+s")
         await pilot.pause()
         dialog = app.screen
+        # Rated in the top two levels with no evidence: listed as points for challenge, signed past.
+        assert "point(s) for challenge" in str(dialog.query_one("#points").render())
         dialog.query_one("#name1", Input).value = "Margaret Ellison"
         dialog.query_one("#name2", Input).value = "Richard Osei"
         dialog.query_one("#meeting", Input).value = "Board 22 May item 9"

@@ -230,8 +230,6 @@ def test_demo_carried_forward_domains_are_provisional_and_never_strongest_or_wea
 
 
 def test_demo_figures_agree_in_show_json_and_every_document(demo, tmp_path):
-    from click.testing import CliRunner
-
     from selfassess.cli import summary_json
 
     ws, last, current = demo
@@ -241,9 +239,13 @@ def test_demo_figures_agree_in_show_json_and_every_document(demo, tmp_path):
     shown = summary_json(ws.summary(current))
     assert shown["figures"] == f.to_json() and shown["answered"] == f.answered == 25
     assert shown["needs_review"] == f.awaiting_review == 18
-    check_everywhere(gather(ws, current))
+    data = gather(ws, current)
+    check_everywhere(data)
     check_everywhere(gather(ws, last))
-    del CliRunner
+    # The demo gives the board something to challenge, and the board report lists it.
+    kinds = {c.kind for c in ws.checks(current)}
+    assert kinds == {TOP_TWO_NO_EVIDENCE, VERIFIED_NO_EVIDENCE}
+    assert "The consistency check found 2 point(s)" in flat("\n".join(pdf_pages(data)))
 
 
 def test_strongest_and_weakest_only_when_they_differ_and_ties_are_ties(tmp_path):
