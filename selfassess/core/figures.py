@@ -186,7 +186,8 @@ class Figures:
             "score_percent": self.percent, "level": self.level, "provisional": self.provisional,
             "previous_period": self.previous_period, "previous_score_percent": self.previous_percent,
             "change_points": self.change,
-            "assurance": {label: n for label, n in self.assurance},
+            # Keyed by assurance level, every level present, so the shape never changes.
+            "assurance": {key: dict(self.assurance).get(label, 0) for key, label in ASSURANCE_LEVELS.items()},
             "actions": {"total": self.actions_total, "open": self.actions_open, "overdue": self.actions_overdue,
                         "slipped": self.actions_slipped, "done": self.actions_done},
             "signed_off": self.signed_off,

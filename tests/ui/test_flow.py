@@ -329,3 +329,33 @@ async def test_points_for_challenge_by_key_and_in_the_palette(tmp_path, new_app)
         await pilot.press("enter")  # to the question itself
         await pilot.pause()
         assert isinstance(app.screen, AssessmentScreen) and app.screen.question.ref == "1.1"
+
+
+async def test_ready_for_board_refuses_open_questions_and_asks_once_to_agree_the_drafts(tmp_path, new_app):
+    home = tmp_path / "home"
+    session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
+    ws = session.workspace
+    a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
+    questions = list(ws.framework(a).questions())
+    for q in questions[1:]:
+        ws.answer(a.id, q.id, rating="2", evidence="Minutes")
+    session.close()
+    app = new_app(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        assert any("1 question(s) are unanswered (1.1)" in n.message for n in app._notifications)
+        assert isinstance(app.screen, HomeScreen)
+        app.ws.answer(a.id, questions[0].id, rating="2", evidence="Minutes")
+        await pilot.press("m")
+        await pilot.pause()
+        assert "Agree all 24 drafts?" in str(app.screen.query_one(".dialog-title").render())
+        await pilot.press("escape")  # not agreed: nothing changes
+        await pilot.pause()
+        assert app.ws.assessment(a.id).status == "in_progress"
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.ws.assessment(a.id).status == "ready_for_board"
+        assert {x.state for x in app.ws.answers(a.id).values()} == {"agreed"}
