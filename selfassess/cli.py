@@ -232,11 +232,14 @@ def _round(value: float | None, digits: int) -> float | None:
 
 
 def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}%"
+    from .core.figures import percent_text
+
+    return percent_text(value, "-")
 
 
 def summary_json(s: AssessmentSummary) -> dict[str, Any]:
     a = s.assessment
+    f = s.figures
     return {
         "id": a.id,
         "short_id": a.id[:8],
@@ -247,13 +250,14 @@ def summary_json(s: AssessmentSummary) -> dict[str, Any]:
         "version": a.version,
         "superseded_by": a.superseded_by,
         "previous_id": s.previous.id if s.previous else None,
-        "questions": s.scores.questions,
-        "answered": s.scores.answered,
-        "needs_review": s.scores.needs_review,
-        "completeness": round(s.scores.completeness, 4),
+        "questions": f.questions,
+        "answered": f.answered,  # this year's answers: carried-forward ones count once reviewed
+        "needs_review": f.awaiting_review,
+        "completeness": round(f.answered / f.questions, 4) if f.questions else 1.0,
         "score_percent": None if s.scores.percent is None else round(s.scores.percent, 1),
         "domains": [
-            {"id": d.domain_id, "ref": d.ref, "title": d.title, "questions": d.questions, "answered": d.answered,
+            {"id": d.domain_id, "ref": d.ref, "title": d.title, "questions": d.questions,
+             "answered": f.domain(d.domain_id).answered,
              "not_applicable": d.not_applicable, "score_percent": None if d.percent is None else round(d.percent, 1),
              "mean_score": None if d.mean_score is None else round(d.mean_score, 2), "level": d.level_label,
              "change_since_previous": _round(s.trend.get(d.domain_id), 1)}
@@ -262,6 +266,7 @@ def summary_json(s: AssessmentSummary) -> dict[str, Any]:
         "actions": {"total": s.actions.total, "open": s.actions.open, "overdue": s.actions.overdue,
                     "slipped": s.actions.slipped, "done": s.actions.done},
         "signoff": a.signoff.to_record() if a.signoff else None,
+        "figures": f.to_json(),  # the figures every document shows (whole percents, half up)
     }
 
 
@@ -284,7 +289,10 @@ def assessments(c: Context, as_json: bool) -> None:
         a = s.assessment
         status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
         echo(f"{a.id[:8]:<9}{s.organisation.name[:32]:<34}{a.period:<9}{a.framework_id[:26]:<28}{status[:16]:<17}"
-                   f"{_pct(100 * s.scores.completeness):>5}{_pct(s.scores.percent):>7}{s.actions.open:>6}{s.actions.overdue:>6}")
+                   f"{_pct(s.figures.completeness):>5}{_score(s.figures.percent, s.figures.provisional):>7}"
+                   f"{s.figures.actions_open:>6}{s.figures.actions_overdue:>6}")
+    if any(s.figures.provisional for s in summaries):
+        echo("* provisional: the score still counts answers carried forward and not yet reviewed")
 
 
 @cli.command()
@@ -299,16 +307,46 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     if as_json:
         _echo_json(summary_json(s))
         return
+    f = s.figures
     echo(title)
-    echo(f"status: {s.assessment.status_label}; answered {s.scores.answered} of {s.scores.questions} "
-               f"({_pct(100 * s.scores.completeness)}); overall score {_pct(s.scores.percent)}"
-               + (f"; {s.scores.needs_review} carried forward, need review" if s.scores.needs_review else ""))
-    prev = f" vs {s.previous.period}" if s.previous else ""
-    for d in s.scores.domains:
-        change = s.trend.get(d.domain_id)
-        arrow = "" if change is None else f"  {'+' if change >= 0 else ''}{change:.0f} pts{prev}"
-        echo(f"  {d.ref:<4}{d.title[:44]:<46}{d.answered:>3}/{d.questions:<4}{_pct(d.percent):>6}  {d.level_label or '':<12}{arrow}")
-    echo(f"actions: {s.actions.open} open, {s.actions.overdue} overdue, {s.actions.slipped} slipped, {s.actions.done} done")
+    echo(f"status: {s.assessment.status_label}" + (" (draft for the board)" if f.is_draft else "")
+               + f"; {f.answered} of {f.questions} answered and reviewed ({_pct(f.completeness)}): "
+               f"{f.agreed} agreed, {f.drafts} draft; overall score {_score(f.percent, f.provisional)}")
+    if f.awaiting_review or f.not_started:
+        echo(f"{f.awaiting_review} carried forward and not yet reviewed, {f.not_started} not started")
+    prev = f" vs {f.previous_period}" if f.previous_period else ""
+    for d in f.domains:
+        arrow = "" if d.change is None else f"  {d.change:+d} pts{prev}"
+        echo(f"  {d.ref:<4}{d.title[:44]:<46}{d.answered:>3}/{d.questions:<4}{_score(d.percent, d.provisional):>6}"
+                   f"  {d.level or '':<12}{arrow}")
+    echo(f"actions: {f.actions_open} open, {f.actions_overdue} overdue, {f.actions_slipped} slipped, "
+               f"{f.actions_done} done")
+    if f.provisional:
+        echo("* provisional: the score still counts answers carried forward and not yet reviewed")
+
+
+def _score(percent: int | None, provisional: bool) -> str:
+    return _pct(percent) + ("*" if provisional and percent is not None else "")
+
+
+@cli.command()
+@click.argument("assessment")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def checks(c: Context, assessment: str, as_json: bool) -> None:
+    """Points for challenge in ASSESSMENT: what a non-executive would question before signing off."""
+    with c.workspace(write=False) as ws:
+        a = ws.assessment(assessment)
+        found = ws.checks(a)
+    if as_json:
+        _echo_json({"assessment": a.id, "points_for_challenge": [x.to_json() for x in found]})
+        return
+    if not found:
+        echo(f"{a.id[:8]} {a.period}: no points for challenge")
+        return
+    echo(f"{a.id[:8]} {a.period}: {len(found)} point(s) for challenge")
+    for x in found:
+        echo(f"  {x.message}")
 
 
 @cli.command()
@@ -503,17 +541,23 @@ def compare(c: Context, before: str, after: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("assessment")
 @click.argument("new_status", required=False, type=click.Choice(["in-progress", "ready"]))
+@click.option("--agree-drafts", is_flag=True, help="With 'ready': agree every remaining draft answer in the same step.")
 @pass_ctx
-def status(c: Context, assessment: str, new_status: str | None) -> None:
+def status(c: Context, assessment: str, new_status: str | None, agree_drafts: bool) -> None:
     """Show, or set, whether ASSESSMENT is in progress or ready for board."""
     with c.workspace(write=new_status is not None) as ws:
         a = ws.assessment(assessment)
+        drafts = list(ws.blockers(a).drafts)
         if new_status:
-            a = ws.set_status(a.id, {"in-progress": "in_progress", "ready": "ready_for_board"}[new_status])
-        unanswered, review = ws.unfinished(a)
+            a = ws.set_status(a.id, {"in-progress": "in_progress", "ready": "ready_for_board"}[new_status],
+                              agree_drafts=agree_drafts)
+        found = ws.blockers(a)
     echo(f"{a.id[:8]} {a.period}: {a.status_label}")
-    if unanswered or review:
-        echo(f"{len(unanswered)} unanswered, {len(review)} carried forward and not yet reviewed")
+    if new_status == "ready" and agree_drafts and drafts:
+        echo(f"agreed all {len(drafts)} draft answer(s): {', '.join(drafts)}")
+    if found.unanswered or found.needs_review or found.drafts:
+        echo(f"{len(found.unanswered)} unanswered, {len(found.needs_review)} carried forward and not yet reviewed, "
+                   f"{len(found.drafts)} draft")
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -552,13 +596,26 @@ def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: P
 @click.option("--role", "roles", multiple=True, required=True, help="That signatory's role, such as Chair.")
 @click.option("--meeting", default="", help="The board meeting reference, such as 'Public board, 22 May 2026, item 9'.")
 @click.option("--date", "on", help="Date of the sign-off, YYYY-MM-DD (default: today).")
+@click.option("--agree-drafts", is_flag=True, help="The board agreed the remaining draft answers at this meeting: agree them all.")
 @pass_ctx
-def signoff(c: Context, assessment: str, names: tuple[str, ...], roles: tuple[str, ...], meeting: str, on: str | None) -> None:
-    """Record the board's sign-off of ASSESSMENT. It is frozen from then on."""
+def signoff(c: Context, assessment: str, names: tuple[str, ...], roles: tuple[str, ...], meeting: str, on: str | None,
+            agree_drafts: bool) -> None:
+    """Record the board's sign-off of ASSESSMENT. It is frozen from then on.
+
+    Refused while any question is unanswered, carried forward and unreviewed, or draft
+    (--agree-drafts agrees the drafts in the same step). Points for challenge are listed and
+    recorded with the sign-off; they do not stop it."""
     if len(names) != len(roles):
         raise click.UsageError("give a --role for each --by, in the same order")
     with c.workspace(write=True) as ws:
-        a = ws.sign_off(assessment, list(zip(names, roles, strict=True)), meeting=meeting, on=on)
+        before = ws.assessment(assessment)
+        drafts = list(ws.blockers(before).drafts) if agree_drafts else []
+        points = ws.checks(before)
+        a = ws.sign_off(assessment, list(zip(names, roles, strict=True)), meeting=meeting, on=on, agree_drafts=agree_drafts)
+    if drafts:
+        echo(f"agreed all {len(drafts)} draft answer(s) at the meeting: {', '.join(drafts)}")
+    for x in points:
+        echo(f"warning: point for challenge, signed past and recorded: {x.message}", err=True)
     people = ", ".join(f"{n} ({r})" for n, r in zip(names, roles, strict=True))
     echo(f"{a.id[:8]} {a.period} signed off on {a.signoff.date if a.signoff else ''} by {people}; "
                "answers are now frozen (action progress can still be recorded)")

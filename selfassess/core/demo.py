@@ -201,6 +201,12 @@ def _build(ws: Workspace, seed: int) -> tuple[Assessment, Assessment]:
             idx = min(3, idx + 1)
         ws.answer(current.id, q.id, rating=keys[idx], evidence=rng.choice(EVIDENCE[q.domain_id]),
                   assurance="evidenced", state="draft")
+    # A point for challenge for the board to find (k): a top rating claimed as independently
+    # verified, with the evidence not yet written up.
+    answers_now = ws.answers(current.id)
+    strong = next(q for q in reviewed if q.domain_id == "strategy" and answers_now[q.id].rating
+                  and framework.scale_for(q).number_of(answers_now[q.id].rating or "") >= 3)
+    ws.answer(current.id, strong.id, evidence="", assurance="independently_verified")
     # The journey's example: board papers still only developing; an action adopted from the suggestions.
     ws.answer(current.id, "leadership.board-papers-impact", rating="developing",
               evidence="Impact section added to the paper template in March; used in 4 of 11 papers since.",

@@ -50,7 +50,10 @@ from .model import (
 from .scoring import Scores, score, trend
 
 if TYPE_CHECKING:
+    from .checks import Challenge
     from .compare import Comparison
+    from .figures import Figures
+    from .lifecycle import Blockers
 
 
 class Repository(Protocol):
@@ -86,6 +89,7 @@ class AssessmentSummary:
     previous_scores: Scores | None
     trend: dict[str, float | None]
     actions: action_rules.ActionSummary
+    figures: Figures  # every count and score shown anywhere, computed once
 
 
 @dataclass(frozen=True)
@@ -221,14 +225,39 @@ class Workspace:
         return score(self.framework(assessment), self.answers(assessment.id))
 
     def summary(self, assessment: Assessment) -> AssessmentSummary:
-        scores = self.scores(assessment)
+        from .figures import compute
+
+        framework = self.framework(assessment)
+        answers = self.answers(assessment.id)
+        scores = score(framework, answers)
         previous = self.previous(assessment)
         previous_scores = self.scores(previous) if previous else None
+        actions = action_rules.summarise(self.live_actions(assessment.id), self.today())
+        figures = compute(framework, answers, assessment, previous=previous_scores,
+                          previous_period=previous.period if previous else None, actions=actions)
         return AssessmentSummary(
-            assessment, self.organisation(assessment.organisation_id), self.framework(assessment), scores,
-            previous, previous_scores, trend(scores, previous_scores),
-            action_rules.summarise(self.live_actions(assessment.id), self.today()),
+            assessment, self.organisation(assessment.organisation_id), framework, scores,
+            previous, previous_scores, trend(scores, previous_scores), actions, figures,
         )
+
+    def figures(self, assessment: Assessment) -> Figures:
+        """The one set of figures for an assessment (see core/figures.py)."""
+        return self.summary(assessment).figures
+
+    def checks(self, assessment: Assessment) -> list[Challenge]:
+        """Points for challenge: what a non-executive would question before signing (core/checks.py)."""
+        from .checks import challenges
+
+        previous = self.previous(assessment)
+        return challenges(self.framework(assessment), self.answers(assessment.id), self.live_actions(assessment.id),
+                          self.today(), previous_framework=self.framework(previous) if previous else None,
+                          previous_answers=self.answers(previous.id) if previous else None)
+
+    def blockers(self, assessment: Assessment) -> Blockers:
+        """What must be done before the board is asked to agree, or signs (core/lifecycle.py)."""
+        from .lifecycle import blockers
+
+        return blockers(self.framework(assessment), self.answers(assessment.id))
 
     def live_actions(self, assessment_id: str) -> list[Action]:
         """An assessment's actions, less those carried forward into a later assessment (tracked there)."""
@@ -527,47 +556,90 @@ class Workspace:
 
     # --- workflow -----------------------------------------------------------------------------
 
-    def set_status(self, handle: str, status: str) -> Assessment:
-        """Move between 'in progress' and 'ready for board'. Sign-off and submission have their own steps."""
+    def set_status(self, handle: str, status: str, *, agree_drafts: bool = False) -> Assessment:
+        """Move between 'in progress' and 'ready for board'. Sign-off and submission have their own steps.
+
+        Ready for board is refused while anything is unanswered, unreviewed or draft; with
+        agree_drafts the remaining drafts are agreed in the same event, which lists them."""
         assessment = self.assessment(handle)
         self._editable(assessment)
         key = check_choice(status, {IN_PROGRESS: "In progress", READY_FOR_BOARD: "Ready for board"}, "status")
         if key == assessment.status:
             return assessment
+        changes: list[Change] = []
+        agreed = ""
+        if key == READY_FOR_BOARD:
+            found = self.blockers(assessment)
+            if found.blocking(agree_drafts=agree_drafts):
+                raise Refused(found.message("ready for board", f"selfassess status {short(assessment.id)} ready --agree-drafts",
+                                            agree_drafts=agree_drafts))
+            changes, agreed = self._agree_changes(assessment, found.draft_ids)
         updated = assessment.replace(status=key)
-        self.commit("assessment.status", f"{assessment.period} {assessment.status_label} -> {updated.status_label}",
-                     [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        self.commit("assessment.status", f"{assessment.period} {assessment.status_label} -> {updated.status_label}{agreed}",
+                     changes + [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
         return updated
+
+    def _agree_changes(self, assessment: Assessment, question_ids: Iterable[str]) -> tuple[list[Change], str]:
+        """The record changes that agree these draft answers, and the words for the audit event."""
+        framework = self.framework(assessment)
+        answers = self.answers(assessment.id)
+        changes: list[Change] = []
+        refs: list[str] = []
+        for qid in question_ids:
+            a = answers[qid]
+            if a.state != DRAFT:
+                continue
+            done = a.replace(state=AGREED, updated_by=self.actor, updated_at=self.clock.now())
+            changes.append(Change("answers", a.id, a.to_record(), done.to_record()))
+            refs.append(framework.question(qid).ref)
+        words = f"; the board agreed {len(refs)} draft answer(s) at the meeting: {', '.join(refs)}" if refs else ""
+        return changes, words
+
+    def agree_drafts(self, handle: str) -> list[str]:
+        """Agree every draft answer in one deliberate step (the board agreeing them at its meeting).
+        Returns the refs agreed; the audit event lists them all."""
+        assessment = self.assessment(handle)
+        self._editable(assessment)
+        found = self.blockers(assessment)
+        changes, _ = self._agree_changes(assessment, found.draft_ids)
+        refs = list(found.drafts)
+        self.commit("answers.agree_drafts", f"{assessment.period}: agreed all {len(refs)} draft answer(s): {', '.join(refs)}",
+                     changes)
+        return refs
 
     def unfinished(self, assessment: Assessment) -> tuple[list[str], list[str]]:
         """Refs of unanswered questions, and of answers still 'carried forward, needs review'."""
-        framework = self.framework(assessment)
-        answers = self.answers(assessment.id)
-        unanswered = [q.ref for q in framework.questions() if not (answers.get(q.id) and answers[q.id].is_answered)]
-        review = [q.ref for q in framework.questions() if answers.get(q.id) and answers[q.id].state == NEEDS_REVIEW]
-        return unanswered, review
+        found = self.blockers(assessment)
+        return list(found.unanswered), list(found.needs_review)
 
-    def sign_off(self, handle: str, signatories: list[tuple[str, str]], meeting: str = "", on: str | None = None) -> Assessment:
-        """Record the board's sign-off; the assessment is frozen from then on."""
+    def sign_off(self, handle: str, signatories: list[tuple[str, str]], meeting: str = "", on: str | None = None, *,
+                 agree_drafts: bool = False) -> Assessment:
+        """Record the board's sign-off; the assessment is frozen from then on.
+
+        Refused while any question is unanswered, unreviewed or draft (agree_drafts: the board
+        agrees the remaining drafts at the meeting, and the event lists them). Points for
+        challenge do not stop it: the event records the ones the board signed past."""
         assessment = self.assessment(handle)
         self._editable(assessment)
         if not signatories:
             raise InvalidInput("sign-off needs at least one signatory, expected --by NAME --role ROLE")
         people = tuple(Signatory(check_text(n, "signatory name", required=True, max_length=200).strip(),
                                  check_text(r, "signatory role", required=True, max_length=200).strip()) for n, r in signatories)
-        unanswered, review = self.unfinished(assessment)
-        if unanswered:
-            raise Refused(f"{len(unanswered)} question(s) are unanswered ({', '.join(unanswered[:8])}"
-                          f"{'...' if len(unanswered) > 8 else ''}); answer them or mark them N/A with a reason before sign-off")
-        if review:
-            raise Refused(f"{len(review)} answer(s) carried forward from last year still need review ({', '.join(review[:8])}"
-                          f"{'...' if len(review) > 8 else ''}); review them before sign-off")
+        found = self.blockers(assessment)
+        if found.blocking(agree_drafts=agree_drafts):
+            raise Refused(found.message("sign-off", f"selfassess signoff {short(assessment.id)} --by NAME --role ROLE "
+                                        "--agree-drafts", agree_drafts=agree_drafts))
         when = parse_date(on, "sign-off date").isoformat() if on else self.today().isoformat()
         signoff = SignOff(people, when, check_text(meeting, "meeting reference", max_length=300).strip(), self.actor, self.clock.now())
+        challenged = self.checks(assessment)
+        answer_changes, agreed = self._agree_changes(assessment, found.draft_ids)
         updated = assessment.replace(status=SIGNED_OFF, signoff=signoff)
         names = ", ".join(f"{p.name} ({p.role})" for p in people)
-        self.commit("assessment.signoff", f"{assessment.period} signed off by {names}" + (f" at {signoff.meeting}" if signoff.meeting else ""),
-                     [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        noted = (f"; signed past {len(challenged)} point(s) for challenge: " + "; ".join(c.message for c in challenged)
+                 if challenged else "")
+        self.commit("assessment.signoff", f"{assessment.period} signed off by {names}"
+                    + (f" at {signoff.meeting}" if signoff.meeting else "") + agreed + noted,
+                     answer_changes + [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
         return updated
 
     def check_submittable(self, assessment: Assessment) -> None:

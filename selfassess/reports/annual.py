@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .data import ReportData, change_words, long_date, pct
+from .data import ReportData, change_words, long_date, score_and_level, score_words
 
 KEY_ACTIONS = 8
 
@@ -48,38 +48,59 @@ def _list(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def title(data: ReportData) -> str:
+    """The section's title: marked DRAFT until the board signs the assessment off."""
+    return "Health inequalities" + (" (DRAFT for the board)" if data.is_draft else "")
+
+
 def draft(data: ReportData) -> list[Block]:
-    blocks: list[Block] = [Heading("Health inequalities", 1)]
+    f = data.figures
+    blocks: list[Block] = [Heading(title(data), 1)]
+    if data.is_draft:
+        blocks.append(Para.of(
+            "DRAFT for the board: drafted from an assessment the board has not yet signed off. The figures and "
+            "words may change before it does."))
     signed = (f" The board signed off the assessment on {long_date(data.signoff_date)}"
-              + (f" ({data.signoff_meeting})" if data.signoff_meeting else "") + "." if data.signoff_date else
-              " The assessment has not yet been signed off by the board.")
+              + (f" ({data.signoff_meeting})" if data.signoff_meeting else "") + "." if not data.is_draft else
+              " The assessment has not yet been signed off by the board"
+              + (f"; {f.drafts} answer{'s are' if f.drafts != 1 else ' is'} still draft" if f.drafts else "") + ".")
     blocks.append(Para.of(
         "The trust has a legal duty to have regard to the need to reduce inequalities in access to, and outcomes "
-        "from, its services. This section reports how the board assessed itself, where it stands and what it "
-        "has committed to do."))
+        "from, its services. This section reports how the "
+        + ("board assessed itself, where it stands and what it has committed to do." if not data.is_draft else
+           "trust has assessed itself for the board, where it stands and what it proposes to do.")))
     blocks.append(Heading("How we assessed ourselves", 2))
-    assurance = _list([f"{n} {label.lower()}" for label, n in data.assurance_counts])
+    who = "the board assessed the trust" if not data.is_draft else "the trust is assessing itself, for the board,"
+    answered = (f"{f.answered} of the {f.questions} questions are answered and reviewed this year"
+                + (f"; {f.awaiting_review} carried forward from {data.previous_period or 'last year'} await review"
+                   if f.awaiting_review else "")
+                + (f", {f.not_started} not started" if f.not_started else "") + ".")
+    assurance = _list([f"{n} {label.lower()}" for label, n in f.assurance])
     blocks.append(Para.of(
-        f"In {data.period} the board assessed the trust against ", (data.framework_title, True),
-        f" (version {data.framework_version}), which asks {data.questions} questions across {len(data.domains)} "
-        f"domains. {data.complete} of the {data.questions} questions are answered"
-        + (f"; the answers are {assurance}" if assurance else "") + "." + signed))
-    if data.needs_review:
-        blocks.append(Para.of(f"{data.needs_review} answers carried forward from the previous year were still awaiting review."))
+        f"In {data.period} {who} against ", (data.framework_title, True),
+        f" (version {data.framework_version}), which asks {f.questions} questions across {len(f.domains)} "
+        f"domains. {answered}"
+        + (f" Of the {f.rated} rated answers, {assurance}." if f.rated else "")
+        + (f" {f.not_applicable} question{'s are' if f.not_applicable != 1 else ' is'} not applicable, each with a reason."
+           if f.not_applicable else "") + signed))
+    if f.awaiting_review:
+        blocks.append(Para.of(
+            f"{f.awaiting_review} answers carried forward from the previous year are still awaiting review: they are "
+            "not this year's findings, so they are left out of the strengths and gaps below, and scores that still "
+            "count them are marked provisional."))
     blocks.append(Heading("Where we stand", 2))
-    overall = (f"Overall the trust scored {pct(data.percent)}"
-               + (f" ({data.level.lower()})" if data.level else "")
-               + (f", {change_words(None if data.previous_percent is None or data.percent is None else data.percent - data.previous_percent, data.previous_period)}"
-                  if data.previous_period else "") + ".")
-    blocks.append(Para.of(overall))
+    overall = (f"Overall the trust scored {score_and_level(f.percent, f.level, f.provisional, lower=True)}"
+               + (f", {change_words(f.change, data.previous_period)}" if data.previous_period else "") + ".")
+    ranking = f.strongest_weakest_text()
+    blocks.append(Para.of(overall + (f" {ranking}" if ranking else "")))
     blocks.append(TableBlock(
         ("Domain", "Score", "Level", "Change"),
-        tuple((f"{d.ref} {d.title}", pct(d.percent), d.level or "–",
+        tuple((f"{d.ref} {d.title}", score_words(d.percent, d.provisional), d.level or "–",
                change_words(d.change, data.previous_period) if data.previous_period else "first assessment")
               for d in data.domains)))
     for d in data.domains:
         parts: list[str | tuple[str, bool]] = [
-            f"{d.title}: {pct(d.percent)}" + (f" ({d.level.lower()})" if d.level else "")
+            f"{d.title}: {score_and_level(d.percent, d.level, d.provisional, lower=True)}"
             + (f", {change_words(d.change, data.previous_period)}" if data.previous_period else "") + "."]
         if d.strengths:
             best = max(d.strengths, key=lambda r: r.rating_number or 0)
@@ -90,25 +111,29 @@ def draft(data: ReportData) -> list[Block]:
         if d.gaps:
             worst = min(d.gaps, key=lambda r: r.rating_number or 0)
             parts += [" Main gap: “", (worst.question, True), f"” ({worst.rating.lower()})."]
+        if d.awaiting_review:
+            parts.append(f" {d.awaiting_review} of its {d.questions} answers are carried forward and not yet reviewed.")
         blocks.append(Para.of(*parts))
     blocks.append(Heading("Key actions", 2))
     open_actions = [a for a in data.actions if a.status not in ("done", "dropped")]
     if open_actions:
+        plan = ("The board agreed an action plan of" if not data.is_draft else "The draft action plan put to the board has")
         blocks.append(Para.of(
-            f"The board agreed an action plan of {len(data.actions)} actions, each with a named owner and a due date; "
-            f"{len(open_actions)} are open. The main ones are:"))
+            f"{plan} {f.actions_total} action{'s' if f.actions_total != 1 else ''}, each with a named owner and a due "
+            f"date; {f.actions_open} {'are' if f.actions_open != 1 else 'is'} open. The main "
+            f"{'ones are' if len(open_actions) != 1 else 'one is'}:"))
         blocks.append(Bullets(tuple(
             Para.of((a.title, True), " – ", (a.owner, True),
                     *([", ", (a.owner_role, True)] if a.owner_role else list[str | tuple[str, bool]]()),
                     f", by {long_date(a.current_due)} ({a.status_label.lower()})")
             for a in open_actions[:KEY_ACTIONS])))
     else:
-        blocks.append(Para.of("There are no open actions."))
+        blocks.append(Para.of(f"There are no open actions ({f.actions_total} in the plan)."))
     blocks.append(Heading("Progress since last year", 2))
     if data.previous_period:
         done = data.done_actions
-        improved = [d.title for d in data.domains if d.change is not None and d.change >= 0.5]
-        fell = [d.title for d in data.domains if d.change is not None and d.change <= -0.5]
+        improved = [d.title for d in data.domains if d.change is not None and d.change > 0]
+        fell = [d.title for d in data.domains if d.change is not None and d.change < 0]
         text = f"Compared with {data.previous_period}, "
         text += (f"the trust improved in {_list([t.lower() for t in improved])}" if improved else "no domain improved")
         text += (f", and fell back in {_list([t.lower() for t in fell])}. " if fell else ". ")
@@ -118,9 +143,9 @@ def draft(data: ReportData) -> list[Block]:
         if carried:
             text += f" and {carried} carried forward from last year's plan"
         text += "."
-        if data.overdue_actions:
-            owners = _list([f"{o} ({n})" for o, n in data.overdue_by_owner])
-            text += f" {data.overdue_actions} action{'s are' if data.overdue_actions != 1 else ' is'} overdue: {owners}."
+        if f.actions_overdue:
+            owners = _list([f"{o} ({n})" for o, n in f.overdue_by_owner])
+            text += f" {f.actions_overdue} action{'s are' if f.actions_overdue != 1 else ' is'} overdue: {owners}."
         blocks.append(Para.of(text))
     else:
         blocks.append(Para.of("This is the trust's first assessment against this framework; it sets the baseline "

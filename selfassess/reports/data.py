@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..core import actions as rules
-from ..core.model import ANSWER_STATES, ASSURANCE_LEVELS, ORGANISATION_TYPES, Assessment
+from ..core.checks import Challenge
+from ..core.figures import Figures, percent_text
+from ..core.lifecycle import answer_stage
+from ..core.model import (
+    ANSWER_STATES,
+    ASSURANCE_LEVELS,
+    NEEDS_REVIEW,
+    ORGANISATION_TYPES,
+    Assessment,
+)
 from ..core.workspace import Workspace
 
 
@@ -34,6 +43,7 @@ class AnswerRow:
     is_gap: bool
     is_strength: bool
     answered: bool
+    awaiting_review: bool  # carried forward from last year and not yet reviewed: not this year's answer
 
 
 @dataclass(frozen=True)
@@ -74,13 +84,15 @@ class DomainRow:
     id: str
     title: str
     questions: int
-    answered: int
-    complete: int
+    answered: int  # this year's answers (draft or agreed)
+    complete: int  # the same: kept for the writers that say "complete"
     not_applicable: int
-    percent: float | None
+    awaiting_review: int
+    percent: int | None  # whole percent, half up
+    provisional: bool
     level: str | None
-    previous_percent: float | None
-    change: float | None
+    previous_percent: int | None
+    change: int | None
     strengths: tuple[AnswerRow, ...]
     gaps: tuple[AnswerRow, ...]
 
@@ -126,10 +138,17 @@ class ReportData:
     overdue_by_owner: tuple[tuple[str, int], ...]
     assurance_counts: tuple[tuple[str, int], ...]
     sources: tuple[str, ...]
+    figures: Figures  # the one set of figures: every number a document shows comes from here
+    challenges: tuple[Challenge, ...]
 
     @property
     def completeness(self) -> float:
         return self.complete / self.questions if self.questions else 1.0
+
+    @property
+    def is_draft(self) -> bool:
+        """Not signed off: every document says it is a draft for the board."""
+        return self.figures.is_draft
 
     @property
     def file_stem(self) -> str:
@@ -144,11 +163,12 @@ class ReportData:
 def gather(ws: Workspace, assessment: Assessment) -> ReportData:
     """Collect what every report needs about one assessment."""
     summary = ws.summary(assessment)
+    figures = summary.figures
     framework = summary.framework
     answers = ws.answers(assessment.id)
     today = ws.today()
     rows: list[AnswerRow] = []
-    by_domain: dict[str, list[AnswerRow]] = {}
+    by_id: dict[str, AnswerRow] = {}
     for q in framework.questions():
         a = answers.get(q.id)
         scale = framework.scale_for(q)
@@ -162,29 +182,25 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
                 number = scale.number_of(a.rating)
             except Exception:
                 rating = a.rating
-        gap = ws.is_gap(assessment, a)
-        strength = number is not None and not gap and number >= max(2, len(scale.levels) - 1)
+        domain = figures.domain(q.domain_id)
         row = AnswerRow(
             ref=q.ref, question_id=q.id, domain_id=q.domain_id, domain_title=framework.domain(q.domain_id).title,
             question=q.text, rating=rating, rating_number=number, levels=len(scale.levels),
             na_reason=a.na_reason or "" if a else "", evidence=a.evidence if a else "", notes=a.notes if a else "",
             assurance=ASSURANCE_LEVELS.get(a.assurance, a.assurance) if a else "", state=ANSWER_STATES.get(a.state, a.state) if a else "",
             updated_by=a.updated_by if a else "", updated_at=a.updated_at if a else "",
-            is_gap=gap or not (a and a.is_answered), is_strength=strength, answered=bool(a and a.is_answered),
+            is_gap=q.id in domain.gaps, is_strength=q.id in domain.strengths, answered=bool(a and a.is_answered),
+            awaiting_review=answer_stage(a) == NEEDS_REVIEW,
         )
         rows.append(row)
-        by_domain.setdefault(q.domain_id, []).append(row)
-    previous = {d.domain_id: d for d in summary.previous_scores.domains} if summary.previous_scores else {}
+        by_id[q.id] = row
     domains = []
-    for d in summary.scores.domains:
-        p = previous.get(d.domain_id)
-        domain_rows = by_domain.get(d.domain_id, [])
+    for d in figures.domains:
         domains.append(DomainRow(
-            ref=d.ref, id=d.domain_id, title=d.title, questions=d.questions, answered=d.answered, complete=d.complete,
-            not_applicable=d.not_applicable, percent=d.percent, level=d.level_label,
-            previous_percent=p.percent if p else None, change=summary.trend.get(d.domain_id),
-            strengths=tuple(r for r in domain_rows if r.is_strength),
-            gaps=tuple(r for r in domain_rows if r.is_gap and r.answered),
+            ref=d.ref, id=d.id, title=d.title, questions=d.questions, answered=d.answered, complete=d.answered,
+            not_applicable=d.not_applicable, awaiting_review=d.awaiting_review, percent=d.percent,
+            provisional=d.provisional, level=d.level, previous_percent=d.previous_percent, change=d.change,
+            strengths=tuple(by_id[qid] for qid in d.strengths), gaps=tuple(by_id[qid] for qid in d.gaps),
         ))
     action_rows = []
     for x in ws.live_actions(assessment.id):  # an action carried into a later year is reported there
@@ -201,14 +217,8 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             updates=tuple(UpdateRow(u.date, u.author, u.text) for u in x.updates),
             dropped_reason=x.dropped_reason, carried=x.carried_from is not None,
         ))
-    assurance: dict[str, int] = {}
-    for a in answers.values():
-        if a.is_answered:
-            label = ASSURANCE_LEVELS.get(a.assurance, a.assurance)
-            assurance[label] = assurance.get(label, 0) + 1
     signoff = assessment.signoff
     org = summary.organisation
-    act = summary.actions
     return ReportData(
         organisation=org.name, ods_code=org.ods_code, organisation_type=ORGANISATION_TYPES.get(org.type, org.type),
         period=assessment.period, previous_period=summary.previous.period if summary.previous else None,
@@ -217,30 +227,52 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         status=assessment.status_label, version=assessment.version,
         signatories=tuple(Signatory(s.name, s.role) for s in signoff.signatories) if signoff else (),
         signoff_date=signoff.date if signoff else "", signoff_meeting=signoff.meeting if signoff else "",
-        generated_on=today, questions=summary.scores.questions, answered=summary.scores.answered,
-        complete=summary.scores.complete, needs_review=summary.scores.needs_review,
-        percent=summary.scores.percent,
-        previous_percent=summary.previous_scores.percent if summary.previous_scores else None,
-        level=summary.scores.level_label, domains=tuple(domains), answers=tuple(rows),
+        generated_on=today, questions=figures.questions, answered=figures.answered,
+        complete=figures.answered, needs_review=figures.awaiting_review,
+        percent=figures.percent, previous_percent=figures.previous_percent,
+        level=figures.level, domains=tuple(domains), answers=tuple(rows),
         actions=tuple(sorted(action_rows, key=lambda r: (r.current_due, r.ref))),
-        open_actions=act.open, overdue_actions=act.overdue, slipped_actions=act.slipped, done_actions=act.done,
-        overdue_by_owner=tuple(act.overdue_by_owner),
-        assurance_counts=tuple(sorted(assurance.items(), key=lambda kv: -kv[1])),
+        open_actions=figures.actions_open, overdue_actions=figures.actions_overdue,
+        slipped_actions=figures.actions_slipped, done_actions=figures.actions_done,
+        overdue_by_owner=figures.overdue_by_owner,
+        assurance_counts=figures.assurance,
         sources=tuple(f"{s.publisher + ': ' if s.publisher else ''}{s.title}" + (f" ({s.date})" if s.date else "")
                       for s in framework.sources),
+        figures=figures, challenges=tuple(ws.checks(assessment)),
     )
 
 
 def pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}%"
+    return percent_text(value)
 
 
-def change_words(change: float | None, previous_period: str | None) -> str:
+def score_words(percent: int | None, provisional: bool) -> str:
+    """'67%', or '67% (provisional)' while the score counts answers not yet reviewed."""
+    from ..core.figures import score_text
+
+    return score_text(percent, provisional)
+
+
+def score_and_level(percent: int | None, level: str | None, provisional: bool, *, lower: bool = False) -> str:
+    """'56% (established)', '56% (established; provisional)' or '56% (provisional)'."""
+    notes = [(level.lower() if lower else level)] if level else []
+    if provisional and percent is not None:
+        notes.append("provisional")
+    return pct(percent) + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def change_words(change: int | None, previous_period: str | None) -> str:
+    """Change in points between the whole percents shown (so the words add up to the figures)."""
     if change is None:
         return "no earlier score to compare" if previous_period else "first assessment"
-    if abs(change) < 0.5:
+    if change == 0:
         return f"no change since {previous_period}"
-    return f"{'up' if change > 0 else 'down'} {abs(change):.0f} points since {previous_period}"
+    return f"{'up' if change > 0 else 'down'} {abs(change)} point{'s' if abs(change) != 1 else ''} since {previous_period}"
+
+
+def draft_words(data: ReportData) -> str:
+    """What a document of an assessment not yet signed off says it is."""
+    return "Draft for the board: not yet signed off" if data.is_draft else ""
 
 
 def long_date(d: date | str) -> str:

@@ -48,7 +48,8 @@ def write_annual_docx(data: ReportData) -> tuple[bytes, list[str]]:
     note.alignment = WD_ALIGN_PARAGRAPH.LEFT
     note.runs[0].italic = True
     core = doc.core_properties
-    core.title = f"Health inequalities {data.period}: {cleaner.clean(data.organisation, 'organisation')}"[:250]
+    core.title = (("DRAFT for the board: " if data.is_draft else "")
+                  + f"Health inequalities {data.period}: {cleaner.clean(data.organisation, 'organisation')}")[:250]
     core.author = "selfassess"
     out = io.BytesIO()
     doc.save(out)

@@ -43,7 +43,16 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .data import ActionRow, AnswerRow, ReportData, change_words, long_date, pct
+from .data import (
+    ActionRow,
+    AnswerRow,
+    ReportData,
+    change_words,
+    long_date,
+    pct,
+    score_and_level,
+    score_words,
+)
 from .safe_text import Cleaner, has_rtl
 
 FONTS = Path(__file__).parent / "fonts"
@@ -221,6 +230,7 @@ class _Line:
 _Cell: TypeAlias = list[_Line] | Paragraph
 _Part: TypeAlias = tuple[str, str, str, float, object]  # text, where it came from, font, size, colour
 _PAD = 3
+CHALLENGES_SHOWN = 15  # points for challenge listed in the board report; `selfassess checks` has them all
 UPDATE_IN_TABLE = 600  # characters of the last update shown in the action table (the workbook has it all)
 
 
@@ -352,10 +362,11 @@ class _FastTable(Flowable):
 class _NumberedCanvas(rl_canvas.Canvas):
     """Draws 'Page X of Y' and the running header once the page count is known."""
 
-    def __init__(self, *args, header: str = "", **kwargs):
+    def __init__(self, *args, header: str = "", draft: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self._saved: list[dict] = []
         self._header = header
+        self._draft = draft
 
     def showPage(self) -> None:  # noqa: N802 - reportlab's name
         self._saved.append(dict(self.__dict__))
@@ -374,6 +385,17 @@ class _NumberedCanvas(rl_canvas.Canvas):
             self.setFont(BODY, 7.5)
             self.setFillColor(GREY)
             self.drawRightString(A4[0] - 2 * cm, 1.1 * cm, f"Page {self._pageNumber} of {total}")
+            if self._draft:  # an assessment not signed off: every page says so
+                self.setFont(BOLD, 8)
+                self.setFillColor(colors.HexColor("#C00000"))
+                self.drawString(2 * cm, 1.1 * cm, "DRAFT for the board: not yet signed off")
+                self.saveState()
+                self.setFillColor(colors.Color(0.75, 0.0, 0.0, alpha=0.08))
+                self.setFont(BOLD, 110)
+                self.translate(A4[0] / 2, A4[1] / 2)
+                self.rotate(50)
+                self.drawCentredString(0, -40, "DRAFT")
+                self.restoreState()
             super().showPage()
         super().save()
 
@@ -429,8 +451,12 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     def p(markup: str, style: str = "body") -> Paragraph:
         return _Para(markup, st[style])
 
+    f = data.figures
     # Cover
-    story += [Spacer(1, 3 * cm), p("Health inequalities: board self-assessment", "title"),
+    story += [Spacer(1, 3 * cm), p("Health inequalities: board self-assessment", "title")]
+    if data.is_draft:
+        story.append(p("<font color='#C00000'><b>DRAFT for the board</b></font>", "subtitle"))
+    story += [
               p(t(data.organisation, "organisation", bold=False), "subtitle"),
               p(f"{escape(data.period)} · {t(data.framework_title, 'framework title')} (version {escape(data.framework_version)})", "subtitle"),
               Spacer(1, 0.6 * cm)]
@@ -438,8 +464,10 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         ["Status", escape(data.status) + (f" (version {data.version})" if data.version > 1 else "")],
         ["Framework", f"{t(data.framework_title, 'framework title')}, {escape(data.framework_id)}@{escape(data.framework_version)}"],
         ["Framework hash", f"<font size=7>{escape(data.framework_hash)}</font>"],
-        ["Overall score", f"{pct(data.percent)}" + (f" ({escape(data.level)})" if data.level else "")],
-        ["Completeness", f"{data.complete} of {data.questions} questions answered"],
+        ["Overall score", escape(score_and_level(f.percent, f.level, f.provisional))],
+        ["Completeness", f"{f.answered} of {f.questions} questions answered and reviewed"
+                         + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
+                         + (f"; {f.drafts} draft" if f.drafts else "")],
         ["Prepared", long_date(data.generated_on)],
     ]
     story.append(Table([[p(f"<b>{k}</b>", "cell"), p(v, "cell")] for k, v in facts], colWidths=[4 * cm, 12 * cm],
@@ -463,35 +491,57 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
 
     # Executive summary
     story.append(p("Executive summary", "h1"))
-    overall_change = None if data.previous_percent is None or data.percent is None else data.percent - data.previous_percent
-    story.append(p(f"The board assessed the trust against {t(data.framework_title, 'framework title')} for {escape(data.period)}. "
-                   f"The overall score is <b>{pct(data.percent)}</b>"
-                   + (f" ({escape(change_words(overall_change, data.previous_period))})" if data.previous_period else "")
-                   + f"; {data.complete} of {data.questions} questions are answered"
-                   + (f" and {data.needs_review} answers carried forward from last year await review" if data.needs_review else "")
+    if data.is_draft:
+        story.append(p("<b>DRAFT for the board.</b> The board has not signed this assessment off; what follows is "
+                       "put to the board to agree, and may change."))
+    who = "The board assessed the trust" if not data.is_draft else "This draft assesses the trust"
+    story.append(p(f"{who} against {t(data.framework_title, 'framework title')} for {escape(data.period)}. "
+                   f"The overall score is <b>{escape(score_words(f.percent, f.provisional))}</b>"
+                   + (f" ({escape(change_words(f.change, data.previous_period))})" if data.previous_period else "")
+                   + f"; {f.answered} of {f.questions} questions are answered and reviewed"
+                   + (f" and {f.awaiting_review} answers carried forward from last year await review"
+                      if f.awaiting_review else "")
+                   + (f"; {f.drafts} answers are still draft" if f.drafts else "")
                    + "."))
-    ranked = sorted((d for d in data.domains if d.percent is not None), key=lambda d: d.percent or 0)
-    if ranked:
-        story.append(p(f"Strongest: <b>{t(ranked[-1].title, 'domain title', bold=True)}</b> ({pct(ranked[-1].percent)}). "
-                       f"Weakest: <b>{t(ranked[0].title, 'domain title', bold=True)}</b> ({pct(ranked[0].percent)})."))
-    moved = [d for d in data.domains if d.change is not None and abs(d.change) >= 0.5]
+    if f.rated:
+        story.append(p(f"Of the {f.rated} rated answers, "
+                       + escape(", ".join(f"{n} {label.lower()}" for label, n in f.assurance)) + "."))
+    if f.provisional:
+        story.append(p("Scores marked provisional still count answers carried forward from last year and not yet "
+                       "reviewed; those answers are not counted as strengths or gaps.", "small"))
+    ranking = f.strongest_weakest_text()
+    if ranking:
+        story.append(p(t(ranking, "strongest and weakest")))
+    moved = [d for d in f.domains if d.change]
     if moved:
         story.append(p("Since last year: " + "; ".join(
             f"{t(d.title, 'domain title')} {escape(change_words(d.change, data.previous_period))}" for d in moved) + "."))
-    owners = ", ".join(f"{t(o, 'owner')} ({n})" for o, n in data.overdue_by_owner)
-    story.append(p(f"The action plan has <b>{len(data.actions)}</b> actions: {data.open_actions} open, "
-                   f"<b>{data.overdue_actions} overdue</b>" + (f" ({owners})" if owners else "")
-                   + f", {data.slipped_actions} slipped from their original date, {data.done_actions} done."))
+    owners = ", ".join(f"{t(o, 'owner')} ({n})" for o, n in f.overdue_by_owner)
+    story.append(p(f"The action plan has <b>{f.actions_total}</b> actions: {f.actions_open} open, "
+                   f"<b>{f.actions_overdue} overdue</b>" + (f" ({owners})" if owners else "")
+                   + f", {f.actions_slipped} slipped from their original date, {f.actions_done} done."))
     story += [Spacer(1, 0.3 * cm), _chart(data, t), Spacer(1, 0.3 * cm)]
     table = [[p("<b>Domain</b>", "cell"), p("<b>Answered</b>", "cell"), p("<b>Score</b>", "cell"), p("<b>Level</b>", "cell"),
               p(f"<b>{escape(data.previous_period or 'Previous')}</b>", "cell"), p("<b>Change</b>", "cell")]]
     for d in data.domains:
-        change = "–" if d.change is None else f"{d.change:+.0f}"
-        table.append([p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"), p(f"{d.complete}/{d.questions}", "cell"),
-                      p(pct(d.percent), "cell"), p(escape(d.level or "–"), "cell"), p(pct(d.previous_percent), "cell"),
-                      p(change, "cell")])
-    story.append(Table(table, colWidths=[6.8 * cm, 1.9 * cm, 1.5 * cm, 2.4 * cm, 1.8 * cm, 2.2 * cm], repeatRows=1,
+        change = "–" if d.change is None else f"{d.change:+d}"
+        table.append([p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"), p(f"{d.answered}/{d.questions}", "cell"),
+                      p(escape(score_words(d.percent, d.provisional)), "cell"), p(escape(d.level or "–"), "cell"),
+                      p(pct(d.previous_percent), "cell"), p(change, "cell")])
+    story.append(Table(table, colWidths=[5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 2.2 * cm], repeatRows=1,
                        style=_grid()))
+
+    # Points for challenge: what a non-executive would ask about before signing
+    story.append(p("Points for challenge", "h2"))
+    if not data.challenges:
+        story.append(p("None found by the consistency check.", "small"))
+    else:
+        story.append(p(f"The consistency check found {len(data.challenges)} point(s) the board may wish to "
+                       "challenge before it signs off.", "small"))
+        for c in data.challenges[:CHALLENGES_SHOWN]:
+            story.append(_Para(t(c.message, f"point for challenge {c.ref}"), st["bullet"], bulletText="•"))
+        if len(data.challenges) > CHALLENGES_SHOWN:
+            story.append(p(f"And {len(data.challenges) - CHALLENGES_SHOWN} more: selfassess checks lists them all.", "small"))
 
     # Findings by domain
     story += [PageBreak(), p("Findings by domain", "h1")]
@@ -502,13 +552,16 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     for d in data.domains:
         story.append(CondPageBreak(4 * cm))
         story.append(p(f"{escape(d.ref)} {t(d.title, 'domain title', bold=True)}", "h2"))
-        story.append(p(f"Score {pct(d.percent)}" + (f", {escape(d.level)}" if d.level else "")
-                       + f"; {escape(change_words(d.change, data.previous_period))}; {d.complete} of {d.questions} answered"
-                       + (f", {d.not_applicable} not applicable" if d.not_applicable else "") + ".", "small"))
+        story.append(p(f"Score {escape(score_and_level(d.percent, d.level, d.provisional))}"
+                       + f"; {escape(change_words(d.change, data.previous_period))}; {d.answered} of {d.questions} answered "
+                       "and reviewed"
+                       + (f", {d.not_applicable} not applicable" if d.not_applicable else "")
+                       + (f", {d.awaiting_review} carried forward and not yet reviewed (not counted as strengths or gaps)"
+                          if d.awaiting_review else "") + ".", "small"))
         for label, rows_ in (("Strengths", d.strengths), ("Gaps", d.gaps)):
             story.append(p(label, "h3"))
             if not rows_:
-                story.append(p("None recorded.", "small"))
+                story.append(p("None among this year's answers.", "small"))
             for ans in rows_:
                 text = (f"<b>{escape(ans.ref)}</b> {t(ans.question, f'question {ans.ref}')} <b>{escape(ans.rating)}</b>."
                         + (f" Evidence: {t(ans.evidence, f'answer {ans.ref} evidence')}" if ans.evidence else " No evidence recorded."))
@@ -573,12 +626,13 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     story.append(p("Sources: " + "; ".join(t(s, "source") for s in data.sources), "small"))
 
     out = io.BytesIO()
-    header = f"{data.organisation} · {data.period} · Board report: health inequalities self-assessment"
+    header = (("DRAFT · " if data.is_draft else "")
+              + f"{data.organisation} · {data.period} · Board report: health inequalities self-assessment")
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm,
                             bottomMargin=2 * cm, title=f"Board report {data.period}", author="selfassess",
                             subject=data.framework_title, creator="selfassess", invariant=1)
     header_text = _short(t.plain(header, "running header"), 140)
-    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, header=header_text, **k))
+    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, header=header_text, draft=data.is_draft, **k))
     return out.getvalue(), cleaner.warnings
 
 

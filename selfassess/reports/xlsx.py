@@ -20,8 +20,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..core.figures import score_text, whole_percent
 from ..core.model import ACTION_STATUSES
-from .data import ReportData, pct
+from .data import ReportData
 from .safe_text import Cleaner, looks_like_formula
 
 CELL_LIMIT = 32_767
@@ -152,41 +153,61 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
                     font=Font(bold=True, color="9C0006")))
     plan.conditional_formatting.add(f"K2:K{max(last, 2)}", CellIsRule(operator="greaterThan", formula=["0"],
                                                                        font=Font(bold=True, color="9C5700")))
-    plan.oddHeader.center.text = f"{data.organisation}: action plan {data.period}"
+    plan.oddHeader.center.text = (("DRAFT for the board · " if data.is_draft else "")
+                                  + f"{data.organisation}: action plan {data.period}")
     plan.oddFooter.center.text = "Page &P of &N"
 
     summary = wb.create_sheet("Summary")
-    s_titles = ["Ref", "Domain", "Questions", "Answered", "Completeness", "Score", "Level",
-                f"Score {data.previous_period}" if data.previous_period else "Previous score", "Change (points)"]
-    _header(summary, s_titles, [6, 40, 11, 10, 13, 9, 14, 15, 15])
-    for r, d in enumerate(data.domains, start=2):
+    f = data.figures
+    s_titles = ["Ref", "Domain", "Questions", "Answered", "Awaiting review", "Completeness", "Score", "Provisional",
+                "Level", f"Score {data.previous_period}" if data.previous_period else "Previous score", "Change (points)"]
+    _header(summary, s_titles, [6, 40, 11, 10, 10, 13, 9, 11, 14, 15, 15])
+
+    def whole(r: int, col: int, percent: int | None) -> None:
+        # The whole percent every document shows (half up), not the raw fraction Excel would round itself.
+        if percent is not None:
+            summary.cell(row=r, column=col, value=percent / 100).number_format = "0%"
+
+    for r, d in enumerate(f.domains, start=2):
         summary.cell(row=r, column=1, value=d.ref)
         w.text(summary, r, 2, d.title, f"domain {d.ref} title")
         summary.cell(row=r, column=3, value=d.questions)
-        summary.cell(row=r, column=4, value=d.complete)
-        summary.cell(row=r, column=5, value=d.complete / d.questions if d.questions else 1).number_format = "0%"
-        for col, value in ((6, d.percent), (8, d.previous_percent)):
-            if value is not None:
-                summary.cell(row=r, column=col, value=round(value / 100, 4)).number_format = "0%"
-        summary.cell(row=r, column=7, value=d.level or "")
+        summary.cell(row=r, column=4, value=d.answered)
+        summary.cell(row=r, column=5, value=d.awaiting_review)
+        whole(r, 6, whole_percent(100 * d.answered / d.questions) if d.questions else 100)
+        whole(r, 7, d.percent)
+        summary.cell(row=r, column=8, value="provisional" if d.provisional else "")
+        summary.cell(row=r, column=9, value=d.level or "")
+        whole(r, 10, d.previous_percent)
         if d.change is not None:
-            summary.cell(row=r, column=9, value=round(d.change, 1)).number_format = "+0;-0;0"
-    total_row = len(data.domains) + 2
+            summary.cell(row=r, column=11, value=d.change).number_format = "+0;-0;0"
+    total_row = len(f.domains) + 2
     summary.cell(row=total_row, column=2, value="Overall").font = Font(bold=True)
-    summary.cell(row=total_row, column=3, value=data.questions)
-    summary.cell(row=total_row, column=4, value=data.complete)
-    summary.cell(row=total_row, column=5, value=data.completeness).number_format = "0%"
-    if data.percent is not None:
-        summary.cell(row=total_row, column=6, value=round(data.percent / 100, 4)).number_format = "0%"
-    if data.previous_percent is not None:
-        summary.cell(row=total_row, column=8, value=round(data.previous_percent / 100, 4)).number_format = "0%"
-    _table(summary, "DomainSummary", len(s_titles), len(data.domains))
+    summary.cell(row=total_row, column=3, value=f.questions)
+    summary.cell(row=total_row, column=4, value=f.answered)
+    summary.cell(row=total_row, column=5, value=f.awaiting_review)
+    whole(total_row, 6, f.completeness)
+    whole(total_row, 7, f.percent)
+    summary.cell(row=total_row, column=8, value="provisional" if f.provisional else "")
+    whole(total_row, 10, f.previous_percent)
+    if f.change is not None:
+        summary.cell(row=total_row, column=11, value=f.change).number_format = "+0;-0;0"
+    _table(summary, "DomainSummary", len(s_titles), len(f.domains))
     info = total_row + 2
+    assurance = ", ".join(f"{n} {label.lower()}" for label, n in f.assurance)
     for i, (label, fact) in enumerate([
         ("Trust", data.organisation), ("Period", data.period),
         ("Framework", f"{data.framework_title} ({data.framework_id}@{data.framework_version})"),
-        ("Framework hash", data.framework_hash), ("Status", data.status), ("Exported", data.generated_on.isoformat()),
-        ("Overall", f"{pct(data.percent)} ({data.answered} of {data.questions} answered)"),
+        ("Framework hash", data.framework_hash),
+        ("Status", data.status + (": DRAFT for the board, not yet signed off" if data.is_draft else "")),
+        ("Exported", data.generated_on.isoformat()),
+        ("Overall", f"{score_text(f.percent, f.provisional)} ({f.answered} of {f.questions} answered and reviewed"
+                    + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
+                    + (f"; {f.drafts} draft" if f.drafts else "") + ")"),
+        ("Assurance", f"of {f.rated} rated answers: {assurance}" if f.rated else "no rated answers yet"),
+        ("Actions", f"{f.actions_total} in the plan: {f.actions_open} open, {f.actions_overdue} overdue, "
+                    f"{f.actions_slipped} slipped, {f.actions_done} done"),
+        ("Points for challenge", "; ".join(c.message for c in data.challenges) or "none"),
     ]):
         summary.cell(row=info + i, column=1, value=label).font = Font(bold=True)
         w.text(summary, info + i, 2, fact, f"summary {label.lower()}")
@@ -226,7 +247,8 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
 
     for sheet in (plan, summary, answers):
         w.fit_rows(sheet)
-    wb.properties.title = f"Action plan {data.period}: {data.organisation}"[:250]
+    wb.properties.title = (("DRAFT for the board: " if data.is_draft else "")
+                           + f"Action plan {data.period}: {data.organisation}")[:250]
     wb.properties.creator = "selfassess"
     out = io.BytesIO()
     wb.save(out)

@@ -212,6 +212,66 @@ class AuditHead(Strict):
     hash: Sha256
 
 
+Count = Annotated[int, Field(ge=0, le=MAX_ANSWERS)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+Points = Annotated[int, Field(ge=-100, le=100)]
+
+
+class DomainFiguresDoc(Strict):
+    id: Id
+    ref: Annotated[str, StringConstraints(max_length=20)]
+    title: Required
+    questions: Count
+    answered: Count
+    agreed: Count
+    drafts: Count
+    awaiting_review: Count
+    not_applicable: Count
+    not_started: Count
+    score_percent: Percent | None
+    level: Name | None
+    provisional: bool
+    previous_score_percent: Percent | None
+    change_points: Points | None
+
+
+class AssuranceDoc(Strict):
+    self_asserted: Count
+    evidenced: Count
+    independently_verified: Count
+
+
+class ActionCountsDoc(Strict):
+    total: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
+    open: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
+    overdue: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
+    slipped: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
+    done: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
+
+
+class FiguresDoc(Strict):
+    """The headline figures the trust's documents show (core/figures.py), as sent."""
+
+    questions: Count
+    answered: Count
+    agreed: Count
+    drafts: Count
+    awaiting_review: Count
+    not_applicable: Count
+    not_started: Count
+    completeness_percent: Percent
+    score_percent: Percent | None
+    level: Name | None
+    provisional: bool
+    previous_period: Period | None
+    previous_score_percent: Percent | None
+    change_points: Points | None
+    assurance: AssuranceDoc
+    actions: ActionCountsDoc
+    signed_off: bool
+    domains: list[DomainFiguresDoc] = Field(max_length=500)
+
+
 class SubmissionDoc(Strict):
     format: Literal[1]
     created_at: Moment
@@ -223,6 +283,7 @@ class SubmissionDoc(Strict):
     answers: list[AnswerDoc] = Field(max_length=MAX_ANSWERS)
     actions: list[ActionDoc] = Field(max_length=MAX_ACTIONS)
     audit_head: AuditHead
+    figures: FiguresDoc | None = None  # bundles from before the figures were sent have none
 
 
 class FrameworkCopy(Strict):
@@ -401,6 +462,8 @@ def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
         unknown = [q for q in act.question_ids if not framework.has_question(q)]
         if unknown:
             problems.append(f"{where}: names '{unknown[0][:40]}', which is not a question of {framework.key}")
+    if not problems and sub.figures is not None:
+        problems += _figures_disagree(sub, sub.figures, framework)
     if problems:
         raise Malformed("submission.json does not agree with itself: " + "; ".join(problems[:3])
                         + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
@@ -448,3 +511,35 @@ class StoredSubmission(Strict):
     completeness: float = Field(ge=0, le=1)
     domains: list[DomainScoreDoc] = Field(max_length=500)
     actions: list[ActionDoc] = Field(max_length=MAX_ACTIONS)
+
+
+# Figures that follow from the answers alone (the previous year's and the overdue counts do not).
+_ANSWER_FIGURES = ("questions", "answered", "agreed", "drafts", "awaiting_review", "not_applicable", "not_started",
+                   "completeness_percent", "score_percent", "provisional", "signed_off")
+_DOMAIN_FIGURES = ("id", "questions", "answered", "agreed", "drafts", "awaiting_review", "not_applicable",
+                   "not_started", "score_percent", "provisional")
+
+
+def _figures_disagree(sub: SubmissionDoc, figures: FiguresDoc, framework: fw.Framework) -> list[str]:
+    """The figures the trust's board report shows must be the ones its answers give: the
+    regulator compares like with like, and a document never says more than the record."""
+    from ..core.figures import compute
+    from ..core.model import Answer, Assessment
+
+    answers = {a.question_id: Answer.from_record(a.model_dump()) for a in sub.answers}
+    ours = compute(framework, answers, Assessment.from_record(sub.assessment.model_dump())).to_json()
+    sent = figures.model_dump()
+    wrong = [k for k in _ANSWER_FIGURES if ours[k] != sent[k]]
+    if ours["assurance"] != sent["assurance"]:
+        wrong.append("assurance")
+    if len(ours["domains"]) != len(sent["domains"]):
+        wrong.append("domains")
+    else:
+        for i, (o, t) in enumerate(zip(ours["domains"], sent["domains"], strict=True)):
+            wrong += [f"domains.{i}.{k}" for k in _DOMAIN_FIGURES if o[k] != t[k]]
+    if not wrong:
+        return []
+    first = wrong[0]
+    said = sent.get(first) if "." not in first else None
+    return [f"figures.{first} says {said!r} but the answers give {ours.get(first)!r}" if said is not None
+            else f"figures: {', '.join(wrong[:3])} do not match the answers"]

@@ -49,6 +49,7 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
     sequence = (sent[-1]["sequence"] + 1) if sent else 1
     framework = ws.framework(assessment)
     seq, head = ws.repo.head
+    report = gather(ws, assessment)
     submission = {
         "format": 1,
         "created_at": ws.clock.now(),
@@ -60,6 +61,8 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
         "answers": [a.to_record() for a in sorted(ws.answers(assessment.id).values(), key=lambda a: a.question_id)],
         "actions": [a.to_record() for a in ws.actions(assessment.id)],  # the whole plan as signed off
         "audit_head": {"seq": seq, "hash": head},
+        # The figures the board report in this bundle shows, computed once in core (whole percents, half up).
+        "figures": report.figures.to_json(),
     }
     org = ws.organisation(assessment.organisation_id)
     return Prepared(
@@ -67,7 +70,7 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
         {"submission.json": json.dumps(submission, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
          "framework.json": json.dumps({"hash": framework.content_hash, "data": framework.data()},
                                       ensure_ascii=False, sort_keys=True).encode("utf-8")},
-        gather(ws, assessment),
+        report,
         safe_name(f"{safe_name(org.ods_code, 'trust')}-{assessment.period.replace('/', '-')}-submission-{sequence}"),
     )
 

@@ -52,6 +52,35 @@ class ReasonDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ConfirmDialog(ModalScreen[bool]):
+    """Ask once before a deliberate step (agreeing every draft answer); True to go ahead."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "confirm", "Confirm")]
+
+    def __init__(self, title: str, text: str, confirm: str):
+        super().__init__()
+        self.title_text, self.text, self.confirm = title, text, confirm
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.text), classes="dialog-text")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.confirm}  ctrl+s", variant="warning", id="confirm", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
 class ChoiceDialog(ModalScreen[str | None]):
     """Pick one of a list (a suggested action, a format); returns the option id."""
 
@@ -278,15 +307,25 @@ class SignOffDialog(ModalScreen[SignOffForm | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Sign off")]
 
-    def __init__(self, period: str, today: str):
+    def __init__(self, period: str, today: str, points: list[str] | None = None, agreeing: int = 0):
         super().__init__()
         self.period, self.today = period, today
+        self.points = points or []  # points for challenge: a warning the board may sign past
+        self.agreeing = agreeing  # drafts the board is agreeing at this meeting
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
             yield Label(plain(f"Record the board's sign-off of {self.period}"), classes="dialog-title")
             yield Static("Once signed off, the answers are frozen; action progress can still be recorded.",
                          classes="dim")
+            if self.agreeing:
+                yield Static(plain(f"The {self.agreeing} remaining draft answers are agreed with this sign-off."),
+                             classes="dim")
+            if self.points:
+                shown = "\n".join(f"• {x}" for x in self.points[:8])
+                more = f"\n… and {len(self.points) - 8} more (k lists them all)" if len(self.points) > 8 else ""
+                yield Static(plain(f"{len(self.points)} point(s) for challenge. The board may sign off past them; "
+                                   f"they are recorded with the sign-off:\n{shown}{more}"), id="points", classes="warning")
             for i, role in enumerate(("Chair", "Chief Executive"), start=1):
                 with Horizontal(classes="row"):
                     with Vertical():

@@ -13,9 +13,9 @@ from textual.widget import Widget
 from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from ..core.figures import DomainFigures, Figures, percent_text
 from ..core.framework import Framework, Scale
 from ..core.model import AGREED, DRAFT, NEEDS_REVIEW, Answer
-from ..core.scoring import Scores
 
 
 @dataclass(frozen=True)
@@ -92,16 +92,24 @@ class QuestionOutline(OptionList):
     QuestionOutline { width: 28; height: 1fr; border: none; border-right: tall $panel; padding: 0; }
     """
 
-    def build(self, framework: Framework, answers: dict[str, Answer]) -> None:
+    def build(self, framework: Framework, answers: dict[str, Answer], figures: Figures) -> None:
         options: list[Option | None] = []
         for domain in framework.domains:
-            done = sum(1 for q in domain.questions if answers.get(q.id) and answers[q.id].is_answered
-                       and answers[q.id].state != NEEDS_REVIEW)
-            options.append(Option(Content.assemble((f"{domain.ref} {domain.title}"[:19].ljust(20), "bold"), f"{done}/{len(domain.questions)}"),
-                                  id=f"domain:{domain.id}"))
+            options.append(Option(self._domain_prompt(figures.domain(domain.id)), id=f"domain:{domain.id}"))
             for q in domain.questions:
                 options.append(Option(self._question_prompt(q.ref, q.text, answers.get(q.id)), id=q.id))
         self.set_options(options)
+
+    @staticmethod
+    def _domain_prompt(d: DomainFigures) -> Content:
+        """'1 Leadership and ac 3/7': answered this year (carried-forward answers count once reviewed)."""
+        return Content.assemble((f"{d.ref} {d.title}"[:19].ljust(20), "bold"), f"{d.answered}/{d.questions}")
+
+    def refresh_domains(self, figures: Figures) -> None:
+        """After a save: every domain's counter from the new figures."""
+        for d in figures.domains:
+            with contextlib.suppress(OptionDoesNotExist):
+                self.replace_option_prompt(f"domain:{d.id}", self._domain_prompt(d))
 
     @staticmethod
     def _question_prompt(ref: str, text: str, answer: Answer | None) -> Content:
@@ -132,37 +140,38 @@ def bar(percent: float | None, width: int) -> str:
 
 
 class ScoreChart(Widget):
-    """Domain scores as bars, this period above the previous one."""
+    """Domain scores as bars, this period above the previous one (the core figures: whole percents,
+    half up; a starred score still counts answers carried forward and not yet reviewed)."""
 
     DEFAULT_CSS = "ScoreChart { height: auto; padding: 0 1; }"
 
-    def __init__(self, scores: Scores, previous: Scores | None, this_label: str, previous_label: str | None, **kwargs):
+    def __init__(self, figures: Figures, this_label: str, previous_label: str | None, **kwargs):
         super().__init__(**kwargs)
-        self.scores, self.previous = scores, previous
+        self.figures = figures
         self.this_label, self.previous_label = this_label, previous_label
 
     def render(self) -> Content:
         width = max(self.size.width - 2, 50)
         name_w = min(30, width // 3)
         bar_w = max(10, width - name_w - 13)
-        prev = {d.domain_id: d for d in self.previous.domains} if self.previous else {}
         parts: list[Content] = []
         legend: list[str | tuple[str, str]] = [("█ ", "$primary"), self.this_label]
         if self.previous_label:
             legend += ["   ", ("█ ", "dim"), self.previous_label]
+        if self.figures.provisional:
+            legend += ["   ", ("* provisional: counts answers not yet reviewed", "dim")]
         parts.append(Content.assemble(*legend))
-        for d in self.scores.domains:
+        for d in self.figures.domains:
             name = f"{d.ref} {d.title}"
+            mark = "*" if d.provisional else " "
             row: list[str | tuple[str, str]] = [(f"{name[:name_w - 1]:<{name_w}}", "bold"), (bar(d.percent, bar_w), "$primary"),
-                                                " " + ("   —" if d.percent is None else f"{d.percent:3.0f}%")]
-            p = prev.get(d.domain_id)
-            if p is not None and p.percent is not None and d.percent is not None:
-                change = d.percent - p.percent
-                arrow = "▲" if change > 0.5 else "▼" if change < -0.5 else "="
-                style = "$success" if change > 0.5 else "$error" if change < -0.5 else "dim"
-                row.append((f" {arrow}{abs(change):3.0f}", style))
+                                                " " + f"{percent_text(d.percent, '—'):>4}" + mark]
+            if d.change is not None:
+                arrow = "▲" if d.change > 0 else "▼" if d.change < 0 else "="
+                style = "$success" if d.change > 0 else "$error" if d.change < 0 else "dim"
+                row.append((f" {arrow}{abs(d.change):3d}", style))
             parts.append(Content.assemble(*row))
-            if p is not None:
-                parts.append(Content.assemble(" " * name_w, (bar(p.percent, bar_w), "dim"),
-                                              (" " + ("   —" if p.percent is None else f"{p.percent:3.0f}%"), "dim")))
+            if self.previous_label:
+                parts.append(Content.assemble(" " * name_w, (bar(d.previous_percent, bar_w), "dim"),
+                                              (" " + f"{percent_text(d.previous_percent, '—'):>4}", "dim")))
         return Content("\n").join(parts)

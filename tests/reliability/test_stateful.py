@@ -117,17 +117,20 @@ class StoreMachine(RuleBasedStateMachine):
         self.current = new.id
 
     @precondition(lambda self: self.current is not None and not self.model[self.current]["frozen"])
-    @rule()
-    def sign_off(self):
+    @rule(agree_drafts=st.booleans())
+    def sign_off(self, agree_drafts):
         m = self.model[self.current]
-        complete = len(m["answers"]) == len(QUESTIONS) and all(a["state"] != NEEDS_REVIEW for a in m["answers"].values())
+        states = [a["state"] for a in m["answers"].values()]
+        complete = (len(m["answers"]) == len(QUESTIONS) and NEEDS_REVIEW not in states
+                    and (agree_drafts or "draft" not in states))
         try:
-            self.ws.sign_off(self.current, [("Chair", "Chair")])
+            self.ws.sign_off(self.current, [("Chair", "Chair")], agree_drafts=agree_drafts)
         except Refused:
             assert not complete
             return
         assert complete
         m["frozen"] = True
+        m["answers"] = {q: {**a, "state": "agreed"} for q, a in m["answers"].items()}
 
     @precondition(lambda self: self.current is not None and self.model[self.current]["frozen"])
     @rule()

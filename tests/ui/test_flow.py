@@ -273,3 +273,89 @@ async def test_export_from_the_app_runs_in_a_worker_and_names_the_file(demo_home
         messages = [n.message for n in app._notifications]
         assert any(m.startswith("Saved the board report: ") and m.endswith("RVH-2026-27-board-report.pdf") for m in messages)
         assert choices is not None
+
+
+def _domain_line(screen: AssessmentScreen, domain_id: str) -> str:
+    from selfassess.ui.widgets import QuestionOutline
+
+    outline = screen.query_one(QuestionOutline)
+    return str(outline.get_option(f"domain:{domain_id}").prompt)
+
+
+async def test_every_save_updates_the_domain_counter_and_the_status_bar_at_once(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, AssessmentScreen)
+        await goto(pilot, screen, "6.1")  # workforce: every answer carried forward, none reviewed
+        assert _domain_line(screen, "workforce").endswith("0/7")
+        bar = str(screen.query_one("#savebar").render())
+        assert "25 of 43 answered · 18 need review" in bar
+        await pilot.press("r")  # confirm the carried-forward answer
+        await pilot.pause()
+        assert _domain_line(screen, "workforce").endswith("1/7")
+        assert "26 of 43 answered · 17 need review" in str(screen.query_one("#savebar").render())
+        await pilot.press("n", "2")  # rate the next one: reviewing it by changing it
+        await pilot.pause()
+        assert _domain_line(screen, "workforce").endswith("2/7")
+        assert "27 of 43 answered · 16 need review" in str(screen.query_one("#savebar").render())
+        # The dashboard says the same, computed from the same figures.
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert "27 of 43 answered, 26 draft, 16 carried forward awaiting review" in str(app.screen.query_one("#completeness").render())
+
+
+async def test_points_for_challenge_by_key_and_in_the_palette(tmp_path, new_app):
+    from selfassess.ui.screens.checks import ChecksScreen
+
+    home = tmp_path / "home"
+    session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
+    ws = session.workspace
+    a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
+    ws.answer(a.id, "1.1", rating="4")  # the top level with no evidence
+    session.close()
+    app = new_app(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        commands = [c.help for c in app.get_system_commands(app.screen)] + \
+                   [c.title for c in app.get_system_commands(app.screen)]
+        assert "Points for challenge" in commands
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, ChecksScreen)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1 and "1.1 is rated Embedded with no evidence recorded." in str(table.get_row_at(0)[1])
+        await pilot.press("enter")  # to the question itself
+        await pilot.pause()
+        assert isinstance(app.screen, AssessmentScreen) and app.screen.question.ref == "1.1"
+
+
+async def test_ready_for_board_refuses_open_questions_and_asks_once_to_agree_the_drafts(tmp_path, new_app):
+    home = tmp_path / "home"
+    session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
+    ws = session.workspace
+    a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
+    questions = list(ws.framework(a).questions())
+    for q in questions[1:]:
+        ws.answer(a.id, q.id, rating="2", evidence="Minutes")
+    session.close()
+    app = new_app(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        assert any("1 question(s) are unanswered (1.1)" in n.message for n in app._notifications)
+        assert isinstance(app.screen, HomeScreen)
+        app.ws.answer(a.id, questions[0].id, rating="2", evidence="Minutes")
+        await pilot.press("m")
+        await pilot.pause()
+        assert "Agree all 24 drafts?" in str(app.screen.query_one(".dialog-title").render())
+        await pilot.press("escape")  # not agreed: nothing changes
+        await pilot.pause()
+        assert app.ws.assessment(a.id).status == "in_progress"
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.ws.assessment(a.id).status == "ready_for_board"
+        assert {x.state for x in app.ws.answers(a.id).values()} == {"agreed"}

@@ -99,7 +99,13 @@ async def test_sign_off_from_the_app_freezes_the_assessment(tmp_path, new_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("s")
         await pilot.pause()
+        # Every answer is still draft: the app asks once whether the board agrees them all.
+        assert "Agree all" in str(app.screen.query_one(".dialog-title").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
         dialog = app.screen
+        # Rated in the top two levels with no evidence: listed as points for challenge, signed past.
+        assert "point(s) for challenge" in str(dialog.query_one("#points").render())
         dialog.query_one("#name1", Input).value = "Margaret Ellison"
         dialog.query_one("#name2", Input).value = "Richard Osei"
         dialog.query_one("#meeting", Input).value = "Board 22 May item 9"
@@ -111,4 +117,5 @@ async def test_sign_off_from_the_app_freezes_the_assessment(tmp_path, new_app):
     s = session(home)
     a = s.workspace.assessment(a.id)
     assert a.status == "signed_off" and [p.name for p in a.signoff.signatories] == ["Margaret Ellison", "Richard Osei"]
+    assert {x.state for x in s.workspace.answers(a.id).values()} == {"agreed"}
     s.close()

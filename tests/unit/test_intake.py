@@ -104,6 +104,10 @@ MUTATIONS = [
     ("answers.0.evidence", "x" * 100_001, "answers.0.evidence"),
     ("answers.0.notes", "nul\x00here", "NUL"),
     ("previous_submission", "not-a-hash", "previous_submission"),
+    ("figures.score_percent", 99, "figures.score_percent says 99"),
+    ("figures.domains.0.answered", 0, "do not match the answers"),
+    ("figures.assurance.evidenced", 40, "figures.assurance says"),
+    ("figures.completeness_percent", 101, "figures.completeness_percent"),
 ]
 
 

@@ -116,7 +116,8 @@ def test_word_keeps_every_character_and_uses_real_styles(tmp_path):
     styles = {p.style.name for p in document.paragraphs}
     assert {"Heading 1", "Heading 2", "List Bullet"} <= styles
     assert [p.text for p in document.paragraphs if p.style.name.startswith("Heading")] == [
-        "Health inequalities", "How we assessed ourselves", "Where we stand", "Key actions", "Progress since last year"]
+        "Health inequalities (DRAFT for the board)", "How we assessed ourselves", "Where we stand", "Key actions",
+        "Progress since last year"]
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     assert len(bullets) == 8  # the key actions, each with its owner and role, exactly as written
     for value in chosen:

@@ -224,8 +224,10 @@ def test_sign_off_freezes_answers_but_not_progress_tracking(ws, assessment):
         ws.answer(assessment.id, q.id, rating="3")
     with pytest.raises(InvalidInput, match="at least one signatory"):
         ws.sign_off(assessment.id, [])
+    with pytest.raises(Refused, match="43 answer\\(s\\) are still draft"):
+        ws.sign_off(assessment.id, [("Margaret Ellison", "Chair")])
     signed = ws.sign_off(assessment.id, [("Margaret Ellison", "Chair"), ("Richard Osei", "Chief Executive")],
-                         meeting="Board 2026/05 item 9", on="2026-05-22")
+                         meeting="Board 2026/05 item 9", on="2026-05-22", agree_drafts=True)
     assert signed.status == "signed_off" and signed.signoff.date == "2026-05-22"
     assert [s.role for s in signed.signoff.signatories] == ["Chair", "Chief Executive"]
     before = head(ws)
@@ -246,7 +248,7 @@ def test_reopen_makes_a_new_version_and_keeps_the_signed_one(ws, assessment):
     for q in ws.framework(assessment).questions():
         ws.answer(assessment.id, q.id, rating="2")
     ws.add_action(assessment.id, ["1.1"], "Write a remit", "Priya Raman", "2026-03-31")
-    ws.sign_off(assessment.id, [("Chair", "Chair")])
+    ws.sign_off(assessment.id, [("Chair", "Chair")], agree_drafts=True)
     with pytest.raises(Refused, match="already open"):
         ws.reopen(ws.new_assessment("X Trust", BOARD_ID, "2025/26").assessment.id, "why")
     v2 = ws.reopen(assessment.id, "Board asked for the data domain to be re-rated")

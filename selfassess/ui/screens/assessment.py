@@ -46,6 +46,7 @@ class AssessmentScreen(AppScreen):
         Binding("g", "guidance", "Guidance", id="guidance", show=False),
         Binding("l", "action_plan", "Action plan", id="action-plan", show=False),
         Binding("d", "dashboard", "Dashboard", id="dashboard", show=False),
+        Binding("k", "checks", "Points for challenge", id="checks", show=False),
         Binding("ctrl+e", "export", "Export", id="export", show=False),
     ]
 
@@ -94,7 +95,8 @@ class AssessmentScreen(AppScreen):
         self.answers: dict[str, Answer] = ws.answers(self.assessment_id)
         self.title = f"{self.assessment.period} · {self.framework.title}"
         self.sub_title = shown(ws.organisation(self.assessment.organisation_id).name, multiline=False)
-        self.query_one(QuestionOutline).build(self.framework, self.answers)
+        self.figures = ws.figures(self.assessment)
+        self.query_one(QuestionOutline).build(self.framework, self.answers, self.figures)
         self.show_frozen()
         first = self.start_question if self.start_question and self.framework.has_question(self.start_question) else None
         if first is None:
@@ -210,9 +212,8 @@ class AssessmentScreen(AppScreen):
             box.display = False
 
     def set_savebar(self, state: str, detail: str = "") -> None:
-        done = sum(1 for q in self.questions if self._done(q.id))
-        review = sum(1 for a in self.answers.values() if a.state == NEEDS_REVIEW)
-        progress = f"{done} of {len(self.questions)} answered" + (f" · {review} need review" if review else "")
+        f = self.figures  # the same figures as the outline's counters, the dashboard and the documents
+        progress = f"{f.answered} of {f.questions} answered" + (f" · {f.awaiting_review} need review" if f.awaiting_review else "")
         marks = {"saved": ("✓ Saved " + detail, "$success"), "pending": ("● Unsaved changes…", "$warning"),
                  "error": ("✗ Not saved: " + detail, "bold $error"), "": ("All changes are saved as you go", "dim")}
         text, style = marks[state]
@@ -234,8 +235,11 @@ class AssessmentScreen(AppScreen):
             self.set_savebar("error", "see the message above; your text is still on screen")
             return None
         self.answers[self.question_id] = answer
+        # Every save: the figures once more, and everything that shows them at once.
+        self.figures = self.sa.ws.figures(self.assessment)
         outline = self.query_one(QuestionOutline)
         outline.refresh_question(self.question.ref, self.question.text, self.question_id, answer)
+        outline.refresh_domains(self.figures)
         self.set_savebar("saved", self.sa.clock.now()[11:19])
         return answer
 
@@ -441,6 +445,12 @@ class AssessmentScreen(AppScreen):
         self.flush()
         export_flow(self, self.assessment_id)
 
+    def action_checks(self) -> None:
+        from .checks import ChecksScreen
+
+        self.flush()
+        self.app.push_screen(ChecksScreen(self.assessment_id))
+
     def action_back(self) -> None:
         if isinstance(self.focused, TextArea):
             self.flush()
@@ -451,6 +461,9 @@ class AssessmentScreen(AppScreen):
         self.app.pop_screen()
 
     def on_screen_resume(self) -> None:
-        # Back from the action plan or a dialog: actions may have changed.
+        # Back from the action plan or a dialog: actions (and so the figures) may have changed.
         if hasattr(self, "question_id"):
+            self.figures = self.sa.ws.figures(self.assessment)
+            self.query_one(QuestionOutline).refresh_domains(self.figures)
+            self.set_savebar("")
             self.show_gap_and_actions()

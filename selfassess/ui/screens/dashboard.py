@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Header, Static
 
+from ...core.figures import percent_text
 from ..text import plain
 from ..widgets import ScoreChart
 from .base import AppScreen
@@ -20,6 +21,7 @@ class DashboardScreen(AppScreen):
         Binding("o", "overdue", "Overdue", id="overdue"),
         Binding("enter", "open", "Open assessment", id="open"),
         Binding("x", "export", "Export", id="export"),
+        Binding("k", "checks", "Points for challenge", id="checks", show=False),
     ]
 
     def __init__(self, assessment_id: str):
@@ -47,31 +49,41 @@ class DashboardScreen(AppScreen):
         ws = self.sa.ws
         s = ws.summary(ws.assessment(self.assessment_id))
         a = s.assessment
+        f = s.figures  # the same figures as every other screen and document
         self.sub_title = s.organisation.name
-        overall = "—" if s.scores.percent is None else f"{s.scores.percent:.0f}%"
+        overall = percent_text(f.percent, "—") + (" (provisional)" if f.provisional and f.percent is not None else "")
         prev = ""
-        if s.previous_scores and s.previous_scores.percent is not None and s.scores.percent is not None:
-            change = s.scores.percent - s.previous_scores.percent
-            prev = f" ({'+' if change >= 0 else ''}{change:.0f} points on {s.previous.period if s.previous else 'last period'})"
+        if f.change is not None:
+            prev = f" ({f.change:+d} points on {f.previous_period or 'last period'})"
         self.query_one("#headline", Static).update(Content.assemble(
             (f"{a.period} · {s.framework.title}", "bold"), f"  ·  {a.status_label}  ·  overall {overall}{prev}"))
         slot = self.query_one("#chart-slot", Static)
         for old in self.query(ScoreChart):
             old.remove()
-        chart = ScoreChart(s.scores, s.previous_scores, a.period, s.previous.period if s.previous else None)
+        chart = ScoreChart(f, a.period, f.previous_period)
         self.query_one("#dashboard", VerticalScroll).mount(chart, after=slot)
-        sc = s.scores
-        self.query_one("#completeness", Static).update(plain(
-            f"Completeness: {100 * sc.completeness:.0f}% ({sc.complete} of {sc.questions} answered"
-            + (f"; {sc.needs_review} carried forward and awaiting review" if sc.needs_review else "") + ")"))
-        act = s.actions
-        lines = [Content.assemble(("Actions: ", "bold"), f"{act.open} open · ",
-                                  (f"{act.overdue} overdue", "bold $error" if act.overdue else ""),
-                                  f" · {act.slipped} slipped · {act.done} done")]
-        if act.overdue_by_owner:
-            lines.append(Content.assemble(("Overdue by owner:", "bold")))
-            lines += [plain(f"  {owner}: {n}") for owner, n in act.overdue_by_owner]
-        self.query_one("#owners", Static).update(Content("\n").join(lines))
+        lines = [f"Completeness {f.completeness}%: {f.answered} of {f.questions} answered"
+                 + (f", {f.drafts} draft" if f.drafts else "")
+                 + (f", {f.awaiting_review} carried forward awaiting review" if f.awaiting_review else "")]
+        ranking = f.strongest_weakest_text()
+        if ranking:
+            lines.append(ranking)
+        points = len(ws.checks(a))
+        if points:
+            lines.append(f"{points} point(s) for challenge: k to see them")
+        self.query_one("#completeness", Static).update(plain("\n".join(lines)))
+        lines_a = [Content.assemble(("Actions: ", "bold"), f"{f.actions_open} open · ",
+                                    (f"{f.actions_overdue} overdue", "bold $error" if f.actions_overdue else ""),
+                                    f" · {f.actions_slipped} slipped · {f.actions_done} done")]
+        if f.overdue_by_owner:
+            lines_a.append(Content.assemble(("Overdue by owner:", "bold")))
+            lines_a += [plain(f"  {owner}: {n}") for owner, n in f.overdue_by_owner]
+        self.query_one("#owners", Static).update(Content("\n").join(lines_a))
+
+    def action_checks(self) -> None:
+        from .checks import ChecksScreen
+
+        self.app.push_screen(ChecksScreen(self.assessment_id))
 
     def action_action_plan(self) -> None:
         from .actions import ActionsScreen

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ...core.figures import percent_text
 from ...core.model import ORGANISATION_TYPES, Assessment, financial_year, period_of
 from ...core.text import shown
 from ...core.workspace import AssessmentSummary
@@ -24,7 +25,12 @@ if TYPE_CHECKING:
 
 
 def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}%"
+    return percent_text(value, "—")
+
+
+def score(percent: int | None, provisional: bool) -> str:
+    """A score, starred while it still counts answers carried forward and not yet reviewed."""
+    return pct(percent) + ("*" if provisional and percent is not None else "")
 
 
 def new_assessment_flow(app: SelfAssessApp, after: Callable[[str], None], carry_from: Assessment | None = None) -> None:
@@ -74,6 +80,7 @@ class HomeScreen(AppScreen):
         Binding("n", "new", "New", id="new"),
         Binding("c", "carry_forward", "Next year", id="carry"),
         Binding("m", "ready", "Ready for board", id="ready", show=False),
+        Binding("k", "checks", "Points for challenge", id="checks", show=False),
         Binding("x", "export", "Export", id="export"),
         Binding("s", "sign_off", "Sign off", id="sign-off", show=False),
         Binding("S", "submit", "Submit to the regulator", id="submit", show=False),
@@ -122,8 +129,9 @@ class HomeScreen(AppScreen):
             self.summaries[a.id] = s
             status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
             cells = [a.period] + ([cell(s.organisation.name[:24])] if multi else []) + [
-                cell(s.framework.title[:30]), status, pct(100 * s.scores.completeness), pct(s.scores.percent),
-                str(s.actions.open), Text(str(s.actions.overdue), style="bold red" if s.actions.overdue else "")]
+                cell(s.framework.title[:30]), status, pct(s.figures.completeness), score(s.figures.percent, s.figures.provisional),
+                str(s.figures.actions_open),
+                Text(str(s.figures.actions_overdue), style="bold red" if s.figures.actions_overdue else "")]
             table.add_row(*cells, key=a.id)
         orgs = ws.organisations()
         if len(orgs) == 1:
@@ -150,11 +158,13 @@ class HomeScreen(AppScreen):
         if aid is None:
             return
         s = self.summaries[aid]
-        late = ", ".join(f"{owner} {n}" for owner, n in s.actions.overdue_by_owner[:3])
-        text = (f"Actions ({s.assessment.period}): {s.actions.open} open · {s.actions.overdue} overdue"
-                + (f" ({late})" if late else "") + f" · {s.actions.slipped} slipped · {s.actions.done} done")
-        if s.scores.needs_review:
-            text += f"\n{s.scores.needs_review} answers carried forward from last year still need review."
+        f = s.figures
+        late = ", ".join(f"{owner} {n}" for owner, n in f.overdue_by_owner[:3])
+        text = (f"Actions ({s.assessment.period}): {f.actions_open} open · {f.actions_overdue} overdue"
+                + (f" ({late})" if late else "") + f" · {f.actions_slipped} slipped · {f.actions_done} done")
+        if f.awaiting_review:
+            text += (f"\n{f.awaiting_review} answers carried forward from last year still need review "
+                     "(* provisional: the score still counts them).")
         queried = sum(1 for x in self.sa.ws.live_actions(aid)
                       if self.sa.ws.is_queried(x))
         if queried:
@@ -212,11 +222,45 @@ class HomeScreen(AppScreen):
         a = self.selected()
         if not a or not self.sa.can_change():
             return
-        target = "in_progress" if a.status == "ready_for_board" else "ready_for_board"
-        done = self.sa.attempt(self.sa.ws.set_status, a.id, target)
-        if done:
-            self.notify(f"{a.period} is now {done.status_label.lower()}.")
-            self.refresh_data()
+        if a.status == "ready_for_board":
+            done = self.sa.attempt(self.sa.ws.set_status, a.id, "in_progress")
+            if done:
+                self.notify(f"{a.period} is now {done.status_label.lower()}.")
+                self.refresh_data()
+            return
+
+        def go(agree: bool) -> None:
+            done = self.sa.attempt(self.sa.ws.set_status, a.id, "ready_for_board", agree_drafts=agree)
+            if done:
+                self.notify(f"{a.period} is now {done.status_label.lower()}.")
+                self.refresh_data()
+
+        self._with_drafts_agreed(a, "ready for board", go)
+
+    def _with_drafts_agreed(self, a: Assessment, step: str, then: Callable[[bool], None]) -> None:
+        """Refuse, naming them, while anything is unanswered or unreviewed; where only drafts remain,
+        ask once whether the board agrees them all, then carry on (then(True))."""
+        found = self.sa.ws.blockers(a)
+        if found.unanswered or found.needs_review:
+            self.notify(found.message(step, "", agree_drafts=True), title="Not done", severity="error", timeout=12)
+            return
+        if not found.drafts:
+            then(False)
+            return
+        from ..dialogs import ConfirmDialog
+
+        n = len(found.drafts)
+        shown = ", ".join(found.drafts[:10]) + (f" and {n - 10} more" if n > 10 else "")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                then(True)
+
+        self.app.push_screen(ConfirmDialog(
+            f"Agree all {n} drafts?",
+            f"{n} answer(s) are still draft: {shown}. Agree them all only if the board has agreed them (at the "
+            f"meeting itself): the audit trail records that all {n} were agreed in one step, and lists them.",
+            f"Agree all {n} drafts"), confirmed)
 
     def action_export(self) -> None:
         from ..exporting import export_flow
@@ -225,22 +269,40 @@ class HomeScreen(AppScreen):
         if a:
             export_flow(self, a.id)
 
+    def action_checks(self) -> None:
+        from .checks import ChecksScreen
+
+        a = self.selected()
+        if a:
+            self.app.push_screen(ChecksScreen(a.id))
+
     def action_sign_off(self) -> None:
         from ..dialogs import SignOffDialog, SignOffForm
 
         a = self.selected()
         if not a or not self.sa.can_change():
             return
+        if a.frozen:
+            self.sa.attempt(self.sa.ws.sign_off, a.id, [("", "")])  # says why, in the core's words
+            return
 
-        def done(form: SignOffForm | None) -> None:
-            if form is None:
-                return
-            signed = self.sa.attempt(self.sa.ws.sign_off, a.id, form.signatories, form.meeting, form.date)
-            if signed:
-                self.notify(f"{a.period} signed off: the answers are now frozen. Submit it with shift+s.", title="Signed off")
-                self.refresh_data()
+        def ask(agree: bool) -> None:
+            points = [x.message for x in self.sa.ws.checks(a)]
+            agreeing = len(self.sa.ws.blockers(a).drafts) if agree else 0
 
-        self.app.push_screen(SignOffDialog(a.period, self.sa.ws.today().isoformat()), done)
+            def done(form: SignOffForm | None) -> None:
+                if form is None:
+                    return
+                signed = self.sa.attempt(self.sa.ws.sign_off, a.id, form.signatories, form.meeting, form.date,
+                                         agree_drafts=agree)
+                if signed:
+                    self.notify(f"{a.period} signed off: the answers are now frozen. Submit it with shift+s.",
+                                title="Signed off")
+                    self.refresh_data()
+
+            self.app.push_screen(SignOffDialog(a.period, self.sa.ws.today().isoformat(), points, agreeing), done)
+
+        self._with_drafts_agreed(a, "sign-off", ask)
 
     def action_submit(self) -> None:
         from ...submission.submit import prepare, record, seal_and_write

@@ -24,7 +24,9 @@ from .base import AppScreen
 
 
 def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}%"
+    from ...core.figures import percent_text  # the one rounding rule (half up)
+
+    return percent_text(value, "—")
 
 
 class ReviewScreen(AppScreen):

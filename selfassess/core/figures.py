@@ -1,0 +1,265 @@
+"""The figures of one assessment, computed once and read by every screen, document and door.
+
+Every count and score a user sees (the app, `show`, `assessments`, the four documents, the
+submission) comes from one Figures object, so they can never disagree. Percentages are shown
+as whole numbers by one rule (half up: 62.5 is 63%), in one function, `whole_percent`.
+
+Answers carried forward from last year and not yet reviewed are counted apart: they are still
+in the scores (last year's rating is the best estimate there is), which are then marked
+provisional, but they are never this year's answers, strengths, gaps, strongest or weakest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from . import actions as action_rules
+from .framework import Framework, Question
+from .lifecycle import answer_stage
+from .model import (
+    AGREED,
+    ASSURANCE_LEVELS,
+    DRAFT,
+    FROZEN_STATUSES,
+    NEEDS_REVIEW,
+    Answer,
+    Assessment,
+)
+from .scoring import Scores, score
+
+
+def whole_percent(value: float | None) -> int | None:
+    """A percentage as a whole number, half up (62.5 -> 63), the one rounding rule everywhere.
+    Rounded to 6 places first, so 62.4999999 from float arithmetic counts as the 62.5 it is."""
+    if value is None:
+        return None
+    exact = Decimal(repr(float(value))).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    return int(exact.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def percent_text(value: int | float | None, dash: str = "–") -> str:
+    """'63%' (half up), or a dash where there is no score."""
+    whole = whole_percent(value)
+    return dash if whole is None else f"{whole}%"
+
+
+def score_text(percent: int | None, provisional: bool, dash: str = "–") -> str:
+    """A score as every document writes it: '67%', or '67% (provisional)' when it still counts
+    answers carried forward and not yet reviewed."""
+    text = percent_text(percent, dash)
+    return text + (" (provisional)" if provisional and percent is not None else "")
+
+
+def is_gap(framework: Framework, q: Question, answer: Answer | None) -> bool:
+    if answer is None or answer.rating is None:
+        return False
+    try:
+        return framework.scale_for(q).is_gap(answer.rating)
+    except Exception:  # a rating no longer on the scale is neither
+        return False
+
+
+def is_strength(framework: Framework, q: Question, answer: Answer | None) -> bool:
+    """Rated in the top two levels (and at least the second) and not a gap."""
+    if answer is None or answer.rating is None:
+        return False
+    scale = framework.scale_for(q)
+    try:
+        number = scale.number_of(answer.rating)
+    except ValueError:
+        return False
+    return not is_gap(framework, q, answer) and number >= max(2, len(scale.levels) - 1)
+
+
+@dataclass(frozen=True)
+class DomainFigures:
+    id: str
+    ref: str
+    title: str
+    questions: int
+    answered: int  # rated or N/A this year (draft or agreed): carried-forward answers not yet reviewed are not
+    agreed: int
+    drafts: int
+    awaiting_review: int  # carried forward from last year, not yet reviewed
+    not_applicable: int  # among the answered
+    not_started: int
+    percent: int | None  # whole percent, half up
+    exact_percent: float | None
+    level: str | None
+    provisional: bool  # the score counts answers awaiting review
+    previous_percent: int | None
+    change: int | None  # points, between the whole percents shown (so 48% against 43% is +5)
+    strengths: tuple[str, ...]  # question ids, reviewed answers only
+    gaps: tuple[str, ...]  # question ids, reviewed answers only
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "ref": self.ref, "title": self.title, "questions": self.questions,
+            "answered": self.answered, "agreed": self.agreed, "drafts": self.drafts,
+            "awaiting_review": self.awaiting_review, "not_applicable": self.not_applicable,
+            "not_started": self.not_started, "score_percent": self.percent, "level": self.level,
+            "provisional": self.provisional, "previous_score_percent": self.previous_percent,
+            "change_points": self.change,
+        }
+
+
+@dataclass(frozen=True)
+class Figures:
+    questions: int
+    answered: int
+    agreed: int
+    drafts: int
+    awaiting_review: int
+    not_applicable: int
+    not_started: int
+    percent: int | None
+    exact_percent: float | None
+    level: str | None
+    provisional: bool
+    previous_period: str | None
+    previous_percent: int | None
+    change: int | None
+    domains: tuple[DomainFigures, ...]
+    assurance: tuple[tuple[str, int], ...]  # (label, count) over the rated answers, most first; sums to `rated`
+    actions_total: int
+    actions_open: int
+    actions_overdue: int
+    actions_slipped: int
+    actions_done: int
+    overdue_by_owner: tuple[tuple[str, int], ...]
+    signed_off: bool
+
+    @property
+    def rated(self) -> int:
+        """Answered with a rating (not N/A): the answers the assurance counts count."""
+        return self.answered - self.not_applicable
+
+    @property
+    def completeness(self) -> int | None:
+        """Answered (and reviewed) as a whole percent of the questions."""
+        return whole_percent(100 * self.answered / self.questions) if self.questions else 100
+
+    @property
+    def is_draft(self) -> bool:
+        """Not signed off: every document is a draft for the board."""
+        return not self.signed_off
+
+    def domain(self, domain_id: str) -> DomainFigures:
+        return next(d for d in self.domains if d.id == domain_id)
+
+    def strongest_and_weakest(self) -> tuple[tuple[DomainFigures, ...], tuple[DomainFigures, ...]]:
+        """The strongest and weakest domains, among those scored and fully reviewed; several when
+        tied; both empty when fewer than two differ (then there is no strongest or weakest)."""
+        ranked = [d for d in self.domains if d.percent is not None and not d.provisional]
+        if len(ranked) < 2:
+            return (), ()
+        top = max(d.percent or 0 for d in ranked)
+        bottom = min(d.percent or 0 for d in ranked)
+        if top == bottom:
+            return (), ()
+        return tuple(d for d in ranked if d.percent == top), tuple(d for d in ranked if d.percent == bottom)
+
+    def strongest_weakest_text(self) -> str:
+        """One sentence the documents share: named only when they differ, ties said as ties."""
+        strongest, weakest = self.strongest_and_weakest()
+        if strongest:
+            return f"Strongest: {_tied(strongest)}. Weakest: {_tied(weakest)}."
+        ranked = [d for d in self.domains if d.percent is not None and not d.provisional]
+        if len(ranked) >= 2:
+            return f"All {len(ranked)} fully reviewed domains score {ranked[0].percent}%: there is no strongest or weakest."
+        left = sum(1 for d in self.domains if d.provisional)
+        if left:
+            return (f"Strongest and weakest are not named while {left} domain{'s' if left != 1 else ''} "
+                    "still count answers carried forward and not yet reviewed.")
+        return ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures as data: the same numbers `show --json`, `assessments --json` and the
+        submission carry."""
+        return {
+            "questions": self.questions, "answered": self.answered, "agreed": self.agreed, "drafts": self.drafts,
+            "awaiting_review": self.awaiting_review, "not_applicable": self.not_applicable,
+            "not_started": self.not_started, "completeness_percent": self.completeness,
+            "score_percent": self.percent, "level": self.level, "provisional": self.provisional,
+            "previous_period": self.previous_period, "previous_score_percent": self.previous_percent,
+            "change_points": self.change,
+            # Keyed by assurance level, every level present, so the shape never changes.
+            "assurance": {key: dict(self.assurance).get(label, 0) for key, label in ASSURANCE_LEVELS.items()},
+            "actions": {"total": self.actions_total, "open": self.actions_open, "overdue": self.actions_overdue,
+                        "slipped": self.actions_slipped, "done": self.actions_done},
+            "signed_off": self.signed_off,
+            "domains": [d.to_json() for d in self.domains],
+        }
+
+
+def _tied(domains: tuple[DomainFigures, ...]) -> str:
+    if len(domains) == 1:
+        return f"{domains[0].title} ({domains[0].percent}%)"
+    names = [d.title for d in domains]
+    return ", ".join(names[:-1]) + " and " + names[-1] + f" (tied at {domains[0].percent}%)"
+
+
+def _change(now: int | None, before: int | None) -> int | None:
+    return None if now is None or before is None else now - before
+
+
+def compute(framework: Framework, answers: Mapping[str, Answer], assessment: Assessment, *,
+            previous: Scores | None = None, previous_period: str | None = None,
+            actions: action_rules.ActionSummary | None = None) -> Figures:
+    """The figures of one assessment from its answers (keyed by question id) and live actions."""
+    scores = score(framework, answers)
+    prev = {d.domain_id: d for d in previous.domains} if previous else {}
+    domains: list[DomainFigures] = []
+    assurance: dict[str, int] = {}
+    for d, ds in zip(framework.domains, scores.domains, strict=True):
+        counts = {"not_started": 0, DRAFT: 0, AGREED: 0, NEEDS_REVIEW: 0}
+        na = 0
+        strengths: list[str] = []
+        gaps: list[str] = []
+        for q in d.questions:
+            a = answers.get(q.id)
+            stage = answer_stage(a)
+            counts[stage] += 1
+            if a is None or stage in ("not_started", NEEDS_REVIEW):
+                continue
+            if a.is_na:
+                na += 1
+                continue
+            label = ASSURANCE_LEVELS.get(a.assurance, a.assurance)
+            assurance[label] = assurance.get(label, 0) + 1
+            if is_strength(framework, q, a):
+                strengths.append(q.id)
+            elif is_gap(framework, q, a):
+                gaps.append(q.id)
+        p = prev.get(d.id)
+        now = whole_percent(ds.percent)
+        before = whole_percent(p.percent) if p else None
+        domains.append(DomainFigures(
+            id=d.id, ref=d.ref, title=d.title, questions=len(d.questions),
+            answered=counts[DRAFT] + counts[AGREED], agreed=counts[AGREED], drafts=counts[DRAFT],
+            awaiting_review=counts[NEEDS_REVIEW], not_applicable=na, not_started=counts["not_started"],
+            percent=now, exact_percent=ds.percent, level=ds.level_label,
+            provisional=counts[NEEDS_REVIEW] > 0 and now is not None,
+            previous_percent=before, change=_change(now, before), strengths=tuple(strengths), gaps=tuple(gaps),
+        ))
+    now = whole_percent(scores.percent)
+    before = whole_percent(previous.percent) if previous else None
+    act = actions or action_rules.ActionSummary(0, 0, 0, 0, 0, {}, [])
+    return Figures(
+        questions=scores.questions,
+        answered=sum(d.answered for d in domains), agreed=sum(d.agreed for d in domains),
+        drafts=sum(d.drafts for d in domains), awaiting_review=sum(d.awaiting_review for d in domains),
+        not_applicable=sum(d.not_applicable for d in domains), not_started=sum(d.not_started for d in domains),
+        percent=now, exact_percent=scores.percent, level=scores.level_label,
+        provisional=any(d.provisional for d in domains),
+        previous_period=previous_period, previous_percent=before, change=_change(now, before),
+        domains=tuple(domains),
+        assurance=tuple(sorted(assurance.items(), key=lambda kv: (-kv[1], kv[0]))),
+        actions_total=act.total, actions_open=act.open, actions_overdue=act.overdue, actions_slipped=act.slipped,
+        actions_done=act.done, overdue_by_owner=tuple(act.overdue_by_owner),
+        signed_off=assessment.status in FROZEN_STATUSES and assessment.signoff is not None,
+    )
+
