@@ -294,6 +294,8 @@ async def test_the_regulators_app_opens_with_a_malformed_record(tmp_path, monkey
     from selfassess.core.clock import Clock
     from selfassess.session import load_frameworks, open_session
     from selfassess.ui.app import make_app
+    from textual.widgets import DataTable, TextArea
+
     from selfassess.ui.screens.review import ReviewScreen
     from tests.helpers import TODAY
 
@@ -310,9 +312,24 @@ async def test_the_regulators_app_opens_with_a_malformed_record(tmp_path, monkey
     app = make_app(reg, actor="Dr Okafor", clock=Clock(TODAY), blink=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
-        title = str(app.screen.query_one("#review-title").render())
-        assert "1 left out as unreadable" in title
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert "1 unreadable, listed last" in str(screen.query_one("#review-title").render())
+        table = screen.query_one(DataTable)
+        assert table.row_count == 2
+        table.move_cursor(row=1)
+        await pilot.press("d")
+        await pilot.pause()
+        app.screen.query_one(TextArea).insert("Imported by an old version; malformed")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert table.row_count == 1 and "unreadable" not in str(screen.query_one("#review-title").render())
+    s = open_session(reg, load_frameworks(reg), "Dr Okafor", clock=Clock(TODAY))
+    try:
+        assert review.Review(s.workspace, reg).unreadable() == []
+        assert s.store.get("removed_submissions", "f" * 64)["reason"] == "Imported by an old version; malformed"
+    finally:
+        s.close()
 
 
 # --- anything at all, validly signed ------------------------------------------------------------

@@ -36,6 +36,7 @@ class ReviewScreen(AppScreen):
         Binding("o", "sort", "Sort", id="sort"),
         Binding("i", "import", "Import", id="import"),
         Binding("x", "export", "Export", id="export"),
+        Binding("d", "remove", "Remove from review", id="remove"),
     ]
 
     def __init__(self) -> None:
@@ -90,11 +91,14 @@ class ReviewScreen(AppScreen):
                           *[pct(r.domains.get(d)) for d in ids], pct(100 * r.completeness), str(r.open_actions),
                           Text(str(r.overdue), style="bold red" if r.overdue else ""),
                           Text(str(r.slipped), style="yellow" if r.slipped else ""), str(r.queried), key=r.submission_id)
+        unreadable = service.unreadable()
+        self.unreadable = {u.id: u for u in unreadable}
+        for u in unreadable:  # listed, so they can be seen and removed (d), never used
+            table.add_row(Text(f"unreadable: {shown(u.file, multiline=False)}"[:30], style="bold red"), "", "",
+                          *["" for _ in ids], "", "", "", "", "", key=f"unreadable:{u.id}")
         sort_name = key if key in review.SORT_KEYS else next((t for d, t in zip(ids, titles, strict=True) if d == key), key)
         count = service.count()
-        unreadable = service.unreadable()
-        left_out = (f" · {len(unreadable)} left out as unreadable (selfassess review list names them)"
-                    if unreadable else "")
+        left_out = (f" · {len(unreadable)} unreadable, listed last (d removes one)" if unreadable else "")
         self.query_one("#review-title", Static).update(plain(
             f"{len(rows)} trust(s), latest submission each ({count} imported) · sorted by {sort_name}{left_out}"
             if rows else "No submissions imported yet: press i to import a folder of submissions." + left_out))
@@ -112,8 +116,30 @@ class ReviewScreen(AppScreen):
     @on(DataTable.RowSelected)
     def action_open(self) -> None:
         sid = self.selected_id()
-        if sid:
+        if sid and sid.startswith("unreadable:"):
+            bad = self.unreadable[sid.removeprefix("unreadable:")]
+            self.notify(f"{bad.file}: {bad.why}. Press d to remove it from the review (the file is kept).",
+                        title="Unreadable submission", severity="warning", timeout=20)
+        elif sid:
             self.app.push_screen(TrustReviewScreen(sid))
+
+    def action_remove(self) -> None:
+        """Take a submission out of the review, with a reason on the audit trail; the bundle is kept."""
+        from ..dialogs import ReasonDialog
+
+        sid = self.selected_id()
+        if not sid or not self.sa.can_change():
+            return
+        sid = sid.removeprefix("unreadable:")
+        name = self.rows[sid].organisation if sid in self.rows else self.unreadable[sid].file
+
+        def done(reason: str | None) -> None:
+            if reason and self.sa.attempt(self.review.remove, sid, reason):
+                self.notify(f"Removed {name} from the review. The bundle is kept as received.", title="Removed")
+                self.refresh_data()
+
+        self.app.push_screen(ReasonDialog("Remove from review", f"Why take {name} out of the review? "
+                                          "(kept on the audit trail; the file itself is kept)"), done)
 
     def action_import(self) -> None:
         from ..dialogs import InputDialog
