@@ -798,11 +798,18 @@ def review_remove(c: Context, submission: str, reason: str) -> None:
               help="trust, overall, completeness, open, overdue, slipped, queried, or a domain id or ref.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--xlsx", "xlsx_out", type=click.Path(path_type=Path), help="Also write the comparison to this workbook.")
+@click.option("--by", "by", type=click.Choice(["trust", "icb", "region"]), default="trust", show_default=True,
+              help="One row per trust, or per ICB or region (medians and quartiles; see: review groups import).")
 @pass_ctx
-def review_compare(c: Context, framework_id: str | None, sort: str, as_json: bool, xlsx_out: Path | None) -> None:
+def review_compare(c: Context, framework_id: str | None, sort: str, as_json: bool, xlsx_out: Path | None, by: str) -> None:
     """Compare the latest submission of every trust, domain by domain."""
     from .submission.review import Review, to_xlsx, write_out
 
+    if by != "trust":
+        if xlsx_out:
+            raise click.UsageError("--xlsx writes the comparison by trust; leave out --by")
+        _compare_by_group(c, framework_id, by, as_json)
+        return
     with c.workspace(write=False) as ws:
         review = Review(ws, c.home)
         found = review.compare(framework_id, sort)
@@ -828,6 +835,120 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
                    + "".join(f"{_pct(r.domains.get(d)):>6}" for d in ids)
                    + f"{_pct(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
     echo("domains: " + "; ".join(titles))
+
+
+def _compare_by_group(c: Context, framework_id: str | None, by: str, as_json: bool) -> None:
+    from .submission.national import National
+    from .submission.review import Review
+
+    with c.workspace(write=False) as ws:
+        review = Review(ws, c.home)
+        found = National(review).compare_by(by, framework_id)
+        _warn_unreadable(review.unreadable())
+    if as_json:
+        _echo_json({"by": by, "domains": [{"id": i, "title": t} for i, t in zip(found.domain_ids, found.domain_titles, strict=True)],
+                    "groups": [{"group": g.group, "organisations": list(g.organisations), "overall": g.overall.to_json(),
+                                "domains": {d: sp.to_json() for d, sp in g.domains.items()}, "open_actions": g.open_actions,
+                                "overdue": g.overdue, "slipped": g.slipped, "queried": g.queried} for g in found.rows],
+                    "ungrouped": found.ungrouped})
+        return
+    if not found.rows and not found.ungrouped:
+        echo("No submissions imported yet: selfassess review import FOLDER")
+        return
+    echo(f"{by.upper():<32}{'N':>3}  {'ALL (median, Q1-Q3)':<20}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in found.domain_titles)
+         + f"{'LATE':>6}{'SLIP':>6}")
+    for g in found.rows:
+        o = g.overall
+        quart = f"{_pct(o.median)} ({_pct(o.q1)}-{_pct(o.q3)})"
+        echo(f"{g.group[:31]:<32}{o.n:>3}  {quart:<20}" + "".join(f"{_pct(g.domains[d].median):>6}" for d in found.domain_ids)
+             + f"{g.overdue:>6}{g.slipped:>6}")
+    echo("domains (medians): " + "; ".join(found.domain_titles))
+    if found.ungrouped:
+        echo(f"not in the groupings ({len(found.ungrouped)}): {', '.join(found.ungrouped)}. "
+             "Add them to the groupings file and run: selfassess review groups import FILE", err=True)
+
+
+@review_group.group("groups")
+def review_groups() -> None:
+    """Which ICB and region each organisation belongs to."""
+
+
+@review_groups.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_ctx
+def review_groups_import(c: Context, file: Path) -> None:
+    """Replace the groupings with a CSV FILE of ods_code, name, icb, region (one row per organisation)."""
+    from .submission.national import National
+    from .submission.review import Review
+
+    with c.workspace(write=True) as ws:
+        done = National(Review(ws, c.home)).import_groups(file)
+    echo(f"groupings: {done.total} organisations ({done.added} added, {done.changed} changed, {done.removed} removed)")
+
+
+@review_groups.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def review_groups_list(c: Context, as_json: bool) -> None:
+    """The groupings in use."""
+    from .submission.national import National
+    from .submission.review import Review
+
+    with c.workspace(write=False) as ws:
+        groups = sorted(National(Review(ws, c.home)).groupings().values(), key=lambda g: (g.region, g.icb, g.name))
+    if as_json:
+        _echo_json({"groupings": [{"ods_code": g.ods_code, "name": g.name, "icb": g.icb, "region": g.region} for g in groups]})
+        return
+    for g in groups:
+        echo(f"{g.ods_code:<7}{g.name[:40]:<41}{g.icb[:30]:<31}{g.region}")
+    if not groups:
+        echo("No groupings yet: selfassess review groups import FILE (CSV: ods_code,name,icb,region)")
+
+
+@review_group.command("trends")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def review_trends(c: Context, as_json: bool) -> None:
+    """Every trust's overall and domain scores across its years, with a sparkline of each."""
+    from .core.text import sparkline
+    from .submission.national import National
+    from .submission.review import Review
+
+    with c.workspace(write=False) as ws:
+        trends = National(Review(ws, c.home)).trends()
+    if as_json:
+        _echo_json({"trusts": [{"organisation": subs[-1].organisation.name, "ods_code": subs[-1].organisation.ods_code,
+                                "years": [{"period": s.period, "submission": s.id, "overall": s.overall,
+                                           "domains": {d.id: d.percent for d in s.domains},
+                                           "open_actions": sum(not a.closed for a in s.actions)} for s in subs]}
+                               for subs in trends]})
+        return
+    if not trends:
+        echo("No submissions imported yet: selfassess review import FOLDER")
+        return
+    for subs in trends:
+        last = subs[-1]
+        line = f"{last.organisation.name[:36]:<37}{subs[0].period}-{last.period[-2:]}  all {sparkline([s.overall for s in subs])} {_pct(last.overall):>4}"
+        for d in last.domains:
+            line += f"  {d.ref} {sparkline([next((x.percent for x in s.domains if x.id == d.id), None) for s in subs])}"
+        echo(line)
+
+
+@review_group.command("dataset")
+@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False), help="The folder to write into.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@pass_ctx
+def review_dataset(c: Context, out: Path, fmt: str) -> None:
+    """Write tidy tables of everything imported (organisations, submissions, answers, domain scores,
+    actions, marks) for analysts, with dataset.json naming the schema version and columns."""
+    from .submission.national import DatasetWriter, National
+    from .submission.review import Review
+
+    with c.workspace(write=False) as ws:
+        done = DatasetWriter(National(Review(ws, c.home))).write(out, fmt)
+    echo(f"wrote {len(done.files)} files to {done.folder}: " + ", ".join(f"{n} {r:,}" for n, r in done.rows.items()))
+    for note in done.notes:
+        echo(f"note: {note}", err=True)
 
 
 @review_group.command("history")

@@ -129,6 +129,9 @@ class Staged:
     def keep_received(self, kind: str, name: str, data: bytes) -> None:
         raise NotImplementedError("the demo receives no files")
 
+    def read_received(self, kind: str, name: str) -> bytes | None:
+        return None
+
     def changes(self) -> list[Change]:
         """Every record the staged commits made, as changes from what the real store holds."""
         out = [Change(t, rid, self.base.get(t, rid), rec) for (t, rid), rec in self.changed.items()]

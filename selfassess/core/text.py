@@ -65,3 +65,18 @@ def json_text(data: Any, *, indent: int | None = 2) -> str:
     """JSON for a terminal or a script: readable Unicode, every control character escaped."""
     out = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None], low: float = 0.0, high: float = 100.0) -> str:
+    """A trend in one line of block characters (a score from low to high), '·' where there is none."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append("·")
+            continue
+        share = (min(max(v, low), high) - low) / (high - low) if high > low else 0.0
+        out.append(_BARS[min(len(_BARS) - 1, int(share * len(_BARS)))])
+    return "".join(out)

@@ -76,6 +76,10 @@ class Repository(Protocol):
         """Keep a file as received from outside (a submission), beside the store."""
         ...
 
+    def read_received(self, kind: str, name: str) -> bytes | None:
+        """A file kept by keep_received, or None if it is not there."""
+        ...
+
 
 @dataclass(frozen=True)
 class AssessmentSummary:

@@ -727,6 +727,16 @@ class Store:
         except OSError as exc:
             raise SaveFailed(f"{_why(exc)} (writing {folder / Path(name).name})") from None
 
+    def read_received(self, kind: str, name: str) -> bytes | None:
+        """A file kept as received, or None if it is not there."""
+        from ..files import read_limited
+
+        path = self.folder / Path(kind).name / Path(name).name
+        try:
+            return read_limited(path, 256 * 1024 * 1024, "kept file")
+        except SelfAssessError:  # missing, or not a regular file: nothing to read
+            return None
+
     # --- backups ------------------------------------------------------------------------------
 
     def _backup(self) -> None:

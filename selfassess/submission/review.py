@@ -11,6 +11,7 @@ schema in schema.py: a signature says who sent a file, not that it is well-forme
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ class Submission:
     created_at: str | None = None
     imported_at: str = ""
     imported_by: str = ""
+    file_sha256: str = ""  # the whole file as received: a folder imported again skips it unread
 
     @property
     def who(self) -> str:
@@ -104,7 +106,8 @@ class Submission:
                           "hash": self.framework.hash},
             "sequence": self.sequence, "previous": self.previous, "audit_head": self.audit_head,
             "created_at": self.created_at, "file": self.file, "imported_at": self.imported_at,
-            "imported_by": self.imported_by, "overall": self.overall, "completeness": self.completeness,
+            "imported_by": self.imported_by, "file_sha256": self.file_sha256,
+            "overall": self.overall, "completeness": self.completeness,
             "domains": [{"id": d.id, "ref": d.ref, "title": d.title, "percent": d.percent, "level": d.level,
                          "answered": d.answered, "questions": d.questions} for d in self.domains],
             "actions": [a.to_record() for a in self.actions],
@@ -128,6 +131,7 @@ class Submission:
             actions=tuple(Action.from_record(a) for a in rec["actions"]),
             audit_head=rec.get("audit_head"), created_at=rec.get("created_at"),
             imported_at=rec.get("imported_at", ""), imported_by=rec.get("imported_by", ""),
+            file_sha256=str(rec.get("file_sha256", "")),
         )
 
 
@@ -251,11 +255,12 @@ def _read(opened: bundle.Opened) -> tuple[schema.SubmissionDoc, fw.Framework]:
     return sub, framework
 
 
-def verify_file(path: Path) -> Verified | Checked:
+def verify_file(path: Path, data: bytes | None = None) -> Verified | Checked:
     """Everything that needs no store: read, check the seal and the hashes, check the content.
     Pure and slow-ish, so the app runs it in a worker thread."""
     try:
-        data = read_file(path, bundle.MAX_FILE, "submission")
+        if data is None:
+            data = read_file(path, bundle.MAX_FILE, "submission")
         opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)
         sub, framework = _read(opened)
     except bundle.BundleError as exc:
@@ -281,6 +286,7 @@ class Review:
         self._cache: dict[str, Submission] | None = None
         self._unreadable: list[Unreadable] = []
         self._cache_head: Any = None
+        self._file_index: dict[str, Submission] | None = None
 
     # --- reading
 
@@ -295,7 +301,7 @@ class Review:
                 except (schema.Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
                     why = str(exc) if isinstance(exc, schema.Malformed) else "it is not in the form selfassess writes"
                     self._unreadable.append(Unreadable(str(rec.get("id", "?")), str(rec.get("file", "?")), why))
-            self._cache, self._cache_head = cache, head
+            self._cache, self._cache_head, self._file_index = cache, head, None
         return self._cache
 
     def _added(self, sub: Submission) -> None:
@@ -303,6 +309,8 @@ class Review:
         if self._cache is not None:
             self._cache[sub.id] = sub
             self._cache_head = self.ws.repo.head
+            if self._file_index is not None and sub.file_sha256:
+                self._file_index[sub.file_sha256] = sub
 
     def submissions(self) -> list[Submission]:
         return sorted(self._load().values(), key=lambda s: (s.organisation.name.lower(), s.period, s.sequence))
@@ -448,13 +456,30 @@ class Review:
                           for d in scores.domains),
             actions=tuple(v.actions), audit_head=sub.audit_head.model_dump(), created_at=sub.created_at,
             imported_at=self.ws.clock.now(), imported_by=self.ws.actor,
+            file_sha256=hashlib.sha256(v.data).hexdigest(),
         )
         return Checked(path, bundle.GENUINE, f"{who}: genuine, signed by {key.name if key else 'this installation'} "
                        f"({opened.fingerprint})", record, v.data)
 
     def check(self, path: Path) -> Checked:
-        """Verify one file against this store: signature, content, registered key, and the trust's chain."""
-        return self.judge(verify_file(path))
+        """Verify one file against this store: signature, content, registered key, and the trust's chain.
+        A file already imported byte for byte is known by its hash and not checked again."""
+        try:
+            data = read_file(path, bundle.MAX_FILE, "submission")
+        except bundle.BundleError as exc:
+            return Checked(path, exc.verdict, str(exc))
+        except SelfAssessError as exc:
+            return Checked(path, bundle.MALFORMED, str(exc))
+        known = self._by_file().get(hashlib.sha256(data).hexdigest())
+        if known is not None:
+            return Checked(path, bundle.DUPLICATE, f"{known.who}: this submission was imported before (as {known.file})")
+        return self.judge(verify_file(path, data))
+
+    def _by_file(self) -> dict[str, Submission]:
+        subs = self._load()
+        if self._file_index is None:
+            self._file_index = {s.file_sha256: s for s in subs.values() if s.file_sha256}
+        return self._file_index
 
     def keep(self, result: Checked) -> Checked:
         """Import one genuine result: keep the bundle as received, and record what was read from it."""

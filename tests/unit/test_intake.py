@@ -291,11 +291,11 @@ def test_the_cli_keeps_working_with_a_malformed_record_and_removes_it(run, home,
 
 
 async def test_the_regulators_app_opens_with_a_malformed_record(tmp_path, monkeypatch):
+    from textual.widgets import DataTable, TextArea
+
     from selfassess.core.clock import Clock
     from selfassess.session import load_frameworks, open_session
     from selfassess.ui.app import make_app
-    from textual.widgets import DataTable, TextArea
-
     from selfassess.ui.screens.review import ReviewScreen
     from tests.helpers import TODAY
 

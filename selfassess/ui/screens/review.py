@@ -16,7 +16,7 @@ from ... import paths
 from ...core import actions as rules
 from ...core.errors import SelfAssessError
 from ...core.model import Action
-from ...core.text import shown
+from ...core.text import shown, sparkline
 from ...submission import review
 from ..text import cell, plain
 from ..widgets import selected_key
@@ -234,9 +234,14 @@ class TrustReviewScreen(AppScreen):
         self.sub = sub
         self.title = shown(f"{sub.organisation.name} · {sub.period}", multiline=False)
         lines = [f"{sub.organisation.name} ({sub.organisation.ods_code or 'no ODS code'}), {sub.framework.title}: year on year"]
-        for h in service.history(sub.id):
+        history = service.history(sub.id)
+        for h in history:
             by = {d.id: d.percent for d in h.domains}
             lines.append(f"  {h.period}  all {pct(h.overall)}  " + "  ".join(f"{d.ref} {pct(by.get(d.id))}" for d in sub.domains))
+        if len(history) > 1:  # the trend at a glance, one block character per submission
+            lines.append(f"  {'trend':<7}  all {sparkline([h.overall for h in history]):<4} " + "  ".join(
+                f"{d.ref} {sparkline([next((x.percent for x in h.domains if x.id == d.id), None) for h in history])}"
+                for d in sub.domains))
         self.query_one("#history", Static).update(plain("\n".join(lines)))
         self.marks = service.marks().get(sub.id, {})
         marks = self.marks
