@@ -951,6 +951,24 @@ def review_dataset(c: Context, out: Path, fmt: str) -> None:
         echo(f"note: {note}", err=True)
 
 
+@review_group.command("report")
+@click.option("--by", "by", type=click.Choice(["region", "icb", "trust"]), default="region", show_default=True)
+@click.option("--framework", "framework_id", help="Framework id (default: the one most trusts submitted).")
+@click.option("--out", required=True, help="The PDF to write, or a folder (ending in /).")
+@pass_ctx
+def review_report(c: Context, by: str, framework_id: str | None, out: str) -> None:
+    """The review report for a regional committee (PDF): organisations by domain as a heat map,
+    how each domain spreads, the most slipped or queried actions, and what changed since last year."""
+    from .submission.national import National, write_report
+    from .submission.review import Review
+
+    with c.workspace(write=False) as ws:
+        path, warnings = write_report(National(Review(ws, c.home)), _out_path(out), by, framework_id)
+    echo(f"wrote {path}")
+    for w in warnings:
+        echo(f"note: {w}", err=True)
+
+
 @review_group.command("history")
 @click.argument("trust")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

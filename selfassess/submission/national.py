@@ -392,3 +392,56 @@ def _to_parquet(csv_path: Path, out: Path, name: str, columns: list[tuple[str, s
                     [str(csv_path)])
     finally:
         con.close()
+
+
+# --- the review report for a regional committee ----------------------------------------------------
+
+
+def report_data(nat: National, by: str = "region", framework_id: str | None = None) -> Any:
+    """What the review report shows, from the latest submission of each trust."""
+    from ..core.model import parse_date
+    from ..reports.data import long_date
+    from ..reports.review_report import OrganisationRow, ReviewReportData
+
+    if by not in BY:
+        raise InvalidInput(f"cannot group by '{by}', expected one of: {', '.join(BY)}")
+    found = nat.review.compare(framework_id)
+    groups = nat.groupings()
+    by_id = {s.id: s for s in nat.review.submissions()}
+    earlier: dict[str, Submission] = {}
+    for subs in nat.trends():
+        if len(subs) > 1:
+            earlier[subs[-1].key_fingerprint] = subs[-2]
+    rows, ungrouped = [], []
+    for r in found.rows:
+        s = by_id[r.submission_id]
+        g = groups.get(r.ods_code.upper()) if r.ods_code else None
+        if by != "trust" and g is None:
+            ungrouped.append(r.ods_code or r.organisation)
+        before = earlier.get(s.key_fingerprint)
+        if before is not None and before.period == s.period:
+            before = None
+        rows.append(OrganisationRow(
+            name=r.organisation, ods_code=r.ods_code, group=("" if by == "trust" else (g.icb if by == "icb" else g.region) if g else ""),
+            period=r.period, overall=r.overall, domains=tuple(r.domains.get(d) for d in found.domain_ids),
+            slipped=r.slipped, queried=r.queried, overdue=r.overdue,
+            previous_period=before.period if before else None, previous_overall=before.overall if before else None))
+    title = by_id[found.rows[0].submission_id].framework.title if found.rows else ""
+    return ReviewReportData(
+        title="Review of board self-assessments", framework_title=title,
+        as_of=long_date(parse_date(nat.ws.clock.now()[:10])), by=by, domains=tuple(found.domain_titles),
+        organisations=tuple(rows), ungrouped=tuple(sorted(ungrouped)))
+
+
+def write_report(nat: National, out: Path, by: str = "region", framework_id: str | None = None) -> tuple[Path, list[str]]:
+    from ..files import inside, safe_name
+    from ..reports.review_report import write_review_report
+    from .review import write_out
+
+    data = report_data(nat, by, framework_id)
+    if not data.organisations:
+        raise InvalidInput("no submissions imported yet: selfassess review import FOLDER")
+    content, warnings = write_review_report(data)
+    path = inside(out, f"review-report-{safe_name(by)}-{nat.ws.clock.now()[:10]}.pdf") if out.is_dir() or str(out).endswith("/") else out
+    write_out(path, content)
+    return path, warnings

@@ -178,3 +178,24 @@ def test_a_resubmission_of_the_same_period_is_the_current_one(tmp_path):
     finally:
         trust.close()
         regulator.close()
+
+
+def test_the_review_report_shows_every_organisation_by_group(imported, tmp_path):
+    import pypdf
+
+    regulator, _, groups = imported
+    nat = national.National(regulator.review)
+    nat.import_groups(groups)
+    path, warnings = national.write_report(nat, tmp_path, "icb")
+    assert path.parent == tmp_path and path.name.startswith("review-report-icb-") and warnings == []
+    reader = pypdf.PdfReader(str(path))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for expected in ("Organisations by domain", "North ICB", "South ICB", "Not grouped", "Trust A1", "Trust ZZ",
+                     "How each domain spreads", "Most slipped or queried actions",
+                     "What changed since the previous submission", f"Page 1 of {len(reader.pages)}"):
+        assert expected in text, expected
+    assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape, for the wide table
+    data = national.report_data(nat, "region")
+    assert {o.group for o in data.organisations} == {"East", ""} and data.ungrouped == ("RZZ",)
+    with pytest.raises(InvalidInput, match="cannot group by"):
+        national.report_data(nat, "county")
