@@ -937,15 +937,17 @@ def review_trends(c: Context, as_json: bool) -> None:
 @review_group.command("dataset")
 @click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False), help="The folder to write into.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--inbox", "inboxes", multiple=True, type=click.Path(path_type=Path),
+              help="A folder of received submissions: files not imported are listed in refused_files with the reason.")
 @pass_ctx
-def review_dataset(c: Context, out: Path, fmt: str) -> None:
+def review_dataset(c: Context, out: Path, fmt: str, inboxes: tuple[Path, ...]) -> None:
     """Write tidy tables of everything imported (organisations, submissions, answers, domain scores,
     actions, marks) for analysts, with dataset.json naming the schema version and columns."""
     from .submission.national import DatasetWriter, National
     from .submission.review import Review
 
     with c.workspace(write=False) as ws:
-        done = DatasetWriter(National(Review(ws, c.home))).write(out, fmt)
+        done = DatasetWriter(National(Review(ws, c.home))).write(out, fmt, list(inboxes))
     echo(f"wrote {len(done.files)} files to {done.folder}: " + ", ".join(f"{n} {r:,}" for n, r in done.rows.items()))
     for note in done.notes:
         echo(f"note: {note}", err=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.audit import Change
-from ..core.errors import InvalidInput
+from ..core.errors import InvalidInput, SelfAssessError
 from ..core.model import check_ods, check_text
 from ..files import read_limited
 from .review import Review, Submission
@@ -250,6 +250,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "actions": [("submission_id", "VARCHAR"), ("action_id", "VARCHAR"), ("ref", "VARCHAR"), ("title", "VARCHAR"),
                 ("owner", "VARCHAR"), ("owner_role", "VARCHAR"), ("status", "VARCHAR"), ("original_due", "DATE"),
                 ("current_due", "DATE"), ("slippage_days", "INTEGER"), ("overdue", "BOOLEAN"), ("closed", "BOOLEAN")],
+    "refused_files": [("file", "VARCHAR"), ("file_sha256", "VARCHAR"), ("verdict", "VARCHAR"), ("reason", "VARCHAR")],
     "marks": [("submission_id", "VARCHAR"), ("target", "VARCHAR"), ("target_id", "VARCHAR"), ("label", "VARCHAR"),
               ("verdict", "VARCHAR"), ("comment", "VARCHAR"), ("reviewer", "VARCHAR"), ("at", "VARCHAR")],
 }
@@ -278,7 +279,7 @@ class DatasetWriter:
         self.national = national
         self.review = national.review
 
-    def rows(self) -> tuple[dict[str, list[tuple[Any, ...]]], list[str]]:
+    def rows(self, inboxes: list[Path] | None = None) -> tuple[dict[str, list[tuple[Any, ...]]], list[str]]:
         from ..core import actions as rules
         from . import bundle, schema
         from .submit import ALLOWED
@@ -331,9 +332,35 @@ class DatasetWriter:
                 out["marks"].append((m.submission_id, m.target, m.target_id, m.label, m.verdict, m.comment, m.reviewer, m.at))
         for u in self.review.unreadable():
             notes.append(f"left out as unreadable: {u.file} ({u.why})")
+        out["refused_files"] = self.refused(inboxes or [])
         return out, notes
 
-    def write(self, folder: Path, fmt: str = "parquet") -> Dataset:
+    def refused(self, inboxes: list[Path]) -> list[tuple[Any, ...]]:
+        """Files in the inbox folders that are not imported, and why: each is checked again now
+        (files imported byte for byte are known by their hash and skipped unread)."""
+        import hashlib
+
+        from . import bundle
+        from .review import bundle_files
+        from .submit import read_file
+
+        out: list[tuple[Any, ...]] = []
+        for path in bundle_files(inboxes) if inboxes else []:
+            result = self.review.check(path)
+            if result.verdict == bundle.DUPLICATE and "imported before" in result.message:
+                continue
+            if result.verdict == bundle.GENUINE:
+                reason = "genuine, but not imported yet (selfassess review import)"
+            else:
+                reason = result.message
+            try:
+                digest: str | None = hashlib.sha256(read_file(path, bundle.MAX_FILE, "submission")).hexdigest()
+            except SelfAssessError:  # unreadable: the reason says why; there is no hash to give
+                digest = None
+            out.append((path.name, digest, result.verdict, reason))
+        return out
+
+    def write(self, folder: Path, fmt: str = "parquet", inboxes: list[Path] | None = None) -> Dataset:
         """Write every table into folder (each file complete before it appears), with dataset.json
         naming the schema version, the tables, their columns and what was left out."""
         import json
@@ -346,7 +373,7 @@ class DatasetWriter:
 
         if fmt not in ("parquet", "csv"):
             raise InvalidInput(f"'{fmt}' is not a dataset format, expected parquet or csv")
-        tables, notes = self.rows()
+        tables, notes = self.rows(inboxes)
         written: list[Path] = []
         try:
             make_private_dir(folder)

@@ -125,6 +125,17 @@ def test_the_dataset_is_tidy_and_duckdb_reads_it(imported, tmp_path):
     assert manifest["schema_version"] == "1" and manifest["tables"]["actions"]["rows"] == 5
 
 
+def test_files_not_imported_are_listed_with_the_reason(imported, tmp_path):
+    regulator, inbox, _ = imported
+    (inbox / "RX9.selfassess").write_bytes(b"not a bundle")
+    (inbox / "RA1.selfassess").write_bytes((inbox / "RA1.selfassess").read_bytes()[:-3])
+    tables, _ = national.DatasetWriter(national.National(regulator.review)).rows([inbox])
+    refused = {r[0]: (r[2], r[3]) for r in tables["refused_files"]}
+    assert set(refused) == {"RX9.selfassess", "RA1.selfassess"}
+    assert refused["RX9.selfassess"][0] == "malformed" and "not a selfassess submission" in refused["RX9.selfassess"][1]
+    assert refused["RA1.selfassess"][0] == "altered"
+
+
 def test_the_dataset_as_csv_keeps_empty_text_apart_from_missing(imported, tmp_path):
     regulator, _, _ = imported
     done = national.DatasetWriter(national.National(regulator.review)).write(tmp_path / "csv", "csv")
