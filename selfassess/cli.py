@@ -18,6 +18,7 @@ import click
 from . import paths
 from .core.errors import FrameworkError, SelfAssessError
 from .core.text import json_text, shown
+from .paths import make_private_dir
 
 if TYPE_CHECKING:
     from .core.model import Action, Assessment
@@ -84,6 +85,8 @@ class UserErrors(click.Group):
             return super().make_context(*args, **kwargs)
         except click.ClickException as exc:  # click's own messages quote what was typed
             exc.message = shown(exc.message)  # type: ignore[misc]  # Final in the stubs; the message is ours to show
+            if isinstance(exc, click.UsageError):
+                exc.exit_code = 1  # type: ignore[misc]  # a command typed wrong is bad input: 1, as the README promises
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -91,6 +94,8 @@ class UserErrors(click.Group):
             return super().invoke(ctx)
         except click.ClickException as exc:
             exc.message = shown(exc.message)  # type: ignore[misc]  # Final in the stubs; the message is ours to show
+            if isinstance(exc, click.UsageError):
+                exc.exit_code = 1  # type: ignore[misc]
             raise
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -653,7 +658,7 @@ def _out_path(text: str) -> Path:
     path = Path(text).expanduser()
     if text.endswith(("/", os.sep)):
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path)  # owner-only, whatever the umask
         except OSError as exc:
             from .storage.store import SaveFailed, _why
 
@@ -920,7 +925,7 @@ def review_trends(c: Context, as_json: bool) -> None:
         _echo_json({"trusts": [{"organisation": subs[-1].organisation.name, "ods_code": subs[-1].organisation.ods_code,
                                 "years": [{"period": s.period, "submission": s.id, "overall": s.overall,
                                            "domains": {d.id: d.percent for d in s.domains},
-                                           "open_actions": sum(not a.closed for a in s.actions)} for s in subs]}
+                                           "open_actions": sum(not a.closed for a in s.live_actions)} for s in subs]}
                                for subs in trends]})
         return
     if not trends:

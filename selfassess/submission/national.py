@@ -249,7 +249,8 @@ TABLES: dict[str, list[tuple[str, str]]] = {
                       ("answered", "INTEGER"), ("questions", "INTEGER")],
     "actions": [("submission_id", "VARCHAR"), ("action_id", "VARCHAR"), ("ref", "VARCHAR"), ("title", "VARCHAR"),
                 ("owner", "VARCHAR"), ("owner_role", "VARCHAR"), ("status", "VARCHAR"), ("original_due", "DATE"),
-                ("current_due", "DATE"), ("slippage_days", "INTEGER"), ("overdue", "BOOLEAN"), ("closed", "BOOLEAN")],
+                ("current_due", "DATE"), ("slippage_days", "INTEGER"), ("overdue", "BOOLEAN"), ("closed", "BOOLEAN"),
+                ("carried_forward", "BOOLEAN")],
     "refused_files": [("file", "VARCHAR"), ("file_sha256", "VARCHAR"), ("verdict", "VARCHAR"), ("reason", "VARCHAR")],
     "marks": [("submission_id", "VARCHAR"), ("target", "VARCHAR"), ("target_id", "VARCHAR"), ("label", "VARCHAR"),
               ("verdict", "VARCHAR"), ("comment", "VARCHAR"), ("reviewer", "VARCHAR"), ("at", "VARCHAR")],
@@ -308,7 +309,8 @@ class DatasetWriter:
                 out["domain_scores"].append((s.id, d.id, d.ref, d.title, d.percent, d.level, d.answered, d.questions))
             for a in s.actions:
                 out["actions"].append((s.id, a.id, a.ref, a.title, a.owner, a.owner_role, a.status, a.original_due,
-                                       a.current_due, rules.slippage_days(a), rules.is_overdue(a, today), a.closed))
+                                       a.current_due, rules.slippage_days(a), rules.is_overdue(a, today), a.closed,
+                                       a.id in s.carried_forward))
             kept = self.review.ws.repo.read_received("submissions", f"{s.id}.selfassess")
             if kept is None:
                 notes.append(f"{s.who}: the kept bundle is missing, so its answers are not in the dataset")

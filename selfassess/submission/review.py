@@ -22,6 +22,7 @@ from ..core import actions as rules
 from ..core import framework as fw
 from ..core.audit import Change
 from ..core.errors import InvalidInput, NotFound, SelfAssessError
+from ..core.figures import whole_percent
 from ..core.model import Action, Answer, Assessment, Organisation, check_choice, check_text, new_id
 from ..core.scoring import score
 from ..core.workspace import Workspace
@@ -85,6 +86,12 @@ class Submission:
     imported_at: str = ""
     imported_by: str = ""
     file_sha256: str = ""  # the whole file as received: a folder imported again skips it unread
+    carried_forward: tuple[str, ...] = ()  # actions since carried into a later year, and counted there
+
+    @property
+    def live_actions(self) -> tuple[Action, ...]:
+        """The actions this submission counts: those carried into a later year are counted there."""
+        return tuple(a for a in self.actions if a.id not in self.carried_forward)
 
     @property
     def who(self) -> str:
@@ -107,6 +114,7 @@ class Submission:
             "sequence": self.sequence, "previous": self.previous, "audit_head": self.audit_head,
             "created_at": self.created_at, "file": self.file, "imported_at": self.imported_at,
             "imported_by": self.imported_by, "file_sha256": self.file_sha256,
+            "carried_forward": list(self.carried_forward),
             "overall": self.overall, "completeness": self.completeness,
             "domains": [{"id": d.id, "ref": d.ref, "title": d.title, "percent": d.percent, "level": d.level,
                          "answered": d.answered, "questions": d.questions} for d in self.domains],
@@ -132,6 +140,7 @@ class Submission:
             audit_head=rec.get("audit_head"), created_at=rec.get("created_at"),
             imported_at=rec.get("imported_at", ""), imported_by=rec.get("imported_by", ""),
             file_sha256=str(rec.get("file_sha256", "")),
+            carried_forward=tuple(rec.get("carried_forward", ())),
         )
 
 
@@ -373,9 +382,9 @@ class Review:
                 submission_id=s.id, organisation=s.organisation.name, ods_code=s.organisation.ods_code,
                 period=s.period, framework_title=s.framework.title, overall=s.overall,
                 completeness=s.completeness, domains={d.id: d.percent for d in s.domains},
-                open_actions=sum(not a.closed for a in s.actions),
-                overdue=sum(rules.is_overdue(a, today) for a in s.actions),
-                slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in s.actions),
+                open_actions=sum(not a.closed for a in s.live_actions),
+                overdue=sum(rules.is_overdue(a, today) for a in s.live_actions),
+                slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in s.live_actions),
                 queried=sum(1 for m in marks.get(s.id, {}).values() if m.verdict == "queried"),
             ))
         _sort(rows, sort, domains)
@@ -446,6 +455,18 @@ class Review:
                 return Checked(path, bundle.BROKEN_CHAIN, f"{who}: broken chain: {why} (submission {sub.sequence} "
                                f"after {latest.sequence})")
         framework = v.framework
+        published = self.ws.catalogue.frameworks.get(framework.key)
+        if published is not None and published.content_hash != framework.content_hash:
+            return Checked(path, bundle.MALFORMED, f"{who}: its framework says it is {framework.key}, but it differs from "
+                           f"the published {framework.key} (hash {framework.short_hash} in the bundle, "
+                           f"{published.short_hash} here): a framework changed under a published name is not compared")
+        said = sub.figures
+        if said.previous_period and said.previous_score_percent is not None:
+            before = [s for s in earlier if s.period == said.previous_period]
+            if before and whole_percent(before[-1].overall) != said.previous_score_percent:
+                return Checked(path, bundle.MALFORMED, f"{who}: its figures give {said.previous_period} as "
+                               f"{said.previous_score_percent}%, but the submission imported for {said.previous_period} "
+                               f"scores {whole_percent(before[-1].overall)}%")
         scores = score(framework, {a.question_id: a for a in v.answers})
         record = Submission(
             id=opened.payload_sha256, key_fingerprint=opened.fingerprint, organisation=org, period=assessment.period,
@@ -456,7 +477,7 @@ class Review:
                           for d in scores.domains),
             actions=tuple(v.actions), audit_head=sub.audit_head.model_dump(), created_at=sub.created_at,
             imported_at=self.ws.clock.now(), imported_by=self.ws.actor,
-            file_sha256=hashlib.sha256(v.data).hexdigest(),
+            file_sha256=hashlib.sha256(v.data).hexdigest(), carried_forward=tuple(sub.carried_forward),
         )
         return Checked(path, bundle.GENUINE, f"{who}: genuine, signed by {key.name if key else 'this installation'} "
                        f"({opened.fingerprint})", record, v.data)

@@ -283,7 +283,8 @@ class SubmissionDoc(Strict):
     answers: list[AnswerDoc] = Field(max_length=MAX_ANSWERS)
     actions: list[ActionDoc] = Field(max_length=MAX_ACTIONS)
     audit_head: AuditHead
-    figures: FiguresDoc | None = None  # bundles from before the figures were sent have none
+    figures: FiguresDoc  # the figures its documents show: checked against its answers and actions
+    carried_forward: list[Id] = Field(default_factory=list, max_length=MAX_ACTIONS)  # actions counted in a later year
 
 
 class FrameworkCopy(Strict):
@@ -462,8 +463,11 @@ def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
         unknown = [q for q in act.question_ids if not framework.has_question(q)]
         if unknown:
             problems.append(f"{where}: names '{unknown[0][:40]}', which is not a question of {framework.key}")
-    if not problems and sub.figures is not None:
+    if not problems:
         problems += _figures_disagree(sub, sub.figures, framework)
+    stray = [c for c in sub.carried_forward if c not in ids]
+    if stray:
+        problems.append(f"carried_forward names '{stray[0][:40]}', which is not one of its actions")
     if problems:
         raise Malformed("submission.json does not agree with itself: " + "; ".join(problems[:3])
                         + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
@@ -515,28 +519,44 @@ class StoredSubmission(Strict):
 
 # Figures that follow from the answers alone (the previous year's and the overdue counts do not).
 _ANSWER_FIGURES = ("questions", "answered", "agreed", "drafts", "awaiting_review", "not_applicable", "not_started",
-                   "completeness_percent", "score_percent", "provisional", "signed_off")
+                   "completeness_percent", "score_percent", "level", "provisional", "signed_off")
 _DOMAIN_FIGURES = ("id", "questions", "answered", "agreed", "drafts", "awaiting_review", "not_applicable",
-                   "not_started", "score_percent", "provisional")
+                   "not_started", "score_percent", "level", "provisional")
+
+
+def expected_figures(sub: SubmissionDoc, framework: fw.Framework) -> dict[str, Any]:
+    """The figures a submission's answers and actions give (as core/figures.py computes them for
+    the trust's documents), with overdue counted on the day the submission was made."""
+    from ..core import actions as rules
+    from ..core.figures import compute
+    from ..core.model import Action, Answer, Assessment
+
+    answers = {a.question_id: Answer.from_record(a.model_dump()) for a in sub.answers}
+    carried = set(sub.carried_forward)
+    plan = rules.summarise([Action.from_record(a.model_dump()) for a in sub.actions if a.id not in carried],
+                           datetime.fromisoformat(sub.created_at).date())
+    return compute(framework, answers, Assessment.from_record(sub.assessment.model_dump()), actions=plan).to_json()
 
 
 def _figures_disagree(sub: SubmissionDoc, figures: FiguresDoc, framework: fw.Framework) -> list[str]:
     """The figures the trust's board report shows must be the ones its answers give: the
     regulator compares like with like, and a document never says more than the record."""
-    from ..core.figures import compute
-    from ..core.model import Answer, Assessment
-
-    answers = {a.question_id: Answer.from_record(a.model_dump()) for a in sub.answers}
-    ours = compute(framework, answers, Assessment.from_record(sub.assessment.model_dump())).to_json()
+    ours = expected_figures(sub, framework)
     sent = figures.model_dump()
     wrong = [k for k in _ANSWER_FIGURES if ours[k] != sent[k]]
-    if ours["assurance"] != sent["assurance"]:
-        wrong.append("assurance")
+    for group in ("assurance", "actions"):
+        if ours[group] != sent[group]:
+            wrong.append(group)
     if len(ours["domains"]) != len(sent["domains"]):
         wrong.append("domains")
     else:
         for i, (o, t) in enumerate(zip(ours["domains"], sent["domains"], strict=True)):
             wrong += [f"domains.{i}.{k}" for k in _DOMAIN_FIGURES if o[k] != t[k]]
+    for where, f in [("", sent), *((f"domains.{i}.", d) for i, d in enumerate(sent["domains"]))]:
+        now, before, change = f["score_percent"], f["previous_score_percent"], f["change_points"]
+        if (change is not None) != (now is not None and before is not None) or (
+                change is not None and change != now - before):
+            wrong.append(f"{where}change_points")
     if not wrong:
         return []
     first = wrong[0]

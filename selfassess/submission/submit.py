@@ -10,6 +10,7 @@ from ..core.errors import Refused, SelfAssessError
 from ..core.model import Assessment
 from ..core.workspace import Workspace
 from ..files import inside, safe_name
+from ..paths import make_private_dir
 from ..reports.data import ReportData
 from . import bundle, keys, schema
 
@@ -60,6 +61,8 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
         "assessment": assessment.to_record(),
         "answers": [a.to_record() for a in sorted(ws.answers(assessment.id).values(), key=lambda a: a.question_id)],
         "actions": [a.to_record() for a in ws.actions(assessment.id)],  # the whole plan as signed off
+        # Actions since carried into a later year: counted there, never twice (the figures leave them out).
+        "carried_forward": sorted({a.id for a in ws.actions(assessment.id)} - {a.id for a in ws.live_actions(assessment.id)}),
         "audit_head": {"seq": seq, "hash": head},
         # The figures the board report in this bundle shows, computed once in core (whole percents, half up).
         "figures": report.figures.to_json(),
@@ -98,9 +101,12 @@ def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bun
         raise SelfAssessError(f"this submission would be refused by the regulator, so it was not written: {exc}") from None
     if out.is_dir():
         out = inside(out, f"{safe_name(prepared.file_stem, 'trust')}.selfassess")
+    if out.exists() or out.is_symlink():  # an earlier submission is part of the chain: never replace it
+        raise Refused(f"{out} already exists; nothing was submitted. Give another file name, or a folder "
+                      "(ending in /) where each submission gets its own name")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, data, mode=0o644)
+        make_private_dir(out.parent)
+        atomic_write(out, data, mode=0o600)
     except OSError as exc:
         raise SaveFailed(f"could not write the submission to {out}: {_why(exc)}. Nothing was submitted.") from None
     return out, opened, len(data)

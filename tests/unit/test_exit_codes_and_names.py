@@ -165,7 +165,7 @@ def test_a_period_in_other_digits_is_refused(tmp_path, period):
 
 @pytest.mark.parametrize("args", [("--wait", "nan"), ("--wait", "-1"), ("--wait", "1e400")])
 def test_a_wait_that_is_not_a_number_of_seconds_is_refused(tmp_path, args):
-    assert run(tmp_path, *args, "assessments").exit_code == 2
+    assert run(tmp_path, *args, "assessments").exit_code == 1
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 10, 50])

@@ -108,6 +108,11 @@ MUTATIONS = [
     ("figures.domains.0.answered", 0, "do not match the answers"),
     ("figures.assurance.evidenced", 40, "figures.assurance says"),
     ("figures.completeness_percent", 101, "figures.completeness_percent"),
+    ("figures.actions.open", 7, "figures.actions says"),
+    ("actions", [], "figures.actions says"),
+    ("figures.level", "Leading", "figures.level says"),
+    ("figures.change_points", 44, "figures.change_points says 44"),
+    ("figures", None, "figures"),
 ]
 
 
@@ -389,3 +394,57 @@ def test_any_validly_signed_content_gets_a_verdict_and_the_review_still_opens(sa
         assert imported.submission is not None
         schema.read(schema.StoredSubmission, imported.submission.to_record(), "stored")
     still_works(regulator)
+
+
+def test_a_framework_changed_under_a_published_name_is_refused(parties, tmp_path):
+    trust, regulator = parties
+    _, files = genuine(trust, tmp_path)
+    frame = json.loads(files["framework.json"])
+    frame["data"]["scales"][0]["levels"][0]["score"], frame["data"]["scales"][0]["levels"][1]["score"] = 2, 1  # inverted
+    from selfassess.core.framework import content_hash
+
+    frame["hash"] = content_hash(frame["data"])
+    sub = json.loads(files["submission.json"])
+    sub["assessment"]["framework_hash"] = frame["hash"]
+    fwk = schema.framework_copy(json.dumps(frame).encode())
+    from tests.unit.test_national import refigured
+
+    sub["figures"] = refigured(sub, fwk)  # a careful forger makes the figures agree too
+    files = dict(files, **{"framework.json": json.dumps(frame).encode()})
+    result = regulator.review.check(resign(trust, files, sub, tmp_path / "inverted.selfassess"))
+    assert result.verdict == "malformed" and "differs from the published mini@1.0" in result.message
+
+
+def test_the_submission_of_a_year_already_carried_forward_agrees_with_its_figures(parties, tmp_path):
+    """Actions carried into the next year are sent (and counted) there, never twice."""
+    from selfassess.submission.submit import submit
+    from tests.unit.test_submission import signed_off
+
+    trust, regulator = parties
+    last = signed_off(trust)
+    trust.ws.new_assessment("", None, "2026/27", from_handle=last.id)  # carries the open action forward
+    path = submit(trust.ws, trust.home, last.id, tmp_path / "late.selfassess").path
+    (result,) = regulator.review.import_bundles([path])
+    assert result.verdict == "genuine", result
+    row = regulator.review.compare().rows[0]
+    sent = json.loads(bundle.open_sealed(path.read_bytes(), bundle.SUBMISSION, review.ALLOWED).files["submission.json"])
+    assert row.open_actions == sent["figures"]["actions"]["open"] == 0
+    assert [a["id"] for a in sent["actions"]] == sent["carried_forward"]  # sent for the record, counted next year
+
+
+def test_submit_never_replaces_an_earlier_submission_and_writes_owner_only(parties, tmp_path, monkeypatch):
+    from selfassess.core.errors import Refused
+    from selfassess.submission.submit import submit
+    from tests.unit.test_submission import signed_off
+
+    trust, _ = parties
+    monkeypatch.setattr("os.umask", lambda *_: 0)
+    a = signed_off(trust)
+    out = tmp_path / "outbox" / "RNG.selfassess"
+    first = submit(trust.ws, trust.home, a.id, out)
+    assert first.path == out and (out.stat().st_mode & 0o777) == 0o600
+    assert (out.parent.stat().st_mode & 0o777) == 0o700
+    before = out.read_bytes()
+    with pytest.raises(Refused, match="already exists; nothing was submitted"):
+        submit(trust.ws, trust.home, a.id, out)
+    assert out.read_bytes() == before

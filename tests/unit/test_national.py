@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from selfassess.core.errors import InvalidInput
-from selfassess.submission import bundle, keys, national, review
+from selfassess.submission import bundle, keys, national, review, schema
 from tests.unit.test_submission import Party, make_bundle
 
 GROUPS_CSV = """ICB,ODS code,Region,Organisation name
@@ -21,12 +21,21 @@ South ICB,RB1,East,Trust B1
 """
 
 
+def refigured(sub: dict, framework) -> dict:
+    """The figures a changed submission's documents would show (a bundle must agree with itself)."""
+    draft = dict(sub)
+    draft.pop("figures", None)
+    draft["figures"] = sub["figures"]
+    return {**sub["figures"], **schema.expected_figures(schema.read(schema.SubmissionDoc, draft, "test"), framework),
+            "previous_period": None, "previous_score_percent": None, "change_points": None}
+
+
 def trust_bundles(trust: Party, tmp_path: Path, plan: dict[str, tuple[str, str]]) -> tuple[Path, dict[str, str]]:
     """One genuine submission, re-sent as several trusts (each its own key) with their own ratings."""
     genuine = make_bundle(trust, tmp_path)
     files = dict(bundle.open_sealed(genuine.read_bytes(), bundle.SUBMISSION, review.ALLOWED).files)
     base = json.loads(files["submission.json"])
-    base.pop("figures")  # the ratings change below; a bundle from before figures were sent has none
+    framework = schema.framework_copy(files["framework.json"])
     out = tmp_path / "inbox"
     out.mkdir()
     fingerprints = {}
@@ -34,6 +43,7 @@ def trust_bundles(trust: Party, tmp_path: Path, plan: dict[str, tuple[str, str]]
         key = Ed25519PrivateKey.generate()
         sub = dict(base, organisation=dict(base["organisation"], name=f"Trust {ods[1:]}", ods_code=ods))
         sub["answers"] = [dict(a, rating=r1 if a["question_id"] == "q1" else r2) for a in base["answers"]]
+        sub["figures"] = refigured(sub, framework)
         (out / f"{ods}.selfassess").write_bytes(bundle.seal(bundle.SUBMISSION, {**files, "submission.json": json.dumps(sub).encode()}, key))
         fingerprints[ods] = keys.fingerprint(keys.raw_public(key.public_key()))
     return out, fingerprints

@@ -68,8 +68,8 @@ def test_an_organisation_name_and_an_action_title_are_shown_never_raw(tmp_path):
     assert any(e["summary"].endswith(f"Fix {HOSTILE} (owner {HOSTILE}, due 2027-03-31)")
                for e in json.loads(run("audit", "log", "--json").stdout)["events"])
     # Click's own messages quote what was typed too.
-    assert run("nosuchverb\x1b]0;x\x07").exit_code == 2
-    assert run("--wait", "x\x9b", "assessments").exit_code == 2
+    assert run("nosuchverb\x1b]0;x\x07").exit_code == 1
+    assert run("--wait", "x\x9b", "assessments").exit_code == 1
 
 
 def test_an_organisation_name_in_a_bundle_is_shown_never_raw(tmp_path):

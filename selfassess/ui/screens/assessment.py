@@ -300,7 +300,10 @@ class AssessmentScreen(AppScreen):
         order = self.questions[i + 1:] + self.questions[:i + 1]
         target = next((q for q in order if not self._done(q.id)), None)
         if target is None:
-            self.notify("Every question is answered and reviewed.", title="All done")
+            drafts = self.figures.drafts
+            self.notify("Every question is answered and reviewed." + (
+                f" {drafts} answer(s) are still draft: the board agrees them at sign-off (m or s on the home screen "
+                "asks once)." if drafts else ""), title="All answered")
         else:
             self.go(target.id)
 

@@ -39,8 +39,9 @@ class ChecksScreen(AppScreen):
     def on_mount(self) -> None:
         self.title = "Points for challenge"
         table = self.query_one(DataTable)
-        table.add_column("Ref", key="ref")
-        table.add_column("Point for challenge", key="point")
+        table.add_column("Ref", key="ref", width=5)
+        # As wide as the screen allows, and rows as tall as their text: a point is a sentence, never cut.
+        table.add_column("Point for challenge", key="point", width=max(30, self.app.size.width - 14))
         self.refresh_data()
         table.focus()
 
@@ -58,7 +59,7 @@ class ChecksScreen(AppScreen):
         for i, x in enumerate(points):
             key = f"{i}:{x.question_id}"
             self.rows[key] = x
-            table.add_row(x.ref, plain(x.message), key=key)
+            table.add_row(x.ref, plain(x.message), key=key, height=None)
         self.query_one("#checks-title", Static).update(plain(
             f"{a.period}: {len(points)} point(s) for challenge" if points else f"{a.period}: no points for challenge"))
         self.query_one("#checks-hint", Static).update(plain(

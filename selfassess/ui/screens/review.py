@@ -263,7 +263,8 @@ class TrustReviewScreen(AppScreen):
             late = rules.is_overdue(a, today)
             table.add_row(cell(f"{a.ref} {a.title}"[:34]), _mark_text(m),
                           Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
-                          a.status_label, Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), cell(a.owner[:16]),
+                          "Carried fwd" if a.id in sub.carried_forward else a.status_label,  # counted in the next year
+                          Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), cell(a.owner[:16]),
                           key=key)
         if keep in self.items:
             table.move_cursor(row=table.get_row_index(keep))
