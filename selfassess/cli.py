@@ -655,9 +655,10 @@ def _out_path(text: str) -> Path:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            from .storage.store import SaveFailed, _why
+            from .files import why
+            from .storage.store import SaveFailed
 
-            raise SaveFailed(f"cannot create the folder {path}: {_why(exc)}. Nothing was written.") from None
+            raise SaveFailed(f"cannot create the folder {path}: {why(exc)}. Nothing was written.") from None
     return path
 
 
