@@ -655,10 +655,9 @@ def _out_path(text: str) -> Path:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            from .files import why
-            from .storage.store import SaveFailed
+            from .files import WriteFailed, why
 
-            raise SaveFailed(f"cannot create the folder {path}: {why(exc)}. Nothing was written.") from None
+            raise WriteFailed(f"cannot create the folder {path}: {why(exc)}. Nothing was written.") from None
     return path
 
 
@@ -924,16 +923,14 @@ def audit_group() -> None:
 @pass_ctx
 def audit_verify(c: Context) -> None:
     """Check the hash chain, and that the stored state is exactly what the chain recorded."""
-    from .storage.store import StoreDamaged, verify_files
+    from .session import verify_store
 
-    try:
-        with c.workspace(write=False) as ws:
-            report = ws.repo.verify()  # type: ignore[attr-defined]
-    except StoreDamaged as exc:
-        echo(f"error: {exc}", err=True)
-        report = verify_files(paths.store_dir(c.home))
-        if report.ok:  # whatever verify makes of the files, a store that cannot be opened is not OK
-            report.problems.append("the store cannot be opened (see above)")
+    check = verify_store(c.home)
+    for notice in check.notices:
+        echo(f"note: {notice}", err=True)
+    if check.unopened:
+        echo(f"error: {check.unopened}", err=True)
+    report = check.report
     if report.ok:
         echo(f"OK: {report.events} event(s), chain intact, head {report.head[:16]}; the stored state matches the chain")
         for note in report.notes:
@@ -953,10 +950,10 @@ def audit_verify(c: Context) -> None:
 @pass_ctx
 def audit_log(c: Context, as_json: bool, limit: int) -> None:
     """Show the history of changes, oldest first."""
-    from .storage.store import read_events
+    from .session import audit_events
 
     rows: list[dict[str, Any]] = []
-    for n, event, problem in read_events(paths.store_dir(c.home)):
+    for n, event, problem in audit_events(c.home):
         if problem or event is None:
             rows.append({"line": n, "problem": problem})
             continue
@@ -982,21 +979,19 @@ def store_group() -> None:
 @pass_ctx
 def store_status(c: Context) -> None:
     """Where the store is, how many changes it holds, and its backups."""
-    from .storage.store import Store
+    from .session import store_status
 
-    folder = paths.store_dir(c.home)
-    store = Store(folder, writer=False)
-    seq, head = store.head
-    echo(f"store: {folder}\nevents: {seq} (head {head[:16]})\nbackups: {len(store.backups())}")
+    status = store_status(c.home)
+    echo(f"store: {status.folder}\nevents: {status.events} (head {status.head[:16]})\nbackups: {status.backups}")
 
 
 @store_group.command("backups")
 @pass_ctx
 def store_backups(c: Context) -> None:
     """List the rotated backups, newest first."""
-    from .storage.store import list_backups
+    from .session import store_backups
 
-    found = list_backups(paths.store_dir(c.home))
+    found = store_backups(c.home)
     if not found:
         echo("no backups yet (one is made each time selfassess closes after a change)")
     for b in found:
@@ -1009,9 +1004,9 @@ def store_backups(c: Context) -> None:
 @pass_ctx
 def store_restore(c: Context, from_log: bool, backup: str | None) -> None:
     """Recover a damaged store. The damaged files are kept, never deleted."""
-    from .storage.store import Store
+    from .session import restore_store
 
-    echo(Store.restore(paths.store_dir(c.home), backup=backup, from_log=from_log, wait=c.wait))
+    echo(restore_store(c.home, backup=backup, from_log=from_log, wait=c.wait))
 
 
 # --- entry point -----------------------------------------------------------------------------

@@ -23,6 +23,12 @@ from .paths import make_private_dir
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
+class WriteFailed(SelfAssessError):
+    """A file that could not be written (a full disk, no permission): the store's SaveFailed is one."""
+
+    exit_code = 5
+
+
 class NotReadable(SelfAssessError):
     """A path that is not a readable regular file, or one larger than it may be.
 

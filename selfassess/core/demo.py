@@ -11,7 +11,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from .audit import Change
+from .audit import Change, VerifyReport
 from .errors import Refused
 from .model import AT_RISK, DONE, OFF_TRACK, ON_TRACK, Assessment, financial_year, period_of
 from .workspace import Workspace
@@ -128,6 +128,9 @@ class Staged:
 
     def keep_received(self, kind: str, name: str, data: bytes) -> None:
         raise NotImplementedError("the demo receives no files")
+
+    def verify(self) -> VerifyReport:
+        raise NotImplementedError("staged changes have no chain of their own to verify")
 
     def changes(self) -> list[Change]:
         """Every record the staged commits made, as changes from what the real store holds."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import actions as action_rules
 from . import framework as fw
-from .audit import Change
+from .audit import Change, VerifyReport
 from .catalogue import Catalogue
 from .clock import Clock
 from .errors import InvalidInput, NotFound, Refused
@@ -74,6 +74,10 @@ class Repository(Protocol):
 
     def keep_received(self, kind: str, name: str, data: bytes) -> None:
         """Keep a file as received from outside (a submission), beside the store."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Check the whole chain, and that the stored state is exactly what it recorded."""
         ...
 
 

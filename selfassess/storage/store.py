@@ -28,7 +28,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,9 +37,9 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from ..core import audit
-from ..core.audit import Change
+from ..core.audit import Change, VerifyReport
 from ..core.errors import SelfAssessError
-from ..files import NOFOLLOW, atomic_write, fsync_dir, write_all
+from ..files import NOFOLLOW, WriteFailed, atomic_write, fsync_dir, write_all
 from ..files import disk as io  # the store's disk calls: tests inject failures through store.io
 from ..files import why as _why
 from ..paths import make_private_dir
@@ -76,7 +76,7 @@ class StoreReadOnly(StoreError):
     exit_code = 3
 
 
-class SaveFailed(StoreError):
+class SaveFailed(StoreError, WriteFailed):
     """Anything that could not be written: saving, opening for writing, a checkpoint, a restore."""
 
     exit_code = 5
@@ -237,18 +237,6 @@ class _State(Storage):
 
 class _DB(TinyDB):
     table_class = _UUIDTable
-
-
-@dataclass
-class VerifyReport:
-    events: int
-    head: str
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # worth knowing, not failures: an unfinished last save
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 @dataclass(frozen=True)

@@ -85,9 +85,8 @@ def key_path(home: Path) -> Path:
 
 def load_or_create(home: Path) -> Ed25519PrivateKey:
     """The signing key, made the first time it is needed (the folder 0700, the file 0600)."""
-    from ..files import NotReadable, atomic_write, read_limited, why
+    from ..files import NotReadable, WriteFailed, atomic_write, read_limited, why
     from ..paths import make_private_dir
-    from ..storage.store import SaveFailed
 
     path = key_path(home)
     if path.exists():
@@ -113,7 +112,7 @@ def load_or_create(home: Path) -> Ed25519PrivateKey:
         os.chmod(path.parent, 0o700)
         atomic_write(path, pem, mode=0o600)
     except OSError as exc:
-        raise SaveFailed(f"cannot save a new signing key at {path}: {why(exc)}. Nothing was signed.") from None
+        raise WriteFailed(f"cannot save a new signing key at {path}: {why(exc)}. Nothing was signed.") from None
     return key
 
 

@@ -552,14 +552,13 @@ class Review:
 
 def write_out(out: Path, data: bytes, consequence: str = "Nothing was written.") -> None:
     """Write a file the user asked for (feedback, a workbook); a failure is a failure to save (exit 5)."""
-    from ..files import atomic_write, why
-    from ..storage.store import SaveFailed
+    from ..files import WriteFailed, atomic_write, why
 
     try:
         make_private_dir(out.parent)
         atomic_write(out, data, 0o600)
     except OSError as exc:
-        raise SaveFailed(f"could not write {out}: {why(exc)}. {consequence}") from None
+        raise WriteFailed(f"could not write {out}: {why(exc)}. {consequence}") from None
 
 
 def _sort(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> None:

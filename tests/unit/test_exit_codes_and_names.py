@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from selfassess import files
 from selfassess.cli import cli
 from selfassess.core.audit import Change
-from selfassess import files
 from selfassess.files import inside, safe_name
 from selfassess.reports.data import gather
 from selfassess.reports.export import FORMATS, export
