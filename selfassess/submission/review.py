@@ -29,11 +29,11 @@ from ..paths import make_private_dir
 from . import bundle, keys, schema
 from .keys import TrustedKey
 from .submit import ALLOWED, read_file
+from .tables import MARKS, REMOVED_TABLE, SENT, SUBMISSIONS
 
 SUFFIX = ".selfassess"
 VERDICTS = {"accepted": "Accepted", "queried": "Queried"}
 REMOVED = "removed"
-SUBMISSIONS, REMOVED_TABLE, MARKS, SENT = ("submissions", "removed_submissions", "review_marks", "review_feedback_sent")
 
 
 # --- the regulator's records ----------------------------------------------------------------------

@@ -79,7 +79,9 @@ class SelfAssessApp(App[None]):
             return ProblemScreen(str(exc))
         if self.ws.assessments():
             return HomeScreen()
-        if self.ws.repo.all("submissions"):  # a regulator's installation: straight to the review
+        from ..submission.tables import has_submissions
+
+        if has_submissions(self.ws):  # a regulator's installation: straight to the review
             from .screens.review import ReviewScreen
 
             return ReviewScreen()

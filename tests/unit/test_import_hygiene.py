@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -70,3 +71,19 @@ def test_nothing_is_created_at_import_time(tmp_path):
     code = "import " + ", ".join(["selfassess.cli", "selfassess.launch", "selfassess.session", "selfassess.files", *every])
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env={"SELFASSESS_HOME": str(home), "PATH": ""})
     assert not home.exists()
+
+
+def test_the_doors_and_reports_read_no_table_themselves():
+    """The app, the CLI and the reports ask the core and submission services, never the repository."""
+    doors = [REPO / "selfassess" / "cli.py", REPO / "selfassess" / "launch.py",
+             *(REPO / "selfassess" / "ui").rglob("*.py"), *(REPO / "selfassess" / "reports").rglob("*.py")]
+    offenders = [f"{p.relative_to(REPO)}:{n}" for p in doors
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if ".repo." in line]
+    assert offenders == []
+
+
+def test_no_private_name_crosses_a_module():
+    offenders = [f"{p.relative_to(REPO)}:{node.lineno} {alias.name}" for p in (REPO / "selfassess").rglob("*.py")
+                 for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))) if isinstance(node, ast.ImportFrom)
+                 for alias in node.names if alias.name.startswith("_")]
+    assert offenders == []
