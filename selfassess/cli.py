@@ -20,6 +20,7 @@ from .core.errors import FrameworkError, SelfAssessError
 from .core.text import json_text, shown
 
 if TYPE_CHECKING:
+    from .core.catalogue import Catalogue
     from .core.model import Action, Assessment
     from .core.workspace import AssessmentSummary, Workspace
 
@@ -32,9 +33,9 @@ class Context:
         self.framework_dirs = list(framework_dirs)
         self.actor = actor or os.environ.get("SELFASSESS_ACTOR") or login_name()
         self.wait = wait
-        self._catalogue = None
+        self._catalogue: Catalogue | None = None
 
-    def catalogue(self):
+    def catalogue(self) -> Catalogue:
         if self._catalogue is None:
             from .session import load_frameworks
 
@@ -208,7 +209,7 @@ def framework_diff(c: Context, old: str, new: str) -> None:
     from .core import framework as fw
     from .core.compare import version_diff
 
-    def load(name: str):
+    def load(name: str) -> fw.Framework:
         return fw.load_file(Path(name)) if Path(name).exists() else c.catalogue().get(name)
 
     before, after = load(old), load(new)

@@ -11,7 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Self, cast
 
 from .errors import InvalidInput
 
@@ -133,13 +133,13 @@ class Record:
     """Conversion between a frozen dataclass and the plain dict that is stored."""
 
     def to_record(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
+        return cast(dict[str, Any], _plain(dataclasses.asdict(self)))  # type: ignore[call-overload]
 
-    def replace(self, **changes: Any) -> Any:
+    def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     @classmethod
-    def from_record(cls, data: dict[str, Any]) -> Any:
+    def from_record(cls, data: dict[str, Any]) -> Self:
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         return cls(**{k: v for k, v in data.items() if k in names})
 

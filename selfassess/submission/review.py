@@ -322,7 +322,7 @@ class Review:
         handle = handle.strip().lower()
         if len(handle) < 4:
             raise InvalidInput(f"'{handle}' is too short to name a submission, expected at least 4 characters of its id")
-        ids = [rec["id"] for rec in self.ws.repo.all(SUBMISSIONS) if str(rec.get("id", "")).startswith(handle)]
+        ids = [str(rec["id"]) for rec in self.ws.repo.all(SUBMISSIONS) if str(rec.get("id", "")).startswith(handle)]
         if not ids:
             raise NotFound(f"no imported submission with id '{handle}' (see: selfassess review list)")
         if len(ids) > 1:

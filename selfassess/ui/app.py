@@ -46,7 +46,7 @@ class SelfAssessApp(App[None]):
         self.session: Session | None = None
         self.state: dict[str, Any] = ui_state.load(home)
 
-    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         # Toasts often quote user text (a trust name, a bundle's message): shown, never raw.
         kwargs.setdefault("markup", False)  # and never read as markup
         super().notify(shown(message), title=shown(title), **kwargs)
@@ -66,7 +66,7 @@ class SelfAssessApp(App[None]):
     def read_only_reason(self) -> str | None:
         return self.session.locked_by_other if self.session else None
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[object]:
         """Open the store and start on the right screen, without painting a blank one first."""
         from .screens.home import HomeScreen
         from .screens.problem import ProblemScreen
@@ -147,7 +147,7 @@ class SelfAssessApp(App[None]):
 
     # --- keys and commands ----------------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every key binding of the current screen (and the app) is also a command in the palette."""
         seen = set()
         for node, bindings in ((screen, type(screen).BINDINGS), (self, type(self).BINDINGS)):

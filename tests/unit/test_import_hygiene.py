@@ -87,3 +87,13 @@ def test_no_private_name_crosses_a_module():
                  for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))) if isinstance(node, ast.ImportFrom)
                  for alias in node.names if alias.name.startswith("_")]
     assert offenders == []
+
+
+def test_mypy_strict_is_clean(tmp_path_factory):
+    """mypy --strict over selfassess/ (as configured in pyproject.toml), in the suite CI runs.
+    The cache sits under the session's tmp folder, so a warm rerun in one session is quick."""
+    cache = tmp_path_factory.getbasetemp() / "mypy-cache"
+    out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "selfassess"],
+                         capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "Success: no issues found" in out.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -155,7 +157,7 @@ class ActionsScreen(AppScreen):
         self.overdue_only = not self.overdue_only
         self.refresh_data()
 
-    def _pick(self, title: str, choices: list[tuple[str, str]], apply) -> None:
+    def _pick(self, title: str, choices: list[tuple[str, str]], apply: Callable[[str | None], object]) -> None:
         def chosen(key: str | None) -> None:
             if key is not None:
                 apply(None if key == "__all__" else key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -270,7 +270,7 @@ class AssessmentScreen(AppScreen):
             self.save_timer.stop()
         self.save_timer = self.set_timer(SAVE_DELAY, self.flush)
 
-    def on_descendant_blur(self, event) -> None:
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if isinstance(event.widget, TextArea):
             self.flush()
 

@@ -18,6 +18,7 @@ from ...core.errors import SelfAssessError
 from ...core.model import Action
 from ...core.text import shown
 from ...submission import review
+from ...submission.review import Checked, Verified
 from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
@@ -139,7 +140,7 @@ class ReviewScreen(AppScreen):
         verified = [review.verify_file(f) for f in files]
         self.app.call_from_thread(self._keep, verified)
 
-    def _keep(self, verified: list) -> None:
+    def _keep(self, verified: list[Verified | Checked]) -> None:
         """Main thread: judge each against the store and import the genuine ones, in order."""
         results = []
         service = self.review
