@@ -486,8 +486,10 @@ class Review:
         """Take a submission out of the review (a trust's buggy export, say). The bundle file is
         kept as received, and the audit trail records who removed it and why."""
         reason = check_text(reason, "the reason", required=True, max_length=2000).strip()
-        rec = self.ws.repo.get(SUBMISSIONS, self._match(handle, readable_only=False))
-        assert rec is not None  # _match found it in the same table
+        sub_id = self._match(handle, readable_only=False)
+        rec = self.ws.repo.get(SUBMISSIONS, sub_id)
+        if rec is None:  # _match read the same table; only a store changed in between gets here
+            raise NotFound(f"the submission {sub_id[:8]} is no longer in this review; it was removed while this ran")
         org = rec.get("organisation")
         name = org.get("name") if isinstance(org, dict) else None
         who = f"{name if isinstance(name, str) else 'an unreadable submission'} {rec.get('period') if isinstance(rec.get('period'), str) else ''}".strip()

@@ -59,7 +59,8 @@ class SelfAssessApp(App[None]):
 
     @property
     def ws(self) -> Workspace:
-        assert self.session is not None, "the store is not open"
+        if self.session is None:  # a screen that needs the store, shown before it opened: a bug
+            raise RuntimeError("the store is not open")
         return self.session.workspace
 
     @property
