@@ -96,7 +96,7 @@ class UserErrors(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except SelfAssessError as exc:
-            echo(f"error: {exc}", err=True)
+            echo(f"error: {exc.for_cli()}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             echo("Interrupted.", err=True)

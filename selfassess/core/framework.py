@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import strict_yaml
-from .errors import FrameworkError, NotFound, Problem
+from .errors import FrameworkError, Hint, NotFound, Problem
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ class Framework:
         for q in self._questions.values():
             if q.ref == id_or_ref:
                 return q
-        raise NotFound(f"no question '{id_or_ref}' in {self.title} ({self.key}); "
-                       f"see the ids with: selfassess frameworks --json")
+        raise NotFound(f"no question '{id_or_ref}' in {self.title} ({self.key})",
+                       hint=Hint("see the question ids", command="selfassess frameworks --json"))
 
     def domain(self, domain_id: str) -> Domain:
         for d in self.domains:

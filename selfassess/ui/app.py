@@ -77,7 +77,7 @@ class SelfAssessApp(App[None]):
             self.session = open_session(self.home, self.catalogue, self.actor, wait=self.wait, clock=self.clock,
                                         fall_back_to_read_only=True, command="selfassess (app)")
         except SelfAssessError as exc:
-            return ProblemScreen(str(exc))
+            return ProblemScreen(exc.for_app())
         if self.ws.assessments():
             return HomeScreen()
         from ..submission.tables import has_submissions
@@ -131,7 +131,7 @@ class SelfAssessApp(App[None]):
         try:
             return fn(*args, **kwargs)
         except SelfAssessError as exc:
-            self.notify(str(exc), title="Not done", severity="error", timeout=10)
+            self.notify(exc.for_app(), title="Not done", severity="error", timeout=10)
         except Exception as exc:  # an unexpected problem: a message and a log, never a traceback
             log = write_crash_log(self.home, exc)
             self.notify(f"Unexpected problem ({type(exc).__name__}: {exc}). Details: {log}",

@@ -70,7 +70,7 @@ def _render(app: SelfAssessApp, data: ReportData, formats: list[str], out_dir: P
         try:
             done = export(data, fmt, out_dir)
         except SelfAssessError as exc:
-            app.call_from_thread(app.notify, str(exc), title="Export failed", severity="error", timeout=15)
+            app.call_from_thread(app.notify, exc.for_app(), title="Export failed", severity="error", timeout=15)
             continue
         except Exception as exc:  # an unexpected problem: say so, keep the app running
             from ..crashlog import write_crash_log

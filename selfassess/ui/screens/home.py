@@ -242,7 +242,7 @@ class HomeScreen(AppScreen):
         ask once whether the board agrees them all, then carry on (then(True))."""
         found = self.sa.ws.blockers(a)
         if found.unanswered or found.needs_review:
-            self.notify(found.message(step, "", agree_drafts=True), title="Not done", severity="error", timeout=12)
+            self.notify(found.message(step, agree_drafts=True), title="Not done", severity="error", timeout=12)
             return
         if not found.drafts:
             then(False)

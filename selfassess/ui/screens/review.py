@@ -166,7 +166,7 @@ class ReviewScreen(AppScreen):
                 review.write_out(out, review.to_xlsx(found.domain_titles, found.domain_ids, found.rows))
                 self.app.call_from_thread(self.notify, f"Saved {out}", title="Exported")
             except SelfAssessError as exc:
-                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                self.app.call_from_thread(self.notify, exc.for_app(), severity="error")
 
         self.run_worker(write, thread=True, exclusive=True, group="export", exit_on_error=False)
 
