@@ -93,6 +93,11 @@ def financial_year(today: date) -> int:
     return today.year if today.month >= 4 else today.year - 1
 
 
+def financial_year_end(today: date) -> date:
+    """The last day (31 March) of the NHS financial year that today falls in: a new action's due date."""
+    return date(financial_year(today) + 1, 3, 31)
+
+
 def period_of(start: int) -> str:
     """The reporting period of a financial year starting in `start`: 2025 -> '2025/26'."""
     return f"{start}/{(start + 1) % 100:02d}"

@@ -27,6 +27,7 @@ from .model import (
     DROPPED,
     IN_PROGRESS,
     NEEDS_REVIEW,
+    NOT_STARTED,
     ORGANISATION_TYPES,
     READY_FOR_BOARD,
     SIGNED_OFF,
@@ -480,23 +481,28 @@ class Workspace:
     # --- actions ------------------------------------------------------------------------------
 
     def add_action(self, assessment_handle: str, question_ids: Iterable[str], title: str, owner: str, due: str, *,
-                   owner_role: str = "", description: str = "", origin: str = "custom") -> Action:
+                   owner_role: str = "", description: str = "", origin: str = "custom",
+                   status: str | None = None) -> Action:
+        """A new action on the plan, in one audit event; status, when given, is where it already stands
+        (say, started before the board met). Dropping needs a reason, so an action is not made dropped."""
         assessment = self.assessment(assessment_handle)
         self._editable(assessment)
         framework = self.framework(assessment)
         qids = tuple(dict.fromkeys(framework.question(q).id for q in question_ids))
-        title = check_text(title, "action title", required=True, max_length=1000).strip()
-        owner = check_text(owner, "owner", required=True, max_length=200).strip()
-        due_date = parse_date(due, "due date")
+        title, owner, due_date = action_rules.check_fields(title, owner, due)
+        state = check_choice(status, ACTION_STATUSES, "action status") if status else NOT_STARTED
+        if state == DROPPED:
+            raise InvalidInput("a new action cannot start as dropped, expected another status")
         refs = [_ref_number(a.ref) for a in self.actions(assessment.id)]
         action = Action(
             id=new_id(), assessment_id=assessment.id, ref=f"A{max(refs, default=0) + 1:02d}", title=title, owner=owner,
             owner_role=check_text(owner_role, "owner role", max_length=200).strip(),
             description=check_text(description, "description"),
             original_due=due_date.isoformat(), current_due=due_date.isoformat(), question_ids=qids,
-            created_at=self.clock.now(), created_by=self.actor, origin=origin,
+            created_at=self.clock.now(), created_by=self.actor, origin=origin, status=state,
         )
-        self.commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due})",
+        stands = f", {ACTION_STATUSES[state].lower()}" if state != NOT_STARTED else ""
+        self.commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due}{stands})",
                      [Change("actions", action.id, None, action.to_record())])
         return action
 
@@ -517,11 +523,7 @@ class Workspace:
         fields: dict[str, Any] = {}
         changed: dict[str, str] = {}
         if status is not None:
-            key = check_choice(status, ACTION_STATUSES, "action status")
-            if key == DROPPED and not (dropped_reason or note or "").strip():
-                raise InvalidInput("dropping an action needs a reason saying why",
-                                   hint=Hint("give the reason", command="--reason TEXT (or --note TEXT)",
-                                             key="the note in the action's dialog"))
+            key = action_rules.check_status(status, dropped_reason or note, action.dropped_reason)
             if key != action.status:
                 fields["status"] = changed["status"] = key
                 if key == DROPPED:

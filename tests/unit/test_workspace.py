@@ -321,3 +321,20 @@ def test_framework_diff_is_a_dry_run_of_carrying_answers(run, tmp_path):
         "  new questions (nothing to carry): 1.4",
         "  scale changed (ratings not on the new scale are dropped, evidence kept): none",
     ]
+
+
+def test_an_action_added_with_its_status_is_one_audit_event(ws, assessment):
+    before = head(ws)[0]
+    a = ws.add_action(assessment.id, ["1.1"], "Write a remit", "Priya Raman", "2026-03-31", status="on_track")
+    assert a.status == "on_track" and head(ws)[0] == before + 1
+    with pytest.raises(InvalidInput, match="cannot start as dropped"):
+        ws.add_action(assessment.id, ["1.1"], "Never", "Priya Raman", "2026-03-31", status="dropped")
+
+
+def test_an_action_dropped_before_keeps_its_reason_when_saved_again(ws, assessment):
+    """The app's dialog and the workspace share one rule: the reason given when it was dropped counts."""
+    a = ws.add_action(assessment.id, ["1.1"], "Write a remit", "Priya Raman", "2026-03-31")
+    ws.update_action(a.id, status="dropped", note="merged into A02")
+    assert ws.update_action(a.id, status="dropped", owner="James Okoro").owner == "James Okoro"
+    with pytest.raises(InvalidInput, match="dropping an action needs a reason"):
+        ws.update_action(ws.add_action(assessment.id, ["1.1"], "B", "C", "2026-03-31").id, status="dropped")

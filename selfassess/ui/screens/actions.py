@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...core import actions as rules
-from ...core.model import ACTION_STATUSES, Action
+from ...core.model import ACTION_STATUSES, DROPPED, Action
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog
 from ..text import cell, plain
@@ -198,7 +198,7 @@ class ActionsScreen(AppScreen):
             changed = self.sa.attempt(
                 self.sa.ws.update_action, a.id, status=form.status, due=form.due, owner=form.owner,
                 owner_role=form.owner_role, note=form.note or None,
-                dropped_reason=form.note if form.status == "dropped" else None,
+                dropped_reason=form.note if form.status == DROPPED else None,
                 title=None if agreed_is_frozen or form.title == a.title else form.title)
             if changed:
                 self.notify(f"{changed.ref} updated: {changed.status_label}, due {changed.current_due}.")
