@@ -546,11 +546,13 @@ def compare(c: Context, before: str, after: str, as_json: bool) -> None:
 @pass_ctx
 def status(c: Context, assessment: str, new_status: str | None, agree_drafts: bool) -> None:
     """Show, or set, whether ASSESSMENT is in progress or ready for board."""
+    from .core.model import IN_PROGRESS, READY_FOR_BOARD
+
     with c.workspace(write=new_status is not None) as ws:
         a = ws.assessment(assessment)
         drafts = list(ws.blockers(a).drafts)
         if new_status:
-            a = ws.set_status(a.id, {"in-progress": "in_progress", "ready": "ready_for_board"}[new_status],
+            a = ws.set_status(a.id, {"in-progress": IN_PROGRESS, "ready": READY_FOR_BOARD}[new_status],
                               agree_drafts=agree_drafts)
         found = ws.blockers(a)
     echo(f"{a.id[:8]} {a.period}: {a.status_label}")

@@ -16,7 +16,14 @@ from textual.widgets import Collapsible, Footer, Header, Label, Static
 
 from ...core import actions as rules
 from ...core.framework import Question
-from ...core.model import ASSURANCE_LEVELS, NEEDS_REVIEW, Answer, Assessment, financial_year_end
+from ...core.model import (
+    AGREED,
+    ASSURANCE_LEVELS,
+    NEEDS_REVIEW,
+    Answer,
+    Assessment,
+    financial_year_end,
+)
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog
 from ..text import TextArea, plain
@@ -137,7 +144,7 @@ class AssessmentScreen(AppScreen):
         badge: Content | None = None
         if a and a.state == NEEDS_REVIEW:
             badge = Content.styled(" Carried forward, needs review: r to confirm ", "bold reverse $warning")
-        elif a and a.state == "agreed":
+        elif a and a.state == AGREED:
             badge = Content.styled(" Agreed ", "reverse $success")
         elif a and a.is_answered:
             badge = Content.styled(" Draft: r to agree ", "reverse $text-muted")
@@ -377,7 +384,7 @@ class AssessmentScreen(AppScreen):
             self.notify("Rate the question (or mark it N/A) before agreeing it.", timeout=4)
             return
         self.flush()
-        if self.save(state="agreed"):
+        if self.save(state=AGREED):
             self.show_question(self.question_id)
 
     def action_guidance(self) -> None:

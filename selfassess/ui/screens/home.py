@@ -13,7 +13,15 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...core.figures import percent_text
-from ...core.model import ORGANISATION_TYPES, Assessment, financial_year, period_of
+from ...core.model import (
+    IN_PROGRESS,
+    ORGANISATION_TYPES,
+    READY_FOR_BOARD,
+    SIGNED_OFF,
+    Assessment,
+    financial_year,
+    period_of,
+)
 from ...core.text import shown
 from ...core.workspace import AssessmentSummary
 from ..text import cell, plain
@@ -169,7 +177,7 @@ class HomeScreen(AppScreen):
                       if self.sa.ws.is_queried(x))
         if queried:
             text += f"\nThe regulator queried {queried} action(s): see the action plan (a)."
-        if s.assessment.status == "signed_off":
+        if s.assessment.status == SIGNED_OFF:
             text += "\nSigned off: shift+s writes the signed submission for the regulator."
         self.query_one("#summary", Static).update(plain(text))
         resume = self.sa.state.get("questions", {}).get(aid)
@@ -222,15 +230,15 @@ class HomeScreen(AppScreen):
         a = self.selected()
         if not a or not self.sa.can_change():
             return
-        if a.status == "ready_for_board":
-            done = self.sa.attempt(self.sa.ws.set_status, a.id, "in_progress")
+        if a.status == READY_FOR_BOARD:
+            done = self.sa.attempt(self.sa.ws.set_status, a.id, IN_PROGRESS)
             if done:
                 self.notify(f"{a.period} is now {done.status_label.lower()}.")
                 self.refresh_data()
             return
 
         def go(agree: bool) -> None:
-            done = self.sa.attempt(self.sa.ws.set_status, a.id, "ready_for_board", agree_drafts=agree)
+            done = self.sa.attempt(self.sa.ws.set_status, a.id, READY_FOR_BOARD, agree_drafts=agree)
             if done:
                 self.notify(f"{a.period} is now {done.status_label.lower()}.")
                 self.refresh_data()
