@@ -17,6 +17,7 @@ import click
 
 from . import paths
 from .core.errors import FrameworkError, SelfAssessError
+from .core.figures import percent_text
 from .core.text import json_text, shown
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class Context:
     def __init__(self, home: Path | None, framework_dirs: tuple[Path, ...], actor: str | None, wait: float):
         self.home = home or paths.home()
         self.framework_dirs = list(framework_dirs)
-        self.actor = actor or os.environ.get("SELFASSESS_ACTOR") or login_name()
+        self.actor = actor or os.environ.get("SELFASSESS_ACTOR") or paths.login_name()
         self.wait = wait
         self._catalogue: Catalogue | None = None
 
@@ -57,15 +58,6 @@ class Context:
             warning = session.close()
             if warning:
                 echo(f"warning: {warning}", err=True)
-
-
-def login_name() -> str:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:  # no user database in some containers
-        return "unknown"
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -232,12 +224,6 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _pct(value: float | None) -> str:
-    from .core.figures import percent_text
-
-    return percent_text(value, "-")
-
-
 def summary_json(s: AssessmentSummary) -> dict[str, Any]:
     a = s.assessment
     f = s.figures
@@ -290,7 +276,7 @@ def assessments(c: Context, as_json: bool) -> None:
         a = s.assessment
         status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
         echo(f"{a.id[:8]:<9}{s.organisation.name[:32]:<34}{a.period:<9}{a.framework_id[:26]:<28}{status[:16]:<17}"
-                   f"{_pct(s.figures.completeness):>5}{_score(s.figures.percent, s.figures.provisional):>7}"
+                   f"{percent_text(s.figures.completeness):>5}{_score(s.figures.percent, s.figures.provisional):>7}"
                    f"{s.figures.actions_open:>6}{s.figures.actions_overdue:>6}")
     if any(s.figures.provisional for s in summaries):
         echo("* provisional: the score still counts answers carried forward and not yet reviewed")
@@ -311,7 +297,7 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     f = s.figures
     echo(title)
     echo(f"status: {s.assessment.status_label}" + (" (draft for the board)" if f.is_draft else "")
-               + f"; {f.answered} of {f.questions} answered and reviewed ({_pct(f.completeness)}): "
+               + f"; {f.answered} of {f.questions} answered and reviewed ({percent_text(f.completeness)}): "
                f"{f.agreed} agreed, {f.drafts} draft; overall score {_score(f.percent, f.provisional)}")
     if f.awaiting_review or f.not_started:
         echo(f"{f.awaiting_review} carried forward and not yet reviewed, {f.not_started} not started")
@@ -327,7 +313,7 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
 
 
 def _score(percent: int | None, provisional: bool) -> str:
-    return _pct(percent) + ("*" if provisional and percent is not None else "")
+    return percent_text(percent) + ("*" if provisional and percent is not None else "")
 
 
 @cli.command()
@@ -533,7 +519,7 @@ def compare(c: Context, before: str, after: str, as_json: bool) -> None:
     echo(f"{a.period} -> {b.period}")
     for d in result.domains:
         change = "" if d.change is None else f"{'+' if d.change >= 0 else ''}{d.change:.0f} pts"
-        echo(f"  {d.ref:<4}{d.title[:44]:<46}{_pct(d.before):>6} -> {_pct(d.after):<6}{change}")
+        echo(f"  {d.ref:<4}{d.title[:44]:<46}{percent_text(d.before):>6} -> {percent_text(d.after):<6}{change}")
     moved = [q for q in result.questions if q.direction in ("up", "down", "changed", "new")]
     for q in moved:
         echo(f"    {q.ref:<6}{q.before or '-':<14}-> {q.after or '-':<14}{q.text[:60]}")
@@ -769,7 +755,7 @@ def review_list(c: Context, as_json: bool) -> None:
                     "unreadable": [{"id": u.id, "file": u.file, "problem": u.why} for u in unreadable]})
         return
     for s in subs:
-        echo(f"{s.id[:8]}  {s.organisation.name[:40]:<41}{s.period:<9}{_pct(s.overall):>5}  "
+        echo(f"{s.id[:8]}  {s.organisation.name[:40]:<41}{s.period:<9}{percent_text(s.overall):>5}  "
                    f"{s.framework.id}@{s.framework.version}  #{s.sequence}")
     if not subs:
         echo("No submissions imported yet: selfassess review import FOLDER")
@@ -827,9 +813,9 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
     echo(f"{'TRUST':<32}{'PERIOD':<9}{'ALL':>5}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in titles)
                + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}")
     for r in rows:
-        echo(f"{r.organisation[:31]:<32}{r.period:<9}{_pct(r.overall):>5}"
-                   + "".join(f"{_pct(r.domains.get(d)):>6}" for d in ids)
-                   + f"{_pct(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
+        echo(f"{r.organisation[:31]:<32}{r.period:<9}{percent_text(r.overall):>5}"
+                   + "".join(f"{percent_text(r.domains.get(d)):>6}" for d in ids)
+                   + f"{percent_text(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
     echo("domains: " + "; ".join(titles))
 
 
@@ -858,7 +844,7 @@ def review_history(c: Context, trust: str, as_json: bool) -> None:
     echo(f"{'PERIOD':<9}{'ALL':>5}" + "".join(f"{d.ref:>6}" for d in domains))
     for s in subs:
         by = {d.id: d.percent for d in s.domains}
-        echo(f"{s.period:<9}{_pct(s.overall):>5}" + "".join(f"{_pct(by.get(d.id)):>6}" for d in domains))
+        echo(f"{s.period:<9}{percent_text(s.overall):>5}" + "".join(f"{percent_text(by.get(d.id)):>6}" for d in domains))
 
 
 @review_group.command("mark")

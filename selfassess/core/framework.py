@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import strict_yaml
+from .audit import canonical
 from .errors import FrameworkError, Hint, NotFound, Problem
 
 
@@ -176,6 +176,13 @@ class Framework:
     def domain_of(self, question_id: str) -> Domain:
         return self.domain(self.question(question_id).domain_id)
 
+    def action_domain(self, question_ids: Iterable[str]) -> Domain | None:
+        """The domain an action belongs to: that of its first question this framework still asks."""
+        for q in question_ids:
+            if self.has_question(q):
+                return self.domain_of(q)
+        return None
+
     def scale(self, scale_id: str) -> Scale:
         for s in self.scales:
             if s.id == scale_id:
@@ -219,8 +226,7 @@ class Framework:
         }
 
 
-def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+canonical_json = canonical  # the audit chain's canonical JSON: one spelling of a framework's bytes
 
 
 def content_hash(data: Any) -> str:

@@ -186,13 +186,16 @@ class Workspace:
 
     def assessment(self, handle: str) -> Assessment:
         """An assessment by id or by a unique prefix of its id (8 characters are shown)."""
-        return Assessment.from_record(self._by_handle("assessments", handle, "assessment",
+        return Assessment.from_record(self.by_handle("assessments", handle, "assessment",
                                                       Hint("see the ids", command="selfassess assessments")))
 
-    def _by_handle(self, table: str, handle: str, what: str, hint: Hint) -> dict[str, Any]:
+    def by_handle(self, table: str, handle: str, what: str, hint: Hint) -> dict[str, Any]:
+        """A record by its id or a unique prefix of it (8 characters are shown): the one lookup for
+        every id a user types (assessments, actions, submissions)."""
         handle = (handle or "").strip().lower()
         if len(handle) < 4:
-            raise InvalidInput(f"'{handle}' is too short to name an {what}, expected at least 4 characters of its id",
+            article = "an" if what[:1] in "aeiou" else "a"
+            raise InvalidInput(f"'{handle}' is too short to name {article} {what}, expected at least 4 characters of its id",
                                hint=hint)
         exact = self.repo.get(table, handle)
         if exact:
@@ -216,7 +219,7 @@ class Workspace:
         return sorted((Action.from_record(r) for r in recs), key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
 
     def action(self, handle: str) -> Action:
-        return Action.from_record(self._by_handle("actions", handle, "action",
+        return Action.from_record(self.by_handle("actions", handle, "action",
                                                   Hint("see the ids", command="selfassess actions ASSESSMENT")))
 
     def previous(self, assessment: Assessment) -> Assessment | None:

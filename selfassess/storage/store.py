@@ -42,7 +42,7 @@ from ..core.errors import SelfAssessError
 from ..files import NOFOLLOW, WriteFailed, atomic_write, fsync_dir, write_all
 from ..files import disk as io  # the store's disk calls: tests inject failures through store.io
 from ..files import why as _why
-from ..paths import make_private_dir
+from ..paths import login_name, make_private_dir
 
 STATE, LOG, LOCK, LOCK_INFO = "state.json", "audit.log", "lock", "lock.json"
 BACKUPS, RECOVERED = "backups", "recovered"
@@ -298,7 +298,7 @@ class Store:
         except OSError as exc:
             raise SaveFailed(f"cannot lock the store {self.folder}: {_why(exc)}") from None
         self._lock = lock
-        info = {"user": _user(), "host": socket.gethostname(), "pid": os.getpid(),
+        info = {"user": login_name(), "host": socket.gethostname(), "pid": os.getpid(),
                 "since": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command}
         self._write_note(info)
 
@@ -925,13 +925,6 @@ def _nonempty(tables: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in tables.items() if v}
 
 
-def _user() -> str:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
 
 
 def _restore(folder: Path, backup: str | None, from_log: bool) -> str:

@@ -83,6 +83,8 @@ class Opened:
 
 
 def _canonical(data: dict[str, Any]) -> bytes:
+    # Not the audit chain's canonical JSON: a sealed header is ASCII-escaped, so its bytes (which are
+    # signed) never depend on how a reader decodes non-ASCII text. Part of the bundle format.
     return json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 

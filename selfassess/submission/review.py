@@ -20,7 +20,7 @@ from typing import Any
 from ..core import actions as rules
 from ..core import framework as fw
 from ..core.audit import Change
-from ..core.errors import InvalidInput, NotFound, SelfAssessError
+from ..core.errors import Hint, InvalidInput, NotFound, SelfAssessError
 from ..core.model import Action, Answer, Assessment, Organisation, check_choice, check_text, new_id
 from ..core.scoring import score
 from ..core.workspace import Workspace
@@ -319,18 +319,13 @@ class Review:
         return self._load()[self._match(handle)]
 
     def _match(self, handle: str, readable_only: bool = True) -> str:
-        handle = handle.strip().lower()
-        if len(handle) < 4:
-            raise InvalidInput(f"'{handle}' is too short to name a submission, expected at least 4 characters of its id")
-        ids = [str(rec["id"]) for rec in self.ws.repo.all(SUBMISSIONS) if str(rec.get("id", "")).startswith(handle)]
-        if not ids:
-            raise NotFound(f"no imported submission with id '{handle}' (see: selfassess review list)")
-        if len(ids) > 1:
-            raise InvalidInput(f"'{handle}' matches {len(ids)} submissions, expected more characters of the id")
+        ids = [str(self.ws.by_handle(SUBMISSIONS, handle, "imported submission",
+                                     Hint("see the ids", command="selfassess review list"))["id"])]
         if readable_only and ids[0] not in self._load():
             bad = next(u for u in self._unreadable if u.id == ids[0])
-            raise SelfAssessError(f"the submission {ids[0][:8]} ({bad.file}) cannot be read: {bad.why}. "
-                                  f"Remove it with: selfassess review remove {ids[0][:8]} --reason TEXT")
+            raise SelfAssessError(f"the submission {ids[0][:8]} ({bad.file}) cannot be read: {bad.why}",
+                                  hint=Hint("remove it, saying why",
+                                            command=f"selfassess review remove {ids[0][:8]} --reason TEXT"))
         return ids[0]
 
     def latest_by_trust(self, framework_id: str | None = None) -> tuple[str | None, list[Submission]]:

@@ -70,10 +70,8 @@ class ActionsScreen(AppScreen):
         self.refresh_data()
 
     def domain_of(self, a: Action) -> str | None:
-        for q in a.question_ids:
-            if self.framework.has_question(q):
-                return self.framework.question(q).domain_id
-        return None
+        domain = self.framework.action_domain(a.question_ids)
+        return domain.id if domain else None
 
     def shown_actions(self) -> list[Action]:
         today = self.sa.ws.today()

@@ -32,13 +32,9 @@ if TYPE_CHECKING:
     from ..app import SelfAssessApp
 
 
-def pct(value: float | None) -> str:
-    return percent_text(value, "—")
-
-
 def score(percent: int | None, provisional: bool) -> str:
     """A score, starred while it still counts answers carried forward and not yet reviewed."""
-    return pct(percent) + ("*" if provisional and percent is not None else "")
+    return percent_text(percent) + ("*" if provisional and percent is not None else "")
 
 
 def new_assessment_flow(app: SelfAssessApp, after: Callable[[str], None], carry_from: Assessment | None = None) -> None:
@@ -137,7 +133,7 @@ class HomeScreen(AppScreen):
             self.summaries[a.id] = s
             status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
             cells = [a.period] + ([cell(s.organisation.name[:24])] if multi else []) + [
-                cell(s.framework.title[:30]), status, pct(s.figures.completeness), score(s.figures.percent, s.figures.provisional),
+                cell(s.framework.title[:30]), status, percent_text(s.figures.completeness), score(s.figures.percent, s.figures.provisional),
                 str(s.figures.actions_open),
                 Text(str(s.figures.actions_overdue), style="bold red" if s.figures.actions_overdue else "")]
             table.add_row(*cells, key=a.id)

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ... import paths
 from ...core import actions as rules
 from ...core.errors import SelfAssessError
+from ...core.figures import percent_text
 from ...core.model import Action
 from ...core.text import shown
 from ...submission import review
@@ -22,12 +23,6 @@ from ...submission.review import Checked, Verified
 from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
-
-
-def pct(value: float | None) -> str:
-    from ...core.figures import percent_text  # the one rounding rule (half up)
-
-    return percent_text(value, "—")
 
 
 class ReviewScreen(AppScreen):
@@ -87,8 +82,8 @@ class ReviewScreen(AppScreen):
         else:
             table.clear()
         for r in rows:
-            table.add_row(cell(r.organisation[:30]), r.period, pct(r.overall),
-                          *[pct(r.domains.get(d)) for d in ids], pct(100 * r.completeness), str(r.open_actions),
+            table.add_row(cell(r.organisation[:30]), r.period, percent_text(r.overall),
+                          *[percent_text(r.domains.get(d)) for d in ids], percent_text(100 * r.completeness), str(r.open_actions),
                           Text(str(r.overdue), style="bold red" if r.overdue else ""),
                           Text(str(r.slipped), style="yellow" if r.slipped else ""), str(r.queried), key=r.submission_id)
         sort_name = key if key in review.SORT_KEYS else next((t for d, t in zip(ids, titles, strict=True) if d == key), key)
@@ -211,7 +206,7 @@ class TrustReviewScreen(AppScreen):
         lines = [f"{sub.organisation.name} ({sub.organisation.ods_code or 'no ODS code'}), {sub.framework.title}: year on year"]
         for h in service.history(sub.id):
             by = {d.id: d.percent for d in h.domains}
-            lines.append(f"  {h.period}  all {pct(h.overall)}  " + "  ".join(f"{d.ref} {pct(by.get(d.id))}" for d in sub.domains))
+            lines.append(f"  {h.period}  all {percent_text(h.overall)}  " + "  ".join(f"{d.ref} {percent_text(by.get(d.id))}" for d in sub.domains))
         self.query_one("#history", Static).update(plain("\n".join(lines)))
         self.marks = service.marks().get(sub.id, {})
         marks = self.marks
@@ -224,7 +219,7 @@ class TrustReviewScreen(AppScreen):
             key = f"domain:{d.id}"
             m = marks.get(("domain", d.id))
             self.items[key] = d
-            table.add_row(cell(d.label[:34], style="bold"), _mark_text(m), pct(d.percent), d.level or "", "", "", key=key)
+            table.add_row(cell(d.label[:34], style="bold"), _mark_text(m), percent_text(d.percent), d.level or "", "", "", key=key)
         for a in sub.actions:
             key = f"action:{a.id}"
             m = marks.get(("action", a.id))
@@ -250,7 +245,7 @@ class TrustReviewScreen(AppScreen):
         item = self.items[key]
         if isinstance(item, review.DomainScore):
             kind = "domain"
-            text = f"{item.label}: {pct(item.percent)} ({item.level or 'no score'}), {item.answered} of {item.questions} answered"
+            text = f"{item.label}: {percent_text(item.percent)} ({item.level or 'no score'}), {item.answered} of {item.questions} answered"
         else:
             kind, a = "action", item
             text = (f"{a.ref} {a.title}\nOwner: {a.owner}" + (f" ({a.owner_role})" if a.owner_role else "")
