@@ -26,12 +26,14 @@ from ..core.scoring import score
 from ..core.workspace import Workspace
 from ..files import inside, safe_name
 from ..paths import make_private_dir
+from ..reports.review_xlsx import comparison_workbook
 from . import bundle, keys, schema
 from .keys import TrustedKey
 from .submit import ALLOWED, read_file
 from .tables import MARKS, REMOVED_TABLE, SENT, SUBMISSIONS
 
 SUFFIX = ".selfassess"
+to_xlsx = comparison_workbook  # the workbook is written with the other documents; the CLI and app call it here
 VERDICTS = {"accepted": "Accepted", "queried": "Queried"}
 REMOVED = "removed"
 
@@ -573,45 +575,3 @@ def _sort(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> No
     else:
         raise InvalidInput(f"cannot sort by '{sort}', expected one of: {', '.join(SORT_KEYS)} or a domain id "
                            f"({', '.join(d for d, _ in domains)})")
-
-
-def _fraction(percent: float | None) -> float | None:
-    return None if percent is None else round(percent / 100, 4)
-
-
-def to_xlsx(domain_titles: list[str], domain_ids: list[str], rows: list[TrustRow]) -> bytes:
-    """The comparison as a workbook for the regulator's own papers."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.table import Table, TableStyleInfo
-
-    from ..reports.safe_text import Cleaner
-
-    cleaner = Cleaner("Excel")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Trusts by domain"
-    header = ["Trust", "ODS", "Period", "Overall", "Completeness", *domain_titles, "Open actions", "Overdue", "Slipped", "Queried"]
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        ws.append([cleaner.clean(r.organisation, "trust"), r.ods_code, r.period,
-                   None if r.overall is None else round(r.overall / 100, 4), round(r.completeness, 4),
-                   *[_fraction(r.domains.get(d)) for d in domain_ids],
-                   r.open_actions, r.overdue, r.slipped, r.queried])
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-        for cell in row[3:5 + len(domain_ids)]:
-            cell.number_format = "0%"
-    ws.freeze_panes = "B2"
-    table = Table(displayName="Trusts", ref=f"A1:{ws.cell(row=1, column=len(header)).column_letter}{max(len(rows), 1) + 1}")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    ws.add_table(table)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
