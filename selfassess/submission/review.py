@@ -367,7 +367,7 @@ class Review:
                 slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in s.actions),
                 queried=sum(1 for m in marks.get(s.id, {}).values() if m.verdict == "queried"),
             ))
-        _sort(rows, sort, domains)
+        sort_rows(rows, sort, domains)
         return Comparison([d for d, _ in domains], [t for _, t in domains], rows)
 
     def history(self, trust: str) -> list[Submission]:
@@ -560,7 +560,8 @@ def write_out(out: Path, data: bytes, consequence: str = "Nothing was written.")
         raise WriteFailed(f"could not write {out}: {why(exc)}. {consequence}") from None
 
 
-def _sort(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> None:
+def sort_rows(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> None:
+    """Order the comparison in place: highest first for a score or a count, then by trust name."""
     key = sort.lower()
     if key in dict(domains) or any(key == title.lower() or key == title.split(" ", 1)[0] for _, title in domains):
         did = next(d for d, title in domains if key in (d, title.lower(), title.split(" ", 1)[0]))
