@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from selfassess import files
 from selfassess.cli import cli
 from selfassess.core.audit import Change
+from selfassess.core.errors import InvalidInput
 from selfassess.files import inside, safe_name
 from selfassess.reports.data import gather
 from selfassess.reports.export import FORMATS, export
@@ -44,7 +45,7 @@ def test_safe_name_is_letters_digits_dash_and_underscore_only(text, name):
 def test_inside_refuses_a_name_that_leaves_the_folder(tmp_path):
     assert inside(tmp_path, "a.md") == tmp_path / "a.md"
     for bad in ("../a.md", "..", "sub/a.md", "/etc/passwd", ""):
-        with pytest.raises(Exception, match="not a file name inside"):
+        with pytest.raises(InvalidInput, match="not a file name inside"):
             inside(tmp_path, bad)
 
 

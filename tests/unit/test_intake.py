@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from selfassess.core.audit import Change
+from selfassess.core.errors import InvalidInput
 from selfassess.submission import bundle, keys, review, schema
 from selfassess.submission.submit import import_feedback
 from tests.unit.test_submission import Party, make_bundle
@@ -262,7 +263,7 @@ def test_a_malformed_record_already_imported_is_left_out_named_and_removable(par
     removed = regulator.store.get("removed_submissions", bad_id)
     assert removed and removed["reason"] == "Imported by an old version; content malformed"
     # The trust's next real submission is judged against the readable records only.
-    with pytest.raises(Exception, match="expected some text"):
+    with pytest.raises(InvalidInput, match="the reason is empty, expected some text"):
         regulator.review.remove(regulator.review.submissions()[0].id[:8], "  ")
 
 
