@@ -329,6 +329,8 @@ def _paths(doc: Any, prefix: str = "") -> list[str]:
     out = []
     if isinstance(doc, dict):
         for k, v in doc.items():
+            if not k or "." in k:  # a key drawn by an earlier mutation: a dotted path cannot name it
+                continue
             out.append(prefix + k)
             out += _paths(v, prefix + k + ".")
     elif isinstance(doc, list):
