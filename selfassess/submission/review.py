@@ -382,7 +382,7 @@ class Review:
             except SelfAssessError:
                 pass
         if not chosen:
-            raise NotFound(f"no submissions from '{trust}' (see: selfassess review list)")
+            raise NotFound(f"no submissions from '{trust}'", hint=Hint("see who has submitted", command="selfassess review list"))
         return sorted(chosen, key=lambda s: (s.period, s.sequence))
 
     def marks(self) -> dict[str, dict[tuple[str, str], Mark]]:
@@ -525,7 +525,9 @@ class Review:
         sub = self.find(handle)
         marks = list(self.marks().get(sub.id, {}).values())
         if not marks:
-            raise SelfAssessError("nothing to send: mark domains or actions first (selfassess review mark ...)")
+            raise SelfAssessError("nothing to send: no domain or action of this submission is marked yet",
+                                  hint=Hint("accept or query some first", command="selfassess review mark ...",
+                                            key="a (Accept) or q (Query) on the trust's screen"))
         body = {
             "format": 1, "submission": sub.id, "organisation": sub.organisation.to_record(), "period": sub.period,
             "assessment_id": sub.assessment.id, "reviewer": self.ws.actor, "reviewed_at": self.ws.clock.now(),
