@@ -17,10 +17,12 @@ import click
 
 from . import paths
 from .core.errors import FrameworkError, SelfAssessError
+from .core.figures import percent_text
 from .core.text import json_text, shown
 from .paths import make_private_dir
 
 if TYPE_CHECKING:
+    from .core.catalogue import Catalogue
     from .core.model import Action, Assessment
     from .core.workspace import AssessmentSummary, Workspace
 
@@ -31,11 +33,11 @@ class Context:
     def __init__(self, home: Path | None, framework_dirs: tuple[Path, ...], actor: str | None, wait: float):
         self.home = home or paths.home()
         self.framework_dirs = list(framework_dirs)
-        self.actor = actor or os.environ.get("SELFASSESS_ACTOR") or login_name()
+        self.actor = actor or os.environ.get("SELFASSESS_ACTOR") or paths.login_name()
         self.wait = wait
-        self._catalogue = None
+        self._catalogue: Catalogue | None = None
 
-    def catalogue(self):
+    def catalogue(self) -> Catalogue:
         if self._catalogue is None:
             from .session import load_frameworks
 
@@ -57,15 +59,6 @@ class Context:
             warning = session.close()
             if warning:
                 echo(f"warning: {warning}", err=True)
-
-
-def login_name() -> str:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:  # no user database in some containers
-        return "unknown"
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -100,7 +93,7 @@ class UserErrors(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except SelfAssessError as exc:
-            echo(f"error: {exc}", err=True)
+            echo(f"error: {exc.for_cli()}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             echo("Interrupted.", err=True)
@@ -213,7 +206,7 @@ def framework_diff(c: Context, old: str, new: str) -> None:
     from .core import framework as fw
     from .core.compare import version_diff
 
-    def load(name: str):
+    def load(name: str) -> fw.Framework:
         return fw.load_file(Path(name)) if Path(name).exists() else c.catalogue().get(name)
 
     before, after = load(old), load(new)
@@ -234,12 +227,6 @@ def framework_diff(c: Context, old: str, new: str) -> None:
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
-
-
-def _pct(value: float | None) -> str:
-    from .core.figures import percent_text
-
-    return percent_text(value, "-")
 
 
 def summary_json(s: AssessmentSummary) -> dict[str, Any]:
@@ -294,7 +281,7 @@ def assessments(c: Context, as_json: bool) -> None:
         a = s.assessment
         status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
         echo(f"{a.id[:8]:<9}{s.organisation.name[:32]:<34}{a.period:<9}{a.framework_id[:26]:<28}{status[:16]:<17}"
-                   f"{_pct(s.figures.completeness):>5}{_score(s.figures.percent, s.figures.provisional):>7}"
+                   f"{percent_text(s.figures.completeness):>5}{_score(s.figures.percent, s.figures.provisional):>7}"
                    f"{s.figures.actions_open:>6}{s.figures.actions_overdue:>6}")
     if any(s.figures.provisional for s in summaries):
         echo("* provisional: the score still counts answers carried forward and not yet reviewed")
@@ -315,7 +302,7 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     f = s.figures
     echo(title)
     echo(f"status: {s.assessment.status_label}" + (" (draft for the board)" if f.is_draft else "")
-               + f"; {f.answered} of {f.questions} answered and reviewed ({_pct(f.completeness)}): "
+               + f"; {f.answered} of {f.questions} answered and reviewed ({percent_text(f.completeness)}): "
                f"{f.agreed} agreed, {f.drafts} draft; overall score {_score(f.percent, f.provisional)}")
     if f.awaiting_review or f.not_started:
         echo(f"{f.awaiting_review} carried forward and not yet reviewed, {f.not_started} not started")
@@ -331,7 +318,7 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
 
 
 def _score(percent: int | None, provisional: bool) -> str:
-    return _pct(percent) + ("*" if provisional and percent is not None else "")
+    return percent_text(percent) + ("*" if provisional and percent is not None else "")
 
 
 @cli.command()
@@ -537,7 +524,7 @@ def compare(c: Context, before: str, after: str, as_json: bool) -> None:
     echo(f"{a.period} -> {b.period}")
     for d in result.domains:
         change = "" if d.change is None else f"{'+' if d.change >= 0 else ''}{d.change:.0f} pts"
-        echo(f"  {d.ref:<4}{d.title[:44]:<46}{_pct(d.before):>6} -> {_pct(d.after):<6}{change}")
+        echo(f"  {d.ref:<4}{d.title[:44]:<46}{percent_text(d.before):>6} -> {percent_text(d.after):<6}{change}")
     moved = [q for q in result.questions if q.direction in ("up", "down", "changed", "new")]
     for q in moved:
         echo(f"    {q.ref:<6}{q.before or '-':<14}-> {q.after or '-':<14}{q.text[:60]}")
@@ -550,11 +537,13 @@ def compare(c: Context, before: str, after: str, as_json: bool) -> None:
 @pass_ctx
 def status(c: Context, assessment: str, new_status: str | None, agree_drafts: bool) -> None:
     """Show, or set, whether ASSESSMENT is in progress or ready for board."""
+    from .core.model import IN_PROGRESS, READY_FOR_BOARD
+
     with c.workspace(write=new_status is not None) as ws:
         a = ws.assessment(assessment)
         drafts = list(ws.blockers(a).drafts)
         if new_status:
-            a = ws.set_status(a.id, {"in-progress": "in_progress", "ready": "ready_for_board"}[new_status],
+            a = ws.set_status(a.id, {"in-progress": IN_PROGRESS, "ready": READY_FOR_BOARD}[new_status],
                               agree_drafts=agree_drafts)
         found = ws.blockers(a)
     echo(f"{a.id[:8]} {a.period}: {a.status_label}")
@@ -660,9 +649,9 @@ def _out_path(text: str) -> Path:
         try:
             make_private_dir(path)  # owner-only, whatever the umask
         except OSError as exc:
-            from .storage.store import SaveFailed, _why
+            from .files import WriteFailed, why
 
-            raise SaveFailed(f"cannot create the folder {path}: {_why(exc)}. Nothing was written.") from None
+            raise WriteFailed(f"cannot create the folder {path}: {why(exc)}. Nothing was written.") from None
     return path
 
 
@@ -771,7 +760,7 @@ def review_list(c: Context, as_json: bool) -> None:
                     "unreadable": [{"id": u.id, "file": u.file, "problem": u.why} for u in unreadable]})
         return
     for s in subs:
-        echo(f"{s.id[:8]}  {s.organisation.name[:40]:<41}{s.period:<9}{_pct(s.overall):>5}  "
+        echo(f"{s.id[:8]}  {s.organisation.name[:40]:<41}{s.period:<9}{percent_text(s.overall):>5}  "
                    f"{s.framework.id}@{s.framework.version}  #{s.sequence}")
     if not subs:
         echo("No submissions imported yet: selfassess review import FOLDER")
@@ -836,9 +825,9 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
     echo(f"{'TRUST':<32}{'PERIOD':<9}{'ALL':>5}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in titles)
                + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}")
     for r in rows:
-        echo(f"{r.organisation[:31]:<32}{r.period:<9}{_pct(r.overall):>5}"
-                   + "".join(f"{_pct(r.domains.get(d)):>6}" for d in ids)
-                   + f"{_pct(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
+        echo(f"{r.organisation[:31]:<32}{r.period:<9}{percent_text(r.overall):>5}"
+                   + "".join(f"{percent_text(r.domains.get(d)):>6}" for d in ids)
+                   + f"{percent_text(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
     echo("domains: " + "; ".join(titles))
 
 
@@ -864,8 +853,8 @@ def _compare_by_group(c: Context, framework_id: str | None, by: str, as_json: bo
          + f"{'LATE':>6}{'SLIP':>6}")
     for g in found.rows:
         o = g.overall
-        quart = f"{_pct(o.median)} ({_pct(o.q1)}-{_pct(o.q3)})"
-        echo(f"{g.group[:31]:<32}{o.n:>3}  {quart:<20}" + "".join(f"{_pct(g.domains[d].median):>6}" for d in found.domain_ids)
+        quart = f"{percent_text(o.median)} ({percent_text(o.q1)}-{percent_text(o.q3)})"
+        echo(f"{g.group[:31]:<32}{o.n:>3}  {quart:<20}" + "".join(f"{percent_text(g.domains[d].median):>6}" for d in found.domain_ids)
              + f"{g.overdue:>6}{g.slipped:>6}")
     echo("domains (medians): " + "; ".join(found.domain_titles))
     if found.ungrouped:
@@ -933,7 +922,7 @@ def review_trends(c: Context, as_json: bool) -> None:
         return
     for subs in trends:
         last = subs[-1]
-        line = f"{last.organisation.name[:36]:<37}{subs[0].period}-{last.period[-2:]}  all {sparkline([s.overall for s in subs])} {_pct(last.overall):>4}"
+        line = f"{last.organisation.name[:36]:<37}{subs[0].period}-{last.period[-2:]}  all {sparkline([s.overall for s in subs])} {percent_text(last.overall):>4}"
         for d in last.domains:
             line += f"  {d.ref} {sparkline([next((x.percent for x in s.domains if x.id == d.id), None) for s in subs])}"
         echo(line)
@@ -1001,7 +990,7 @@ def review_history(c: Context, trust: str, as_json: bool) -> None:
     echo(f"{'PERIOD':<9}{'ALL':>5}" + "".join(f"{d.ref:>6}" for d in domains))
     for s in subs:
         by = {d.id: d.percent for d in s.domains}
-        echo(f"{s.period:<9}{_pct(s.overall):>5}" + "".join(f"{_pct(by.get(d.id)):>6}" for d in domains))
+        echo(f"{s.period:<9}{percent_text(s.overall):>5}" + "".join(f"{percent_text(by.get(d.id)):>6}" for d in domains))
 
 
 @review_group.command("mark")
@@ -1069,16 +1058,14 @@ def audit_group() -> None:
 @pass_ctx
 def audit_verify(c: Context) -> None:
     """Check the hash chain, and that the stored state is exactly what the chain recorded."""
-    from .storage.store import StoreDamaged, verify_files
+    from .session import verify_store
 
-    try:
-        with c.workspace(write=False) as ws:
-            report = ws.repo.verify()  # type: ignore[attr-defined]
-    except StoreDamaged as exc:
-        echo(f"error: {exc}", err=True)
-        report = verify_files(paths.store_dir(c.home))
-        if report.ok:  # whatever verify makes of the files, a store that cannot be opened is not OK
-            report.problems.append("the store cannot be opened (see above)")
+    check = verify_store(c.home)
+    for notice in check.notices:
+        echo(f"note: {notice}", err=True)
+    if check.unopened:
+        echo(f"error: {check.unopened}", err=True)
+    report = check.report
     if report.ok:
         echo(f"OK: {report.events} event(s), chain intact, head {report.head[:16]}; the stored state matches the chain")
         for note in report.notes:
@@ -1098,10 +1085,10 @@ def audit_verify(c: Context) -> None:
 @pass_ctx
 def audit_log(c: Context, as_json: bool, limit: int) -> None:
     """Show the history of changes, oldest first."""
-    from .storage.store import read_events
+    from .session import audit_events
 
     rows: list[dict[str, Any]] = []
-    for n, event, problem in read_events(paths.store_dir(c.home)):
+    for n, event, problem in audit_events(c.home):
         if problem or event is None:
             rows.append({"line": n, "problem": problem})
             continue
@@ -1127,21 +1114,19 @@ def store_group() -> None:
 @pass_ctx
 def store_status(c: Context) -> None:
     """Where the store is, how many changes it holds, and its backups."""
-    from .storage.store import Store
+    from .session import store_status
 
-    folder = paths.store_dir(c.home)
-    store = Store(folder, writer=False)
-    seq, head = store.head
-    echo(f"store: {folder}\nevents: {seq} (head {head[:16]})\nbackups: {len(store.backups())}")
+    status = store_status(c.home)
+    echo(f"store: {status.folder}\nevents: {status.events} (head {status.head[:16]})\nbackups: {status.backups}")
 
 
 @store_group.command("backups")
 @pass_ctx
 def store_backups(c: Context) -> None:
     """List the rotated backups, newest first."""
-    from .storage.store import list_backups
+    from .session import store_backups
 
-    found = list_backups(paths.store_dir(c.home))
+    found = store_backups(c.home)
     if not found:
         echo("no backups yet (one is made each time selfassess closes after a change)")
     for b in found:
@@ -1154,9 +1139,9 @@ def store_backups(c: Context) -> None:
 @pass_ctx
 def store_restore(c: Context, from_log: bool, backup: str | None) -> None:
     """Recover a damaged store. The damaged files are kept, never deleted."""
-    from .storage.store import Store
+    from .session import restore_store
 
-    echo(Store.restore(paths.store_dir(c.home), backup=backup, from_log=from_log, wait=c.wait))
+    echo(restore_store(c.home, backup=backup, from_log=from_log, wait=c.wait))
 
 
 # --- entry point -----------------------------------------------------------------------------

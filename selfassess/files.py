@@ -1,6 +1,7 @@
-"""Reading files from outside: a bundle, a feedback file, a framework, a key, from a path a user gave.
+"""Files: reading what comes from outside, and writing so that a crash never leaves half a file.
 
-Neutral on purpose (no store, no UI), so every door reads outside input the same way:
+Neutral on purpose (no store, no UI), so every door reads outside input the same way and every
+writer (the store, exports, keys, submissions, feedback) writes the same way. Reading takes
 only a regular file, and never more than its limit. A device such as /dev/zero has a
 size of 0 by stat and never ends, and opening a FIFO waits for a writer, so the size is
 taken from the opened file and the read itself stops at the limit plus one byte.
@@ -8,13 +9,24 @@ taken from the opened file and the read itself stops at the limit plus one byte.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import stat
+import uuid
 from pathlib import Path
 
 from .core.errors import InvalidInput, SelfAssessError
+from .paths import make_private_dir
+
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class WriteFailed(SelfAssessError):
+    """A file that could not be written (a full disk, no permission): the store's SaveFailed is one."""
+
+    exit_code = 5
 
 
 class NotReadable(SelfAssessError):
@@ -110,3 +122,89 @@ def inside(folder: str | os.PathLike[str], name: str) -> Path:
             or Path(os.path.normpath(path)).parent != Path(os.path.normpath(folder))):
         raise InvalidInput(f"'{name}' is not a file name inside {folder}, expected a plain name")
     return path
+
+
+class DiskCalls:
+    """Every low-level call a write makes to the disk, in one place: tests inject failures here
+    (storage.store.io is this same object, so a failure injected there reaches every writer)."""
+
+    open = staticmethod(os.open)
+    write = staticmethod(os.write)
+    fsync = staticmethod(os.fsync)
+    # The log append needs its data and size durable, not its timestamps: what fdatasync gives.
+    fdatasync = staticmethod(getattr(os, "fdatasync", os.fsync))
+    close = staticmethod(os.close)
+    replace = staticmethod(os.replace)
+    ftruncate = staticmethod(os.ftruncate)
+    unlink = staticmethod(os.unlink)
+
+    @staticmethod
+    def mkdir(path: Path, mode: int = 0o700, exist_ok: bool = True) -> None:
+        make_private_dir(Path(path), mode)
+
+    @staticmethod
+    def read_bytes(path: Path) -> bytes:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as f:
+            return f.read()
+
+    @staticmethod
+    def read_from(path: Path, offset: int) -> bytes:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as f:
+            f.seek(offset)
+            return f.read()
+
+
+disk = DiskCalls()
+
+
+def why(exc: OSError) -> str:
+    """What went wrong with a file, in words, for a message that goes on to say what happened."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno == errno.EDQUOT:
+        return "the disk quota is used up"
+    if exc.errno in (errno.EACCES, errno.EPERM) or isinstance(exc, PermissionError):
+        return "permission was denied"
+    if exc.errno == errno.EROFS:
+        return "the disk is read-only"
+    if exc.errno == errno.EIO:
+        return "the disk reported an input/output error"
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link, which selfassess does not follow"
+    return exc.strerror or str(exc)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """All of data to fd: os.write may write less than it was given."""
+    view = memoryview(data)
+    while view:
+        n = disk.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.EIO, "short write")
+        view = view[n:]
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = disk.open(folder, os.O_RDONLY)
+    try:
+        disk.fsync(fd)
+    finally:
+        disk.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace path with data so that a crash leaves either the old file or the new, never half."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    fd = disk.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, mode)
+    try:
+        try:
+            write_all(fd, data)
+            disk.fsync(fd)
+        finally:
+            disk.close(fd)
+        disk.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            disk.unlink(tmp)
+        raise
+    fsync_dir(path.parent)

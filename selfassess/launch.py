@@ -12,7 +12,7 @@ def main() -> None:
         from . import paths
         from .ui.app import run_app
 
-        actor = os.environ.get("SELFASSESS_ACTOR") or _login_name()
+        actor = os.environ.get("SELFASSESS_ACTOR") or paths.login_name()
         run_app(paths.home(), [], actor)
         return
     from .cli import main as cli_main
@@ -20,10 +20,3 @@ def main() -> None:
     cli_main()
 
 
-def _login_name() -> str:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:  # no user database in some containers
-        return "unknown"

@@ -1,4 +1,4 @@
-"""Where selfassess keeps things. Nothing here creates a folder at import time."""
+"""Where selfassess keeps things, and who is using it. Nothing here creates a folder at import time."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ from pathlib import Path
 
 HOME_ENV = "SELFASSESS_HOME"
 EXPORTS_ENV = "SELFASSESS_EXPORTS"
+
+
+def login_name() -> str:
+    """Who is at the keyboard, by their login: the default actor, and the name on a store's lock."""
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no user database in some containers
+        return "unknown"
 
 
 def home() -> Path:

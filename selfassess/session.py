@@ -1,15 +1,27 @@
-"""Open a store and the workspace over it: the one way in, for the app, the CLI and the tests."""
+"""Open a store and the workspace over it: the one way in, for the app, the CLI and the tests;
+and the few things done to a store as a whole (status, verify, the log, backups, restore)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import paths
+from .core.audit import VerifyReport
 from .core.catalogue import Catalogue, load_catalogue
 from .core.clock import Clock, system_clock
 from .core.workspace import Workspace
-from .storage.store import Store, StoreLocked
+from .storage.store import (
+    Backup,
+    Store,
+    StoreDamaged,
+    StoreLocked,
+    list_backups,
+    read_events,
+    verify_files,
+)
 
 
 def load_frameworks(home: Path, extra_dirs: list[Path] | None = None) -> Catalogue:
@@ -42,3 +54,60 @@ def open_session(home: Path, catalogue: Catalogue, actor: str, *, writer: bool =
         store = Store(folder, writer=False)
     ws = Workspace(store, catalogue, actor, clock or system_clock())
     return Session(store, ws, list(store.notices), locked)
+
+
+# --- the store itself, for `audit` and `store`: each opens what it needs and closes it -----------
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    folder: Path
+    events: int
+    head: str
+    backups: int
+
+
+def store_status(home: Path) -> StoreStatus:
+    folder = paths.store_dir(home)
+    store = Store(folder, writer=False)
+    try:
+        seq, head = store.head
+        return StoreStatus(folder, seq, head, len(store.backups()))
+    finally:
+        store.close()
+
+
+@dataclass
+class StoreCheck:
+    report: VerifyReport
+    unopened: str | None = None  # why the store would not open (the report then is never OK)
+    notices: list[str] = field(default_factory=list)  # what opening it recovered, to say once
+
+
+def verify_store(home: Path) -> StoreCheck:
+    """Check the chain and the stored state. A store too damaged to open is still checked file by file."""
+    folder = paths.store_dir(home)
+    try:
+        store = Store(folder, writer=False)
+    except StoreDamaged as exc:
+        report = verify_files(folder)
+        if report.ok:  # whatever verify makes of the files, a store that cannot be opened is not OK
+            report.problems.append("the store cannot be opened (see above)")
+        return StoreCheck(report, str(exc))
+    try:
+        return StoreCheck(store.verify(), None, list(store.notices))
+    finally:
+        store.close()
+
+
+def audit_events(home: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Every line of the audit log as (line number, event or None, problem or None); opens no store."""
+    return read_events(paths.store_dir(home))
+
+
+def store_backups(home: Path) -> list[Backup]:
+    return list_backups(paths.store_dir(home))
+
+
+def restore_store(home: Path, *, backup: str | None, from_log: bool, wait: float) -> str:
+    return Store.restore(paths.store_dir(home), backup=backup, from_log=from_log, wait=wait)

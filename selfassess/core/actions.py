@@ -6,10 +6,41 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from .model import AT_RISK, DONE, DROPPED, NOT_STARTED, OFF_TRACK, Action
+from .errors import Hint, InvalidInput
+from .model import (
+    ACTION_STATUSES,
+    AT_RISK,
+    DONE,
+    DROPPED,
+    NOT_STARTED,
+    OFF_TRACK,
+    Action,
+    check_choice,
+    check_text,
+    parse_date,
+)
 
 RED, AMBER, GREEN, COMPLETE, CLOSED = "Red", "Amber", "Green", "Complete", "Dropped"
 DUE_SOON_DAYS = 30
+
+
+def check_fields(title: str, owner: str, due: str) -> tuple[str, str, date]:
+    """What every action needs, at every door (the workspace, and the app's dialog before it
+    closes): what will be done, a named owner, a real due date. Returns them cleaned."""
+    title = check_text(title, "action title", required=True, max_length=1000).strip()
+    owner = check_text(owner, "owner", required=True, max_length=200).strip()
+    return title, owner, parse_date(due, "due date")
+
+
+def check_status(status: str, reason: str | None, had_reason: str = "") -> str:
+    """The status key for what was typed; dropping needs a reason saying why (one given now, or
+    the one the action was dropped with before)."""
+    key = check_choice(status, ACTION_STATUSES, "action status")
+    if key == DROPPED and not (reason or "").strip() and not had_reason.strip():
+        raise InvalidInput("dropping an action needs a reason saying why",
+                           hint=Hint("give the reason", command="--reason TEXT (or --note TEXT)",
+                                     key="the note in the action's dialog"))
+    return key
 
 
 def is_overdue(action: Action, today: date) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 GENESIS = "0" * 64
@@ -57,6 +57,20 @@ def make_event(seq: int, prev: str, time: str, actor: str, action: str, summary:
 def encode(event: dict[str, Any]) -> bytes:
     """One line of the log. Canonical, so the same event is always the same bytes."""
     return canonical(event) + b"\n"
+
+
+@dataclass
+class VerifyReport:
+    """What checking a store's chain found: what `audit verify` prints and the app shows."""
+
+    events: int
+    head: str
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not failures: an unfinished last save
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 class ChainError(Exception):

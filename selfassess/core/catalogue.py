@@ -72,7 +72,7 @@ class Catalogue:
         return sorted((self.get(i) for i in {f.id for f in self.frameworks.values()}), key=lambda f: f.title)
 
 
-def _version_key(version: str) -> tuple:
+def _version_key(version: str) -> tuple[tuple[int, object], ...]:
     parts: list[tuple[int, object]] = []
     for piece in version.replace("-", ".").split("."):
         # ASCII digits only and not too many: int() refuses '²' and digit strings past its limit

@@ -11,10 +11,10 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from .audit import Change
+from .audit import Change, VerifyReport
 from .errors import Refused
 from .model import AT_RISK, DONE, OFF_TRACK, ON_TRACK, Assessment, financial_year, period_of
-from .workspace import Workspace
+from .workspace import Repository, Workspace
 
 DEMO_TRUST = "Riverside Valley Hospitals NHS Foundation Trust"
 DEMO_ODS = "RVH"
@@ -87,7 +87,7 @@ class Staged:
     """A Repository that holds commits in memory over another one: the demo is built through the
     Workspace step by step, then saved by the real store as one event."""
 
-    def __init__(self, base: Any):
+    def __init__(self, base: Repository):
         self.base = base
         self.changed: dict[tuple[str, str], dict[str, Any] | None] = {}  # (table, id) -> record, None if deleted
         self.actions: list[str] = []
@@ -131,6 +131,9 @@ class Staged:
 
     def read_received(self, kind: str, name: str) -> bytes | None:
         return None
+
+    def verify(self) -> VerifyReport:
+        raise NotImplementedError("staged changes have no chain of their own to verify")
 
     def changes(self) -> list[Change]:
         """Every record the staged commits made, as changes from what the real store holds."""

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import strict_yaml
-from .errors import FrameworkError, NotFound, Problem
+from .audit import canonical
+from .errors import FrameworkError, Hint, NotFound, Problem
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ class Framework:
         for q in self._questions.values():
             if q.ref == id_or_ref:
                 return q
-        raise NotFound(f"no question '{id_or_ref}' in {self.title} ({self.key}); "
-                       f"see the ids with: selfassess frameworks --json")
+        raise NotFound(f"no question '{id_or_ref}' in {self.title} ({self.key})",
+                       hint=Hint("see the question ids", command="selfassess frameworks --json"))
 
     def domain(self, domain_id: str) -> Domain:
         for d in self.domains:
@@ -175,6 +175,13 @@ class Framework:
 
     def domain_of(self, question_id: str) -> Domain:
         return self.domain(self.question(question_id).domain_id)
+
+    def action_domain(self, question_ids: Iterable[str]) -> Domain | None:
+        """The domain an action belongs to: that of its first question this framework still asks."""
+        for q in question_ids:
+            if self.has_question(q):
+                return self.domain_of(q)
+        return None
 
     def scale(self, scale_id: str) -> Scale:
         for s in self.scales:
@@ -219,8 +226,7 @@ class Framework:
         }
 
 
-def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+canonical_json = canonical  # the audit chain's canonical JSON: one spelling of a framework's bytes
 
 
 def content_hash(data: Any) -> str:

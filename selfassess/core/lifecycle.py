@@ -49,7 +49,7 @@ class Blockers:
     def blocking(self, *, agree_drafts: bool = False) -> bool:
         return bool(self.unanswered or self.needs_review or (self.drafts and not agree_drafts))
 
-    def message(self, step: str, agree_hint: str, *, agree_drafts: bool = False) -> str:
+    def message(self, step: str, *, agree_drafts: bool = False) -> str:
         """Why `step` is refused, naming the first ten of each and the count, and what to do."""
         parts = []
         if self.unanswered:
@@ -60,7 +60,7 @@ class Blockers:
                          f"({_named(list(self.needs_review))}): confirm or change each one")
         if self.drafts and not agree_drafts:
             parts.append(f"{len(self.drafts)} answer(s) are still draft ({_named(list(self.drafts))}): agree each one, "
-                         f"or, if the board agrees them at the meeting, say so in one step ({agree_hint})")
+                         "or, if the board agrees them at the meeting, say so in one step")
         return f"{step} refused: " + "; ".join(parts) + ". Nothing was changed."
 
 

@@ -11,7 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Self, cast
 
 from .errors import InvalidInput
 
@@ -93,6 +93,11 @@ def financial_year(today: date) -> int:
     return today.year if today.month >= 4 else today.year - 1
 
 
+def financial_year_end(today: date) -> date:
+    """The last day (31 March) of the NHS financial year that today falls in: a new action's due date."""
+    return date(financial_year(today) + 1, 3, 31)
+
+
 def period_of(start: int) -> str:
     """The reporting period of a financial year starting in `start`: 2025 -> '2025/26'."""
     return f"{start}/{(start + 1) % 100:02d}"
@@ -133,13 +138,13 @@ class Record:
     """Conversion between a frozen dataclass and the plain dict that is stored."""
 
     def to_record(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
+        return cast(dict[str, Any], _plain(dataclasses.asdict(self)))  # type: ignore[call-overload]
 
-    def replace(self, **changes: Any) -> Any:
+    def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     @classmethod
-    def from_record(cls, data: dict[str, Any]) -> Any:
+    def from_record(cls, data: dict[str, Any]) -> Self:
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         return cls(**{k: v for k, v in data.items() if k in names})
 

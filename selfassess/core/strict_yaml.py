@@ -41,7 +41,7 @@ class Pos:
     plain: bool = False
 
 
-class YMap(dict):
+class YMap(dict[Any, Any]):
     """A mapping that remembers where its keys and values stand."""
 
     pos: Pos
@@ -49,7 +49,7 @@ class YMap(dict):
     value_pos: dict[Any, Pos]
 
 
-class YList(list):
+class YList(list[Any]):
     """A sequence that remembers where each item stands."""
 
     pos: Pos

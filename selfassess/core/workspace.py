@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import actions as action_rules
 from . import framework as fw
-from .audit import Change
+from .audit import Change, VerifyReport
 from .catalogue import Catalogue
 from .clock import Clock
-from .errors import InvalidInput, NotFound, Refused
+from .errors import Hint, InvalidInput, NotFound, Refused
 from .model import (
     ACTION_STATUSES,
     AGREED,
@@ -27,6 +27,7 @@ from .model import (
     DROPPED,
     IN_PROGRESS,
     NEEDS_REVIEW,
+    NOT_STARTED,
     ORGANISATION_TYPES,
     READY_FOR_BOARD,
     SIGNED_OFF,
@@ -78,6 +79,10 @@ class Repository(Protocol):
 
     def read_received(self, kind: str, name: str) -> bytes | None:
         """A file kept by keep_received, or None if it is not there."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Check the whole chain, and that the stored state is exactly what it recorded."""
         ...
 
 
@@ -161,8 +166,8 @@ class Workspace:
         else:
             framework = fw.from_store(rec["data"], assessment.framework_hash)
             if framework.content_hash != assessment.framework_hash:
-                raise Refused(f"the stored copy of framework {assessment.framework_key} does not match its hash; "
-                              "run: selfassess audit verify")
+                raise Refused(f"the stored copy of framework {assessment.framework_key} does not match its hash",
+                              hint=Hint("check the store", command="selfassess audit verify"))
         self._frameworks[assessment.framework_hash] = framework
         return framework
 
@@ -185,18 +190,23 @@ class Workspace:
 
     def assessment(self, handle: str) -> Assessment:
         """An assessment by id or by a unique prefix of its id (8 characters are shown)."""
-        return Assessment.from_record(self._by_handle("assessments", handle, "assessment", "selfassess assessments"))
+        return Assessment.from_record(self.by_handle("assessments", handle, "assessment",
+                                                      Hint("see the ids", command="selfassess assessments")))
 
-    def _by_handle(self, table: str, handle: str, what: str, hint: str) -> dict[str, Any]:
+    def by_handle(self, table: str, handle: str, what: str, hint: Hint) -> dict[str, Any]:
+        """A record by its id or a unique prefix of it (8 characters are shown): the one lookup for
+        every id a user types (assessments, actions, submissions)."""
         handle = (handle or "").strip().lower()
         if len(handle) < 4:
-            raise InvalidInput(f"'{handle}' is too short to name an {what}, expected at least 4 characters of its id (see: {hint})")
+            article = "an" if what[:1] in "aeiou" else "a"
+            raise InvalidInput(f"'{handle}' is too short to name {article} {what}, expected at least 4 characters of its id",
+                               hint=hint)
         exact = self.repo.get(table, handle)
         if exact:
             return exact
         matches = [r for r in self.repo.all(table) if r["id"].startswith(handle)]
         if not matches:
-            raise NotFound(f"no {what} with id '{handle}' (see: {hint})")
+            raise NotFound(f"no {what} with id '{handle}'", hint=hint)
         if len(matches) > 1:
             raise InvalidInput(f"'{handle}' matches {len(matches)} {what}s, expected more characters of the id")
         return matches[0]
@@ -213,7 +223,8 @@ class Workspace:
         return sorted((Action.from_record(r) for r in recs), key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
 
     def action(self, handle: str) -> Action:
-        return Action.from_record(self._by_handle("actions", handle, "action", "selfassess actions ASSESSMENT"))
+        return Action.from_record(self.by_handle("actions", handle, "action",
+                                                  Hint("see the ids", command="selfassess actions ASSESSMENT")))
 
     def previous(self, assessment: Assessment) -> Assessment | None:
         """The assessment this one follows: the one it was started from, else the last earlier period."""
@@ -318,7 +329,8 @@ class Workspace:
                 raise InvalidInput(f"the new period {period} must come after {previous.period}")
         else:
             if not framework_name:
-                raise InvalidInput("name a framework with --framework, for example board-health-inequalities")
+                raise InvalidInput("a new assessment needs a framework, for example board-health-inequalities",
+                                   hint=Hint("name one", command="--framework ID (see: selfassess frameworks)"))
             framework = self.catalogue.get(framework_name)
             org, org_changes = self._find_or_make_organisation(organisation, ods_code, org_type)
         for other in self.assessments(org.id):
@@ -403,8 +415,10 @@ class Workspace:
                           f"({short(assessment.superseded_by)}); change that one instead")
         if assessment.frozen:
             signed = f" by the board on {assessment.signoff.date}" if assessment.signoff else ""
-            raise Refused(f"the {assessment.period} assessment was signed off{signed} and is frozen; nothing was changed. "
-                          f"To change it, reopen it as a new version: selfassess reopen {short(assessment.id)} --reason TEXT")
+            raise Refused(f"the {assessment.period} assessment was signed off{signed} and is frozen; nothing was changed",
+                          hint=Hint("to change it, reopen it as a new version, saying why",
+                                    command=f"selfassess reopen {short(assessment.id)} --reason TEXT",
+                                    key="Ctrl+R (Reopen as a new version) on the home screen"))
 
     def answer(self, assessment_handle: str, question: str, *, rating: str | None = None, na_reason: str | None = None,
                evidence: str | None = None, notes: str | None = None, assurance: str | None = None,
@@ -474,23 +488,28 @@ class Workspace:
     # --- actions ------------------------------------------------------------------------------
 
     def add_action(self, assessment_handle: str, question_ids: Iterable[str], title: str, owner: str, due: str, *,
-                   owner_role: str = "", description: str = "", origin: str = "custom") -> Action:
+                   owner_role: str = "", description: str = "", origin: str = "custom",
+                   status: str | None = None) -> Action:
+        """A new action on the plan, in one audit event; status, when given, is where it already stands
+        (say, started before the board met). Dropping needs a reason, so an action is not made dropped."""
         assessment = self.assessment(assessment_handle)
         self._editable(assessment)
         framework = self.framework(assessment)
         qids = tuple(dict.fromkeys(framework.question(q).id for q in question_ids))
-        title = check_text(title, "action title", required=True, max_length=1000).strip()
-        owner = check_text(owner, "owner", required=True, max_length=200).strip()
-        due_date = parse_date(due, "due date")
+        title, owner, due_date = action_rules.check_fields(title, owner, due)
+        state = check_choice(status, ACTION_STATUSES, "action status") if status else NOT_STARTED
+        if state == DROPPED:
+            raise InvalidInput("a new action cannot start as dropped, expected another status")
         refs = [_ref_number(a.ref) for a in self.actions(assessment.id)]
         action = Action(
             id=new_id(), assessment_id=assessment.id, ref=f"A{max(refs, default=0) + 1:02d}", title=title, owner=owner,
             owner_role=check_text(owner_role, "owner role", max_length=200).strip(),
             description=check_text(description, "description"),
             original_due=due_date.isoformat(), current_due=due_date.isoformat(), question_ids=qids,
-            created_at=self.clock.now(), created_by=self.actor, origin=origin,
+            created_at=self.clock.now(), created_by=self.actor, origin=origin, status=state,
         )
-        self.commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due})",
+        stands = f", {ACTION_STATUSES[state].lower()}" if state != NOT_STARTED else ""
+        self.commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due}{stands})",
                      [Change("actions", action.id, None, action.to_record())])
         return action
 
@@ -511,9 +530,7 @@ class Workspace:
         fields: dict[str, Any] = {}
         changed: dict[str, str] = {}
         if status is not None:
-            key = check_choice(status, ACTION_STATUSES, "action status")
-            if key == DROPPED and not (dropped_reason or note or "").strip():
-                raise InvalidInput("dropping an action needs a reason, expected --note or --reason saying why")
+            key = action_rules.check_status(status, dropped_reason or note, action.dropped_reason)
             if key != action.status:
                 fields["status"] = changed["status"] = key
                 if key == DROPPED:
@@ -575,13 +592,21 @@ class Workspace:
         if key == READY_FOR_BOARD:
             found = self.blockers(assessment)
             if found.blocking(agree_drafts=agree_drafts):
-                raise Refused(found.message("ready for board", f"selfassess status {short(assessment.id)} ready --agree-drafts",
-                                            agree_drafts=agree_drafts))
+                raise Refused(found.message("ready for board", agree_drafts=agree_drafts),
+                              hint=self._agree_hint(found, agree_drafts, f"selfassess status {short(assessment.id)} ready"))
             changes, agreed = self._agree_changes(assessment, found.draft_ids)
         updated = assessment.replace(status=key)
         self.commit("assessment.status", f"{assessment.period} {assessment.status_label} -> {updated.status_label}{agreed}",
                      changes + [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
         return updated
+
+    @staticmethod
+    def _agree_hint(found: Blockers, agree_drafts: bool, command: str) -> Hint | None:
+        """Drafts among what is left: the board may agree them in the same step."""
+        if agree_drafts or not found.drafts:
+            return None
+        return Hint("to agree the drafts at the meeting in the same step", command=f"{command} --agree-drafts",
+                    key="answer yes when asked to agree the drafts")
 
     def _agree_changes(self, assessment: Assessment, question_ids: Iterable[str]) -> tuple[list[Change], str]:
         """The record changes that agree these draft answers, and the words for the audit event."""
@@ -626,13 +651,15 @@ class Workspace:
         assessment = self.assessment(handle)
         self._editable(assessment)
         if not signatories:
-            raise InvalidInput("sign-off needs at least one signatory, expected --by NAME --role ROLE")
+            raise InvalidInput("sign-off needs at least one signatory",
+                               hint=Hint("name each one and their role", command="--by NAME --role ROLE"))
         people = tuple(Signatory(check_text(n, "signatory name", required=True, max_length=200).strip(),
                                  check_text(r, "signatory role", required=True, max_length=200).strip()) for n, r in signatories)
         found = self.blockers(assessment)
         if found.blocking(agree_drafts=agree_drafts):
-            raise Refused(found.message("sign-off", f"selfassess signoff {short(assessment.id)} --by NAME --role ROLE "
-                                        "--agree-drafts", agree_drafts=agree_drafts))
+            raise Refused(found.message("sign-off", agree_drafts=agree_drafts),
+                          hint=self._agree_hint(found, agree_drafts,
+                                                f"selfassess signoff {short(assessment.id)} --by NAME --role ROLE"))
         when = parse_date(on, "sign-off date").isoformat() if on else self.today().isoformat()
         signoff = SignOff(people, when, check_text(meeting, "meeting reference", max_length=300).strip(), self.actor, self.clock.now())
         challenged = self.checks(assessment)
@@ -650,8 +677,10 @@ class Workspace:
         if assessment.superseded_by:
             raise Refused(f"this version was reopened as {short(assessment.superseded_by)}; submit that one once it is signed off")
         if assessment.status not in (SIGNED_OFF, SUBMITTED):
-            raise Refused("only a signed-off assessment can be submitted; record the board's sign-off first: "
-                          f"selfassess signoff {short(assessment.id)} --by NAME --role ROLE")
+            raise Refused("only a signed-off assessment can be submitted",
+                          hint=Hint("record the board's sign-off first",
+                                    command=f"selfassess signoff {short(assessment.id)} --by NAME --role ROLE",
+                                    key="s (Sign off) on the home screen"))
 
     def sent_submissions(self) -> list[dict[str, Any]]:
         """Submissions this installation has sent, oldest first (each links to the one before)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.model import CLOSED_STATUSES
 from .data import ReportData, change_words, long_date, score_and_level, score_words
 
 KEY_ACTIONS = 8
@@ -115,7 +116,7 @@ def draft(data: ReportData) -> list[Block]:
             parts.append(f" {d.awaiting_review} of its {d.questions} answers are carried forward and not yet reviewed.")
         blocks.append(Para.of(*parts))
     blocks.append(Heading("Key actions", 2))
-    open_actions = [a for a in data.actions if a.status not in ("done", "dropped")]
+    open_actions = [a for a in data.actions if a.status not in CLOSED_STATUSES]
     if open_actions:
         plan = ("The board agreed an action plan of" if not data.is_draft else "The draft action plan put to the board has")
         blocks.append(Para.of(

@@ -207,7 +207,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         qs = [framework.question(q) for q in x.question_ids if framework.has_question(q)]
         last = x.last_update
         action_rows.append(ActionRow(
-            ref=x.ref, id=x.id, domain_title=framework.domain(qs[0].domain_id).title if qs else "",
+            ref=x.ref, id=x.id, domain_title=home.title if (home := framework.action_domain(x.question_ids)) else "",
             question_refs=", ".join(q.ref for q in qs), question=qs[0].text if qs else "",
             title=x.title, description=x.description, owner=x.owner, owner_role=x.owner_role,
             original_due=date.fromisoformat(x.original_due), current_due=date.fromisoformat(x.current_due),
@@ -242,8 +242,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
     )
 
 
-def pct(value: float | None) -> str:
-    return percent_text(value)
+pct = percent_text  # the one way a percentage is written (half up, an en dash for none)
 
 
 def score_words(percent: int | None, provisional: bool) -> str:

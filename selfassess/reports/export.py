@@ -56,9 +56,8 @@ def render(data: ReportData, fmt: str) -> tuple[bytes, list[str]]:
 
 def export(data: ReportData, fmt: str, out_dir: Path) -> Exported:
     """Render one format and write it into out_dir; returns where it went and any warnings."""
-    from ..files import inside, safe_name
+    from ..files import WriteFailed, atomic_write, inside, safe_name, why
     from ..paths import make_private_dir
-    from ..storage.store import SaveFailed, _why, atomic_write
 
     what, suffix = FORMATS.get(fmt, (None, None))
     if what is None:
@@ -69,5 +68,5 @@ def export(data: ReportData, fmt: str, out_dir: Path) -> Exported:
         make_private_dir(Path(out_dir))  # a folder it makes is owner-only (0700), whatever the umask
         atomic_write(path, content, mode=0o600)
     except OSError as exc:
-        raise SaveFailed(f"could not write the {what} to {path}: {_why(exc)}. Nothing was written.") from None
+        raise WriteFailed(f"could not write the {what} to {path}: {why(exc)}. Nothing was written.") from None
     return Exported(path, str(what), tuple(warnings), len(content))

@@ -662,3 +662,9 @@ def _answer(a: AnswerRow, t: _Text, st: dict[str, ParagraphStyle]) -> list:
     parts.append(Spacer(1, 0.15 * cm))
     # Keep short answers on one page; a very long note flows across pages instead.
     return [KeepTogether(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason)) < 1500 else parts
+
+
+# The other PDF writers in reports (the regulator's review report) draw with the same fonts,
+# styles and user-text handling: these are their public names.
+styles = _styles
+PdfText = _Text

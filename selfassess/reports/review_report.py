@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
@@ -27,7 +28,7 @@ from reportlab.platypus import (
 )
 
 from ..core.figures import percent_text
-from .pdf import BODY, BOLD, GREY, LIGHT, NAVY, _styles, _Text
+from .pdf import BODY, BOLD, GREY, LIGHT, NAVY, PdfText, styles
 from .safe_text import Cleaner
 
 PAGE = landscape(A4)
@@ -109,10 +110,10 @@ def _distribution(data: ReviewReportData, labels: list[str]) -> Drawing:
 def write_review_report(data: ReviewReportData) -> tuple[bytes, list[str]]:
     """The review report as PDF bytes, and what could not be drawn (named)."""
     cleaner = Cleaner("PDF")
-    t = _Text(cleaner)
-    st = _styles()
+    t = PdfText(cleaner)
+    st = styles()
     labels = [t.plain(d, "domain title") for d in data.domains]
-    story: list = [
+    story: list[Any] = [
         Paragraph(t(data.title, "title", bold=True), st["title"]),
         Paragraph(t(f"{data.framework_title} · latest submission of each organisation, as at {data.as_of}", "subtitle"),
                   st["subtitle"]),
@@ -130,7 +131,7 @@ def write_review_report(data: ReviewReportData) -> tuple[bytes, list[str]]:
     header = ["Organisation", "Period", "All", *short]
     name_w, period_w = 7.5 * cm, 1.6 * cm
     cell_w = (WIDTH - name_w - period_w) / (len(short) + 1)
-    rows: list[list] = [header]
+    rows: list[list[Any]] = [header]
     style = [("FONT", (0, 0), (-1, 0), BOLD, 8), ("FONT", (0, 1), (-1, -1), BODY, 8),
              ("BACKGROUND", (0, 0), (-1, 0), LIGHT), ("ALIGN", (2, 0), (-1, -1), "CENTER"),
              ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("GRID", (0, 0), (-1, -1), 0.4, colors.white),
@@ -203,11 +204,11 @@ def write_review_report(data: ReviewReportData) -> tuple[bytes, list[str]]:
     return out.getvalue(), cleaner.warnings
 
 
-class _Pages(rl_canvas.Canvas):
+class _Pages(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab has no type hints
     """'Page X of Y' and a running header on a landscape page."""
 
     def __init__(self, *args: object, header: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self._saved: list[dict[str, object]] = []
         self._header = header
 

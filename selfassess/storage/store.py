@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import errno
 import hashlib
 import json
 import os
@@ -29,7 +28,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,9 +37,12 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from ..core import audit
-from ..core.audit import Change
+from ..core.audit import Change, VerifyReport
 from ..core.errors import SelfAssessError
-from ..paths import make_private_dir
+from ..files import NOFOLLOW, WriteFailed, atomic_write, fsync_dir, write_all
+from ..files import disk as io  # the store's disk calls: tests inject failures through store.io
+from ..files import why as _why
+from ..paths import login_name, make_private_dir
 
 STATE, LOG, LOCK, LOCK_INFO = "state.json", "audit.log", "lock", "lock.json"
 BACKUPS, RECOVERED = "backups", "recovered"
@@ -50,7 +52,6 @@ STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED, BASE)
 # the tables, so moving the offset is caught. Format 1 stores (digest over the tables) still open,
 # and are written as format 2 at their next checkpoint.
 FORMAT = 2
-NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay rare
 KEEP_BACKUPS = 10
 
@@ -75,93 +76,10 @@ class StoreReadOnly(StoreError):
     exit_code = 3
 
 
-class SaveFailed(StoreError):
+class SaveFailed(StoreError, WriteFailed):
     """Anything that could not be written: saving, opening for writing, a checkpoint, a restore."""
 
     exit_code = 5
-
-
-class _IO:
-    """Every call the store makes to the disk, in one place: tests inject failures here."""
-
-    open = staticmethod(os.open)
-    write = staticmethod(os.write)
-    fsync = staticmethod(os.fsync)
-    # The log append needs its data and size durable, not its timestamps: what fdatasync gives.
-    fdatasync = staticmethod(getattr(os, "fdatasync", os.fsync))
-    close = staticmethod(os.close)
-    replace = staticmethod(os.replace)
-    ftruncate = staticmethod(os.ftruncate)
-    unlink = staticmethod(os.unlink)
-
-    @staticmethod
-    def mkdir(path: Path, mode: int = 0o700, exist_ok: bool = True) -> None:
-        make_private_dir(Path(path), mode)
-
-    @staticmethod
-    def read_bytes(path: Path) -> bytes:
-        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as f:
-            return f.read()
-
-    @staticmethod
-    def read_from(path: Path, offset: int) -> bytes:
-        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as f:
-            f.seek(offset)
-            return f.read()
-
-
-io = _IO()
-
-
-def _why(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return "the disk is full"
-    if exc.errno == errno.EDQUOT:
-        return "the disk quota is used up"
-    if exc.errno in (errno.EACCES, errno.EPERM) or isinstance(exc, PermissionError):
-        return "permission was denied"
-    if exc.errno == errno.EROFS:
-        return "the disk is read-only"
-    if exc.errno == errno.EIO:
-        return "the disk reported an input/output error"
-    if exc.errno == errno.ELOOP:
-        return "it is a symbolic link, which selfassess does not follow"
-    return exc.strerror or str(exc)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        n = io.write(fd, view)
-        if n <= 0:
-            raise OSError(errno.EIO, "short write")
-        view = view[n:]
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = io.open(folder, os.O_RDONLY)
-    try:
-        io.fsync(fd)
-    finally:
-        io.close(fd)
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace path with data so that a crash leaves either the old file or the new, never half."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = io.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, mode)
-    try:
-        try:
-            _write_all(fd, data)
-            io.fsync(fd)
-        finally:
-            io.close(fd)
-        io.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            io.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
 
 
 def tables_digest(tables: dict[str, Any]) -> str:
@@ -321,18 +239,6 @@ class _DB(TinyDB):
     table_class = _UUIDTable
 
 
-@dataclass
-class VerifyReport:
-    events: int
-    head: str
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # worth knowing, not failures: an unfinished last save
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
 @dataclass(frozen=True)
 class Backup:
     path: Path
@@ -392,7 +298,7 @@ class Store:
         except OSError as exc:
             raise SaveFailed(f"cannot lock the store {self.folder}: {_why(exc)}") from None
         self._lock = lock
-        info = {"user": _user(), "host": socket.gethostname(), "pid": os.getpid(),
+        info = {"user": login_name(), "host": socket.gethostname(), "pid": os.getpid(),
                 "since": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command}
         self._write_note(info)
 
@@ -404,7 +310,7 @@ class Store:
         try:
             fd = io.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
             try:
-                _write_all(fd, json.dumps(info).encode())
+                write_all(fd, json.dumps(info).encode())
             finally:
                 io.close(fd)
             io.replace(tmp, path)
@@ -623,7 +529,7 @@ class Store:
         line = audit.encode(event)
         assert self._fd is not None
         try:
-            _write_all(self._fd, line)
+            write_all(self._fd, line)
             io.fdatasync(self._fd)
         except OSError as exc:
             try:  # never leave half an event in front of the next whole one
@@ -1029,13 +935,6 @@ def _nonempty(tables: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in tables.items() if v}
 
 
-def _user() -> str:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
 
 
 def _restore(folder: Path, backup: str | None, from_log: bool) -> str:

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import SelfAssessError
-from ..files import read_limited
+from ..files import atomic_write, read_limited
 from ..paths import make_private_dir
-from .store import atomic_write
 
 FILE = "ui-state.json"
 MAX_BYTES = 1024 * 1024  # a screen, an assessment and a question: far smaller

@@ -20,10 +20,13 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.errors import SelfAssessError
 from . import keys, schema
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 M = TypeVar("M", bound=schema.Strict)
 
@@ -79,7 +82,9 @@ class Opened:
             raise BundleError(MALFORMED, str(exc)) from None
 
 
-def _canonical(data: dict) -> bytes:
+def _canonical(data: dict[str, Any]) -> bytes:
+    # Not the audit chain's canonical JSON: a sealed header is ASCII-escaped, so its bytes (which are
+    # signed) never depend on how a reader decodes non-ASCII text. Part of the bundle format.
     return json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
@@ -95,7 +100,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def seal(kind: bytes, files: dict[str, bytes], private_key) -> bytes:
+def seal(kind: bytes, files: dict[str, bytes], private_key: Ed25519PrivateKey) -> bytes:
     """Pack files, with a manifest, into a signed container."""
     payload = _zip(files)
     public = keys.raw_public(private_key.public_key())

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .. import paths
 from ..core.audit import Change
-from ..core.errors import SelfAssessError
+from ..core.errors import Hint, SelfAssessError
 from ..core.model import check_ods, check_text
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ def normalise_fingerprint(text: str) -> str:
     """Accept a fingerprint as people type it (spaces, case, with or without 'SHA256:')."""
     body = "".join(ch for ch in text.upper().removeprefix("SHA256:") if ch.isalnum())
     if len(body) != 32 or any(ch not in "0123456789ABCDEF" for ch in body):
-        raise SelfAssessError(f"'{text}' is not a key fingerprint, expected SHA256: followed by 32 hex digits "
-                              "(as shown by: selfassess keys show)")
+        raise SelfAssessError(f"'{text}' is not a key fingerprint, expected SHA256: followed by 32 hex digits",
+                              hint=Hint("see what one looks like", command="selfassess keys show"))
     return "SHA256:" + " ".join(body[i:i + 4] for i in range(0, 32, 4))
 
 
@@ -85,9 +85,8 @@ def key_path(home: Path) -> Path:
 
 def load_or_create(home: Path) -> Ed25519PrivateKey:
     """The signing key, made the first time it is needed (the folder 0700, the file 0600)."""
-    from ..files import NotReadable, read_limited
+    from ..files import NotReadable, WriteFailed, atomic_write, read_limited, why
     from ..paths import make_private_dir
-    from ..storage.store import SaveFailed, _why, atomic_write
 
     path = key_path(home)
     if path.exists():
@@ -113,7 +112,7 @@ def load_or_create(home: Path) -> Ed25519PrivateKey:
         os.chmod(path.parent, 0o700)
         atomic_write(path, pem, mode=0o600)
     except OSError as exc:
-        raise SaveFailed(f"cannot save a new signing key at {path}: {_why(exc)}. Nothing was signed.") from None
+        raise WriteFailed(f"cannot save a new signing key at {path}: {why(exc)}. Nothing was signed.") from None
     return key
 
 

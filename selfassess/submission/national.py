@@ -369,9 +369,8 @@ class DatasetWriter:
         import os
         import tempfile
 
-        from ..files import inside
+        from ..files import WriteFailed, atomic_write, inside, why
         from ..paths import make_private_dir
-        from ..storage.store import SaveFailed, _why, atomic_write
 
         if fmt not in ("parquet", "csv"):
             raise InvalidInput(f"'{fmt}' is not a dataset format, expected parquet or csv")
@@ -403,7 +402,7 @@ class DatasetWriter:
                 atomic_write(inside(folder, "dataset.json"), json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
                 written.append(folder / "dataset.json")
         except OSError as exc:
-            raise SaveFailed(f"could not write the dataset in {folder}: {_why(exc)}") from None
+            raise WriteFailed(f"could not write the dataset in {folder}: {why(exc)}") from None
         return Dataset(folder, tuple(written), {n: len(r) for n, r in tables.items()}, tuple(notes))
 
 

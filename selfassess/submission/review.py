@@ -21,21 +21,23 @@ from typing import Any
 from ..core import actions as rules
 from ..core import framework as fw
 from ..core.audit import Change
-from ..core.errors import InvalidInput, NotFound, SelfAssessError
+from ..core.errors import Hint, InvalidInput, NotFound, SelfAssessError
 from ..core.figures import whole_percent
 from ..core.model import Action, Answer, Assessment, Organisation, check_choice, check_text, new_id
 from ..core.scoring import score
 from ..core.workspace import Workspace
 from ..files import inside, safe_name
 from ..paths import make_private_dir
+from ..reports.review_xlsx import comparison_workbook
 from . import bundle, keys, schema
 from .keys import TrustedKey
 from .submit import ALLOWED, read_file
+from .tables import MARKS, REMOVED_TABLE, SENT, SUBMISSIONS
 
 SUFFIX = ".selfassess"
+to_xlsx = comparison_workbook  # the workbook is written with the other documents; the CLI and app call it here
 VERDICTS = {"accepted": "Accepted", "queried": "Queried"}
 REMOVED = "removed"
-SUBMISSIONS, REMOVED_TABLE, MARKS, SENT = ("submissions", "removed_submissions", "review_marks", "review_feedback_sent")
 
 
 # --- the regulator's records ----------------------------------------------------------------------
@@ -336,18 +338,13 @@ class Review:
         return self._load()[self._match(handle)]
 
     def _match(self, handle: str, readable_only: bool = True) -> str:
-        handle = handle.strip().lower()
-        if len(handle) < 4:
-            raise InvalidInput(f"'{handle}' is too short to name a submission, expected at least 4 characters of its id")
-        ids = [rec["id"] for rec in self.ws.repo.all(SUBMISSIONS) if str(rec.get("id", "")).startswith(handle)]
-        if not ids:
-            raise NotFound(f"no imported submission with id '{handle}' (see: selfassess review list)")
-        if len(ids) > 1:
-            raise InvalidInput(f"'{handle}' matches {len(ids)} submissions, expected more characters of the id")
+        ids = [str(self.ws.by_handle(SUBMISSIONS, handle, "imported submission",
+                                     Hint("see the ids", command="selfassess review list"))["id"])]
         if readable_only and ids[0] not in self._load():
             bad = next(u for u in self._unreadable if u.id == ids[0])
-            raise SelfAssessError(f"the submission {ids[0][:8]} ({bad.file}) cannot be read: {bad.why}. "
-                                  f"Remove it with: selfassess review remove {ids[0][:8]} --reason TEXT")
+            raise SelfAssessError(f"the submission {ids[0][:8]} ({bad.file}) cannot be read: {bad.why}",
+                                  hint=Hint("remove it, saying why",
+                                            command=f"selfassess review remove {ids[0][:8]} --reason TEXT"))
         return ids[0]
 
     def latest_by_trust(self, framework_id: str | None = None) -> tuple[str | None, list[Submission]]:
@@ -387,7 +384,7 @@ class Review:
                 slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in s.live_actions),
                 queried=sum(1 for m in marks.get(s.id, {}).values() if m.verdict == "queried"),
             ))
-        _sort(rows, sort, domains)
+        sort_rows(rows, sort, domains)
         return Comparison([d for d, _ in domains], [t for _, t in domains], rows)
 
     def history(self, trust: str) -> list[Submission]:
@@ -402,7 +399,7 @@ class Review:
             except SelfAssessError:
                 pass
         if not chosen:
-            raise NotFound(f"no submissions from '{trust}' (see: selfassess review list)")
+            raise NotFound(f"no submissions from '{trust}'", hint=Hint("see who has submitted", command="selfassess review list"))
         return sorted(chosen, key=lambda s: (s.period, s.sequence))
 
     def marks(self) -> dict[str, dict[tuple[str, str], Mark]]:
@@ -532,8 +529,10 @@ class Review:
         """Take a submission out of the review (a trust's buggy export, say). The bundle file is
         kept as received, and the audit trail records who removed it and why."""
         reason = check_text(reason, "the reason", required=True, max_length=2000).strip()
-        rec = self.ws.repo.get(SUBMISSIONS, self._match(handle, readable_only=False))
-        assert rec is not None  # _match found it in the same table
+        sub_id = self._match(handle, readable_only=False)
+        rec = self.ws.repo.get(SUBMISSIONS, sub_id)
+        if rec is None:  # _match read the same table; only a store changed in between gets here
+            raise NotFound(f"the submission {sub_id[:8]} is no longer in this review; it was removed while this ran")
         org = rec.get("organisation")
         name = org.get("name") if isinstance(org, dict) else None
         who = f"{name if isinstance(name, str) else 'an unreadable submission'} {rec.get('period') if isinstance(rec.get('period'), str) else ''}".strip()
@@ -572,7 +571,9 @@ class Review:
         sub = self.find(handle)
         marks = list(self.marks().get(sub.id, {}).values())
         if not marks:
-            raise SelfAssessError("nothing to send: mark domains or actions first (selfassess review mark ...)")
+            raise SelfAssessError("nothing to send: no domain or action of this submission is marked yet",
+                                  hint=Hint("accept or query some first", command="selfassess review mark ...",
+                                            key="a (Accept) or q (Query) on the trust's screen"))
         body = {
             "format": 1, "submission": sub.id, "organisation": sub.organisation.to_record(), "period": sub.period,
             "assessment_id": sub.assessment.id, "reviewer": self.ws.actor, "reviewed_at": self.ws.clock.now(),
@@ -598,16 +599,17 @@ class Review:
 
 def write_out(out: Path, data: bytes, consequence: str = "Nothing was written.") -> None:
     """Write a file the user asked for (feedback, a workbook); a failure is a failure to save (exit 5)."""
-    from ..storage.store import SaveFailed, _why, atomic_write
+    from ..files import WriteFailed, atomic_write, why
 
     try:
         make_private_dir(out.parent)
         atomic_write(out, data, 0o600)
     except OSError as exc:
-        raise SaveFailed(f"could not write {out}: {_why(exc)}. {consequence}") from None
+        raise WriteFailed(f"could not write {out}: {why(exc)}. {consequence}") from None
 
 
-def _sort(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> None:
+def sort_rows(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> None:
+    """Order the comparison in place: highest first for a score or a count, then by trust name."""
     key = sort.lower()
     if key in dict(domains) or any(key == title.lower() or key == title.split(" ", 1)[0] for _, title in domains):
         did = next(d for d, title in domains if key in (d, title.lower(), title.split(" ", 1)[0]))
@@ -622,45 +624,3 @@ def _sort(rows: list[TrustRow], sort: str, domains: list[tuple[str, str]]) -> No
     else:
         raise InvalidInput(f"cannot sort by '{sort}', expected one of: {', '.join(SORT_KEYS)} or a domain id "
                            f"({', '.join(d for d, _ in domains)})")
-
-
-def _fraction(percent: float | None) -> float | None:
-    return None if percent is None else round(percent / 100, 4)
-
-
-def to_xlsx(domain_titles: list[str], domain_ids: list[str], rows: list[TrustRow]) -> bytes:
-    """The comparison as a workbook for the regulator's own papers."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.table import Table, TableStyleInfo
-
-    from ..reports.safe_text import Cleaner
-
-    cleaner = Cleaner("Excel")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Trusts by domain"
-    header = ["Trust", "ODS", "Period", "Overall", "Completeness", *domain_titles, "Open actions", "Overdue", "Slipped", "Queried"]
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        ws.append([cleaner.clean(r.organisation, "trust"), r.ods_code, r.period,
-                   None if r.overall is None else round(r.overall / 100, 4), round(r.completeness, 4),
-                   *[_fraction(r.domains.get(d)) for d in domain_ids],
-                   r.open_actions, r.overdue, r.slipped, r.queried])
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-        for cell in row[3:5 + len(domain_ids)]:
-            cell.number_format = "0%"
-    ws.freeze_panes = "B2"
-    table = Table(displayName="Trusts", ref=f"A1:{ws.cell(row=1, column=len(header)).column_letter}{max(len(rows), 1) + 1}")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    ws.add_table(table)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()

@@ -90,7 +90,7 @@ def submission_files(prepared: Prepared) -> dict[str, bytes]:
 def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bundle.Opened, int]:
     """Render, seal with this installation's key, check, and write atomically. Touches no store,
     so the app runs it in a worker thread."""
-    from ..storage.store import SaveFailed, _why, atomic_write
+    from ..files import WriteFailed, atomic_write, why
 
     data = bundle.seal(bundle.SUBMISSION, submission_files(prepared), keys.load_or_create(home))
     opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)  # never send what we could not verify
@@ -108,7 +108,7 @@ def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bun
         make_private_dir(out.parent)
         atomic_write(out, data, mode=0o600)
     except OSError as exc:
-        raise SaveFailed(f"could not write the submission to {out}: {_why(exc)}. Nothing was submitted.") from None
+        raise WriteFailed(f"could not write the submission to {out}: {why(exc)}. Nothing was submitted.") from None
     return out, opened, len(data)
 
 

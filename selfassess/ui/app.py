@@ -46,7 +46,7 @@ class SelfAssessApp(App[None]):
         self.session: Session | None = None
         self.state: dict[str, Any] = ui_state.load(home)
 
-    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         # Toasts often quote user text (a trust name, a bundle's message): shown, never raw.
         kwargs.setdefault("markup", False)  # and never read as markup
         super().notify(shown(message), title=shown(title), **kwargs)
@@ -59,14 +59,15 @@ class SelfAssessApp(App[None]):
 
     @property
     def ws(self) -> Workspace:
-        assert self.session is not None, "the store is not open"
+        if self.session is None:  # a screen that needs the store, shown before it opened: a bug
+            raise RuntimeError("the store is not open")
         return self.session.workspace
 
     @property
     def read_only_reason(self) -> str | None:
         return self.session.locked_by_other if self.session else None
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[object]:
         """Open the store and start on the right screen, without painting a blank one first."""
         from .screens.home import HomeScreen
         from .screens.problem import ProblemScreen
@@ -76,10 +77,12 @@ class SelfAssessApp(App[None]):
             self.session = open_session(self.home, self.catalogue, self.actor, wait=self.wait, clock=self.clock,
                                         fall_back_to_read_only=True, command="selfassess (app)")
         except SelfAssessError as exc:
-            return ProblemScreen(str(exc))
+            return ProblemScreen(exc.for_app())
         if self.ws.assessments():
             return HomeScreen()
-        if self.ws.repo.all("submissions"):  # a regulator's installation: straight to the review
+        from ..submission.tables import has_submissions
+
+        if has_submissions(self.ws):  # a regulator's installation: straight to the review
             from .screens.review import ReviewScreen
 
             return ReviewScreen()
@@ -128,7 +131,7 @@ class SelfAssessApp(App[None]):
         try:
             return fn(*args, **kwargs)
         except SelfAssessError as exc:
-            self.notify(str(exc), title="Not done", severity="error", timeout=10)
+            self.notify(exc.for_app(), title="Not done", severity="error", timeout=10)
         except Exception as exc:  # an unexpected problem: a message and a log, never a traceback
             log = write_crash_log(self.home, exc)
             self.notify(f"Unexpected problem ({type(exc).__name__}: {exc}). Details: {log}",
@@ -145,7 +148,7 @@ class SelfAssessApp(App[None]):
 
     # --- keys and commands ----------------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every key binding of the current screen (and the app) is also a command in the palette."""
         seen = set()
         for node, bindings in ((screen, type(screen).BINDINGS), (self, type(self).BINDINGS)):

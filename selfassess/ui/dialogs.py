@@ -13,7 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from ..core.model import ACTION_STATUSES, Action
+from ..core import actions as rules
+from ..core.errors import SelfAssessError
+from ..core.model import ACTION_STATUSES, NOT_STARTED, Action
 from .text import TextArea, plain
 
 
@@ -151,7 +153,7 @@ class ActionDialog(ModalScreen[ActionForm | None]):
                 with Vertical():
                     yield Label("Status")
                     yield Select([(label, key) for key, label in ACTION_STATUSES.items()],
-                                 value=a.status if a else "not_started", allow_blank=False, id="status", compact=True)
+                                 value=a.status if a else NOT_STARTED, allow_blank=False, id="status", compact=True)
             if a:
                 yield Static(plain(f"Originally due {a.original_due}" + (f"; moved to {a.current_due}" if a.current_due != a.original_due else "")),
                              classes="dim")
@@ -168,21 +170,12 @@ class ActionDialog(ModalScreen[ActionForm | None]):
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         values = {k: self.query_one(f"#{k}", Input).value.strip() for k in ("title", "owner", "role", "due", "note")}
-        error = ""
-        if not values["title"]:
-            error = "Say what will be done."
-        elif not values["owner"]:
-            error = "Name the owner: a person who will be held to account."
-        else:
-            try:
-                date.fromisoformat(values["due"])
-            except ValueError:
-                error = f"'{values['due']}' is not a date: write it as YYYY-MM-DD, for example 2026-03-31."
         status = self.query_one("#status", Select).value
-        if not error and status == "dropped" and not values["note"] and not (self.action_ and self.action_.dropped_reason):
-            error = "Dropping an action needs a reason: write it in the note."
-        if error:
-            self.query_one("#error", Static).update(plain(error))
+        try:  # the workspace's own rules, so the dialog never closes on what saving would refuse
+            rules.check_fields(values["title"], values["owner"], values["due"])
+            rules.check_status(str(status), values["note"], self.action_.dropped_reason if self.action_ else "")
+        except SelfAssessError as exc:
+            self.query_one("#error", Static).update(plain(exc.for_app()))
             return
         self.dismiss(ActionForm(values["title"], values["owner"], values["role"], values["due"], str(status),
                                 values["note"] if self.action_ else "", "" if self.action_ else values["note"]))

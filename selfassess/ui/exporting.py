@@ -16,6 +16,7 @@ from .. import paths
 from ..reports.export import FORMATS
 
 if TYPE_CHECKING:
+    from ..reports.data import ReportData
     from .app import SelfAssessApp
 
 CHOICES = [
@@ -39,7 +40,7 @@ def exports_folder() -> Path:
     return folder
 
 
-def export_flow(screen: Screen, assessment_id: str) -> None:
+def export_flow(screen: Screen[object], assessment_id: str) -> None:
     from .dialogs import ChoiceDialog
 
     app: SelfAssessApp = screen.app  # type: ignore[assignment]
@@ -61,7 +62,7 @@ def export_flow(screen: Screen, assessment_id: str) -> None:
     app.push_screen(ChoiceDialog("Export", CHOICES, f"Documents are saved in {out_dir}"), chosen)
 
 
-def _render(app: SelfAssessApp, data, formats: list[str], out_dir: Path) -> None:
+def _render(app: SelfAssessApp, data: ReportData, formats: list[str], out_dir: Path) -> None:
     from ..core.errors import SelfAssessError
     from ..reports.export import export
 
@@ -69,7 +70,7 @@ def _render(app: SelfAssessApp, data, formats: list[str], out_dir: Path) -> None
         try:
             done = export(data, fmt, out_dir)
         except SelfAssessError as exc:
-            app.call_from_thread(app.notify, str(exc), title="Export failed", severity="error", timeout=15)
+            app.call_from_thread(app.notify, exc.for_app(), title="Export failed", severity="error", timeout=15)
             continue
         except Exception as exc:  # an unexpected problem: say so, keep the app running
             from ..crashlog import write_crash_log

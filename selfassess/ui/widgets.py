@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from textual import events
 from textual.content import Content
@@ -125,7 +126,7 @@ class QuestionOutline(OptionList):
             self.highlighted = self.get_option_index(question_id)
 
 
-def selected_key(table: DataTable) -> str | None:
+def selected_key(table: DataTable[Any]) -> str | None:
     """The key of the row under the cursor, or None for an empty table."""
     if table.row_count == 0:
         return None
@@ -145,7 +146,7 @@ class ScoreChart(Widget):
 
     DEFAULT_CSS = "ScoreChart { height: auto; padding: 0 1; }"
 
-    def __init__(self, figures: Figures, this_label: str, previous_label: str | None, **kwargs):
+    def __init__(self, figures: Figures, this_label: str, previous_label: str | None, **kwargs: Any):
         super().__init__(**kwargs)
         self.figures = figures
         self.this_label, self.previous_label = this_label, previous_label

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from selfassess import session as session_module
 from selfassess.core.audit import Change
 from selfassess.storage import store as store_module
 from selfassess.storage.store import (
@@ -342,7 +343,7 @@ def test_everything_is_owner_only_whatever_the_umask(tmp_path, monkeypatch):
 
 def test_crash_logs_go_to_the_data_folder_in_use(run, home, tmp_path, monkeypatch):
     other = tmp_path / "other"
-    monkeypatch.setattr(store_module, "list_backups", lambda folder: 1 / 0)
+    monkeypatch.setattr(session_module, "list_backups", lambda folder: 1 / 0)
     res = run("--home", other, "store", "backups")
     assert res.exit_code == 70 and "unexpected problem" in res.stderr
     (log,) = (other / "logs").glob("crash-*.txt")

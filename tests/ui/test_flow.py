@@ -218,12 +218,19 @@ async def test_hostile_text_is_shown_as_written_never_as_markup(demo_home, new_a
     session = open_session(demo_home, load_frameworks(demo_home), "Priya Raman", clock=Clock(TODAY))
     aid = session.workspace.current_assessments()[-1].id
     session.workspace.answer(aid, "1.1", evidence=text, notes=text)
+    session.workspace.answer(aid, "1.2", na_reason=text)
+    q2 = session.workspace.framework(session.workspace.assessment(aid)).question("1.2").id
     session.close()
     app = new_app(demo_home)
     async with app.run_test(size=(120, 36)) as pilot:
         app.push_screen(AssessmentScreen(aid, "leadership.executive-lead"))
         await pilot.pause()
         assert app.screen.query_one("#evidence", TextArea).text == text
+        # What a Static shows (ui/text.plain): every bracket and tag, as written.
+        app.push_screen(AssessmentScreen(aid, q2))
+        await pilot.pause()
+        shown_na = str(app.screen.query_one("#na-reason").render())
+        assert shown_na == f"Not applicable because: {text}"
         assert app.is_running
 
 

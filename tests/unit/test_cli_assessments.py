@@ -63,7 +63,7 @@ def test_new_answer_and_act_from_the_command_line(run):
     [
         (["answer", "{a}", "1.1", "--rating", "7"], "error: '7' is not a rating on the Maturity scale, expected one of: 1 emerging, 2 developing, 3 established, 4 leading"),
         (["answer", "{a}", "12.1", "--rating", "1"], "error: no question '12.1' in Board self-assessment: health inequalities"),
-        (["answer", "deadbeef", "1.1", "--rating", "1"], "error: no assessment with id 'deadbeef' (see: selfassess assessments)"),
+        (["answer", "deadbeef", "1.1", "--rating", "1"], "error: no assessment with id 'deadbeef'. See the ids: selfassess assessments"),
         (["answer", "{a}", "1.1", "--na", " "], "error: N/A needs a written reason"),
         (["action", "add", "{a}", "--question", "1.1", "--title", "T", "--owner", "O", "--due", "next week"],
          "error: due date 'next week' is not a date, expected YYYY-MM-DD such as 2026-03-31"),

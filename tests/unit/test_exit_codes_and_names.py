@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from selfassess import files
 from selfassess.cli import cli
 from selfassess.core.audit import Change
+from selfassess.core.errors import InvalidInput
 from selfassess.files import inside, safe_name
 from selfassess.reports.data import gather
 from selfassess.reports.export import FORMATS, export
@@ -43,7 +45,7 @@ def test_safe_name_is_letters_digits_dash_and_underscore_only(text, name):
 def test_inside_refuses_a_name_that_leaves_the_folder(tmp_path):
     assert inside(tmp_path, "a.md") == tmp_path / "a.md"
     for bad in ("../a.md", "..", "sub/a.md", "/etc/passwd", ""):
-        with pytest.raises(Exception, match="not a file name inside"):
+        with pytest.raises(InvalidInput, match="not a file name inside"):
             inside(tmp_path, bad)
 
 
@@ -85,6 +87,12 @@ def test_help_says_how_to_give_a_name_that_starts_with_a_dash(tmp_path):
 # --- finding 10: exit codes -----------------------------------------------------------------------
 
 
+def fill_the_disk(m):
+    """Every atomic write fails as a full disk would: the outside writers' and the store's own."""
+    m.setattr(files, "atomic_write", disk_full)
+    m.setattr(store_module, "atomic_write", disk_full)
+
+
 @pytest.fixture
 def demo(tmp_path):
     home = tmp_path / "trust"
@@ -95,7 +103,7 @@ def demo(tmp_path):
 
 def test_a_full_disk_while_exporting_exits_5(demo, tmp_path, monkeypatch):
     home, ids = demo
-    monkeypatch.setattr(store_module, "atomic_write", disk_full)
+    fill_the_disk(monkeypatch)
     res = run(home, "export", ids["2025/26"], "--format", "md", "--out", tmp_path / "out")
     assert res.exit_code == 5 and "the disk is full" in res.stderr and "Nothing was written" in res.stderr
 
@@ -103,12 +111,12 @@ def test_a_full_disk_while_exporting_exits_5(demo, tmp_path, monkeypatch):
 def test_a_full_disk_while_submitting_exits_5_and_nothing_is_submitted(demo, tmp_path, monkeypatch):
     home, ids = demo
     with monkeypatch.context() as m:  # the first submission makes the signing key: that cannot be saved either
-        m.setattr(store_module, "atomic_write", disk_full)
+        fill_the_disk(m)
         res = run(home, "submit", ids["2025/26"], "--out", f"{tmp_path}/outbox/")
     assert res.exit_code == 5 and "cannot save a new signing key" in res.stderr and "the disk is full" in res.stderr
     assert run(home, "keys", "show").exit_code == 0
     with monkeypatch.context() as m:
-        m.setattr(store_module, "atomic_write", disk_full)
+        fill_the_disk(m)
         res = run(home, "submit", ids["2025/26"], "--out", f"{tmp_path}/outbox/")
     assert res.exit_code == 5 and "the disk is full" in res.stderr and "Nothing was submitted" in res.stderr
     status = {a["period"]: a["status"] for a in json.loads(run(home, "assessments", "--json").stdout)["assessments"]}
@@ -122,7 +130,7 @@ def test_a_full_disk_writing_feedback_or_a_comparison_exits_5(demo, tmp_path, mo
     fingerprint = run(home, "keys", "show").stdout.splitlines()[0]
     assert run(reg, "keys", "trust", fingerprint, "--name", "Riverside", "--ods", "RVH").exit_code == 0
     with monkeypatch.context() as m:  # the regulator's disk is full: the bundle cannot be kept, nothing is imported
-        m.setattr(store_module, "atomic_write", disk_full)
+        fill_the_disk(m)
         res = run(reg, "review", "import", tmp_path / "outbox")
     assert res.exit_code == 5 and "could not keep a copy: the disk is full" in res.stdout
     assert json.loads(run(reg, "review", "list", "--json").stdout)["submissions"] == []
@@ -130,7 +138,7 @@ def test_a_full_disk_writing_feedback_or_a_comparison_exits_5(demo, tmp_path, mo
     sub = json.loads(run(reg, "review", "list", "--json").stdout)["submissions"][0]["id"][:8]
     assert run(reg, "review", "mark", sub, "--domain", "1", "--accept").exit_code == 0
     with monkeypatch.context() as m:
-        m.setattr(store_module, "atomic_write", disk_full)
+        fill_the_disk(m)
         res = run(reg, "review", "feedback", sub, "--out", f"{tmp_path}/fb/")
         assert res.exit_code == 5 and "the disk is full" in res.stderr
         res = run(reg, "review", "compare", "--xlsx", tmp_path / "trusts.xlsx")

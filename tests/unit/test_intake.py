@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from selfassess.core.audit import Change
+from selfassess.core.errors import InvalidInput
 from selfassess.submission import bundle, keys, review, schema
 from selfassess.submission.submit import import_feedback
 from tests.unit.test_submission import Party, make_bundle
@@ -267,7 +268,7 @@ def test_a_malformed_record_already_imported_is_left_out_named_and_removable(par
     removed = regulator.store.get("removed_submissions", bad_id)
     assert removed and removed["reason"] == "Imported by an old version; content malformed"
     # The trust's next real submission is judged against the readable records only.
-    with pytest.raises(Exception, match="expected some text"):
+    with pytest.raises(InvalidInput, match="the reason is empty, expected some text"):
         regulator.review.remove(regulator.review.submissions()[0].id[:8], "  ")
 
 
@@ -350,6 +351,8 @@ def _paths(doc: Any, prefix: str = "") -> list[str]:
     out = []
     if isinstance(doc, dict):
         for k, v in doc.items():
+            if not k or "." in k:  # a key drawn by an earlier mutation: a dotted path cannot name it
+                continue
             out.append(prefix + k)
             out += _paths(v, prefix + k + ".")
     elif isinstance(doc, list):

@@ -350,6 +350,29 @@ def test_feedback_on_a_submission_this_trust_did_not_send_is_refused(trust, regu
         other.close()
 
 
+def _row(name, overall, completeness, d1, open_, overdue, slipped, queried):
+    return review.TrustRow("id-" + name, name, "", "2025/26", "F", overall, completeness, {"d1": d1},
+                           open_, overdue, slipped, queried)
+
+
+@pytest.mark.parametrize(("key", "order"), [
+    ("trust", ["alpha", "Beta", "gamma"]),
+    ("overall", ["gamma", "alpha", "Beta"]),  # highest first, no score last
+    ("completeness", ["Beta", "gamma", "alpha"]),
+    ("open", ["alpha", "gamma", "Beta"]),
+    ("overdue", ["Beta", "alpha", "gamma"]),
+    ("slipped", ["gamma", "Beta", "alpha"]),
+    ("queried", ["Beta", "gamma", "alpha"]),
+    ("d1", ["Beta", "alpha", "gamma"]),
+    ("1", ["Beta", "alpha", "gamma"]),  # the domain's ref, as typed
+])
+def test_the_comparison_sorts_by_each_key(key, order):
+    rows = [_row("gamma", 80, 0.5, None, 2, 0, 9, 1), _row("Beta", None, 1.0, 90, 0, 5, 3, 4),
+            _row("alpha", 60, 0.25, 40, 7, 1, 0, 0)]
+    review.sort_rows(rows, key, [("d1", "1 Domain one")])
+    assert [r.organisation for r in rows] == order
+
+
 def test_compare_sorts_and_exports(trust, regulator, tmp_path):
     keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
     regulator.review.import_bundles([make_bundle(trust, tmp_path)])

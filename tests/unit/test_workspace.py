@@ -222,8 +222,9 @@ def test_sign_off_freezes_answers_but_not_progress_tracking(ws, assessment):
         ws.sign_off(assessment.id, [("Margaret Ellison", "Chair")])
     for q in ws.framework(assessment).questions():
         ws.answer(assessment.id, q.id, rating="3")
-    with pytest.raises(InvalidInput, match="at least one signatory"):
+    with pytest.raises(InvalidInput, match="at least one signatory") as info:
         ws.sign_off(assessment.id, [])
+    assert "--by" not in str(info.value) and "--by NAME --role ROLE" in info.value.for_cli()
     with pytest.raises(Refused, match="43 answer\\(s\\) are still draft"):
         ws.sign_off(assessment.id, [("Margaret Ellison", "Chair")])
     signed = ws.sign_off(assessment.id, [("Margaret Ellison", "Chair"), ("Richard Osei", "Chief Executive")],
@@ -231,8 +232,13 @@ def test_sign_off_freezes_answers_but_not_progress_tracking(ws, assessment):
     assert signed.status == "signed_off" and signed.signoff.date == "2026-05-22"
     assert [s.role for s in signed.signoff.signatories] == ["Chair", "Chief Executive"]
     before = head(ws)
-    with pytest.raises(Refused, match="signed off by the board on 2026-05-22 and is frozen; nothing was changed"):
+    with pytest.raises(Refused, match="signed off by the board on 2026-05-22 and is frozen; nothing was changed") as info:
         ws.answer(assessment.id, "1.1", rating="1")
+    # The core says what to do in words; each door says how, in its own terms.
+    assert "selfassess" not in str(info.value) and "--" not in str(info.value)
+    assert info.value.for_cli().endswith(f"To change it, reopen it as a new version, saying why: "
+                                         f"selfassess reopen {assessment.id[:8]} --reason TEXT")
+    assert "Ctrl+R" in info.value.for_app() and "--reason" not in info.value.for_app()
     with pytest.raises(Refused, match="frozen"):
         ws.add_action(assessment.id, ["1.1"], "New", "X", "2027-01-01")
     with pytest.raises(Refused, match="frozen"):
@@ -315,3 +321,20 @@ def test_framework_diff_is_a_dry_run_of_carrying_answers(run, tmp_path):
         "  new questions (nothing to carry): 1.4",
         "  scale changed (ratings not on the new scale are dropped, evidence kept): none",
     ]
+
+
+def test_an_action_added_with_its_status_is_one_audit_event(ws, assessment):
+    before = head(ws)[0]
+    a = ws.add_action(assessment.id, ["1.1"], "Write a remit", "Priya Raman", "2026-03-31", status="on_track")
+    assert a.status == "on_track" and head(ws)[0] == before + 1
+    with pytest.raises(InvalidInput, match="cannot start as dropped"):
+        ws.add_action(assessment.id, ["1.1"], "Never", "Priya Raman", "2026-03-31", status="dropped")
+
+
+def test_an_action_dropped_before_keeps_its_reason_when_saved_again(ws, assessment):
+    """The app's dialog and the workspace share one rule: the reason given when it was dropped counts."""
+    a = ws.add_action(assessment.id, ["1.1"], "Write a remit", "Priya Raman", "2026-03-31")
+    ws.update_action(a.id, status="dropped", note="merged into A02")
+    assert ws.update_action(a.id, status="dropped", owner="James Okoro").owner == "James Okoro"
+    with pytest.raises(InvalidInput, match="dropping an action needs a reason"):
+        ws.update_action(ws.add_action(assessment.id, ["1.1"], "B", "C", "2026-03-31").id, status="dropped")

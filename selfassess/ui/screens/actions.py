@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -10,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...core import actions as rules
-from ...core.model import ACTION_STATUSES, Action
+from ...core.model import ACTION_STATUSES, DROPPED, Action
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog
 from ..text import cell, plain
@@ -68,10 +70,8 @@ class ActionsScreen(AppScreen):
         self.refresh_data()
 
     def domain_of(self, a: Action) -> str | None:
-        for q in a.question_ids:
-            if self.framework.has_question(q):
-                return self.framework.question(q).domain_id
-        return None
+        domain = self.framework.action_domain(a.question_ids)
+        return domain.id if domain else None
 
     def shown_actions(self) -> list[Action]:
         today = self.sa.ws.today()
@@ -155,7 +155,7 @@ class ActionsScreen(AppScreen):
         self.overdue_only = not self.overdue_only
         self.refresh_data()
 
-    def _pick(self, title: str, choices: list[tuple[str, str]], apply) -> None:
+    def _pick(self, title: str, choices: list[tuple[str, str]], apply: Callable[[str | None], object]) -> None:
         def chosen(key: str | None) -> None:
             if key is not None:
                 apply(None if key == "__all__" else key)
@@ -196,7 +196,7 @@ class ActionsScreen(AppScreen):
             changed = self.sa.attempt(
                 self.sa.ws.update_action, a.id, status=form.status, due=form.due, owner=form.owner,
                 owner_role=form.owner_role, note=form.note or None,
-                dropped_reason=form.note if form.status == "dropped" else None,
+                dropped_reason=form.note if form.status == DROPPED else None,
                 title=None if agreed_is_frozen or form.title == a.title else form.title)
             if changed:
                 self.notify(f"{changed.ref} updated: {changed.status_label}, due {changed.current_due}.")

@@ -6,9 +6,7 @@ always before moving on); the bar at the bottom says whether it is saved.
 
 from __future__ import annotations
 
-from datetime import date
-
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -18,7 +16,14 @@ from textual.widgets import Collapsible, Footer, Header, Label, Static
 
 from ...core import actions as rules
 from ...core.framework import Question
-from ...core.model import ASSURANCE_LEVELS, NEEDS_REVIEW, Answer, Assessment
+from ...core.model import (
+    AGREED,
+    ASSURANCE_LEVELS,
+    NEEDS_REVIEW,
+    Answer,
+    Assessment,
+    financial_year_end,
+)
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog
 from ..text import TextArea, plain
@@ -139,7 +144,7 @@ class AssessmentScreen(AppScreen):
         badge: Content | None = None
         if a and a.state == NEEDS_REVIEW:
             badge = Content.styled(" Carried forward, needs review: r to confirm ", "bold reverse $warning")
-        elif a and a.state == "agreed":
+        elif a and a.state == AGREED:
             badge = Content.styled(" Agreed ", "reverse $success")
         elif a and a.is_answered:
             badge = Content.styled(" Draft: r to agree ", "reverse $text-muted")
@@ -270,7 +275,7 @@ class AssessmentScreen(AppScreen):
             self.save_timer.stop()
         self.save_timer = self.set_timer(SAVE_DELAY, self.flush)
 
-    def on_descendant_blur(self, event) -> None:
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if isinstance(event.widget, TextArea):
             self.flush()
 
@@ -382,7 +387,7 @@ class AssessmentScreen(AppScreen):
             self.notify("Rate the question (or mark it N/A) before agreeing it.", timeout=4)
             return
         self.flush()
-        if self.save(state="agreed"):
+        if self.save(state=AGREED):
             self.show_question(self.question_id)
 
     def action_guidance(self) -> None:
@@ -414,16 +419,14 @@ class AssessmentScreen(AppScreen):
                                  chosen)
 
     def _action_form(self, title: str, origin: str) -> None:
-        today = self.sa.ws.today()
-        year_end = date(today.year + (1 if today.month >= 4 else 0), 3, 31)
+        year_end = financial_year_end(self.sa.ws.today())
 
         def done(form: ActionForm | None) -> None:
             if form is None:
                 return
             made = self.sa.attempt(self.sa.ws.add_action, self.assessment_id, [self.question_id], form.title, form.owner,
-                                   form.due, owner_role=form.owner_role, description=form.description, origin=origin)
-            if made and form.status != "not_started":
-                self.sa.attempt(self.sa.ws.update_action, made.id, status=form.status)
+                                   form.due, owner_role=form.owner_role, description=form.description, origin=origin,
+                                   status=form.status)  # one dialog, one audit event
             if made:
                 self.notify(f"{made.ref} added: {made.owner}, due {made.current_due}.", title="Action added")
                 self.show_gap_and_actions()

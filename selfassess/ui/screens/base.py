@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..app import SelfAssessApp
 
 
-class AppScreen(Screen):
+class AppScreen(Screen[object]):
     @property
     def sa(self) -> SelfAssessApp:
         return cast("SelfAssessApp", self.app)

@@ -13,7 +13,15 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...core.figures import percent_text
-from ...core.model import ORGANISATION_TYPES, Assessment, financial_year, period_of
+from ...core.model import (
+    IN_PROGRESS,
+    ORGANISATION_TYPES,
+    READY_FOR_BOARD,
+    SIGNED_OFF,
+    Assessment,
+    financial_year,
+    period_of,
+)
 from ...core.text import shown
 from ...core.workspace import AssessmentSummary
 from ..text import cell, plain
@@ -24,13 +32,9 @@ if TYPE_CHECKING:
     from ..app import SelfAssessApp
 
 
-def pct(value: float | None) -> str:
-    return percent_text(value, "—")
-
-
 def score(percent: int | None, provisional: bool) -> str:
     """A score, starred while it still counts answers carried forward and not yet reviewed."""
-    return pct(percent) + ("*" if provisional and percent is not None else "")
+    return percent_text(percent) + ("*" if provisional and percent is not None else "")
 
 
 def new_assessment_flow(app: SelfAssessApp, after: Callable[[str], None], carry_from: Assessment | None = None) -> None:
@@ -129,7 +133,7 @@ class HomeScreen(AppScreen):
             self.summaries[a.id] = s
             status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
             cells = [a.period] + ([cell(s.organisation.name[:24])] if multi else []) + [
-                cell(s.framework.title[:30]), status, pct(s.figures.completeness), score(s.figures.percent, s.figures.provisional),
+                cell(s.framework.title[:30]), status, percent_text(s.figures.completeness), score(s.figures.percent, s.figures.provisional),
                 str(s.figures.actions_open),
                 Text(str(s.figures.actions_overdue), style="bold red" if s.figures.actions_overdue else "")]
             table.add_row(*cells, key=a.id)
@@ -169,7 +173,7 @@ class HomeScreen(AppScreen):
                       if self.sa.ws.is_queried(x))
         if queried:
             text += f"\nThe regulator queried {queried} action(s): see the action plan (a)."
-        if s.assessment.status == "signed_off":
+        if s.assessment.status == SIGNED_OFF:
             text += "\nSigned off: shift+s writes the signed submission for the regulator."
         self.query_one("#summary", Static).update(plain(text))
         resume = self.sa.state.get("questions", {}).get(aid)
@@ -222,15 +226,15 @@ class HomeScreen(AppScreen):
         a = self.selected()
         if not a or not self.sa.can_change():
             return
-        if a.status == "ready_for_board":
-            done = self.sa.attempt(self.sa.ws.set_status, a.id, "in_progress")
+        if a.status == READY_FOR_BOARD:
+            done = self.sa.attempt(self.sa.ws.set_status, a.id, IN_PROGRESS)
             if done:
                 self.notify(f"{a.period} is now {done.status_label.lower()}.")
                 self.refresh_data()
             return
 
         def go(agree: bool) -> None:
-            done = self.sa.attempt(self.sa.ws.set_status, a.id, "ready_for_board", agree_drafts=agree)
+            done = self.sa.attempt(self.sa.ws.set_status, a.id, READY_FOR_BOARD, agree_drafts=agree)
             if done:
                 self.notify(f"{a.period} is now {done.status_label.lower()}.")
                 self.refresh_data()
@@ -242,7 +246,7 @@ class HomeScreen(AppScreen):
         ask once whether the board agrees them all, then carry on (then(True))."""
         found = self.sa.ws.blockers(a)
         if found.unanswered or found.needs_review:
-            self.notify(found.message(step, "", agree_drafts=True), title="Not done", severity="error", timeout=12)
+            self.notify(found.message(step, agree_drafts=True), title="Not done", severity="error", timeout=12)
             return
         if not found.drafts:
             then(False)

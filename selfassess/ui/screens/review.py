@@ -15,18 +15,14 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ... import paths
 from ...core import actions as rules
 from ...core.errors import SelfAssessError
+from ...core.figures import percent_text
 from ...core.model import Action
 from ...core.text import shown, sparkline
 from ...submission import review
+from ...submission.review import Checked, Verified
 from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
-
-
-def pct(value: float | None) -> str:
-    from ...core.figures import percent_text  # the one rounding rule (half up)
-
-    return percent_text(value, "—")
 
 
 class ReviewScreen(AppScreen):
@@ -87,8 +83,8 @@ class ReviewScreen(AppScreen):
         else:
             table.clear()
         for r in rows:
-            table.add_row(cell(r.organisation[:30]), r.period, pct(r.overall),
-                          *[pct(r.domains.get(d)) for d in ids], pct(100 * r.completeness), str(r.open_actions),
+            table.add_row(cell(r.organisation[:30]), r.period, percent_text(r.overall),
+                          *[percent_text(r.domains.get(d)) for d in ids], percent_text(100 * r.completeness), str(r.open_actions),
                           Text(str(r.overdue), style="bold red" if r.overdue else ""),
                           Text(str(r.slipped), style="yellow" if r.slipped else ""), str(r.queried), key=r.submission_id)
         unreadable = service.unreadable()
@@ -165,7 +161,7 @@ class ReviewScreen(AppScreen):
         verified = [review.verify_file(f) for f in files]
         self.app.call_from_thread(self._keep, verified)
 
-    def _keep(self, verified: list) -> None:
+    def _keep(self, verified: list[Verified | Checked]) -> None:
         """Main thread: judge each against the store and import the genuine ones, in order."""
         results = []
         service = self.review
@@ -191,7 +187,7 @@ class ReviewScreen(AppScreen):
                 review.write_out(out, review.to_xlsx(found.domain_titles, found.domain_ids, found.rows))
                 self.app.call_from_thread(self.notify, f"Saved {out}", title="Exported")
             except SelfAssessError as exc:
-                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                self.app.call_from_thread(self.notify, exc.for_app(), severity="error")
 
         self.run_worker(write, thread=True, exclusive=True, group="export", exit_on_error=False)
 
@@ -237,7 +233,7 @@ class TrustReviewScreen(AppScreen):
         history = service.history(sub.id)
         for h in history:
             by = {d.id: d.percent for d in h.domains}
-            lines.append(f"  {h.period}  all {pct(h.overall)}  " + "  ".join(f"{d.ref} {pct(by.get(d.id))}" for d in sub.domains))
+            lines.append(f"  {h.period}  all {percent_text(h.overall)}  " + "  ".join(f"{d.ref} {percent_text(by.get(d.id))}" for d in sub.domains))
         if len(history) > 1:  # the trend at a glance, one block character per submission
             lines.append(f"  {'trend':<7}  all {sparkline([h.overall for h in history]):<4} " + "  ".join(
                 f"{d.ref} {sparkline([next((x.percent for x in h.domains if x.id == d.id), None) for h in history])}"
@@ -254,7 +250,7 @@ class TrustReviewScreen(AppScreen):
             key = f"domain:{d.id}"
             m = marks.get(("domain", d.id))
             self.items[key] = d
-            table.add_row(cell(d.label[:34], style="bold"), _mark_text(m), pct(d.percent), d.level or "", "", "", key=key)
+            table.add_row(cell(d.label[:34], style="bold"), _mark_text(m), percent_text(d.percent), d.level or "", "", "", key=key)
         for a in sub.actions:
             key = f"action:{a.id}"
             m = marks.get(("action", a.id))
@@ -281,7 +277,7 @@ class TrustReviewScreen(AppScreen):
         item = self.items[key]
         if isinstance(item, review.DomainScore):
             kind = "domain"
-            text = f"{item.label}: {pct(item.percent)} ({item.level or 'no score'}), {item.answered} of {item.questions} answered"
+            text = f"{item.label}: {percent_text(item.percent)} ({item.level or 'no score'}), {item.answered} of {item.questions} answered"
         else:
             kind, a = "action", item
             text = (f"{a.ref} {a.title}\nOwner: {a.owner}" + (f" ({a.owner_role})" if a.owner_role else "")
