@@ -302,3 +302,41 @@ def test_a_failing_open_says_why_and_damages_nothing(folder, monkeypatch, make_e
                 assert words in str(exc) or "cannot" in str(exc)
         with Store(folder) as again:
             assert len(again.all("things")) == 2 and again.verify().ok
+
+
+def test_a_checkpoint_that_fails_during_a_save_is_told_not_thrown_away(folder, monkeypatch):
+    from selfassess.session import Session
+
+    filled(folder, 1)
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY", 2)
+    store = Store(folder)
+    session = Session(store, None)  # type: ignore[arg-type]  # only its notices are used here
+    real_replace = store_module.io.replace
+    with monkeypatch.context() as m:
+        m.setattr(store_module.io, "replace", lambda *a: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+        put(store, "a", value=1)
+        put(store, "b", value=2)  # the second event since the checkpoint: one is tried, and fails
+    assert store_module.io.replace is real_replace
+    told = session.new_notices()
+    assert len(told) == 1 and "could not write a checkpoint" in told[0] and "the disk is full" in told[0]
+    assert session.new_notices() == []  # told once
+    assert store.get("things", "b") == {"id": "b", "value": 2}  # the save itself stands
+    store.close()
+    with Store(folder) as again:
+        assert again.get("things", "b") == {"id": "b", "value": 2} and again.verify().ok
+
+
+def test_a_torn_save_left_by_another_crashed_writer_is_set_aside_under_the_lock_only(folder):
+    filled(folder, 2)
+    with Store(folder) as app:
+        with open(folder / "audit.log", "ab") as f:  # another copy, killed halfway through its line
+            f.write(b'{"action":"thing.put","actor":"gone"')
+        assert app.refresh() == 0 and app.get("things", "r1") == {"id": "r1", "value": 1}  # read on: no damage...
+        assert (folder / "audit.log").read_bytes().endswith(b'"gone"')  # ...and not touched without the lock
+        assert not app.notices
+        put(app, "after", value=3)  # under the lock no one is writing it: set aside, as at open
+        assert len(app.notices) == 1 and "unfinished save" in app.notices[0]
+        assert list((folder / "recovered").glob("torn-*.log"))
+        assert app.verify().ok
+    with Store(folder) as again:
+        assert again.get("things", "after") == {"id": "after", "value": 3} and again.verify().ok
