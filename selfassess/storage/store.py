@@ -59,6 +59,7 @@ CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay 
 # How long a writer waits for the lock when not told (--wait): a commit holds it for milliseconds,
 # a checkpoint or backup for well under a second, so a few seconds means something is wrong.
 COMMIT_WAIT = 3.0
+NOTE_SIZE = 512  # lock.json is rewritten in place at this size (or its longest note): never a torn tail
 KEEP_BACKUPS = 10
 
 
@@ -396,6 +397,8 @@ class Store:
         self._held = 0  # how deep inside _locked() we are: the lock is taken once, at the outermost
         self._wait = wait if wait > 0 else COMMIT_WAIT
         self._command = command
+        self._note_fd: int | None = None  # lock.json, kept open: rewritten in place at every commit
+        self._note_size = 0
         self._fd: int | None = None
         self._broken: str | None = None
         self._tail = 0
@@ -423,8 +426,7 @@ class Store:
                 with contextlib.suppress(OSError):
                     io.close(self._fd)
                 self._fd = None
-            if self._lock is not None:
-                self._lock.close()
+            self._close_files()
             raise
 
     # --- opening ------------------------------------------------------------------------------
@@ -468,22 +470,23 @@ class Store:
             lock.release()
 
     def _write_note(self, info: dict[str, Any]) -> None:
-        """Who holds the lock, for a second copy to name. A courtesy: a full disk must not stop opening,
-        and no fsync (a note lost in a crash names a process that is gone, which _holder checks)."""
-        # Straight to os, not through io: written twice per commit, and whether it lands never
-        # changes what a save claims, so it is no part of the save's I/O.
-        path = self.folder / LOCK_INFO
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        """Who holds the lock, for a copy kept waiting to name. A courtesy: a full disk must not stop a save.
+
+        Written twice per commit, so in place (one pwrite over the same bytes, padded with spaces, which
+        JSON ignores) rather than a new file renamed over the old: no new blocks for a journal commit to
+        wait on. No fsync: a note lost in a crash names a process that is gone, which _holder checks.
+        Straight to os, not through io: whether it lands never changes what a save claims.
+        """
+        data = json.dumps(info).encode()
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
-            try:
-                os.write(fd, json.dumps(info).encode())
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
+            if self._note_fd is None:
+                self._note_fd = os.open(self.folder / LOCK_INFO, os.O_WRONLY | os.O_CREAT | NOFOLLOW, 0o600)
+                os.ftruncate(self._note_fd, 0)
+                self._note_size = 0
+            self._note_size = max(self._note_size, len(data), NOTE_SIZE)
+            os.pwrite(self._note_fd, data.ljust(self._note_size), 0)
         except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            pass
 
     def _holder(self) -> str:
         """Who holds the lock, from the note the holder left: user, host, process, command, since.
@@ -854,10 +857,17 @@ class Store:
             with contextlib.suppress(OSError):
                 io.close(self._fd)
             self._fd = None
+        self._close_files()
+        return warning
+
+    def _close_files(self) -> None:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
-        return warning
+        if self._note_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._note_fd)
+            self._note_fd = None
 
     def __enter__(self) -> Store:
         return self
