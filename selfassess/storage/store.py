@@ -600,23 +600,21 @@ class Store:
             data = io.read_from(log_path, self._log_size) if size > self._log_size else b""
         except OSError as exc:
             raise StoreDamaged(self._damaged(f"{LOG} cannot be read ({_why(exc)})", "selfassess store restore --from-log")) from None
-        good = 0
         *complete, torn = data.split(b"\n")
         for line in complete:
             try:
                 event = json.loads(line)
                 audit.check_link(event, self._seq + 1, self._head, 0)
             except (ValueError, audit.ChainError) as exc:
-                line_no = self._line_number(log_path, self._log_size + good)
+                line_no = self._line_number(log_path, self._log_size)
                 reason = exc.reason if isinstance(exc, audit.ChainError) else "is not a readable event"
                 raise StoreDamaged(self._damaged(f"{LOG} line {line_no} {reason}", "selfassess store restore --from-log")) from None
             self._apply(event)
             self._seq, self._head = event["seq"], event["hash"]
-            good += len(line) + 1
+            self._log_size += len(line) + 1  # as each event is applied: a failure later leaves a true position
             self._tail += 1
             if others is not None:
                 others.append(event)
-        self._log_size += good
         if self.writer and self._held and torn:
             if torn.strip(b"\0"):
                 self.notices.append(f"an unfinished save ({len(torn)} bytes) was found at the end of {LOG}; "
@@ -695,7 +693,8 @@ class Store:
         # A writer reads the latest: a check made before a save (is it frozen? which version?) must see
         # what other copies saved. One fstat per read; reading and replaying only when the log grew.
         if self._fd is not None and not self._held and os.fstat(self._fd).st_size != self._seen_size:
-            self.refresh()
+            with contextlib.suppress(StoreError):  # damage is for a save or the app's poll to report, not a read
+                self.refresh()
 
     def _keep_warning(self, warning: str | None) -> None:
         if warning and warning not in self.notices:
