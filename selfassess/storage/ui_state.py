@@ -2,16 +2,18 @@
 
 Not part of the audited data: moving between questions changes nothing a board signs.
 Written to a temporary file and renamed into place, so a crash never leaves it half-written
-(unreadable means 'start fresh'). Never fsynced: it is written on every move, and a power cut
-that loses the last position costs a key press, where an fsync per key press would double the
-cost of every save.
+(unreadable means 'start fresh'). Never fsynced, and written at most every few seconds (and on
+exit): a move is made on every key press, and a file rename per key press makes the save beside
+it wait on the disk too. A crash or power cut costs the last few seconds of position, never an answer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from ..paths import make_private_dir
 FILE = "ui-state.json"
 MAX_BYTES = 1024 * 1024  # a screen, an assessment and a question: far smaller
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+EVERY_SECONDS = 2.0  # how stale the resume position on disk may be after a crash
 
 
 def load(home: Path) -> dict[str, Any]:
@@ -51,3 +54,26 @@ def save(home: Path, data: dict[str, Any]) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+class Keeper:
+    """The resume position, written at most every EVERY_SECONDS; flush() writes what is still pending."""
+
+    def __init__(self, home: Path, every: float = EVERY_SECONDS):
+        self.home, self.every = home, every
+        self._written = -math.inf
+        self._pending: dict[str, Any] | None = None
+
+    def keep(self, data: dict[str, Any]) -> None:
+        if time.monotonic() - self._written >= self.every:
+            self._write(data)
+        else:
+            self._pending = data
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            self._write(self._pending)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        save(self.home, data)
+        self._written, self._pending = time.monotonic(), None

@@ -47,6 +47,7 @@ class SelfAssessApp(App[None]):
         self.session: Session | None = None
         self._poll_failed = False
         self.state: dict[str, Any] = ui_state.load(home)
+        self.position = ui_state.Keeper(home)  # written at most every few seconds, and on exit
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:  # type: ignore[override]
         # Toasts often quote user text (a trust name, a bundle's message): shown, never raw.
@@ -97,6 +98,7 @@ class SelfAssessApp(App[None]):
         # Other copies (a script, the command line, another window) save to the same store:
         # look once a second (one fstat of audit.log; read only when it grew).
         self.set_interval(POLL_SECONDS, self.poll_store, name="poll-store")
+        self.set_interval(ui_state.EVERY_SECONDS, self.position.flush, name="keep-position")
 
     def poll_store(self) -> None:
         """Bring in what other copies saved, refresh what is on screen, and say what changed."""
@@ -155,7 +157,7 @@ class SelfAssessApp(App[None]):
         if "question" in changes and "assessment" in changes:
             questions[changes["assessment"]] = changes.pop("question")
         self.state = {**self.state, **changes, "questions": questions}
-        ui_state.save(self.home, self.state)
+        self.position.keep(self.state)
 
     # --- doing things safely --------------------------------------------------------------------
 
@@ -208,6 +210,7 @@ class SelfAssessApp(App[None]):
         self.close_store()
 
     def close_store(self) -> None:
+        self.position.flush()
         if self.session is not None:
             warning = self.session.close()
             self.session = None
