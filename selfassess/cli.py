@@ -46,7 +46,7 @@ class Context:
 
     @contextlib.contextmanager
     def workspace(self, write: bool) -> Iterator[Workspace]:
-        """Open the store (exclusively to change it, shared to read it) for the length of one verb."""
+        """Open the store for the length of one verb (to change it, each save takes the lock for a moment)."""
         from .session import open_session
 
         session = open_session(self.home, self.catalogue(), self.actor, writer=write, wait=self.wait,
@@ -127,7 +127,7 @@ def _echo_json(data: Any) -> None:
               help="Another folder of framework YAML files (may be repeated).")
 @click.option("--actor", help="Your name on the audit trail (default: your login name; env SELFASSESS_ACTOR).")
 @click.option("--wait", type=float, default=0.0, show_default=True, callback=lambda ctx, param, value: _seconds(value),
-              help="Seconds to wait for another copy of selfassess to finish writing.")
+              help="Seconds to wait for another copy of selfassess to finish its save (0: a few seconds).")
 @click.version_option(package_name="selfassess")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, framework_dirs: tuple[Path, ...], actor: str | None, wait: float) -> None:

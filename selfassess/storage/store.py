@@ -3,13 +3,17 @@
 Layout of a store folder:
     state.json    checkpoint of every table (TinyDB's data), with the audit-chain position it holds
     audit.log     the audit hash chain, one JSON event per line, append-only: the write-ahead log
-    lock          held exclusively by the one writer; lock.json says who holds it (cleared on release)
+    lock          held by a writer for one commit at a time (and for checkpoints, backups, restore);
+                  lock.json says who holds it (cleared on release)
     backups/      rotated copies of state.json
     recovered/    bytes set aside during recovery (a torn last line, a damaged store's files)
     base.json     only after restoring a backup whose log was lost: the backup the log starts from
 
 A save appends one event to audit.log and fsyncs it (about the cost of one SQLite commit),
-then applies it to the in-memory tables. state.json is rewritten atomically (temp file,
+then applies it to the in-memory tables. Several copies (the app, a script, the command line)
+write the same store: each takes the lock for one commit only, first replays the events other
+copies appended since it last looked (each must link to its head), then appends its own, so the
+chain orders every save of every copy. state.json is rewritten atomically (temp file,
 fsync, rename, directory fsync) only at checkpoints, so a save never rewrites years of data.
 Opening reads the checkpoint and replays the events after it.
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import hashlib
 import json
 import os
@@ -53,6 +58,10 @@ STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED, BASE)
 # and are written as format 2 at their next checkpoint.
 FORMAT = 2
 CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay rare
+# How long a writer waits for the lock when not told (--wait): a commit holds it for milliseconds,
+# a checkpoint or backup for well under a second, so a few seconds means something is wrong.
+COMMIT_WAIT = 3.0
+NOTE_SIZE = 512  # lock.json is rewritten in place at this size (or its longest note): never a torn tail
 KEEP_BACKUPS = 10
 
 
@@ -76,10 +85,33 @@ class StoreReadOnly(StoreError):
     exit_code = 3
 
 
+class ChangedMeanwhile(StoreError):
+    """Another copy changed a record this save changes, after it was read and before the save: nothing saved."""
+
+
 class SaveFailed(StoreError, WriteFailed):
     """Anything that could not be written: saving, opening for writing, a checkpoint, a restore."""
 
     exit_code = 5
+
+
+class StoreNotWritable(SaveFailed):
+    """The store's folder cannot be written at all (read-only media, no permission): it can still be read."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why  # in words: "the disk is read-only", "permission was denied"
+
+
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _cannot_write(what: str, folder: Path, exc: OSError) -> SaveFailed:
+    """Read-only media or no permission is StoreNotWritable (a reader still works); anything else a failure."""
+    message = f"{what} {folder}: {_why(exc)}"
+    if exc.errno in _NOT_WRITABLE or isinstance(exc, PermissionError):
+        return StoreNotWritable(message, _why(exc))
+    return SaveFailed(message)
 
 
 def tables_digest(tables: dict[str, Any]) -> str:
@@ -161,14 +193,16 @@ class LockTimeout(Exception):
 
 
 class ExclusiveLock:
-    """One writer per store: an OS lock on a file, released by the OS if the process dies.
+    """One writer at a time: an OS lock on a file, released by the OS if the process dies.
 
-    flock on POSIX (cheap to import, never stale); the filelock package elsewhere.
+    flock on POSIX (cheap to import, never stale); the filelock package elsewhere. The file stays
+    open between acquisitions (a store takes the lock once per commit); close() lets it go.
     """
 
     def __init__(self, path: Path):
         self.path = path
         self._fd: int | None = None
+        self._held = False
         self._other: Any = None
 
     def acquire(self, wait: float) -> None:
@@ -183,32 +217,40 @@ class ExclusiveLock:
             return
         import fcntl
 
-        fd = io.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
+        if self._fd is None:
+            self._fd = io.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
         deadline = time.monotonic() + wait
+        pause = 0.001  # another commit is over in milliseconds: look again soon, then less often
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self._fd = fd
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._held = True
                 return
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    os.close(fd)
                     raise LockTimeout() from None
-                time.sleep(0.05)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
             except OSError:
-                os.close(fd)
+                self.close()
                 raise
 
     def release(self) -> None:
         if self._other is not None:  # pragma: no cover - Windows
             self._other.release()
             self._other = None
-        if self._fd is not None:
+        if self._fd is not None and self._held:
             import fcntl
 
             with contextlib.suppress(OSError):
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+        self._held = False
+
+    def close(self) -> None:
+        self.release()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
             self._fd = None
 
 
@@ -248,32 +290,50 @@ class Backup:
 
 
 class Store:
-    """One store folder, opened for writing (exclusively) or for reading."""
+    """One store folder, opened for writing or for reading.
+
+    Any number of copies may have it open for writing: the lock is held for one commit (or
+    checkpoint, backup, restore) at a time, and each commit first replays what the others wrote.
+    """
 
     def __init__(self, folder: Path, *, writer: bool = True, wait: float = 0.0, command: str = "selfassess"):
         self.folder = Path(folder)
         self.writer = writer
-        self.notices: list[str] = []  # things recovered at open, to tell the user once
-        self._lock: Any = None
+        self.notices: list[str] = []  # things recovered at open or found while saving, to tell the user once
+        self._lock: ExclusiveLock | None = None
+        self._held = 0  # how deep inside _locked() we are: the lock is taken once, at the outermost
+        self._wait = wait if wait > 0 else COMMIT_WAIT
+        self._command = command
+        self._note_fd: int | None = None  # lock.json, kept open: rewritten in place at every commit
+        self._note_size = 0
         self._fd: int | None = None
         self._broken: str | None = None
         self._tail = 0
+        self._seen_size = -1  # the log's size when last looked at: an unchanged size costs one fstat
+        self._others: list[dict[str, Any]] = []  # events other copies wrote, replayed here, not yet taken
         self._log_start: dict[str, Any] | None = None
         linked = linked_files(self.folder)
         if linked:
             raise StoreDamaged(_links_refused(self.folder, linked))
         # Looked for before this open leaves its own lock note, and only when there is no state to open.
         self._used = None if (self.folder / STATE).exists() else evidence_of_use(self.folder)
-        if writer:
-            self._take_lock(wait, command)
         try:
-            self._load()
+            if writer:
+                try:
+                    io.mkdir(self.folder, mode=0o700, exist_ok=True)
+                except OSError as exc:
+                    raise _cannot_write("cannot create the store folder", self.folder, exc) from None
+                self._lock = ExclusiveLock(self.folder / LOCK)
+                with self._locked():
+                    self._load()
+            else:
+                self._load()
         except BaseException:
             if self._fd is not None:
                 with contextlib.suppress(OSError):
                     io.close(self._fd)
                 self._fd = None
-            self._release()
+            self._close_files()
             raise
 
     # --- opening ------------------------------------------------------------------------------
@@ -282,41 +342,58 @@ class Store:
     def readonly(self) -> bool:
         return not self.writer
 
-    def _take_lock(self, wait: float, command: str) -> None:
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the writer lock for one commit, checkpoint or backup (re-entrant within this store)."""
+        if self._held:
+            self._held += 1
+            try:
+                yield
+            finally:
+                self._held -= 1
+            return
+        lock = self._lock
+        if lock is None:
+            raise SaveFailed("the store is closed; nothing was saved")
         try:
-            io.mkdir(self.folder, mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise SaveFailed(f"cannot create the store folder {self.folder}: {_why(exc)}") from None
-        lock = ExclusiveLock(self.folder / LOCK)
-        try:
-            lock.acquire(wait)
+            lock.acquire(self._wait)
         except LockTimeout:
             who = self._holder()
-            raise StoreLocked(f"the store at {self.folder} is in use by {who}. Only one copy of selfassess can change "
-                              "the store at a time: close the other copy, or retry with --wait SECONDS. "
+            raise StoreLocked(f"the store at {self.folder} is busy: {who} has held it for more than {self._wait:g} "
+                              "seconds, though a save takes milliseconds. Nothing was changed. Try again in a moment, "
+                              "or retry with --wait SECONDS; if it stays busy, that copy may be stuck: close it. "
                               "Read-only commands (assessments, actions, export, audit verify) still work.", who) from None
         except OSError as exc:
-            raise SaveFailed(f"cannot lock the store {self.folder}: {_why(exc)}") from None
-        self._lock = lock
-        info = {"user": login_name(), "host": socket.gethostname(), "pid": os.getpid(),
-                "since": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command}
-        self._write_note(info)
+            raise _cannot_write("cannot lock the store", self.folder, exc) from None
+        self._held = 1
+        try:
+            self._write_note({"user": login_name(), "host": socket.gethostname(), "pid": os.getpid(),
+                              "since": time.strftime("%Y-%m-%d %H:%M:%S"), "command": self._command})
+            yield
+        finally:
+            self._held = 0
+            # Cleared while still held: a copy that fails to take the lock never names one that has let go.
+            self._write_note({"released": time.strftime("%Y-%m-%d %H:%M:%S"), "pid": os.getpid()})
+            lock.release()
 
     def _write_note(self, info: dict[str, Any]) -> None:
-        """Who holds the lock, for a second copy to name. A courtesy: a full disk must not stop opening,
-        and no fsync (a note lost in a crash names a process that is gone, which _holder checks)."""
-        path = self.folder / LOCK_INFO
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        """Who holds the lock, for a copy kept waiting to name. A courtesy: a full disk must not stop a save.
+
+        Written twice per commit, so in place (one pwrite over the same bytes, padded with spaces, which
+        JSON ignores) rather than a new file renamed over the old: no new blocks for a journal commit to
+        wait on. No fsync: a note lost in a crash names a process that is gone, which _holder checks.
+        Straight to os, not through io: whether it lands never changes what a save claims.
+        """
+        data = json.dumps(info).encode()
         try:
-            fd = io.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
-            try:
-                write_all(fd, json.dumps(info).encode())
-            finally:
-                io.close(fd)
-            io.replace(tmp, path)
+            if self._note_fd is None:
+                self._note_fd = os.open(self.folder / LOCK_INFO, os.O_WRONLY | os.O_CREAT | NOFOLLOW, 0o600)
+                os.ftruncate(self._note_fd, 0)
+                self._note_size = 0
+            self._note_size = max(self._note_size, len(data), NOTE_SIZE)
+            os.pwrite(self._note_fd, data.ljust(self._note_size), 0)
         except OSError:
-            with contextlib.suppress(OSError):
-                io.unlink(tmp)
+            pass
 
     def _holder(self) -> str:
         """Who holds the lock, from the note the holder left: user, host, process, command, since.
@@ -333,7 +410,7 @@ class Store:
 
     def _load(self) -> None:
         state_path, log_path = self.folder / STATE, self.folder / LOG
-        if self.writer:
+        if self._held:  # no other writer is between a temp file and its rename now
             self._clean_temp_files()
         log_exists = log_path.exists() and log_path.stat().st_size > 0
         if not state_path.exists():
@@ -359,10 +436,11 @@ class Store:
                     self.checkpoint()
                     fsync_dir(self.folder)
             except OSError as exc:
-                raise SaveFailed(f"cannot open the store {self.folder} for writing: {_why(exc)}. "
-                                 "Nothing was changed.") from None
+                error = _cannot_write("cannot open for writing the store", self.folder, exc)
+                raise type(error)(f"{error}. Nothing was changed.", *([error.why] if isinstance(error, StoreNotWritable) else [])) from None
+            self._seen_size = self._log_size
             if self._tail >= CHECKPOINT_EVERY:
-                self._try_checkpoint()
+                self._keep_warning(self._try_checkpoint())
 
     def _both_missing(self, evidence: str) -> str:
         backups = self.backups()
@@ -408,12 +486,14 @@ class Store:
         self._log_start = data.get("log_start")
         return cast(dict[str, Any], data["tables"])
 
-    def _replay_tail(self, log_path: Path) -> None:
-        """Apply the events after the checkpoint.
+    def _replay_tail(self, log_path: Path, others: list[dict[str, Any]] | None = None) -> None:
+        """Apply the events after what this store has seen (the checkpoint, at open).
 
         Every complete line must be the next event of the chain: one that hashes and links is
-        replayed (it may have been acknowledged), one that does not stops the store as damage.
-        Only a last line without its end of line (a write that never returned) is set aside.
+        replayed (it may have been acknowledged, or written by another copy), one that does not
+        stops the store as damage. A last line without its end of line is set aside only under
+        the lock (then no one is writing it: it is a write that never returned); without the lock
+        it may be another copy's save under way, and is left for later.
         """
         if not log_path.exists():
             if self._log_size:
@@ -427,22 +507,22 @@ class Store:
             data = io.read_from(log_path, self._log_size) if size > self._log_size else b""
         except OSError as exc:
             raise StoreDamaged(self._damaged(f"{LOG} cannot be read ({_why(exc)})", "selfassess store restore --from-log")) from None
-        good = 0
         *complete, torn = data.split(b"\n")
         for line in complete:
             try:
                 event = json.loads(line)
                 audit.check_link(event, self._seq + 1, self._head, 0)
             except (ValueError, audit.ChainError) as exc:
-                line_no = self._line_number(log_path, self._log_size + good)
+                line_no = self._line_number(log_path, self._log_size)
                 reason = exc.reason if isinstance(exc, audit.ChainError) else "is not a readable event"
                 raise StoreDamaged(self._damaged(f"{LOG} line {line_no} {reason}", "selfassess store restore --from-log")) from None
             self._apply(event)
             self._seq, self._head = event["seq"], event["hash"]
-            good += len(line) + 1
+            self._log_size += len(line) + 1  # as each event is applied: a failure later leaves a true position
             self._tail += 1
-        self._log_size += good
-        if self.writer and torn:
+            if others is not None:
+                others.append(event)
+        if self.writer and self._held and torn:
             if torn.strip(b"\0"):
                 self.notices.append(f"an unfinished save ({len(torn)} bytes) was found at the end of {LOG}; "
                                     f"it was never confirmed, and has been set aside in {self.folder / RECOVERED}")
@@ -472,19 +552,77 @@ class Store:
         """TinyDB's data: every table, as held in memory."""
         return cast(_State, self._db.storage).data
 
+    # --- what other copies wrote ----------------------------------------------------------------
+
+    def refresh(self) -> int:
+        """Replay the events other copies appended since this store last looked; how many there were.
+
+        Cheap when nothing changed: one fstat (or stat, for a reader). A complete line another copy
+        appended is an event like any other; an unfinished last line is left alone unless the lock
+        is held (see _replay_tail). If the log became shorter (another copy restored the store),
+        everything is read again from state.json.
+        """
+        log_path = self.folder / LOG
+        try:
+            size = os.fstat(self._fd).st_size if self._fd is not None else log_path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        except OSError as exc:
+            raise StoreDamaged(self._damaged(f"{LOG} cannot be read ({_why(exc)})", "selfassess store restore --from-log")) from None
+        if size == self._seen_size and not self._held:
+            return 0
+        before = len(self._others)
+        if size < self._log_size:
+            self._reload()
+        else:
+            self._replay_tail(log_path, self._others)
+        self._seen_size = size
+        return len(self._others) - before
+
+    def _reload(self) -> None:
+        """Read the store again from disk, as at open: another copy restored it."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                io.close(self._fd)
+            self._fd = None
+        self._tail = 0
+        self._load()
+        self._others.append({"seq": self._seq, "actor": "another copy of selfassess", "action": "store.restore",
+                             "summary": "restored the store", "changes": []})
+
+    def take_others(self) -> list[dict[str, Any]]:
+        """The events other copies wrote that this store has replayed since the last call (oldest first)."""
+        self.refresh()
+        taken, self._others = self._others, []
+        return taken
+
+    def _fresh(self) -> None:
+        # A writer reads the latest: a check made before a save (is it frozen? which version?) must see
+        # what other copies saved. One fstat per read; reading and replaying only when the log grew.
+        if self._fd is not None and not self._held and os.fstat(self._fd).st_size != self._seen_size:
+            with contextlib.suppress(StoreError):  # damage is for a save or the app's poll to report, not a read
+                self.refresh()
+
+    def _keep_warning(self, warning: str | None) -> None:
+        if warning and warning not in self.notices:
+            self.notices.append(warning)
+
     # --- reading ------------------------------------------------------------------------------
 
     def get(self, table: str, record_id: str) -> dict[str, Any] | None:
+        self._fresh()
         doc = self._tables.get(table, {}).get(record_id)  # by UUID: O(1), as TinyDB's get(doc_id=...) would be
         return dict(doc) if doc is not None else None
 
     def all(self, table: str) -> list[dict[str, Any]]:
+        self._fresh()
         return [dict(d) for d in self._db.table(table).all()]
 
     def find(self, table: str, **equal: Any) -> list[dict[str, Any]]:
         """Records whose fields equal the values given, through an in-memory index (no table scan)."""
         if not equal:
             return self.all(table)
+        self._fresh()
         raw = self._tables.get(table, {})
         candidates: set[str] | None = None
         for key, value in equal.items():
@@ -504,18 +642,19 @@ class Store:
         return index
 
     def tables(self) -> dict[str, dict[str, Any]]:
+        self._fresh()
         return {name: dict(self._tables.get(name, {})) for name in self._tables}
 
     @property
     def head(self) -> tuple[int, str]:
+        self._fresh()
         return self._seq, self._head
 
     # --- writing ------------------------------------------------------------------------------
 
     def _require_writer(self) -> None:
         if not self.writer:
-            raise StoreReadOnly(f"the store at {self.folder} is open read-only (another copy of selfassess is "
-                                "changing it); nothing was saved")
+            raise StoreReadOnly(f"the store at {self.folder} is open read-only; nothing was saved")
         if self._fd is None:
             raise SaveFailed("the store is closed; nothing was saved")
         if self._broken:
@@ -523,8 +662,21 @@ class Store:
                              "close and reopen selfassess. Nothing was saved.")
 
     def commit(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]:
-        """Make changes durable: append one audit event and fsync it, then apply it."""
+        """Make changes durable: under the lock, replay what other copies wrote, append one audit event
+        and fdatasync it, then apply it."""
         self._require_writer()
+        with self._locked():
+            self._require_writer()  # the wait for the lock may have been long
+            seen = len(self._others)
+            self.refresh()  # under the lock: nothing more can land before this event
+            raced = _overlap(self._others[seen:], changes)
+            if raced:
+                raise ChangedMeanwhile(
+                    f"{raced['actor']} changed the same record from another window a moment before this save "
+                    f"('{raced['summary']}'), so this change was not saved: look at it again and redo it if it is still wanted")
+            return self._append(action, actor, summary, changes, when)
+
+    def _append(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]:
         event = audit.make_event(self._seq + 1, self._head, when, actor, action, summary, changes)
         line = audit.encode(event)
         assert self._fd is not None
@@ -546,11 +698,12 @@ class Store:
             raise SaveFailed(f"could not save ({summary}): {_why(exc)} while writing {self.folder / LOG}. "
                              "Nothing was saved; what was saved before is intact.") from None
         self._log_size += len(line)
+        self._seen_size = self._log_size
         self._seq, self._head = event["seq"], event["hash"]
         self._apply(event)
         self._tail += 1
         if self._tail >= CHECKPOINT_EVERY:
-            self._try_checkpoint()
+            self._keep_warning(self._try_checkpoint())  # the save stands; the warning is told once
         return event
 
     def _apply(self, event: dict[str, Any]) -> None:
@@ -574,15 +727,17 @@ class Store:
     def checkpoint(self) -> None:
         """Write every table to state.json atomically, marking how much of the log it holds."""
         self._require_writer()
-        checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
-                      "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        try:
-            atomic_write(self.folder / STATE, state_document(self.store_id, checkpoint, self._tables, self._log_start))
-        except OSError as exc:
-            raise SaveFailed(f"could not write a checkpoint of the store ({_why(exc)}); every change is still safe in "
-                             f"{self.folder / LOG} and will be replayed next time") from None
-        self._checkpoint = checkpoint
-        self._tail = 0
+        with self._locked():  # under the lock, after the others' events: it covers the whole log
+            self.refresh()
+            checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
+                          "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            try:
+                atomic_write(self.folder / STATE, state_document(self.store_id, checkpoint, self._tables, self._log_start))
+            except OSError as exc:
+                raise SaveFailed(f"could not write a checkpoint of the store ({_why(exc)}); every change is still safe in "
+                                 f"{self.folder / LOG} and will be replayed next time") from None
+            self._checkpoint = checkpoint
+            self._tail = 0
 
     def _try_checkpoint(self) -> str | None:
         try:
@@ -596,22 +751,29 @@ class Store:
         warning = None
         if self.writer and self._fd is not None:
             if self._seq != self._checkpoint["seq"] and not self._broken:
-                warning = self._try_checkpoint()
-                if warning is None:
-                    self._backup()
+                try:
+                    with self._locked():
+                        warning = self._try_checkpoint()
+                        if warning is None:
+                            self._backup()
+                except StoreLocked:
+                    pass  # every save is in the log; the next copy to close checkpoints it
+                except SaveFailed as exc:
+                    warning = str(exc)
             with contextlib.suppress(OSError):
                 io.close(self._fd)
             self._fd = None
-        self._release()
+        self._close_files()
         return warning
 
-    def _release(self) -> None:
+    def _close_files(self) -> None:
         if self._lock is not None:
-            # Cleared while still held: a copy that fails to take the lock never names one that has let go.
-            self._write_note({"released": time.strftime("%Y-%m-%d %H:%M:%S"), "pid": os.getpid()})
-            with contextlib.suppress(Exception):
-                self._lock.release()
+            self._lock.close()
             self._lock = None
+        if self._note_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._note_fd)
+            self._note_fd = None
 
     def __enter__(self) -> Store:
         return self
@@ -678,11 +840,12 @@ class Store:
             raise StoreDamaged(_links_refused(folder, [LOCK]))
         lock = ExclusiveLock(folder / LOCK)
         try:
-            lock.acquire(wait)
+            lock.acquire(wait if wait > 0 else COMMIT_WAIT)
         except LockTimeout:
             who = _live_holder(folder)
             name = f"process {who['pid']} on {who.get('host', '?')}" if who else "another copy of selfassess"
-            raise StoreLocked(f"the store at {folder} is in use by {name}; close it before restoring") from None
+            raise StoreLocked(f"the store at {folder} is busy: {name} has held it for more than a few seconds; "
+                              "try again in a moment, or close that copy, then restore") from None
         except OSError as exc:
             raise SaveFailed(f"cannot lock the store {folder} to restore it: {_why(exc)}") from None
         try:
@@ -691,7 +854,7 @@ class Store:
             raise SaveFailed(f"could not restore the store at {folder}: {_why(exc)}. The damaged files are kept "
                              f"in {folder / RECOVERED}; free some space (or fix the permissions) and run it again") from None
         finally:
-            lock.release()
+            lock.close()
 
 
 def list_backups(folder: Path) -> list[Backup]:
@@ -925,6 +1088,16 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
     elif current is not None and now is not None and not chain:
         report.problems += [f"current state: {line}" for line in audit.diff_states(_nonempty(now), _nonempty(current))]
     return report
+
+
+def _overlap(events: list[dict[str, Any]], changes: list[Change]) -> dict[str, Any] | None:
+    """The last of these events (other copies') that changed a record these changes change, if any."""
+    mine = {(c.table, c.id) for c in changes}
+    for i in range(len(events) - 1, -1, -1):
+        event: dict[str, Any] = events[i]
+        if event["action"] == "store.restore" or any((c["table"], c["id"]) in mine for c in event["changes"]):
+            return event
+    return None
 
 
 def _hashable(value: Any) -> Any:

@@ -24,6 +24,7 @@ from ..session import Session, load_frameworks, open_session
 from ..storage import ui_state
 
 T = TypeVar("T")
+POLL_SECONDS = 1.0  # how soon the app shows what another copy saved
 
 
 class SelfAssessApp(App[None]):
@@ -44,7 +45,9 @@ class SelfAssessApp(App[None]):
         self.clock = clock or system_clock()
         self.wait = wait
         self.session: Session | None = None
+        self._poll_failed = False
         self.state: dict[str, Any] = ui_state.load(home)
+        self.position = ui_state.Keeper(home)  # written at most every few seconds, and on exit
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         # Toasts often quote user text (a trust name, a bundle's message): shown, never raw.
@@ -65,7 +68,7 @@ class SelfAssessApp(App[None]):
 
     @property
     def read_only_reason(self) -> str | None:
-        return self.session.locked_by_other if self.session else None
+        return self.session.read_only_reason if self.session else None
 
     def get_default_screen(self) -> Screen[object]:
         """Open the store and start on the right screen, without painting a blank one first."""
@@ -95,6 +98,41 @@ class SelfAssessApp(App[None]):
             self.notify(notice, title="Recovered", severity="warning", timeout=12)
         self.call_after_refresh(self.report_framework_problems)
         self.resume()
+        # Other copies (a script, the command line, another window) save to the same store:
+        # look once a second (one fstat of audit.log; read only when it grew).
+        self.set_interval(POLL_SECONDS, self.poll_store, name="poll-store")
+        self.set_interval(ui_state.EVERY_SECONDS, self.position.flush, name="keep-position")
+
+    def poll_store(self) -> None:
+        """Bring in what other copies saved, refresh what is on screen, and say what changed."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            others = session.store.take_others()
+        except SelfAssessError as exc:
+            if not self._poll_failed:
+                self._poll_failed = True
+                self.notify(str(exc), title="Store problem", severity="error", timeout=15)
+            return
+        for notice in session.new_notices():  # a checkpoint that failed, a torn save set aside: told once
+            self.notify(notice, title="Note", severity="warning", timeout=12)
+        if not others:
+            return
+        from .screens.base import AppScreen
+
+        told = False
+        for screen in reversed(self.screen_stack):  # the one on top first: it alone may speak
+            if isinstance(screen, AppScreen):
+                said = screen.store_changed(others)
+                if said and not told:
+                    self.notify(said, title="Changed in another window", timeout=8)
+                told = told or screen is self.screen
+        if not told:
+            last = others[-1]
+            more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
+            self.notify(f"{last.get('actor', '?')} in another window: {last.get('summary', '')}{more}",
+                        title="Changed in another window", timeout=8)
 
     def report_framework_problems(self) -> None:
         """After the first paint: read the framework files and say which could not be used."""
@@ -122,7 +160,7 @@ class SelfAssessApp(App[None]):
         if "question" in changes and "assessment" in changes:
             questions[changes["assessment"]] = changes.pop("question")
         self.state = {**self.state, **changes, "questions": questions}
-        ui_state.save(self.home, self.state)
+        self.position.keep(self.state)
 
     # --- doing things safely --------------------------------------------------------------------
 
@@ -141,8 +179,7 @@ class SelfAssessApp(App[None]):
     def can_change(self) -> bool:
         """False (with a message) when another copy of selfassess holds the store."""
         if self.read_only_reason:
-            self.notify("This window is read-only because another copy of selfassess is changing the store. "
-                        "Close the other copy and reopen this one to make changes.", title="Read-only", severity="warning")
+            self.notify(f"This window is read-only: {self.read_only_reason}", title="Read-only", severity="warning")
             return False
         return True
 
@@ -176,6 +213,7 @@ class SelfAssessApp(App[None]):
         self.close_store()
 
     def close_store(self) -> None:
+        self.position.flush()
         if self.session is not None:
             warning = self.session.close()
             self.session = None

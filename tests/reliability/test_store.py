@@ -66,21 +66,38 @@ def test_a_save_appends_to_the_log_and_does_not_rewrite_the_state(folder):
         assert (folder / "audit.log").stat().st_size > size
 
 
-def test_second_writer_is_told_who_holds_the_lock_and_readers_still_work(folder):
+def test_two_writers_open_at_once_each_see_the_others_saves(folder):
     filled(folder, 2)
-    with Store(folder, command="selfassess (app)") as first:
-        with pytest.raises(StoreLocked) as info:
-            Store(folder)
+    with Store(folder, command="selfassess (app)") as first, Store(folder, command="selfassess answer") as second:
+        put(second, "r7", value=7)
+        assert first.get("things", "r7") == {"id": "r7", "value": 7}  # read through: replayed on the next read
+        put(first, "r8", value=8)  # appended after r7, linked to it
+        assert second.get("things", "r8") == {"id": "r8", "value": 8}
+        assert first.head == second.head
+        assert first.verify().ok and second.verify().ok
+    with Store(folder) as again:
+        assert again.head[0] == 4 and again.verify().ok
+
+
+def test_a_writer_that_cannot_get_the_lock_in_time_is_told_who_holds_it(folder, monkeypatch):
+    monkeypatch.setattr(store_module, "COMMIT_WAIT", 0.2)
+    filled(folder, 2)
+    with Store(folder, command="selfassess (app)") as first, Store(folder) as second:
+        with first._locked():  # as during a long checkpoint
+            with pytest.raises(StoreLocked) as info:
+                put(second, "x", value=1)
+            with pytest.raises(StoreLocked):
+                Store(folder)  # opening for writing needs the lock for a moment too
         message = str(info.value)
         assert f"process {os.getpid()}" in message and socket.gethostname() in message
-        assert "running 'selfassess (app)'" in message and "--wait" in message
+        assert "running 'selfassess (app)'" in message and "--wait" in message and "Nothing was changed" in message
         reader = Store(folder, writer=False)
         assert len(reader.all("things")) == 2
         with pytest.raises(StoreReadOnly, match="open read-only"):
             put(reader, "x", value=1)
-        put(first, "r9", value=9)
-    with Store(folder) as again:  # the lock is released on close
-        assert again.get("things", "r9")["value"] == 9
+        put(second, "r9", value=9)  # the lock let go: it saves
+    with Store(folder) as again:
+        assert again.get("things", "r9")["value"] == 9 and again.get("things", "x") is None
 
 
 def test_empty_state_file_stops_with_a_restore_offer_and_restore_loses_nothing(folder):
@@ -285,3 +302,41 @@ def test_a_failing_open_says_why_and_damages_nothing(folder, monkeypatch, make_e
                 assert words in str(exc) or "cannot" in str(exc)
         with Store(folder) as again:
             assert len(again.all("things")) == 2 and again.verify().ok
+
+
+def test_a_checkpoint_that_fails_during_a_save_is_told_not_thrown_away(folder, monkeypatch):
+    from selfassess.session import Session
+
+    filled(folder, 1)
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY", 2)
+    store = Store(folder)
+    session = Session(store, None)  # type: ignore[arg-type]  # only its notices are used here
+    real_replace = store_module.io.replace
+    with monkeypatch.context() as m:
+        m.setattr(store_module.io, "replace", lambda *a: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+        put(store, "a", value=1)
+        put(store, "b", value=2)  # the second event since the checkpoint: one is tried, and fails
+    assert store_module.io.replace is real_replace
+    told = session.new_notices()
+    assert len(told) == 1 and "could not write a checkpoint" in told[0] and "the disk is full" in told[0]
+    assert session.new_notices() == []  # told once
+    assert store.get("things", "b") == {"id": "b", "value": 2}  # the save itself stands
+    store.close()
+    with Store(folder) as again:
+        assert again.get("things", "b") == {"id": "b", "value": 2} and again.verify().ok
+
+
+def test_a_torn_save_left_by_another_crashed_writer_is_set_aside_under_the_lock_only(folder):
+    filled(folder, 2)
+    with Store(folder) as app:
+        with open(folder / "audit.log", "ab") as f:  # another copy, killed halfway through its line
+            f.write(b'{"action":"thing.put","actor":"gone"')
+        assert app.refresh() == 0 and app.get("things", "r1") == {"id": "r1", "value": 1}  # read on: no damage...
+        assert (folder / "audit.log").read_bytes().endswith(b'"gone"')  # ...and not touched without the lock
+        assert not app.notices
+        put(app, "after", value=3)  # under the lock no one is writing it: set aside, as at open
+        assert len(app.notices) == 1 and "unfinished save" in app.notices[0]
+        assert list((folder / "recovered").glob("torn-*.log"))
+        assert app.verify().ok
+    with Store(folder) as again:
+        assert again.get("things", "after") == {"id": "after", "value": 3} and again.verify().ok

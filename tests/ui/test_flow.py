@@ -8,7 +8,6 @@ from textual.widgets import DataTable, Input, TextArea
 
 from selfassess.core.clock import Clock
 from selfassess.session import load_frameworks, open_session
-from selfassess.storage.store import Store
 from selfassess.ui.screens.actions import ActionsScreen
 from selfassess.ui.screens.assessment import AssessmentScreen
 from selfassess.ui.screens.dashboard import DashboardScreen
@@ -184,23 +183,6 @@ async def test_fresh_store_starts_the_first_assessment(tmp_path, new_app):
         assert app.screen.question.ref == "1.1"
         await pilot.press("2")
         assert app.screen.answers[app.screen.question_id].rating == "developing"
-
-
-async def test_a_locked_store_opens_read_only_with_a_banner(demo_home, new_app):
-    holder = Store(demo_home / "store", command="selfassess answer")
-    try:
-        app = new_app(demo_home)
-        async with app.run_test(size=(80, 24)) as pilot:
-            banner = str(app.screen.query_one("#banner").render())
-            assert banner.startswith("READ-ONLY: ") and "running 'selfassess answer'" in banner and "is changing this store" in banner
-            await pilot.press("enter")
-            screen = app.screen
-            before = screen.answers.get(screen.question_id)
-            await pilot.press("1")
-            assert screen.answers.get(screen.question_id) == before
-            assert any("read-only" in n.message for n in app._notifications)
-    finally:
-        holder.close()
 
 
 async def test_a_damaged_store_shows_what_to_do_and_touches_nothing(demo_home, new_app):

@@ -115,14 +115,34 @@ def test_audit_verify_and_log(run, home, demo):
     assert "audit.log line 1 (event 1): not byte for byte as selfassess wrote it" in spaced.stderr
 
 
-def test_a_second_writer_is_refused_and_readers_still_work(run, home, demo):
-    holder = Store(home / "store", command="selfassess")
+def test_a_second_writer_saves_while_another_copy_is_open(run, home, demo):
+    app = Store(home / "store", command="selfassess (app)")
     try:
         res = run("answer", demo["2026/27"]["id"][:8], "1.1", "--rating", "1")
-        assert res.exit_code == 3
-        assert "is in use by" in res.stderr and "Read-only commands" in res.stderr
-        assert run("assessments").exit_code == 0
-        assert run("actions", demo["2026/27"]["id"][:8]).exit_code == 0
+        assert res.exit_code == 0, res
+        assert app.find("answers", assessment_id=demo["2026/27"]["id"], question_id=demo_question(app, "1.1"))
+        assert app.verify().ok
+    finally:
+        app.close()
+
+
+def demo_question(store, ref):
+    rec = next(r for r in store.all("frameworks") if r["id"] == "board-health-inequalities")
+    return next(q["id"] for d in rec["data"]["domains"] for q in d["questions"] if q["ref"] == ref)
+
+
+def test_a_writer_kept_waiting_by_a_stuck_copy_exits_3_and_readers_still_work(run, home, demo, monkeypatch):
+    from selfassess.storage import store as store_module
+
+    monkeypatch.setattr(store_module, "COMMIT_WAIT", 0.2)
+    holder = Store(home / "store", command="selfassess")
+    try:
+        with holder._locked():  # as a copy stuck in the middle of a save would
+            res = run("answer", demo["2026/27"]["id"][:8], "1.1", "--rating", "1")
+            assert res.exit_code == 3
+            assert "is busy" in res.stderr and "--wait" in res.stderr and "Read-only commands" in res.stderr
+            assert run("assessments").exit_code == 0
+            assert run("actions", demo["2026/27"]["id"][:8]).exit_code == 0
     finally:
         holder.close()
 

@@ -6,6 +6,8 @@ always before moving on); the bar at the bottom says whether it is saved.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -465,6 +467,36 @@ class AssessmentScreen(AppScreen):
         self.flush()
         self.sa.remember(screen="home")
         self.app.pop_screen()
+
+    def store_changed(self, events: list[dict[str, Any]]) -> str | None:
+        """Another copy saved: reload this assessment and the question on screen, and say so if it was
+        this question or the assessment itself. Typed text not yet saved is saved first (it is the later change)."""
+        if not hasattr(self, "question_id"):
+            return None
+        self.flush()
+        ws = self.sa.ws
+        self.assessment = ws.assessment(self.assessment_id)
+        self.answers = ws.answers(self.assessment_id)
+        self.figures = ws.figures(self.assessment)
+        self.query_one(QuestionOutline).build(self.framework, self.answers, self.figures)
+        self.show_frozen()
+        self.show_question(self.question_id)
+        self.set_savebar("")
+        for event in reversed(events):
+            for change in event["changes"]:
+                record = change["after"] or change["before"] or {}
+                who = event.get("actor", "?")
+                if change["table"] == "assessments" and change["id"] == self.assessment_id:
+                    return f"This assessment was changed from another window by {who} ({event.get('summary', '')}); showing it"
+                if (change["table"] == "answers" and record.get("assessment_id") == self.assessment_id
+                        and record.get("question_id") == self.question_id):
+                    now = self.answers.get(self.question_id)
+                    theirs = Answer.from_record(change["after"]) if change["after"] else None
+                    if now != theirs:
+                        return (f"{self.question.ref} was also changed from another window by {who}; "
+                                "your later change is kept")
+                    return f"{self.question.ref} was changed from another window by {who}; showing it"
+        return None
 
     def on_screen_resume(self) -> None:
         # Back from the action plan or a dialog: actions (and so the figures) may have changed.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -23,3 +23,11 @@ class AppScreen(Screen[object]):
         reason = self.sa.read_only_reason
         if reason:
             yield Static(plain("READ-ONLY: " + reason), id="banner")
+
+    def store_changed(self, events: list[dict[str, Any]]) -> str | None:
+        """Other copies saved these events: show the store as it is now. Returns what to tell the user
+        (None: the app says it in general terms)."""
+        refresh = getattr(self, "refresh_data", None)
+        if refresh is not None and self.is_mounted:
+            refresh()
+        return None
