@@ -106,6 +106,11 @@ def parse_date(text: str, what: str = "date") -> date:
 
 
 def check_text(text: str | None, what: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
+    """Check a field a person typed and return it as it is kept.
+
+    One rule for every field: surrounding whitespace (spaces, tabs, blank lines) is removed, and
+    everything inside is kept exactly as typed. A required field of only whitespace is refused.
+    """
     text = "" if text is None else str(text)
     if required and not text.strip():
         raise InvalidInput(f"{what} is empty, expected some text")
@@ -115,7 +120,7 @@ def check_text(text: str | None, what: str, *, required: bool = False, max_lengt
         raise InvalidInput(f"{what} contains a NUL character, expected text")
     if _SURROGATE.search(text):  # bytes that were not UTF-8 (a terminal in another encoding): cannot be saved
         raise InvalidInput(f"{what} holds bytes that are not UTF-8 text; check your terminal's encoding and type it again")
-    return text
+    return text.strip()
 
 
 def check_choice(value: str, choices: dict[str, str], what: str) -> str:

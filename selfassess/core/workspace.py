@@ -528,7 +528,9 @@ class Workspace:
             fields["title"] = check_text(title, "action title", required=True, max_length=1000).strip()
         if description is not None:
             fields["description"] = check_text(description, "description")
-        text = check_text(note, "progress note").strip() if note else ""
+        text = check_text(note, "progress note") if note is not None else ""
+        if note is not None and not text:
+            raise InvalidInput("the progress note is empty or only spaces, expected some text saying what happened")
         if not fields and not text:
             return action
         if changed or text:

@@ -7,7 +7,7 @@ and happens on the app's main thread, so the slow part (rendering) can run in a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from ..core import actions as rules
 from ..core.checks import Challenge
@@ -140,6 +140,9 @@ class ReportData:
     sources: tuple[str, ...]
     figures: Figures  # the one set of figures: every number a document shows comes from here
     challenges: tuple[Challenge, ...]
+    # When the assessment last changed: the documents' creation and modification dates, so that
+    # identical input still gives identical bytes.
+    last_changed: datetime = datetime(2000, 1, 1, tzinfo=UTC)
 
     @property
     def completeness(self) -> float:
@@ -239,7 +242,30 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         sources=tuple(f"{s.publisher + ': ' if s.publisher else ''}{s.title}" + (f" ({s.date})" if s.date else "")
                       for s in framework.sources),
         figures=figures, challenges=tuple(ws.checks(assessment)),
+        last_changed=_last_changed(assessment, answers.values(), ws.live_actions(assessment.id)),
     )
+
+
+def _when(stamp: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if "T" in stamp else \
+            datetime.fromisoformat(stamp + "T00:00:00+00:00")
+    except (ValueError, TypeError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _last_changed(assessment: Assessment, answers, actions) -> datetime:
+    """The latest recorded change to the assessment, its answers or its actions (progress notes
+    carry a date only, taken as the start of that day)."""
+    stamps = [assessment.created_at, assessment.submitted_at or ""]
+    if assessment.signoff:
+        stamps.append(assessment.signoff.recorded_at)
+    stamps += [a.updated_at for a in answers]
+    for x in actions:
+        stamps += [x.created_at] + [u.date for u in x.updates]
+    found = [w for w in map(_when, stamps) if w is not None]
+    return max(found, default=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 def pct(value: float | None) -> str:
