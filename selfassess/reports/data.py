@@ -143,6 +143,8 @@ class ReportData:
     # When the assessment last changed: the documents' creation and modification dates, so that
     # identical input still gives identical bytes.
     last_changed: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    # The scoring key: each level of the framework's main scale and the score it counts for.
+    scale_key: tuple[tuple[str, int], ...] = ()
 
     @property
     def completeness(self) -> float:
@@ -243,7 +245,23 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
                       for s in framework.sources),
         figures=figures, challenges=tuple(ws.checks(assessment)),
         last_changed=_last_changed(assessment, answers.values(), ws.live_actions(assessment.id)),
+        scale_key=_scale_key(framework),
     )
+
+
+def _scale_key(framework) -> tuple[tuple[str, int], ...]:
+    """The scale most questions use, each level with its score as a whole percent of the top."""
+    from collections import Counter
+
+    from ..core.figures import whole_percent
+
+    used = Counter(framework.scale_for(q).id for q in framework.questions())
+    if not used:
+        return ()
+    scale = next(s for s in framework.scales if s.id == used.most_common(1)[0][0])
+    low, high = min(lv.score for lv in scale.levels), max(lv.score for lv in scale.levels)
+    return tuple((lv.label, (whole_percent(100 * (lv.score - low) / (high - low)) or 0) if high > low else 100)
+                 for lv in scale.levels)
 
 
 def _when(stamp: str) -> datetime | None:
