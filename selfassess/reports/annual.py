@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .data import ActionRow, DomainRow, ReportData, change_words, long_date, score_and_level, score_words
+from .data import (
+    ActionRow,
+    DomainRow,
+    ReportData,
+    change_words,
+    long_date,
+    score_and_level,
+    score_words,
+)
 
 KEY_ACTIONS = 8
 

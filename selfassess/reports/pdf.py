@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from datetime import UTC
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache
 from pathlib import Path
 from typing import TypeAlias
@@ -234,6 +234,7 @@ class _Line:
 _Cell: TypeAlias = list[_Line] | Paragraph
 _Part: TypeAlias = tuple[str, str, str, float, object]  # text, where it came from, font, size, colour
 _PAD = 3
+OWNERS_SHOWN = 6  # owners of overdue actions named in the executive summary
 CHALLENGES_SHOWN = 15  # points for challenge listed in the board report; `selfassess checks` has them all
 UPDATE_IN_TABLE = 600  # characters of the last update shown in the action table (the workbook has it all)
 
@@ -547,7 +548,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     if moved:
         story.append(p("Since last year: " + "; ".join(
             f"{t(d.title, 'domain title')} {escape(change_words(d.change, data.previous_period))}" for d in moved) + "."))
-    owners = ", ".join(f"{t(o, 'owner')} ({n})" for o, n in f.overdue_by_owner)
+    owners = ", ".join(f"{t(o, 'owner')} ({n})" for o, n in f.overdue_by_owner[:OWNERS_SHOWN])
+    if len(f.overdue_by_owner) > OWNERS_SHOWN:  # the action plan below lists them all
+        owners += f" and {len(f.overdue_by_owner) - OWNERS_SHOWN} more owners"
     story.append(p(f"The action plan has <b>{f.actions_total}</b> actions: {f.actions_open} open, "
                    f"<b>{f.actions_overdue} overdue</b>" + (f" ({owners})" if owners else "")
                    + f", {f.actions_slipped} slipped from their original date, {f.actions_done} done."))

@@ -8,6 +8,7 @@ cell says where the rest is, and the 'Long text' sheet holds it in full.
 from __future__ import annotations
 
 import io
+import math
 from copy import copy
 from datetime import UTC, date
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -116,7 +117,7 @@ def header_width(title: str, lines: int = 1) -> float:
     chars = max((len(w) for w in title.split()), default=1)
     while len(wrap_words(title, chars)) > lines:
         chars += 1
-    return round(chars * 1.15 + 2 + FILTER_BUTTON, 1)
+    return math.ceil((chars * 1.15 + 2 + FILTER_BUTTON) * 10) / 10
 
 
 def fit_columns(ws: Worksheet, caps: dict[int, int] | None = None, header_lines: int = 1) -> None:

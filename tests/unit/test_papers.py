@@ -3,9 +3,9 @@ Markdown structure; layout holds in the PDF and the workbook; due dates as a cal
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import random
-import re
 from datetime import timedelta
 
 import docx
@@ -192,3 +192,187 @@ def test_surrounding_whitespace_is_removed_from_every_field_and_a_blank_note_is_
         ws.update_action(action.id, note="   ")
     assert ws.action(action.id).updates == ()
     store.close()
+
+
+# --- PDF layout, read from the PDF itself ---------------------------------------------------------
+
+A4_W, A4_H = 595.2756, 841.8898
+MARGIN = 56.6929  # 2 cm
+
+
+def hostile_data(folder):
+    from tests.unit.test_reports import CONTROL, HOSTILE
+
+    store, ws = open_workspace(folder / "s")
+    a = ws.new_assessment("Soh\x01Trust &P &N &\"Arial,Bold\"&72 <Ŵ&R> " + "Verylongwordwithoutanyspaces" * 4,
+                          BOARD_ID, "2025/26", ods_code="RXX").assessment
+    refs = [q.ref for q in ws.framework(a).questions()]
+    for (name, text), ref in zip(HOSTILE.items(), refs, strict=False):
+        ws.answer(a.id, ref, rating="1", evidence=text, notes=f"{name}: {text}")
+    ws.answer(a.id, refs[len(HOSTILE)], rating="2", evidence=CONTROL)
+    for i, (name, text) in enumerate([*HOSTILE.items(), ("url", "https://example.org/" + "a" * 300)]):
+        ws.add_action(a.id, [refs[i % 3]], f"{name} {text}", (text * 3)[:190] or "x",
+                      (TODAY + timedelta(days=i - 5)).isoformat(), owner_role=(text * 4)[:190], description=text)
+    data = gather(ws, ws.assessment(a.id))
+    store.close()
+    # A framework of one's own may have long domain names: the chart must wrap them, never cut.
+    long = " and the wider determinants of health across the whole local system"
+    return dataclasses.replace(data, domains=tuple(dataclasses.replace(d, title=d.title + long) for d in data.domains))
+
+
+@pytest.fixture(scope="module")
+def thousand(tmp_path_factory):
+    return plan(tmp_path_factory.mktemp("k"), 1000)
+
+
+def outside_margins(pdf_bytes: bytes) -> list[str]:
+    import pdfplumber
+
+    bad = []
+    with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
+        for n, page in enumerate(pdf.pages, start=1):
+            assert (round(page.width), round(page.height)) == (595, 842)
+            for ch in page.chars:
+                if ch["size"] > 50:  # the DRAFT watermark, drawn across the page on purpose
+                    continue
+                if ch["x0"] < MARGIN - 0.5 or ch["x1"] > A4_W - MARGIN + 0.5 or ch["top"] < 28 or ch["bottom"] > A4_H - 28:
+                    bad.append(f"page {n}: {ch['text']!r} at x {ch['x0']:.1f}-{ch['x1']:.1f}, y {ch['top']:.1f}")
+            for shape in page.rects + page.lines:
+                if shape["x0"] < MARGIN - 1 or shape["x1"] > A4_W - MARGIN + 1:
+                    bad.append(f"page {n}: a rule or box at x {shape['x0']:.1f}-{shape['x1']:.1f}")
+    return bad
+
+
+def page_words(pdf_bytes: bytes) -> list[set[str]]:
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
+        return [{w["text"] for w in page.extract_words()} for page in pdf.pages]
+
+
+@pytest.mark.parametrize("which", ["demo", "thousand", "hostile"])
+def test_the_board_report_stays_inside_its_margins(which, demo, thousand, tmp_path):
+    data = {"demo": demo, "thousand": thousand}.get(which) or hostile_data(tmp_path)
+    content, _ = render(data, "pdf")
+    bad = outside_margins(content)
+    assert not bad, bad[:10]
+
+
+@pytest.mark.parametrize("which", ["demo", "thousand", "hostile"])
+def test_table_headers_are_whole_words_and_chart_labels_are_never_cut(which, demo, thousand, tmp_path):
+    data = {"demo": demo, "thousand": thousand}.get(which) or hostile_data(tmp_path)
+    content, _ = render(data, "pdf")
+    pages = page_words(content)
+    table_page = next(i for i, w in enumerate(pages) if {"Domain", "Answered", "Score", "Level", "Change"} <= w)
+    plan_page = next(i for i, w in enumerate(pages) if {"Ref", "Action", "Owner", "Due", "RAG"} <= w)
+    assert (data.previous_period or "Previous") in pages[table_page]
+    assert {"Ref", "Action", "Owner", "Due", "Status", "RAG"} <= pages[plan_page]
+    assert not ({"Answere", "Previou", "Statu", "Chang"} & (pages[table_page] | pages[plan_page]))
+    # The chart's domain names wrap: every word of every title is drawn beside the bars, and
+    # nothing there is shortened.
+    import pdfplumber
+
+    chart_page = next(i for i, w in enumerate(pages) if {"Scoring", "key"} <= w)
+    with pdfplumber.open(io.BytesIO(content)) as pdf:
+        page = pdf.pages[chart_page]
+        text = page.extract_text()
+        key = next(w for w in page.extract_words() if w["text"] == "Scoring")
+        below = [w["top"] for w in page.extract_words() if w["text"] == "Domain" and w["top"] > key["top"]]
+        chart = page.crop((0, key["top"] - 20, MARGIN + 175, min(below, default=page.height)))  # left of the bars
+        labels = chart.extract_text()
+        assert "…" not in labels
+        label_words = labels.split()
+    for d in data.domains:
+        for word in f"{d.ref} {d.title}".split():
+            assert word in label_words, (word, d.title)
+    assert "Scoring key" in text and all(f"{label}: {n}%" in text for label, n in data.scale_key)
+
+
+def test_the_cover_has_no_hash_or_instructions_and_the_pdf_says_what_it_is(demo):
+    import pypdf
+
+    content, _ = render(demo, "pdf")
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    cover = reader.pages[0].extract_text()
+    assert demo.framework_hash not in cover.replace("\n", "") and "selfassess" not in cover.lower()
+    end = reader.pages[-1].extract_text()
+    assert "About this report" in end and demo.framework_hash[:20] in end.replace("\n", "")
+    meta = reader.metadata
+    assert meta.author == demo.organisation and demo.organisation in meta.title and meta.title.startswith("DRAFT")
+    assert "Health inequalities" in meta.subject
+    stamp = demo.last_changed.strftime("D:%Y%m%d%H%M%S")
+    assert meta["/CreationDate"].startswith(stamp) and meta["/ModDate"].startswith(stamp)
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    assert render(demo, "pdf")[0] == content  # identical input, identical bytes
+
+
+def test_the_sign_off_line_says_the_date_once(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    _, current = create_demo(ws)
+    last = [a for a in ws.assessments() if a.status == "signed_off"][0]
+    data = gather(ws, last)
+    store.close()
+    import pypdf
+
+    cover = pypdf.PdfReader(io.BytesIO(render(data, "pdf")[0])).pages[0].extract_text()
+    line = " ".join(cover.split()).split("Signed off by the board")[1].split(".")[0]
+    assert line.count(str(data.signoff_date[:4])) == 1, line
+
+
+# --- Excel: every header visible by width ---------------------------------------------------------
+
+
+def header_fits(sheet, header_lines: int = 1) -> list[str]:
+    """Each header, wrapped at spaces as a spreadsheet does, must fit its column in the lines the
+    header row allows, with the filter button beside it: needed width from its characters."""
+    from openpyxl.utils import get_column_letter
+
+    from selfassess.reports.xlsx import wrap_words
+
+    bad = []
+    for cell in sheet[1]:
+        title = str(cell.value or "")
+        width = sheet.column_dimensions[get_column_letter(cell.column)].width
+        chars = int((width - 2 - 3) / 1.15)
+        lines = wrap_words(title, chars)
+        if len(lines) > header_lines or max(len(x) for x in lines) > chars:
+            bad.append(f"{sheet.title}!{cell.coordinate} {title!r} in width {width}")
+    return bad
+
+
+def test_every_column_header_is_visible_and_numbers_sit_in_their_own_cells(demo, thousand):
+    import openpyxl
+
+    for data in (demo, thousand):
+        wb = openpyxl.load_workbook(io.BytesIO(render(data, "xlsx")[0]))
+        for sheet in wb.worksheets:
+            assert not header_fits(sheet), header_fits(sheet)
+        plan_sheet = wb["Action plan"]
+        slipped = [c for c in plan_sheet["K"][1:]]
+        assert all(c.alignment.horizontal == "right" for c in slipped)
+        assert plan_sheet.column_dimensions["K"].width >= max(len(str(c.value)) for c in slipped) + 2
+        summary = wb["Summary"]
+        labels = [c.value for c in summary["A"] if isinstance(c.value, str) and not c.value[:1].isdigit()]
+        assert "Points for challenge" in labels
+        assert summary.column_dimensions["A"].width >= max(len(x) for x in labels[1:]) + 1  # labels whole
+        assert wb.properties.creator == data.organisation and wb.properties.language == "en-GB"
+
+
+def test_the_regulators_workbook_is_laid_out_for_print():
+    import openpyxl
+
+    from selfassess.submission import review
+
+    rows = [review.TrustRow(f"s{i}", f"Trust {i} with a rather long name NHS Foundation Trust", "RX" + "ABC"[i], "2025/26",
+                            "Board self-assessment", 55.0, 0.9, {"a": 40.0, "b": 60.0, "c": 80.0}, 3, 1, 2, 0)
+            for i in range(3)]
+    titles = ["Leadership and accountability", "Strategy and governance", "Public health capacity and prevention"]
+    wb = openpyxl.load_workbook(io.BytesIO(review.to_xlsx(titles, ["a", "b", "c"], rows)))
+    sheet = wb.active
+    assert not header_fits(sheet, 3), header_fits(sheet, 3)
+    assert sheet.freeze_panes == "B2" and sheet.print_title_rows == "$1:$1"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.column_dimensions["A"].width >= len(rows[0].organisation)  # names whole
+    scales = {str(rng.sqref): [r.type for r in rng.rules] for rng in sheet.conditional_formatting}
+    assert scales == {"F2:H4": ["colorScale"]}
