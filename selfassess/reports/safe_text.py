@@ -70,11 +70,8 @@ def markdown_escape(text: str) -> str:
         line = _MD_AUTOLINK.sub(lambda m: "\\" + m.group(0), line)
         m = _MD_LINE_START.match(line)
         if m:
-            mark = m.group(1)
-            if mark[0].isdigit():  # "1." or "1)" starts an ordered list
-                line = f"{mark}\\{line[m.end():]}"
-            else:
-                line = f"\\{line}"
+            mark = m.group(1)  # "1." or "1)" starts an ordered list: escape the dot, else the mark
+            line = f"{mark}\\{line[m.end():]}" if mark[0].isdigit() else f"\\{line}"
         out.append(line)
     return "\\\n".join(out)  # a backslash hard break keeps the writer's line breaks
 
