@@ -678,7 +678,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                    f"<font size=7>{escape(data.framework_hash)}</font>", "small"))
     if data.is_draft:
         story.append(p("Once the board has signed the assessment off, record it with <i>selfassess signoff</i> (or "
-                       "<i>s</i> in the app): the answers are then frozen and the documents say what the board agreed.",
+                       "<i>s</i> in the app): the answers are then frozen and the documents no longer say draft.",
                        "small"))
     if data.sources:
         story.append(p("Sources: " + "; ".join(t(s, "source") for s in data.sources), "small"))
