@@ -587,6 +587,29 @@ def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: P
             echo(f"note: {done.path.name}: {warning}", err=True)
 
 
+@cli.command("coversheet")
+@click.argument("assessment")
+@click.option("--meeting", help="The meeting and its date, such as 'Public board, 22 May 2026'.")
+@click.option("--item", help="The agenda item, such as '9'.")
+@click.option("--purpose", type=click.Choice(["approval", "assurance", "discussion", "information"]),
+              help="What the board is asked to do with the paper.")
+@click.option("--author", help="The report's author (name and role).")
+@click.option("--sponsor", help="The executive sponsor (name and role).")
+@click.option("--committees", help="Committees that considered it before, with dates.")
+@click.option("--recommendation", help="What the board is asked to resolve.")
+@click.option("--risks", help="Its link to the board assurance framework and risk register.")
+@click.option("--equality", help="The equality and health inequalities impact.")
+@pass_ctx
+def coversheet_cmd(c: Context, assessment: str, **fields: str | None) -> None:
+    """Enter the board cover sheet of ASSESSMENT's board report (page 1); only the fields given change."""
+    from .core.model import COVER_FIELDS
+
+    with c.workspace(write=True) as ws:
+        sheet = ws.set_coversheet(assessment, **fields)
+    for key, label in COVER_FIELDS.items():
+        echo(f"{label}: {shown(getattr(sheet, key)) or '(not entered)'}")
+
+
 # --- sign-off and submission ----------------------------------------------------------------------
 
 

@@ -226,6 +226,36 @@ class Assessment(Record):
         return ASSESSMENT_STATUSES.get(self.status, self.status)
 
 
+COVER_PURPOSES = {"approval": "Approval", "assurance": "Assurance", "discussion": "Discussion",
+                  "information": "Information"}
+# The cover sheet's fields, in the order the NHS board cover sheet has them, with their labels.
+COVER_FIELDS = {
+    "meeting": "Meeting and date", "item": "Agenda item", "purpose": "Purpose", "author": "Report author",
+    "sponsor": "Executive sponsor", "committees": "Previously considered by", "recommendation": "Recommendation",
+    "risks": "Link to the board assurance framework and risk register",
+    "equality": "Equality and health inequalities impact",
+}
+
+
+@dataclass(frozen=True)
+class CoverSheet(Record):
+    """The board cover sheet of an assessment's board report: entered once, kept on the audit trail."""
+
+    id: str  # the assessment's id: one cover sheet an assessment
+    assessment_id: str
+    meeting: str = ""
+    item: str = ""
+    purpose: str = ""
+    author: str = ""
+    sponsor: str = ""
+    committees: str = ""
+    recommendation: str = ""
+    risks: str = ""
+    equality: str = ""
+    updated_by: str = ""
+    updated_at: str = ""
+
+
 @dataclass(frozen=True)
 class Answer(Record):
     id: str

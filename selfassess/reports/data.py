@@ -19,6 +19,7 @@ from ..core.model import (
     NEEDS_REVIEW,
     ORGANISATION_TYPES,
     Assessment,
+    CoverSheet,
 )
 from ..core.workspace import Workspace
 
@@ -145,6 +146,7 @@ class ReportData:
     last_changed: datetime = datetime(2000, 1, 1, tzinfo=UTC)
     # The scoring key: each level of the framework's main scale and the score it counts for.
     scale_key: tuple[tuple[str, int], ...] = ()
+    coversheet: CoverSheet | None = None  # the board cover sheet, page 1 of the board report
 
     @property
     def completeness(self) -> float:
@@ -245,7 +247,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
                       for s in framework.sources),
         figures=figures, challenges=tuple(ws.checks(assessment)),
         last_changed=_last_changed(assessment, answers.values(), ws.live_actions(assessment.id)),
-        scale_key=_scale_key(framework),
+        scale_key=_scale_key(framework), coversheet=ws.coversheet(assessment.id),
     )
 
 

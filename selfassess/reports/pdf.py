@@ -480,6 +480,8 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         return _Para(markup, st[style])
 
     f = data.figures
+    if data.coversheet is not None:
+        story += _cover_sheet(data, t, p)
     # Cover
     story += [Spacer(1, 3 * cm), p("Health inequalities: board self-assessment", "title")]
     if data.is_draft:
@@ -700,6 +702,32 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, header=header_text, draft=data.is_draft,
                                                                   stamp=stamp, **k))
     return out.getvalue(), cleaner.warnings
+
+
+def _cover_sheet(data: ReportData, t: _Text, p) -> list:
+    """The NHS board cover sheet: what the paper is, who brings it, what the board is asked to do."""
+    from ..core.model import COVER_FIELDS, COVER_PURPOSES
+
+    sheet = data.coversheet
+    assert sheet is not None
+    title = "Health inequalities: board self-assessment " + data.period
+    rows = [[p("<b>Report title</b>", "cell"), p(escape(title) + (" (DRAFT for the board)" if data.is_draft else ""), "cell")]]
+    for key, label in COVER_FIELDS.items():
+        if key == "purpose":
+            boxes = "&nbsp;&nbsp;&nbsp; ".join(("☒ <b>" + escape(v) + "</b>") if sheet.purpose == k else ("☐ " + escape(v))
+                                               for k, v in COVER_PURPOSES.items())
+            rows.append([p(f"<b>{escape(label)}</b>", "cell"), p(boxes, "cell")])
+            continue
+        value = getattr(sheet, key)
+        rows.append([p(f"<b>{escape(label)}</b>", "cell"),
+                     p(t(value, f"cover sheet {label.lower()}") if value else "<i>Not entered</i>", "cell")])
+    widths = [4.6 * cm, TEXT_WIDTH - 4.6 * cm]
+    return [p(t(data.organisation, "organisation", bold=True), "h2"), p("Board of directors: cover sheet", "h1"),
+            Table(rows, colWidths=widths, style=TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#BFBFBF")),
+                ("BACKGROUND", (0, 0), (0, -1), LIGHT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)])),
+            PageBreak()]
 
 
 def _fit_widths(headers: Sequence[str], wanted: Sequence[float], total: float = TEXT_WIDTH,

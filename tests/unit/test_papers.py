@@ -376,3 +376,40 @@ def test_the_regulators_workbook_is_laid_out_for_print():
     assert sheet.column_dimensions["A"].width >= len(rows[0].organisation)  # names whole
     scales = {str(rng.sqref): [r.type for r in rng.rules] for rng in sheet.conditional_formatting}
     assert scales == {"F2:H4": ["colorScale"]}
+
+
+# --- the board cover sheet ----------------------------------------------------------------------
+
+
+def test_the_cover_sheet_is_entered_once_kept_on_the_audit_trail_and_is_page_one(tmp_path):
+    import pypdf
+
+    from selfassess.storage.store import Store
+
+    store, ws = open_workspace(tmp_path / "s")
+    _, current = create_demo(ws)
+    before = len([e for _, e, _ in store.events() if e])
+    ws.set_coversheet(current.id, meeting="Public board, 10 December 2026", item="9", purpose="Approval",
+                      author="  Tom Barker, Director of Corporate Affairs ", sponsor="Priya Raman, Chief Nurse",
+                      recommendation="Approve the self-assessment & its action plan.", risks="BAF risk 4")
+    ws.set_coversheet(current.id, equality="Reduces unequal access for the most deprived fifth.")
+    ws.set_coversheet(current.id, item="9")  # nothing changes: nothing recorded
+    events = [e for _, e, _ in store.events() if e][before:]
+    assert [e["action"] for e in events] == ["coversheet.set", "coversheet.set"]
+    with pytest.raises(InvalidInput, match="purpose"):
+        ws.set_coversheet(current.id, purpose="decision")
+    store.close()
+    store = Store(tmp_path / "s", writer=False)  # kept in the store: read back after reopening
+    from selfassess.core.workspace import Workspace
+    from tests.helpers import bundled_catalogue
+
+    ws = Workspace(store, bundled_catalogue(), "Tom Barker")
+    sheet = ws.coversheet(current.id)
+    assert (sheet.purpose, sheet.author, sheet.item) == ("approval", "Tom Barker, Director of Corporate Affairs", "9")
+    data = gather(ws, ws.assessment(current.id))
+    store.close()
+    page1 = " ".join(pypdf.PdfReader(io.BytesIO(render(data, "pdf")[0])).pages[0].extract_text().split())
+    for text in ("Board of directors: cover sheet", "Public board, 10 December 2026", "☒ Approval", "☐ Assurance",
+                 "Tom Barker, Director of Corporate Affairs", "Approve the self-assessment & its action plan.",
+                 "Reduces unequal access for the most deprived fifth.", "Executive sponsor Priya Raman, Chief Nurse"):
+        assert text in page1, text
