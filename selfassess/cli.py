@@ -565,23 +565,29 @@ def status(c: Context, assessment: str, new_status: str | None, agree_drafts: bo
 
 @cli.command("export")
 @click.argument("assessment")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "pdf", "docx", "md", "all"]),
-              help="xlsx (action plan), pdf (board report), docx or md (annual-report section); may be repeated. "
-                   "Default: all four.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "pdf", "docx", "md", "ics", "all"]),
+              help="xlsx (action plan), pdf (board report), docx or md (annual-report section), ics (action due "
+                   "dates for calendars); may be repeated. Default (and 'all'): the four documents.")
+@click.option("--owner", help="With --format ics: only this owner's actions.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the documents (default: exports/ in the current folder, or $SELFASSESS_EXPORTS).")
 @pass_ctx
-def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: Path | None) -> None:
+def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: Path | None, owner: str | None) -> None:
     """Export the action plan, the board report and the annual-report section of ASSESSMENT."""
+    from .core.errors import InvalidInput
     from .reports.data import gather
     from .reports.export import FORMATS, export
 
-    wanted = list(FORMATS) if not formats or "all" in formats else list(dict.fromkeys(formats))
+    wanted = list(dict.fromkeys(formats))
+    if not formats or "all" in formats:
+        wanted = list(FORMATS) + (["ics"] if "ics" in formats else [])
+    if owner is not None and "ics" not in wanted:
+        raise InvalidInput("--owner chooses whose actions go into the calendar, expected it with --format ics")
     with c.workspace(write=False) as ws:
         data = gather(ws, ws.assessment(assessment))
     folder = out_dir or paths.exports_dir()
     for fmt in wanted:
-        done = export(data, fmt, folder)
+        done = export(data, fmt, folder, owner=owner if fmt == "ics" else None)
         echo(f"wrote {done.path} ({done.what}, {done.size:,} bytes)")
         for warning in done.warnings:
             echo(f"note: {done.path.name}: {warning}", err=True)

@@ -77,6 +77,7 @@ class ActionRow:
     updates: tuple[UpdateRow, ...]
     dropped_reason: str
     carried: bool
+    revision: int = 0  # changes of due date, status or owner on its history: a calendar item's SEQUENCE
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             last_update_date=last.date if last else "",
             updates=tuple(UpdateRow(u.date, u.author, u.text) for u in x.updates),
             dropped_reason=x.dropped_reason, carried=x.carried_from is not None,
+            revision=sum(1 for u in x.updates if u.due or u.status or u.owner),
         ))
     signoff = assessment.signoff
     org = summary.organisation

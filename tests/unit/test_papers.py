@@ -413,3 +413,47 @@ def test_the_cover_sheet_is_entered_once_kept_on_the_audit_trail_and_is_page_one
                  "Tom Barker, Director of Corporate Affairs", "Approve the self-assessment & its action plan.",
                  "Reduces unequal access for the most deprived fifth.", "Executive sponsor Priya Raman, Chief Nurse"):
         assert text in page1, text
+
+
+# --- action due dates as a calendar -------------------------------------------------------------
+
+
+def test_the_calendar_reads_back_and_a_due_date_change_updates_the_same_item(tmp_path):
+    from icalendar import Calendar
+
+    from selfassess.core.model import DONE, DROPPED
+
+    store, ws = open_workspace(tmp_path / "s")
+    _, current = create_demo(ws)
+
+    def events(owner=None):
+        data = gather(ws, ws.assessment(current.id))
+        cal = Calendar.from_ical(render(data, "ics", owner=owner)[0])
+        return data, {str(e["uid"]): e for e in cal.walk("VEVENT")}
+
+    data, before = events()
+    assert len(before) == len(data.actions)
+    for a in data.actions:
+        e = before[f"{a.id}@selfassess"]
+        assert e.decoded("dtstart") == a.current_due and a.ref in str(e["summary"]) and a.title in str(e["summary"])
+        assert a.owner in str(e["description"]) and f"Question {a.question_refs}" in str(e["description"])
+        assert str(e["status"]) == ("CANCELLED" if a.status in (DONE, DROPPED) else "CONFIRMED")
+    target = next(a for a in data.actions if a.status not in (DONE, DROPPED))
+    ws.update_action(target.id, due="2027-09-30", note="Moved to the new financial year")
+    finished = next(a for a in data.actions if a.status not in (DONE, DROPPED) and a.id != target.id)
+    ws.update_action(finished.id, status="done", note="Done")
+    _, after = events()
+    uid = f"{target.id}@selfassess"
+    assert set(after) == set(before)  # the same items: a calendar updates them, adds no copies
+    assert after[uid].decoded("dtstart").isoformat() == "2027-09-30"
+    assert int(after[uid]["sequence"]) > int(before[uid]["sequence"])
+    assert str(after[f"{finished.id}@selfassess"]["status"]) == "CANCELLED"
+    assert int(after[f"{finished.id}@selfassess"]["sequence"]) > int(before[f"{finished.id}@selfassess"]["sequence"])
+    untouched = next(u for u in before if u not in (uid, f"{finished.id}@selfassess"))
+    assert after[untouched]["sequence"] == before[untouched]["sequence"]
+    data, mine = events(owner="james okoro")
+    assert mine and all("James Okoro" in str(e["description"]) for e in mine.values())
+    assert len(mine) == sum(a.owner == "James Okoro" for a in data.actions)
+    with pytest.raises(InvalidInput, match="no action in the 2026/27 plan is owned by 'Nobody'"):
+        events(owner="Nobody")
+    store.close()
