@@ -166,8 +166,7 @@ def _overdue(data: ReportData) -> list[str | tuple[str, bool]]:
             parts.append((role if role.lower().startswith("the ") else "the " + role, True))
         if unnamed:
             parts.append(" and other leads")
-    parts.append("; each has a recovery date agreed with its lead." if n != 1 else
-                 "; it has a recovery date agreed with its lead.")
+    parts.append(".")
     return parts
 
 
@@ -187,8 +186,8 @@ def _domain_sentences(d: DomainRow, previous_period: str | None) -> list[str | t
         out = [(d.title, True), f": {score_and_level(d.percent, d.level, d.provisional, lower=True)}{change}."]
     s, g = len(d.strengths), len(d.gaps)
     if s or g:
-        out.append(f" Of this year's answers, {_count(s, 'is', 'are')} rated a strength and {_count(g, 'is', 'are')} "
-                   "rated a gap.")
+        out.append(f" Of this year's answers, {_count(s, 'is rated a strength', 'are rated strengths')} and "
+                   f"{_count(g, 'a gap', 'gaps')}.")
     if d.awaiting_review:
         out.append(f" {d.awaiting_review} of its {d.questions} answers {'are' if d.awaiting_review != 1 else 'is'} "
                    "carried forward from last year and not yet reviewed.")

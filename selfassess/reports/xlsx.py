@@ -34,7 +34,7 @@ CHUNK = 32_000
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 WRAP = Alignment(wrap_text=True, vertical="top")
-RIGHT = Alignment(wrap_text=True, vertical="top", horizontal="right")
+RIGHT = Alignment(wrap_text=True, vertical="top", horizontal="right", indent=1)  # clear of the text beside it
 MAX_WIDTH = 60  # characters: wider text wraps
 FILTER_BUTTON = 3  # characters the table's filter button takes beside a header
 RAG_FILLS = {"Red": "F4B6B6", "Amber": "FFE08A", "Green": "B7E1A1", "Complete": "BDD7EE", "Dropped": "D9D9D9"}
@@ -302,7 +302,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
                 w.style(cell, "@" if looks_like_formula(part) else "General", looks_like_formula(part))
                 row += 1
 
-    fit_columns(plan, {1: 8})
+    fit_columns(plan, {1: 8, 2: 24, 3: 40, 4: 45, 5: 20, 6: 26, 12: 45})  # one landscape page wide, still legible
     fit_columns(summary, {1: 24, 2: 45, 9: 16})  # the labels under the table are whole in column A
     fit_columns(answers, {3: 60, 6: 60, 7: 50})
     if w.long_rows:
