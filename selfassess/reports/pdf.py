@@ -183,6 +183,9 @@ class _Text:
             return escape(line)
         out: list[str] = []
         in_symbols = False
+        # A joined sequence (a family emoji, a conjunct) needs shaping the report cannot do: its
+        # parts are drawn side by side, and the notes say so.
+        joined = "\u200d" in line
         missing: list[str] = []
         for ch in line:
             cp = ord(ch)
@@ -201,6 +204,9 @@ class _Text:
             out.append(piece)
         if in_symbols:
             out.append("</font>")
+        if joined:
+            self.cleaner.note(f"{where}: a zero width joiner (U+200D) is not drawn; the characters it joins are "
+                              "shown side by side")
         if missing:
             self.cleaner.note(f"{where}: {len(missing)} character(s) ({', '.join(sorted(set(missing)))}) have no glyph "
                               "in the report's fonts and are shown as their code points")

@@ -457,3 +457,45 @@ def test_the_calendar_reads_back_and_a_due_date_change_updates_the_same_item(tmp
     with pytest.raises(InvalidInput, match="no action in the 2026/27 plan is owned by 'Nobody'"):
         events(owner="Nobody")
     store.close()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice"),
+                    reason="LibreOffice is not installed here (Debian: libreoffice-calc-nogui, libreoffice-writer-nogui)")
+def test_libreoffice_converts_every_file_without_complaint(demo, tmp_path):
+    import subprocess
+
+    import pypdf
+
+    from selfassess.submission import review
+
+    files = []
+    for fmt, name in (("xlsx", "plan.xlsx"), ("docx", "section.docx")):
+        (tmp_path / name).write_bytes(render(demo, fmt)[0])
+        files.append(tmp_path / name)
+    rows = [review.TrustRow(f"s{i}", f"Trust {i} NHS Foundation Trust", f"RX{i}", "2025/26", "Board", 50.0 + i, 0.9,
+                            {d.id: 40.0 + i for d in demo.domains}, 3, 1, 2, 0) for i in range(5)]
+    (tmp_path / "trusts.xlsx").write_bytes(review.to_xlsx([d.title for d in demo.domains], [d.id for d in demo.domains], rows))
+    files.append(tmp_path / "trusts.xlsx")
+    out = tmp_path / "converted"
+    result = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+                             "--convert-to", "pdf", "--outdir", str(out), *map(str, files)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    said = (result.stdout + result.stderr).lower()
+    assert "repair" not in said and "error" not in said, said
+    for f in files:
+        pdf = out / (f.stem + ".pdf")
+        assert pdf.exists() and len(pypdf.PdfReader(pdf).pages) >= 1, f.name
+    # The regulator's workbook prints one page wide, with every trust name whole.
+    assert len(pypdf.PdfReader(out / "trusts.pdf").pages) == 1
+    assert all(r.organisation in pypdf.PdfReader(out / "trusts.pdf").pages[0].extract_text() for r in rows)
+
+
+def test_a_zero_width_joiner_left_undrawn_is_named_in_the_notes(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    a = ws.new_assessment("Trust", BOARD_ID, "2025/26").assessment
+    ws.answer(a.id, "1.1", rating="2", evidence="Family \U0001F468\u200D\U0001F469\u200D\U0001F467 day")
+    data = gather(ws, ws.assessment(a.id))
+    store.close()
+    _, warnings = render(data, "pdf")
+    assert any("answer 1.1 evidence" in w and "U+200D" in w for w in warnings), warnings
