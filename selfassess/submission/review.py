@@ -619,7 +619,8 @@ def to_xlsx(domain_titles: list[str], domain_ids: list[str], rows: list[TrustRow
     wb = Workbook()
     ws = wb.active
     ws.title = "Trusts by domain"
-    header = ["Trust", "ODS", "Period", "Overall", "Completeness", *domain_titles, "Open actions", "Overdue", "Slipped", "Queried"]
+    header = ["Trust", "ODS", "Period", "Overall", "Completeness", *[cleaner.clean(t, "domain title") for t in domain_titles],
+              "Open actions", "Overdue", "Slipped", "Queried"]
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
