@@ -72,7 +72,7 @@ def export(data: ReportData, fmt: str, out_dir: Path, *, owner: str | None = Non
     what, suffix = {**FORMATS, **EXTRA_FORMATS}.get(fmt, (None, None))
     if what is None:
         renderer(fmt)  # raises the clear message
-    content, warnings = render(data, fmt, owner=owner)
+    content, warnings = render(data, fmt, owner=owner) if fmt == "ics" else render(data, fmt)
     stem = safe_name(data.file_stem, "trust")
     if fmt == "ics" and owner:
         stem += "-" + safe_name(owner.lower().replace(" ", "-"), "owner")

@@ -591,7 +591,7 @@ def _lay_out(ws: Any, n_rows: int, n_domains: int) -> None:
 
     from ..reports.xlsx import fit_columns
 
-    fit_columns(ws, {1: 40}, header_lines=3)
+    fit_columns(ws, {1: 60}, header_lines=3)  # trust names whole: the longest run to about 60 characters
     if n_domains:
         first, last = get_column_letter(6), get_column_letter(5 + n_domains)
         ws.conditional_formatting.add(f"{first}2:{last}{max(n_rows, 1) + 1}", ColorScaleRule(
