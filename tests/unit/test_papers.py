@@ -519,3 +519,38 @@ def test_the_scripts_the_readme_promises_are_drawn_and_the_others_named(tmp_path
         assert not [w for w in warnings if f"answer {refs[text]} evidence" in w], text
     for text in named.values():
         assert [w for w in warnings if f"answer {refs[text]} evidence" in w and "code points" in w], text
+
+
+def test_word_and_excel_are_dated_by_the_last_change_and_say_whose_they_are(demo):
+    import openpyxl
+
+    when = demo.last_changed.replace(tzinfo=None)
+    assert when.year == 2026
+    props = docx.Document(io.BytesIO(render(demo, "docx")[0])).core_properties
+    assert props.created.replace(tzinfo=None) == when and props.modified.replace(tzinfo=None) == when
+    assert props.author == demo.organisation and props.language == "en-GB"
+    wb = openpyxl.load_workbook(io.BytesIO(render(demo, "xlsx")[0]))
+    assert wb.properties.created == when and wb.properties.modified == when
+    assert "Soh" not in wb.properties.title
+
+
+def test_a_control_character_in_the_trust_name_is_cleaned_in_every_format(tmp_path):
+    import openpyxl
+
+    data = hostile_data(tmp_path)
+    import zipfile
+
+    for fmt in ("xlsx", "pdf", "docx", "md", "ics"):
+        content, warnings = render(data, fmt)
+        if fmt in ("xlsx", "docx"):  # the XML inside the zip
+            archive = zipfile.ZipFile(io.BytesIO(content))
+            xml = [n for n in archive.namelist() if n.endswith((".xml", ".rels"))]
+            assert not [n for n in xml if b"\x01" in archive.read(n) or b"&#1;" in archive.read(n)], fmt
+        elif fmt != "pdf":  # (a PDF's compressed streams hold any byte)
+            assert b"\x01" not in content, fmt
+        assert any("U+0001" in w for w in warnings), fmt
+    wb = openpyxl.load_workbook(io.BytesIO(render(data, "xlsx")[0]))
+    assert "SohTrust" in wb.properties.title
+    xml = __import__("zipfile").ZipFile(io.BytesIO(render(data, "xlsx")[0])).read("xl/worksheets/sheet1.xml").decode()
+    assert "SohTrust &amp;&amp;P &amp;&amp;N &amp;&amp;&quot;Arial,Bold&quot;&amp;&amp;72" in xml or \
+        'SohTrust &amp;&amp;P &amp;&amp;N &amp;&amp;"Arial,Bold"&amp;&amp;72' in xml
