@@ -559,26 +559,55 @@ def status(c: Context, assessment: str, new_status: str | None, agree_drafts: bo
 
 @cli.command("export")
 @click.argument("assessment")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "pdf", "docx", "md", "all"]),
-              help="xlsx (action plan), pdf (board report), docx or md (annual-report section); may be repeated. "
-                   "Default: all four.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "pdf", "docx", "md", "ics", "all"]),
+              help="xlsx (action plan), pdf (board report), docx or md (annual-report section), ics (action due "
+                   "dates for calendars); may be repeated. Default (and 'all'): the four documents.")
+@click.option("--owner", help="With --format ics: only this owner's actions.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the documents (default: exports/ in the current folder, or $SELFASSESS_EXPORTS).")
 @pass_ctx
-def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: Path | None) -> None:
+def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: Path | None, owner: str | None) -> None:
     """Export the action plan, the board report and the annual-report section of ASSESSMENT."""
+    from .core.errors import InvalidInput
     from .reports.data import gather
     from .reports.export import FORMATS, export
 
-    wanted = list(FORMATS) if not formats or "all" in formats else list(dict.fromkeys(formats))
+    wanted = list(dict.fromkeys(formats))
+    if not formats or "all" in formats:
+        wanted = list(FORMATS) + (["ics"] if "ics" in formats else [])
+    if owner is not None and "ics" not in wanted:
+        raise InvalidInput("--owner chooses whose actions go into the calendar, expected it with --format ics")
     with c.workspace(write=False) as ws:
         data = gather(ws, ws.assessment(assessment))
     folder = out_dir or paths.exports_dir()
     for fmt in wanted:
-        done = export(data, fmt, folder)
+        done = export(data, fmt, folder, owner=owner if fmt == "ics" else None)
         echo(f"wrote {done.path} ({done.what}, {done.size:,} bytes)")
         for warning in done.warnings:
             echo(f"note: {done.path.name}: {warning}", err=True)
+
+
+@cli.command("coversheet")
+@click.argument("assessment")
+@click.option("--meeting", help="The meeting and its date, such as 'Public board, 22 May 2026'.")
+@click.option("--item", help="The agenda item, such as '9'.")
+@click.option("--purpose", type=click.Choice(["approval", "assurance", "discussion", "information"]),
+              help="What the board is asked to do with the paper.")
+@click.option("--author", help="The report's author (name and role).")
+@click.option("--sponsor", help="The executive sponsor (name and role).")
+@click.option("--committees", help="Committees that considered it before, with dates.")
+@click.option("--recommendation", help="What the board is asked to resolve.")
+@click.option("--risks", help="Its link to the board assurance framework and risk register.")
+@click.option("--equality", help="The equality and health inequalities impact.")
+@pass_ctx
+def coversheet_cmd(c: Context, /, assessment: str, **fields: str | None) -> None:
+    """Enter the board cover sheet of ASSESSMENT's board report (page 1); only the fields given change."""
+    from .core.model import COVER_FIELDS
+
+    with c.workspace(write=True) as ws:
+        sheet = ws.set_coversheet(assessment, **fields)
+    for key, label in COVER_FIELDS.items():
+        echo(f"{label}: {shown(getattr(sheet, key)) or '(not entered)'}")
 
 
 # --- sign-off and submission ----------------------------------------------------------------------

@@ -111,6 +111,11 @@ def parse_date(text: str, what: str = "date") -> date:
 
 
 def check_text(text: str | None, what: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
+    """Check a field a person typed and return it as it is kept.
+
+    One rule for every field: surrounding whitespace (spaces, tabs, blank lines) is removed, and
+    everything inside is kept exactly as typed. A required field of only whitespace is refused.
+    """
     text = "" if text is None else str(text)
     if required and not text.strip():
         raise InvalidInput(f"{what} is empty, expected some text")
@@ -120,7 +125,7 @@ def check_text(text: str | None, what: str, *, required: bool = False, max_lengt
         raise InvalidInput(f"{what} contains a NUL character, expected text")
     if _SURROGATE.search(text):  # bytes that were not UTF-8 (a terminal in another encoding): cannot be saved
         raise InvalidInput(f"{what} holds bytes that are not UTF-8 text; check your terminal's encoding and type it again")
-    return text
+    return text.strip()
 
 
 def check_choice(value: str, choices: dict[str, str], what: str) -> str:
@@ -224,6 +229,36 @@ class Assessment(Record):
     @property
     def status_label(self) -> str:
         return ASSESSMENT_STATUSES.get(self.status, self.status)
+
+
+COVER_PURPOSES = {"approval": "Approval", "assurance": "Assurance", "discussion": "Discussion",
+                  "information": "Information"}
+# The cover sheet's fields, in the order the NHS board cover sheet has them, with their labels.
+COVER_FIELDS = {
+    "meeting": "Meeting and date", "item": "Agenda item", "purpose": "Purpose", "author": "Report author",
+    "sponsor": "Executive sponsor", "committees": "Previously considered by", "recommendation": "Recommendation",
+    "risks": "Link to the board assurance framework and risk register",
+    "equality": "Equality and health inequalities impact",
+}
+
+
+@dataclass(frozen=True)
+class CoverSheet(Record):
+    """The board cover sheet of an assessment's board report: entered once, kept on the audit trail."""
+
+    id: str  # the assessment's id: one cover sheet an assessment
+    assessment_id: str
+    meeting: str = ""
+    item: str = ""
+    purpose: str = ""
+    author: str = ""
+    sponsor: str = ""
+    committees: str = ""
+    recommendation: str = ""
+    risks: str = ""
+    equality: str = ""
+    updated_by: str = ""
+    updated_at: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from .model import (
     AGREED,
     ANSWER_STATES,
     ASSURANCE_LEVELS,
+    COVER_FIELDS,
+    COVER_PURPOSES,
     DRAFT,
     DROPPED,
     IN_PROGRESS,
@@ -35,6 +37,7 @@ from .model import (
     Action,
     Answer,
     Assessment,
+    CoverSheet,
     Feedback,
     Organisation,
     ProgressUpdate,
@@ -485,6 +488,41 @@ class Workspace:
         choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
         raise InvalidInput(f"'{rating}' is not a rating on the {scale.title} scale, expected one of: {choices}")
 
+    # --- the board cover sheet ------------------------------------------------------------------
+
+    def coversheet(self, assessment_id: str) -> CoverSheet | None:
+        rec = self.repo.get("coversheets", assessment_id)
+        return CoverSheet.from_record(rec) if rec else None
+
+    def set_coversheet(self, assessment_handle: str, **fields: str | None) -> CoverSheet:
+        """Enter or change the board report's cover sheet; only the fields given change. It is
+        the paper's framing, not the assessment, so it can be written after sign-off too."""
+        assessment = self.assessment(assessment_handle)
+        if assessment.superseded_by:
+            self._editable(assessment)
+        unknown = set(fields) - set(COVER_FIELDS)
+        if unknown:
+            raise InvalidInput(f"the cover sheet has no field {', '.join(sorted(unknown))}, expected: {', '.join(COVER_FIELDS)}")
+        existing = self.coversheet(assessment.id)
+        current = existing or CoverSheet(id=assessment.id, assessment_id=assessment.id)
+        changes: dict[str, str] = {}
+        for key, value in fields.items():
+            if value is None:
+                continue
+            if key == "purpose":
+                value = check_choice(value, COVER_PURPOSES, "purpose") if value.strip() else ""
+            else:
+                value = check_text(value, COVER_FIELDS[key].lower(), max_length=2000)
+            changes[key] = value
+        updated = current.replace(**changes)
+        if existing is not None and updated == existing:
+            return existing
+        updated = updated.replace(updated_by=self.actor, updated_at=self.clock.now())
+        named = ", ".join(COVER_FIELDS[k].lower() for k in changes) or "no field"
+        self.commit("coversheet.set", f"cover sheet for the {assessment.period} board report: {named}",
+                    [Change("coversheets", assessment.id, existing.to_record() if existing else None, updated.to_record())])
+        return updated
+
     # --- actions ------------------------------------------------------------------------------
 
     def add_action(self, assessment_handle: str, question_ids: Iterable[str], title: str, owner: str, due: str, *,
@@ -549,7 +587,9 @@ class Workspace:
             fields["title"] = check_text(title, "action title", required=True, max_length=1000).strip()
         if description is not None:
             fields["description"] = check_text(description, "description")
-        text = check_text(note, "progress note").strip() if note else ""
+        text = check_text(note, "progress note") if note is not None else ""
+        if note is not None and not text:
+            raise InvalidInput("the progress note is empty or only spaces, expected some text saying what happened")
         if not fields and not text:
             return action
         if changed or text:

@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.model import CLOSED_STATUSES
-from .data import ReportData, change_words, long_date, score_and_level, score_words
+from .data import (
+    ActionRow,
+    DomainRow,
+    ReportData,
+    change_words,
+    long_date,
+    score_and_level,
+    score_words,
+)
 
 KEY_ACTIONS = 8
 
@@ -66,7 +74,8 @@ def draft(data: ReportData) -> list[Block]:
               " The assessment has not yet been signed off by the board"
               + (f"; {f.drafts} answer{'s are' if f.drafts != 1 else ' is'} still draft" if f.drafts else "") + ".")
     blocks.append(Para.of(
-        "The trust has a legal duty to have regard to the need to reduce inequalities in access to, and outcomes "
+        (data.organisation, True),
+        " has a legal duty to have regard to the need to reduce inequalities in access to, and outcomes "
         "from, its services. This section reports how the "
         + ("board assessed itself, where it stands and what it has committed to do." if not data.is_draft else
            "trust has assessed itself for the board, where it stands and what it proposes to do.")))
@@ -91,30 +100,17 @@ def draft(data: ReportData) -> list[Block]:
             "count them are marked provisional."))
     blocks.append(Heading("Where we stand", 2))
     overall = (f"Overall the trust scored {score_and_level(f.percent, f.level, f.provisional, lower=True)}"
-               + (f", {change_words(f.change, data.previous_period)}" if data.previous_period else "") + ".")
+               + (f", {change_words(f.change, data.previous_period)}" if data.previous_period else "") + "."
+               if f.percent is not None else "The trust has no overall score yet, as no question has been rated this year.")
     ranking = f.strongest_weakest_text()
     blocks.append(Para.of(overall + (f" {ranking}" if ranking else "")))
     blocks.append(TableBlock(
         ("Domain", "Score", "Level", "Change"),
-        tuple((f"{d.ref} {d.title}", score_words(d.percent, d.provisional), d.level or "–",
+        tuple((f"{d.ref} {d.title}", score_words(d.percent, d.provisional), d.level or "Not scored",
                change_words(d.change, data.previous_period) if data.previous_period else "first assessment")
               for d in data.domains)))
     for d in data.domains:
-        parts: list[str | tuple[str, bool]] = [
-            f"{d.title}: {score_and_level(d.percent, d.level, d.provisional, lower=True)}"
-            + (f", {change_words(d.change, data.previous_period)}" if data.previous_period else "") + "."]
-        if d.strengths:
-            best = max(d.strengths, key=lambda r: r.rating_number or 0)
-            parts += [" Rated strongest: “", (best.question, True), f"” ({best.rating.lower()}"]
-            if best.evidence:
-                parts += ["; evidence: ", (best.evidence.strip().rstrip("."), True)]
-            parts.append(").")
-        if d.gaps:
-            worst = min(d.gaps, key=lambda r: r.rating_number or 0)
-            parts += [" Main gap: “", (worst.question, True), f"” ({worst.rating.lower()})."]
-        if d.awaiting_review:
-            parts.append(f" {d.awaiting_review} of its {d.questions} answers are carried forward and not yet reviewed.")
-        blocks.append(Para.of(*parts))
+        blocks.append(Para.of(*_domain_sentences(d, data.previous_period)))
     blocks.append(Heading("Key actions", 2))
     open_actions = [a for a in data.actions if a.status not in CLOSED_STATUSES]
     if open_actions:
@@ -123,10 +119,9 @@ def draft(data: ReportData) -> list[Block]:
             f"{plan} {f.actions_total} action{'s' if f.actions_total != 1 else ''}, each with a named owner and a due "
             f"date; {f.actions_open} {'are' if f.actions_open != 1 else 'is'} open. The main "
             f"{'ones are' if len(open_actions) != 1 else 'one is'}:"))
+        # A public document: each action is attributed to the role that holds it, never to a person.
         blocks.append(Bullets(tuple(
-            Para.of((a.title, True), " – ", (a.owner, True),
-                    *([", ", (a.owner_role, True)] if a.owner_role else list[str | tuple[str, bool]]()),
-                    f", by {long_date(a.current_due)} ({a.status_label.lower()})")
+            Para.of((a.title, True), " – ", *_role(a), f", by {long_date(a.current_due)} ({a.status_label.lower()})")
             for a in open_actions[:KEY_ACTIONS])))
     else:
         blocks.append(Para.of(f"There are no open actions ({f.actions_total} in the plan)."))
@@ -138,17 +133,63 @@ def draft(data: ReportData) -> list[Block]:
         text = f"Compared with {data.previous_period}, "
         text += (f"the trust improved in {_list([t.lower() for t in improved])}" if improved else "no domain improved")
         text += (f", and fell back in {_list([t.lower() for t in fell])}. " if fell else ". ")
-        text += ("No actions have been completed yet" if done == 0 else
-                 f"{done} action{'s' if done != 1 else ''} {'were' if done != 1 else 'was'} completed")
+        text += ("No actions have been completed yet this year." if done == 0 else
+                 f"{done} action{'s' if done != 1 else ''} {'were' if done != 1 else 'was'} completed this year.")
         carried = sum(a.carried for a in data.actions)
         if carried:
-            text += f" and {carried} carried forward from last year's plan"
-        text += "."
-        if f.actions_overdue:
-            owners = _list([f"{o} ({n})" for o, n in f.overdue_by_owner])
-            text += f" {f.actions_overdue} action{'s are' if f.actions_overdue != 1 else ' is'} overdue: {owners}."
-        blocks.append(Para.of(text))
+            text += (f" {carried} action{'s were' if carried != 1 else ' was'} carried forward from last year's plan "
+                     "and remain in this year's.")
+        blocks.append(Para.of(text, *_overdue(data)))
     else:
         blocks.append(Para.of("This is the trust's first assessment against this framework; it sets the baseline "
-                              "against which progress will be reported next year."))
+                              "against which progress will be reported next year.", *_overdue(data)))
     return blocks
+
+
+def _role(a: ActionRow) -> list[str | tuple[str, bool]]:
+    return [("the " + a.owner_role if not a.owner_role.lower().startswith(("the ", "a ", "an ")) else a.owner_role, True)
+            ] if a.owner_role else ["a named lead"]
+
+
+def _overdue(data: ReportData) -> list[str | tuple[str, bool]]:
+    """Overdue actions by the roles that hold them: a public document names no one."""
+    n = data.figures.actions_overdue
+    if not n:
+        return []
+    roles = list(dict.fromkeys(a.owner_role for a in data.actions if a.overdue and a.owner_role))
+    unnamed = any(a.overdue and not a.owner_role for a in data.actions)
+    parts: list[str | tuple[str, bool]] = [f" {n} action{'s are' if n != 1 else ' is'} overdue"]
+    if roles:
+        parts.append(", held by ")
+        for i, role in enumerate(roles):
+            if i:
+                parts.append(" and " if i == len(roles) - 1 and not unnamed else ", ")
+            parts.append((role if role.lower().startswith("the ") else "the " + role, True))
+        if unnamed:
+            parts.append(" and other leads")
+    parts.append(".")
+    return parts
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _domain_sentences(d: DomainRow, previous_period: str | None) -> list[str | tuple[str, bool]]:
+    """A domain in complete sentences for every state. Questions are not quoted: the section says
+    where the trust stands, in the board's words, not the framework's questions back."""
+    change = f", {change_words(d.change, previous_period)}" if previous_period else ""
+    if d.percent is None:
+        why = (f"none of its {d.questions} questions has been rated this year" if not d.not_applicable else
+               "every question answered is marked not applicable")
+        out: list[str | tuple[str, bool]] = [(d.title, True), f": no score yet, as {why}."]
+    else:
+        out = [(d.title, True), f": {score_and_level(d.percent, d.level, d.provisional, lower=True)}{change}."]
+    s, g = len(d.strengths), len(d.gaps)
+    if s or g:
+        out.append(f" Of this year's answers, {_count(s, 'is rated a strength', 'are rated strengths')} and "
+                   f"{_count(g, 'a gap', 'gaps')}.")
+    if d.awaiting_review:
+        out.append(f" {d.awaiting_review} of its {d.questions} answers {'are' if d.awaiting_review != 1 else 'is'} "
+                   "carried forward from last year and not yet reviewed.")
+    return out

@@ -6,19 +6,24 @@ and happens on the app's main thread, so the slow part (rendering) can run in a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from ..core import actions as rules
 from ..core.checks import Challenge
 from ..core.figures import Figures, percent_text
+from ..core.framework import Framework
 from ..core.lifecycle import answer_stage
 from ..core.model import (
     ANSWER_STATES,
     ASSURANCE_LEVELS,
     NEEDS_REVIEW,
     ORGANISATION_TYPES,
+    Action,
+    Answer,
     Assessment,
+    CoverSheet,
 )
 from ..core.workspace import Workspace
 
@@ -76,6 +81,7 @@ class ActionRow:
     updates: tuple[UpdateRow, ...]
     dropped_reason: str
     carried: bool
+    revision: int = 0  # changes of due date, status or owner on its history: a calendar item's SEQUENCE
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,12 @@ class ReportData:
     sources: tuple[str, ...]
     figures: Figures  # the one set of figures: every number a document shows comes from here
     challenges: tuple[Challenge, ...]
+    # When the assessment last changed: the documents' creation and modification dates, so that
+    # identical input still gives identical bytes.
+    last_changed: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    # The scoring key: each level of the framework's main scale and the score it counts for.
+    scale_key: tuple[tuple[str, int], ...] = ()
+    coversheet: CoverSheet | None = None  # the board cover sheet, page 1 of the board report
 
     @property
     def completeness(self) -> float:
@@ -216,6 +228,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             last_update_date=last.date if last else "",
             updates=tuple(UpdateRow(u.date, u.author, u.text) for u in x.updates),
             dropped_reason=x.dropped_reason, carried=x.carried_from is not None,
+            revision=sum(1 for u in x.updates if u.due or u.status or u.owner),
         ))
     signoff = assessment.signoff
     org = summary.organisation
@@ -239,7 +252,46 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         sources=tuple(f"{s.publisher + ': ' if s.publisher else ''}{s.title}" + (f" ({s.date})" if s.date else "")
                       for s in framework.sources),
         figures=figures, challenges=tuple(ws.checks(assessment)),
+        last_changed=_last_changed(assessment, answers.values(), ws.live_actions(assessment.id)),
+        scale_key=_scale_key(framework), coversheet=ws.coversheet(assessment.id),
     )
+
+
+def _scale_key(framework: Framework) -> tuple[tuple[str, int], ...]:
+    """The scale most questions use, each level with its score as a whole percent of the top."""
+    from collections import Counter
+
+    from ..core.figures import whole_percent
+
+    used = Counter(framework.scale_for(q).id for q in framework.questions())
+    if not used:
+        return ()
+    scale = next(s for s in framework.scales if s.id == used.most_common(1)[0][0])
+    low, high = min(lv.score for lv in scale.levels), max(lv.score for lv in scale.levels)
+    return tuple((lv.label, (whole_percent(100 * (lv.score - low) / (high - low)) or 0) if high > low else 100)
+                 for lv in scale.levels)
+
+
+def _when(stamp: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if "T" in stamp else \
+            datetime.fromisoformat(stamp + "T00:00:00+00:00")
+    except (ValueError, TypeError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _last_changed(assessment: Assessment, answers: Iterable[Answer], actions: Iterable[Action]) -> datetime:
+    """The latest recorded change to the assessment, its answers or its actions (progress notes
+    carry a date only, taken as the start of that day)."""
+    stamps = [assessment.created_at, assessment.submitted_at or ""]
+    if assessment.signoff:
+        stamps.append(assessment.signoff.recorded_at)
+    stamps += [a.updated_at for a in answers]
+    for x in actions:
+        stamps += [x.created_at] + [u.date for u in x.updates]
+    found = [w for w in map(_when, stamps) if w is not None]
+    return max(found, default=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 pct = percent_text  # the one way a percentage is written (half up, an en dash for none)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from .annual import Bullets, Heading, Para, TableBlock, draft
@@ -44,13 +43,19 @@ def write_annual_docx(data: ReportData) -> tuple[bytes, list[str]]:
                 for cell, value in zip(cells, row, strict=True):
                     cell.text = cleaner.clean(value, where)
             doc.add_paragraph()
-    note = doc.add_paragraph(f"Drafted by selfassess on {data.generated_on.isoformat()} from the {data.period} assessment.")
-    note.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    note.runs[0].italic = True
+    # Real properties: the trust as author, dates from the last change (python-docx's template
+    # says 2013 otherwise), so identical input gives an identical file.
     core = doc.core_properties
-    core.title = (("DRAFT for the board: " if data.is_draft else "")
-                  + f"Health inequalities {data.period}: {cleaner.clean(data.organisation, 'organisation')}")[:250]
-    core.author = "selfassess"
+    org = cleaner.clean(data.organisation, "organisation")
+    core.title = (("DRAFT for the board: " if data.is_draft else "") + f"Health inequalities {data.period}: {org}")[:250]
+    core.author = core.last_modified_by = org[:250]
+    core.subject = "Annual report section on health inequalities"
+    core.language = "en-GB"
+    core.comments = ""
+    stamp = data.last_changed.replace(tzinfo=None)
+    core.created = core.modified = stamp
+    core.last_printed = stamp
+    core.revision = 1
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue(), cleaner.warnings

@@ -20,6 +20,8 @@ FORMATS = {
     "docx": ("annual-report section", "annual-report-section.docx"),
     "md": ("annual-report section", "annual-report-section.md"),
 }
+# Asked for by name, not part of "all four": the action due dates for calendars.
+EXTRA_FORMATS = {"ics": ("action due dates (calendar)", "action-dates.ics")}
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Exported:
     size: int
 
 
-def renderer(fmt: str) -> Callable[[ReportData], tuple[bytes, list[str]]]:
+def renderer(fmt: str) -> Callable[..., tuple[bytes, list[str]]]:
     if fmt == "xlsx":
         from .xlsx import write_action_plan
 
@@ -47,23 +49,33 @@ def renderer(fmt: str) -> Callable[[ReportData], tuple[bytes, list[str]]]:
         from .markdown import write_annual_markdown
 
         return write_annual_markdown
-    raise SelfAssessError(f"'{fmt}' is not an export format, expected one of: {', '.join(FORMATS)}")
+    if fmt == "ics":
+        from .ics import write_calendar
+
+        return write_calendar
+    raise SelfAssessError(f"'{fmt}' is not an export format, expected one of: {', '.join([*FORMATS, *EXTRA_FORMATS])}")
 
 
-def render(data: ReportData, fmt: str) -> tuple[bytes, list[str]]:
+def render(data: ReportData, fmt: str, *, owner: str | None = None) -> tuple[bytes, list[str]]:
+    if fmt == "ics":
+        return renderer(fmt)(data, owner)
     return renderer(fmt)(data)
 
 
-def export(data: ReportData, fmt: str, out_dir: Path) -> Exported:
-    """Render one format and write it into out_dir; returns where it went and any warnings."""
+def export(data: ReportData, fmt: str, out_dir: Path, *, owner: str | None = None) -> Exported:
+    """Render one format and write it into out_dir; returns where it went and any warnings.
+    owner: for the calendar, one owner's actions only."""
     from ..files import WriteFailed, atomic_write, inside, safe_name, why
     from ..paths import make_private_dir
 
-    what, suffix = FORMATS.get(fmt, (None, None))
+    what, suffix = {**FORMATS, **EXTRA_FORMATS}.get(fmt, (None, None))
     if what is None:
         renderer(fmt)  # raises the clear message
-    content, warnings = render(data, fmt)
-    path = inside(out_dir, f"{safe_name(data.file_stem, 'trust')}-{suffix}")  # never outside out_dir
+    content, warnings = render(data, fmt, owner=owner) if fmt == "ics" else render(data, fmt)
+    stem = safe_name(data.file_stem, "trust")
+    if fmt == "ics" and owner:
+        stem += "-" + safe_name(owner.lower().replace(" ", "-"), "owner")
+    path = inside(out_dir, f"{stem}-{suffix}")  # never outside out_dir
     try:
         make_private_dir(Path(out_dir))  # a folder it makes is owner-only (0700), whatever the umask
         atomic_write(path, content, mode=0o600)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from .annual import Bullets, Heading, Para, TableBlock, draft
 from .data import ReportData
-from .safe_text import Cleaner, markdown_escape
+from .safe_text import Cleaner, markdown_cell, markdown_escape
 
 
 def _para(p: Para, cleaner: Cleaner, where: str) -> str:
-    return "".join(markdown_escape(cleaner.clean(text, where)) for text, _ in p.parts)
+    # Escaped as one paragraph, so a line start inside user text is seen as the line start it is.
+    return markdown_escape("".join(cleaner.clean(text, where) for text, _ in p.parts))
 
 
 def write_annual_markdown(data: ReportData) -> tuple[bytes, list[str]]:
@@ -25,11 +26,8 @@ def write_annual_markdown(data: ReportData) -> tuple[bytes, list[str]]:
             out.append("\n".join(f"- {_para(item, cleaner, where)}" for item in block.items))
         elif isinstance(block, TableBlock):
             cells = [block.header, *block.rows]
-            lines = ["| " + " | ".join(markdown_escape(cleaner.clean(c, where)).replace("  \n", " ") for c in row) + " |"
+            lines = ["| " + " | ".join(markdown_cell(cleaner.clean(c, where)) or " " for c in row) + " |"
                      for row in cells]
             lines.insert(1, "|" + "|".join(" --- " for _ in block.header) + "|")
             out.append("\n".join(lines))
-    footer = (f"*Drafted by selfassess on {data.generated_on.isoformat()} from the {markdown_escape(data.period)} "
-              f"assessment of {markdown_escape(data.organisation)}.*")
-    out.append(footer)
     return ("\n\n".join(out) + "\n").encode("utf-8"), cleaner.warnings

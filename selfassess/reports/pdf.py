@@ -13,6 +13,7 @@ import io
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache
 from pathlib import Path
 from typing import TypeAlias
@@ -118,6 +119,9 @@ def _styles() -> dict[str, ParagraphStyle]:
                              spaceBefore=10, spaceAfter=4),
         "h3": ParagraphStyle("h3", parent=base, fontName=BOLD, fontSize=10, leading=13, spaceBefore=6, spaceAfter=2),
         "bullet": ParagraphStyle("bullet", parent=base, leftIndent=12, bulletIndent=2),
+        "h4": ParagraphStyle("h4", parent=base, fontName=BOLD, fontSize=9, leading=12, spaceBefore=5, spaceAfter=1,
+                             textColor=NAVY),
+        "finding": ParagraphStyle("finding", parent=base, spaceAfter=2),
     }
 
 
@@ -179,6 +183,9 @@ class _Text:
             return escape(line)
         out: list[str] = []
         in_symbols = False
+        # A joined sequence (a family emoji, a conjunct) needs shaping the report cannot do: its
+        # parts are drawn side by side, and the notes say so.
+        joined = "\u200d" in line
         missing: list[str] = []
         for ch in line:
             cp = ord(ch)
@@ -197,6 +204,9 @@ class _Text:
             out.append(piece)
         if in_symbols:
             out.append("</font>")
+        if joined:
+            self.cleaner.note(f"{where}: a zero width joiner (U+200D) is not drawn; the characters it joins are "
+                              "shown side by side")
         if missing:
             self.cleaner.note(f"{where}: {len(missing)} character(s) ({', '.join(sorted(set(missing)))}) have no glyph "
                               "in the report's fonts and are shown as their code points")
@@ -230,6 +240,7 @@ class _Line:
 _Cell: TypeAlias = list[_Line] | Paragraph
 _Part: TypeAlias = tuple[str, str, str, float, object]  # text, where it came from, font, size, colour
 _PAD = 3
+OWNERS_SHOWN = 6  # owners of overdue actions named in the executive summary
 CHALLENGES_SHOWN = 15  # points for challenge listed in the board report; `selfassess checks` has them all
 UPDATE_IN_TABLE = 600  # characters of the last update shown in the action table (the workbook has it all)
 
@@ -362,8 +373,10 @@ class _FastTable(Flowable):
 class _NumberedCanvas(rl_canvas.Canvas):
     """Draws 'Page X of Y' and the running header once the page count is known."""
 
-    def __init__(self, *args, header: str = "", draft: bool = False, **kwargs):
+    def __init__(self, *args, header: str = "", draft: bool = False, stamp: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        if stamp:
+            self.setDateFormatter(lambda *_: stamp)
         self._saved: list[dict] = []
         self._header = header
         self._draft = draft
@@ -400,13 +413,19 @@ class _NumberedCanvas(rl_canvas.Canvas):
         super().save()
 
 
-def _chart(data: ReportData, t: _Text) -> Drawing:
+CHART_LABEL = 150  # points for a domain's name beside its bars: it wraps there, never cut
+
+
+def _chart(data: ReportData, t: _Text, width: float) -> Drawing:
     domains = list(data.domains)
-    height = 40 + 34 * len(domains)
-    drawing = Drawing(17 * cm, height)
+    labels = [simpleSplit(t.plain(f"{d.ref} {d.title}", f"domain {d.ref} title (chart)"), BODY, 7, CHART_LABEL)
+              for d in reversed(domains)]
+    per = max(34.0, 9.0 * max((len(x) for x in labels), default=1) + 14)
+    height = 45 + per * len(domains)
+    drawing = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = 165, 30
-    chart.width, chart.height = 17 * cm - 185, height - 45
+    chart.x, chart.y = CHART_LABEL + 10, 30
+    chart.width, chart.height = width - CHART_LABEL - 20, height - 45
     current = [d.percent or 0 for d in reversed(domains)]
     series = [current]
     if data.previous_period:
@@ -416,18 +435,19 @@ def _chart(data: ReportData, t: _Text) -> Drawing:
     chart.valueAxis.labels.fontName = BODY
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = "%d%%"
-    chart.categoryAxis.categoryNames = [_short(t.plain(f"{d.ref} {d.title}", f"domain {d.ref} title (chart)"), 38)
-                                        for d in reversed(domains)]
+    chart.categoryAxis.categoryNames = ["\n".join(x) for x in labels]
     chart.categoryAxis.labels.fontName = BODY
     chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.leading = 8.5
     chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.textAnchor = "end"
     chart.bars[0].fillColor = NAVY
     if len(series) > 1:
         chart.bars[1].fillColor = colors.HexColor("#A6BDD7")
     chart.barSpacing, chart.groupSpacing = 1, 6
     drawing.add(chart)
     legend = Legend()
-    legend.x, legend.y = 165, 12
+    legend.x, legend.y = CHART_LABEL + 10, 12
     legend.fontName, legend.fontSize = BODY, 7.5
     legend.alignment = "right"
     legend.columnMaximum = 1
@@ -442,6 +462,20 @@ def _chart(data: ReportData, t: _Text) -> Drawing:
     return drawing
 
 
+def _scoring_key(data: ReportData, p, width: float) -> Table:
+    """How to read a score, beside the first chart."""
+    rows = [[p("<b>Scoring key</b>", "cell")]]
+    rows += [[p(f"{escape(label)}: {n}%", "cell")] for label, n in data.scale_key]
+    rows.append([p("Each answer scores its level as a percentage of the highest; a domain's score is the average "
+                   "of its answers, and its level the one nearest that average. Not applicable answers are not "
+                   "counted. Provisional: still counts answers carried forward and not yet reviewed.", "cell")])
+    return Table(rows, colWidths=[width], style=TableStyle([
+        ("BOX", (0, 0), (-1, -1), 0.4, colors.HexColor("#BFBFBF")), ("BACKGROUND", (0, 0), (-1, 0), LIGHT),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4)]))
+
+
 def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     cleaner = Cleaner("PDF")
     t = _Text(cleaner)
@@ -452,6 +486,8 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         return _Para(markup, st[style])
 
     f = data.figures
+    if data.coversheet is not None:
+        story += _cover_sheet(data, t, p)
     # Cover
     story += [Spacer(1, 3 * cm), p("Health inequalities: board self-assessment", "title")]
     if data.is_draft:
@@ -462,8 +498,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
               Spacer(1, 0.6 * cm)]
     facts = [
         ["Status", escape(data.status) + (f" (version {data.version})" if data.version > 1 else "")],
-        ["Framework", f"{t(data.framework_title, 'framework title')}, {escape(data.framework_id)}@{escape(data.framework_version)}"],
-        ["Framework hash", f"<font size=7>{escape(data.framework_hash)}</font>"],
+        ["Framework", f"{t(data.framework_title, 'framework title')}, version {escape(data.framework_version)}"],
         ["Overall score", escape(score_and_level(f.percent, f.level, f.provisional))],
         ["Completeness", f"{f.answered} of {f.questions} questions answered and reviewed"
                          + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
@@ -474,13 +509,18 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                        style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)])))
     story += [Spacer(1, 1 * cm), p("Sign-off", "h2")]
     if data.signatories:
-        story.append(p(f"Signed off by the board on {escape(long_date(data.signoff_date))}"
-                       + (f" at {t(data.signoff_meeting, 'sign-off meeting')}" if data.signoff_meeting else "") + "."))
+        when = long_date(data.signoff_date)
+        meeting = data.signoff_meeting
+        # The meeting reference usually names its date already: say the date once.
+        dated = bool(meeting) and (when in meeting or data.signoff_date in meeting)
+        story.append(p("Signed off by the board"
+                       + ("" if dated else f" on {escape(when)}")
+                       + (f" at {t(meeting, 'sign-off meeting')}" if meeting else "") + "."))
         rows = [[p("<b>Name</b>", "cell"), p("<b>Role</b>", "cell"), p("<b>Date</b>", "cell")]]
         rows += [[p(t(s.name, "signatory name"), "cell"), p(t(s.role, "signatory role"), "cell"),
                   p(escape(long_date(data.signoff_date)), "cell")] for s in data.signatories]
     else:
-        story.append(p("Not yet signed off. For approval by the board; record the sign-off in selfassess to freeze the assessment."))
+        story.append(p("Not yet signed off: for approval by the board."))
         rows = [[p("<b>Name</b>", "cell"), p("<b>Role</b>", "cell"), p("<b>Signature</b>", "cell"), p("<b>Date</b>", "cell")]]
         rows += [[p("", "cell"), p(role, "cell"), p("", "cell"), p("", "cell")] for role in ("Chair", "Chief Executive")]
     story.append(Table(rows, colWidths=[5 * cm, 5 * cm, 3.5 * cm, 2.5 * cm][: len(rows[0])] if len(rows[0]) == 4 else [6 * cm, 6.5 * cm, 3.5 * cm],
@@ -516,11 +556,19 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     if moved:
         story.append(p("Since last year: " + "; ".join(
             f"{t(d.title, 'domain title')} {escape(change_words(d.change, data.previous_period))}" for d in moved) + "."))
-    owners = ", ".join(f"{t(o, 'owner')} ({n})" for o, n in f.overdue_by_owner)
+    owners = ", ".join(f"{t(o, 'owner')} ({n})" for o, n in f.overdue_by_owner[:OWNERS_SHOWN])
+    if len(f.overdue_by_owner) > OWNERS_SHOWN:  # the action plan below lists them all
+        owners += f" and {len(f.overdue_by_owner) - OWNERS_SHOWN} more owners"
     story.append(p(f"The action plan has <b>{f.actions_total}</b> actions: {f.actions_open} open, "
                    f"<b>{f.actions_overdue} overdue</b>" + (f" ({owners})" if owners else "")
                    + f", {f.actions_slipped} slipped from their original date, {f.actions_done} done."))
-    story += [Spacer(1, 0.3 * cm), _chart(data, t), Spacer(1, 0.3 * cm)]
+    key_width = 4.2 * cm
+    chart = _chart(data, t, TEXT_WIDTH - key_width - 0.3 * cm)
+    story += [Spacer(1, 0.3 * cm),
+              Table([[chart, _scoring_key(data, p, key_width)]], colWidths=[TEXT_WIDTH - key_width, key_width],
+                    style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                      ("RIGHTPADDING", (0, 0), (-1, -1), 0)])),
+              Spacer(1, 0.3 * cm)]
     table = [[p("<b>Domain</b>", "cell"), p("<b>Answered</b>", "cell"), p("<b>Score</b>", "cell"), p("<b>Level</b>", "cell"),
               p(f"<b>{escape(data.previous_period or 'Previous')}</b>", "cell"), p("<b>Change</b>", "cell")]]
     for d in data.domains:
@@ -528,8 +576,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         table.append([p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"), p(f"{d.answered}/{d.questions}", "cell"),
                       p(escape(score_words(d.percent, d.provisional)), "cell"), p(escape(d.level or "–"), "cell"),
                       p(pct(d.previous_percent), "cell"), p(change, "cell")])
-    story.append(Table(table, colWidths=[5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 2.2 * cm], repeatRows=1,
-                       style=_grid()))
+    heads = ["Domain", "Answered", "Score", "Level", data.previous_period or "Previous", "Change"]
+    story.append(Table(table, colWidths=_fit_widths(heads, [5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 1.9 * cm]),
+                       repeatRows=1, style=_grid()))
 
     # Points for challenge: what a non-executive would ask about before signing
     story.append(p("Points for challenge", "h2"))
@@ -563,20 +612,27 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
             if not rows_:
                 story.append(p("None among this year's answers.", "small"))
             for ans in rows_:
-                text = (f"<b>{escape(ans.ref)}</b> {t(ans.question, f'question {ans.ref}')} <b>{escape(ans.rating)}</b>."
-                        + (f" Evidence: {t(ans.evidence, f'answer {ans.ref} evidence')}" if ans.evidence else " No evidence recorded."))
+                # A short headed block: the question and rating, the evidence, then its actions as a list.
+                block = [p(f"<b>{escape(ans.ref)} · {escape(ans.rating)}</b>", "h4"),
+                         p(t(ans.question, f"question {ans.ref}"), "finding"),
+                         p(f"<b>Evidence:</b> {t(ans.evidence, f'answer {ans.ref} evidence')}" if ans.evidence
+                           else "No evidence recorded.", "finding")]
                 linked = by_question.get(ans.ref, []) if label == "Gaps" else []
                 if linked:
-                    text += " Actions: " + "; ".join(
-                        f"{escape(x.ref)} {t(x.title, f'action {x.ref} title')} ({t(x.owner, f'action {x.ref} owner')}, "
-                        f"due {escape(long_date(x.current_due))})" for x in linked)
-                story.append(_Para(text, st["bullet"], bulletText="•"))
+                    block.append(p("<b>Actions</b>", "finding"))
+                    block += [_Para(f"{escape(x.ref)} {t(x.title, f'action {x.ref} title')} – "
+                                    f"{t(x.owner, f'action {x.ref} owner')}, due {escape(long_date(x.current_due))}",
+                                    st["bullet"], bulletText="•") for x in linked]
+                story.append(KeepTogether(block) if len(linked) < 12 else block[0])
+                if len(linked) >= 12:
+                    story += block[1:]
 
     # Action plan
     story += [PageBreak(), p("Action plan", "h1"),
               p(f"Every action has a named owner and a due date. Red: overdue or off track; amber: at risk or due within "
                 f"30 days and not started. {data.overdue_actions} overdue, {data.slipped_actions} slipped.", "small")]
-    widths = [1.1 * cm, 7.5 * cm, 3.3 * cm, 2.1 * cm, 1.8 * cm, 1.8 * cm]
+    plan_heads = ["Ref", "Action", "Owner", "Due", "Status", "RAG"]
+    widths = _fit_widths(plan_heads, [1.1 * cm, 6.8 * cm, 3.2 * cm, 2.1 * cm, 1.9 * cm, 1.6 * cm], padding=2 * _PAD)
     table_rows: list[list[_Cell]] = []
     fills = []
     for a in data.actions:
@@ -612,7 +668,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         table_rows.append([_plain_lines([a.ref]), title, owner, due, _plain_lines(status),
                            _plain_lines([a.rag] + (["overdue"] if a.overdue else []))])
         fills.append(RAG.get(a.rag))
-    story.append(_FastTable(["Ref", "Action", "Owner", "Due", "Status", "RAG"], widths, table_rows, fills))
+    story.append(_FastTable(plan_heads, widths, table_rows, fills))
 
     # Appendix: every answer
     story += [PageBreak(), p("Appendix: every answer", "h1")]
@@ -622,18 +678,91 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
             domain = ans.domain_title
             story.append(p(t(domain, "domain title", bold=True), "h2"))
         story += _answer(ans, t, st)
-    story.append(Spacer(1, 0.5 * cm))
-    story.append(p("Sources: " + "; ".join(t(s, "source") for s in data.sources), "small"))
+    story += [CondPageBreak(6 * cm), p("About this report", "h1")]
+    story.append(p(f"Drawn up from the {escape(data.period)} assessment against {t(data.framework_title, 'framework title')} "
+                   f"({escape(data.framework_id)}, version {escape(data.framework_version)}), as it stood on "
+                   f"{escape(long_date(data.last_changed.date()))}; prepared on {escape(long_date(data.generated_on))}."))
+    story.append(p(f"The framework's content hash (SHA-256), which the signed submission carries: "
+                   f"<font size=7>{escape(data.framework_hash)}</font>", "small"))
+    if data.is_draft:
+        story.append(p("Once the board has signed the assessment off, record it with <i>selfassess signoff</i> (or "
+                       "<i>s</i> in the app): the answers are then frozen and the documents no longer say draft.",
+                       "small"))
+    if data.sources:
+        story.append(p("Sources: " + "; ".join(t(s, "source") for s in data.sources), "small"))
 
     out = io.BytesIO()
     header = (("DRAFT · " if data.is_draft else "")
               + f"{data.organisation} · {data.period} · Board report: health inequalities self-assessment")
+    org = cleaner.clean(data.organisation, "organisation").replace("\n", " ")
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm,
-                            bottomMargin=2 * cm, title=f"Board report {data.period}", author="selfassess",
-                            subject=data.framework_title, creator="selfassess", invariant=1)
-    header_text = _short(t.plain(header, "running header"), 140)
-    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, header=header_text, draft=data.is_draft, **k))
+                            bottomMargin=2 * cm, lang="en-GB",
+                            title=("DRAFT for the board: " if data.is_draft else "")
+                            + f"Board report: health inequalities self-assessment {data.period}, {org}",
+                            author=org, subject=f"Health inequalities board self-assessment against "
+                            f"{cleaner.clean(data.framework_title, 'framework title')}",
+                            creator="selfassess", invariant=1)
+    header_text = _fit_line(t.plain(header, "running header"), BODY, 7.5, A4[0] - 4 * cm)
+    # Dates from the last change, not the clock: identical input still gives identical bytes.
+    stamp = data.last_changed.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, header=header_text, draft=data.is_draft,
+                                                                  stamp=stamp, **k))
     return out.getvalue(), cleaner.warnings
+
+
+def _cover_sheet(data: ReportData, t: _Text, p) -> list:
+    """The NHS board cover sheet: what the paper is, who brings it, what the board is asked to do."""
+    from ..core.model import COVER_FIELDS, COVER_PURPOSES
+
+    sheet = data.coversheet
+    assert sheet is not None
+    title = "Health inequalities: board self-assessment " + data.period
+    rows = [[p("<b>Report title</b>", "cell"), p(escape(title) + (" (DRAFT for the board)" if data.is_draft else ""), "cell")]]
+    for key, label in COVER_FIELDS.items():
+        if key == "purpose":
+            boxes = "&nbsp;&nbsp;&nbsp; ".join(("☒ <b>" + escape(v) + "</b>") if sheet.purpose == k else ("☐ " + escape(v))
+                                               for k, v in COVER_PURPOSES.items())
+            rows.append([p(f"<b>{escape(label)}</b>", "cell"), p(boxes, "cell")])
+            continue
+        value = getattr(sheet, key)
+        rows.append([p(f"<b>{escape(label)}</b>", "cell"),
+                     p(t(value, f"cover sheet {label.lower()}") if value else "<i>Not entered</i>", "cell")])
+    widths = [4.6 * cm, TEXT_WIDTH - 4.6 * cm]
+    return [p(t(data.organisation, "organisation", bold=True), "h2"), p("Board of directors: cover sheet", "h1"),
+            Table(rows, colWidths=widths, style=TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#BFBFBF")),
+                ("BACKGROUND", (0, 0), (0, -1), LIGHT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)])),
+            PageBreak()]
+
+
+def _fit_widths(headers: Sequence[str], wanted: Sequence[float], total: float = TEXT_WIDTH,
+                padding: float = 12) -> list[float]:
+    """Column widths that hold each header's longest word on a line (a header never breaks inside
+    a word) and add up to no more than the text column: the first, widest column gives way."""
+    least = [max(pdfmetrics.stringWidth(w, BOLD, 8) for w in h.split()) + padding + 1 for h in headers]
+    widths = [max(w, m) for w, m in zip(wanted, least, strict=True)]
+    over = sum(widths) - total
+    for i in sorted(range(len(widths)), key=lambda k: -(widths[k] - least[k])):
+        if over <= 0:
+            break
+        give = min(over, widths[i] - least[i])
+        widths[i] -= give
+        over -= give
+    return widths
+
+
+def _fit_line(text: str, font: str, size: float, width: float) -> str:
+    """One line that fits the width, shortened at a word boundary with an ellipsis if need be."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    words = text.split(" ")
+    while len(words) > 1 and pdfmetrics.stringWidth(" ".join(words) + " …", font, size) > width:
+        words.pop()
+    line = " ".join(words)
+    while len(line) > 1 and pdfmetrics.stringWidth(line + " …", font, size) > width:
+        line = line[:-1]
+    return line + " …"
 
 
 def _short(text: str, n: int) -> str:

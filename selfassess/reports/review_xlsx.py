@@ -7,7 +7,7 @@ the same way; the review service hands over its rows and calls it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from .safe_text import Cleaner
 
@@ -41,6 +41,29 @@ def _fraction(percent: float | None) -> float | None:
     return None if percent is None else round(percent / 100, 4)
 
 
+def _lay_out(ws: Any, n_rows: int, n_domains: int) -> None:
+    """Widths from headers and content (domain names wrap on up to three lines, never inside a
+    word), the header frozen and repeated, landscape A4 one page wide, and a red-to-green colour
+    scale across the domain scores."""
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.utils import get_column_letter
+
+    from .xlsx import fit_columns
+
+    fit_columns(ws, {1: 60}, header_lines=3)  # trust names whole: the longest run to about 60 characters
+    if n_domains:
+        first, last = get_column_letter(6), get_column_letter(5 + n_domains)
+        ws.conditional_formatting.add(f"{first}2:{last}{max(n_rows, 1) + 1}", ColorScaleRule(
+            start_type="num", start_value=0, start_color="F8696B", mid_type="num", mid_value=0.5,
+            mid_color="FFEB84", end_type="num", end_value=1, end_color="63BE7B"))
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def comparison_workbook(domain_titles: list[str], domain_ids: list[str], rows: Sequence[ComparedTrust]) -> bytes:
     """The comparison as a workbook for the regulator's own papers."""
     import io
@@ -53,7 +76,8 @@ def comparison_workbook(domain_titles: list[str], domain_ids: list[str], rows: S
     wb = Workbook()
     ws = wb.active
     ws.title = "Trusts by domain"
-    header = ["Trust", "ODS", "Period", "Overall", "Completeness", *domain_titles, "Open actions", "Overdue", "Slipped", "Queried"]
+    header = ["Trust", "ODS", "Period", "Overall", "Completeness", *[cleaner.clean(t, "domain title") for t in domain_titles],
+              "Open actions", "Overdue", "Slipped", "Queried"]
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -72,6 +96,7 @@ def comparison_workbook(domain_titles: list[str], domain_ids: list[str], rows: S
     table = Table(displayName="Trusts", ref=f"A1:{ws.cell(row=1, column=len(header)).column_letter}{max(len(rows), 1) + 1}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
+    _lay_out(ws, len(rows), len(domain_ids))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -45,26 +45,40 @@ def looks_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
 
-_MD_ANYWHERE = re.compile(r"([\\`*_\[\]<>&|~])")
-_MD_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+(?=[.)]))")
+# Markdown (CommonMark, and GitHub's extensions: tables, strikethrough, bare links) reads these
+# anywhere in a line; a backslash before any ASCII punctuation makes it a plain character.
+_MD_ANYWHERE = re.compile(r"([\\`*_\[\]<>&|~!])")
+# Bare links: "http://", "mailto:", "www." and e-mail addresses become links on GitHub.
+_MD_AUTOLINK = re.compile(r"(?<=[A-Za-z]):(?=//)|(?<=www)\.|@", re.IGNORECASE)
+# What a line may start with to become a heading, list, quote, rule, setext underline or table.
+_MD_LINE_START = re.compile(r"^([#+\-=>]|\d+(?=[.)]))")
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
 
 
 def markdown_escape(text: str) -> str:
-    """Escape what Markdown would read as formatting, so the text renders exactly as written
-    (and stays readable: 'well-led' keeps its hyphen; '- item' at a line start does not)."""
+    """Text that renders exactly as written, whatever it holds: no heading, list, code block, link,
+    table, HTML or rule can come from it. Each line is escaped and its leading whitespace dropped
+    (four spaces would start a code block; Markdown collapses it anyway); blank lines are dropped,
+    since one would end the paragraph or list item; the writer's line breaks become hard breaks.
+    'well-led' keeps its hyphen: only a line start or a bare link needs more."""
     out = []
-    for line in text.split("\n"):
+    for line in _LINE_BREAKS.split(text):
+        line = line.strip()
+        if not line:
+            continue
         line = _MD_ANYWHERE.sub(r"\\\1", line)
+        line = _MD_AUTOLINK.sub(lambda m: "\\" + m.group(0), line)
         m = _MD_LINE_START.match(line)
         if m:
-            lead, mark = m.group(1), m.group(2)
-            if mark[0].isdigit():  # "1." or "1)" starts an ordered list
-                rest = line[m.end():]
-                line = f"{lead}{mark}\\{rest}"
-            else:
-                line = f"{lead}\\{line[len(lead):]}"
+            mark = m.group(1)  # "1." or "1)" starts an ordered list: escape the dot, else the mark
+            line = f"{mark}\\{line[m.end():]}" if mark[0].isdigit() else f"\\{line}"
         out.append(line)
-    return "  \n".join(out)  # a hard line break keeps the writer's line breaks
+    return "\\\n".join(out)  # a backslash hard break keeps the writer's line breaks
+
+
+def markdown_cell(text: str) -> str:
+    """Escaped for a table cell, on one line."""
+    return markdown_escape(text).replace("\\\n", " ")
 
 
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")  # Hebrew, Arabic and their presentation forms

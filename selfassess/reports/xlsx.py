@@ -8,7 +8,10 @@ cell says where the rest is, and the 'Long text' sheet holds it in full.
 from __future__ import annotations
 
 import io
+import math
 from copy import copy
+from datetime import UTC, date
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -19,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from ..core.figures import score_text, whole_percent
 from ..core.model import ACTION_STATUSES
@@ -30,6 +34,9 @@ CHUNK = 32_000
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 WRAP = Alignment(wrap_text=True, vertical="top")
+RIGHT = Alignment(wrap_text=True, vertical="top", horizontal="right", indent=1)  # clear of the text beside it
+MAX_WIDTH = 60  # characters: wider text wraps
+FILTER_BUTTON = 3  # characters the table's filter button takes beside a header
 RAG_FILLS = {"Red": "F4B6B6", "Amber": "FFE08A", "Green": "B7E1A1", "Complete": "BDD7EE", "Dropped": "D9D9D9"}
 
 
@@ -37,16 +44,16 @@ class _Writer:
     def __init__(self, cleaner: Cleaner):
         self.cleaner = cleaner
         self.long_rows: list[tuple[str, str]] = []  # (where, full text)
-        self.lines: dict[tuple[str, int], int] = {}  # (sheet, row) -> lines its tallest cell needs
-        self._styles: dict[tuple[str, bool], StyleArray] = {}
+        self.texts: dict[tuple[str, int], list[tuple[int, str]]] = {}  # (sheet, row) -> (column, text) wrapped
+        self._styles: dict[tuple[str, bool, bool], StyleArray] = {}
 
-    def style(self, cell: Cell, number_format: str = "General", quote: bool = False) -> None:
+    def style(self, cell: Cell, number_format: str = "General", quote: bool = False, right: bool = False) -> None:
         """Top-aligned, wrapped, with a number format: styles are built once and copied, because
         openpyxl hashes a style object on every assignment (most of the time of a large export)."""
-        key = (number_format, quote)
+        key = (number_format, quote, right)
         saved = self._styles.get(key)
         if saved is None:
-            cell.alignment = WRAP
+            cell.alignment = RIGHT if right else WRAP
             cell.number_format = number_format
             cell.quotePrefix = quote
             self._styles[key] = copy(cell._style)
@@ -56,13 +63,18 @@ class _Writer:
     def value(self, ws: Worksheet, row: int, col: int, value: object, number_format: str = "General") -> Cell:
         """A value of our own (a ref, a date, a number): top-aligned like the text beside it."""
         cell = ws.cell(row=row, column=col, value=value)
-        self.style(cell, number_format)
+        # Numbers and dates right-aligned in their own cells, as a reader of figures expects.
+        self.style(cell, number_format, right=isinstance(value, int | float | date))
         return cell
 
     def fit_rows(self, ws: Worksheet) -> None:
-        """Set row heights for wrapped text: not every spreadsheet program grows rows on opening."""
-        for (title, row), lines in self.lines.items():
-            if title == ws.title and lines > 1:
+        """Set row heights for wrapped text, from the final column widths: not every spreadsheet
+        program grows rows on opening."""
+        for (title, row), texts in self.texts.items():
+            if title != ws.title:
+                continue
+            lines = max(_lines(value, ws.column_dimensions[get_column_letter(col)].width or 10) for col, value in texts)
+            if lines > 1:
                 ws.row_dimensions[row].height = min(409, 13 * lines + 2)
 
     def text(self, ws: Worksheet, row: int, col: int, value: str | None, where: str) -> None:
@@ -80,19 +92,63 @@ class _Writer:
         cell.data_type = "s"  # text, even when it starts with '='
         # quotePrefix: and Excel keeps it text when someone edits the cell
         self.style(cell, "@" if looks_like_formula(value) else "General", looks_like_formula(value))
-        width = ws.column_dimensions[get_column_letter(col)].width or 10
-        chars = max(int(width * 1.1), 5)
-        lines = sum(max(1, -(-len(part) // chars)) for part in value.split("\n"))
-        key = (ws.title, row)
-        self.lines[key] = max(self.lines.get(key, 1), lines)
+        self.texts.setdefault((ws.title, row), []).append((col, value))
 
 
-def _header(ws: Worksheet, titles: list[str], widths: list[int]) -> None:
-    for i, (title, width) in enumerate(zip(titles, widths, strict=True), start=1):
+def _lines(value: str, width: float) -> int:
+    chars = max(int(width * 1.1), 5)
+    return sum(max(1, -(-len(part) // chars)) for part in str(value).split("\n"))
+
+
+def wrap_words(text: str, chars: int) -> list[str]:
+    """Greedy word wrap at spaces, never inside a word (as a spreadsheet wraps a header)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def header_width(title: str, lines: int = 1) -> float:
+    """Columns a bold header needs in at most `lines` lines, never broken inside a word, with
+    the filter button beside it."""
+    chars = max((len(w) for w in title.split()), default=1)
+    while len(wrap_words(title, chars)) > lines:
+        chars += 1
+    return math.ceil((chars * 1.15 + 2 + FILTER_BUTTON) * 10) / 10
+
+
+def fit_columns(ws: Worksheet, caps: dict[int, int] | None = None, header_lines: int = 1) -> None:
+    """Every column wide enough for its header (in header_lines lines at most) and for its
+    content up to a cap (wider content wraps): nothing is clipped and no number runs into the
+    next cell."""
+    caps = caps or {}
+    for i, column in enumerate(ws.iter_cols(), start=1):
+        header = str(column[0].value or "")
+        longest = 0
+        for cell in column[1:]:
+            if cell.value is None:
+                continue
+            if isinstance(cell.value, date):
+                longest = max(longest, 11)
+            else:
+                longest = max(longest, max(len(part) for part in str(cell.value).split("\n")))
+        cap = caps.get(i, MAX_WIDTH)
+        ws.column_dimensions[get_column_letter(i)].width = max(header_width(header, header_lines),
+                                                               min(longest + 2, cap), 6)
+    if header_lines > 1:
+        for cell in ws[1]:
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.row_dimensions[1].height = 15 * header_lines
+
+
+def _header(ws: Worksheet, titles: list[str]) -> None:
+    for i, title in enumerate(titles, start=1):
         cell = ws.cell(row=1, column=i, value=title)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.column_dimensions[get_column_letter(i)].width = width
+        cell.alignment = Alignment(wrap_text=False, vertical="center")
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
@@ -118,7 +174,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     plan.title = "Action plan"
     titles = ["Ref", "Domain", "Question", "Action", "Owner", "Role", "Original due", "Current due", "Status", "RAG",
               "Slipped (days)", "Last update"]
-    _header(plan, titles, [6, 22, 40, 45, 20, 24, 12, 12, 12, 10, 9, 45])
+    _header(plan, titles)
     for r, a in enumerate(data.actions, start=2):
         where = f"action {a.ref}"
         w.value(plan, r, 1, a.ref)
@@ -153,15 +209,16 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
                     font=Font(bold=True, color="9C0006")))
     plan.conditional_formatting.add(f"K2:K{max(last, 2)}", CellIsRule(operator="greaterThan", formula=["0"],
                                                                        font=Font(bold=True, color="9C5700")))
-    plan.oddHeader.center.text = (("DRAFT for the board · " if data.is_draft else "")
-                                  + f"{data.organisation}: action plan {data.period}")
+    org = cleaner.clean(data.organisation, "organisation").replace("\n", " ")
+    plan.oddHeader.center.text = header_text(("DRAFT for the board · " if data.is_draft else "")
+                                             + f"{org[:150]}: action plan {data.period}")
     plan.oddFooter.center.text = "Page &P of &N"
 
     summary = wb.create_sheet("Summary")
     f = data.figures
     s_titles = ["Ref", "Domain", "Questions", "Answered", "Awaiting review", "Completeness", "Score", "Provisional",
                 "Level", f"Score {data.previous_period}" if data.previous_period else "Previous score", "Change (points)"]
-    _header(summary, s_titles, [6, 40, 11, 10, 10, 13, 9, 11, 14, 15, 15])
+    _header(summary, s_titles)
 
     def whole(r: int, col: int, percent: int | None) -> None:
         # The whole percent every document shows (half up), not the raw fraction Excel would round itself.
@@ -169,7 +226,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
             summary.cell(row=r, column=col, value=percent / 100).number_format = "0%"
 
     for r, d in enumerate(f.domains, start=2):
-        summary.cell(row=r, column=1, value=d.ref)
+        w.value(summary, r, 1, d.ref)
         w.text(summary, r, 2, d.title, f"domain {d.ref} title")
         summary.cell(row=r, column=3, value=d.questions)
         summary.cell(row=r, column=4, value=d.answered)
@@ -215,7 +272,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     answers = wb.create_sheet("Answers")
     a_titles = ["Ref", "Domain", "Question", "Rating", "N/A reason", "Evidence", "Notes", "Assurance", "State",
                 "Updated by", "Updated"]
-    _header(answers, a_titles, [6, 22, 50, 14, 30, 50, 40, 16, 14, 16, 20])
+    _header(answers, a_titles)
     for r, ans in enumerate(data.answers, start=2):
         where = f"answer {ans.ref}"
         w.value(answers, r, 1, ans.ref)
@@ -233,7 +290,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
 
     if w.long_rows:
         longs = wb.create_sheet("Long text")
-        _header(longs, ["Field", "Part", "Text"], [30, 8, 120])
+        _header(longs, ["Field", "Part", "Text"])
         row = 2
         for where, text in w.long_rows:
             parts = [text[i:i + CHUNK] for i in range(0, len(text), CHUNK)]
@@ -245,12 +302,28 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
                 w.style(cell, "@" if looks_like_formula(part) else "General", looks_like_formula(part))
                 row += 1
 
+    fit_columns(plan, {1: 8, 2: 24, 3: 40, 4: 45, 5: 20, 6: 26, 12: 45})  # one landscape page wide, still legible
+    fit_columns(summary, {1: 24, 2: 45, 9: 16})  # the labels under the table are whole in column A
+    fit_columns(answers, {3: 60, 6: 60, 7: 50})
+    if w.long_rows:
+        fit_columns(wb["Long text"], {1: 40, 3: 120})
     for sheet in (plan, summary, answers):
         w.fit_rows(sheet)
-    wb.properties.title = (("DRAFT for the board: " if data.is_draft else "")
-                           + f"Action plan {data.period}: {data.organisation}")[:250]
-    wb.properties.creator = "selfassess"
+    props = wb.properties
+    props.title = (("DRAFT for the board: " if data.is_draft else "") + f"Action plan {data.period}: {org}")[:250]
+    props.creator = props.lastModifiedBy = org[:250]
+    props.subject = "Health inequalities action plan"
+    props.language = "en-GB"
+    # The dates of the last change, not of the export: openpyxl's save() would stamp the clock.
+    props.created = props.modified = data.last_changed.astimezone(UTC).replace(tzinfo=None)
     out = io.BytesIO()
-    wb.save(out)
+    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
     return out.getvalue(), cleaner.warnings
+
+
+def header_text(text: str) -> str:
+    """Text for a print header or footer: '&' starts a code there (&P page, &"font"), so it is
+    doubled; control characters are already cleaned; 255 characters at most in all."""
+    return text.replace("&", "&&")[:240]
 

@@ -15,7 +15,14 @@ from textual.widgets.option_list import Option
 
 from ..core import actions as rules
 from ..core.errors import SelfAssessError
-from ..core.model import ACTION_STATUSES, NOT_STARTED, Action
+from ..core.model import (
+    ACTION_STATUSES,
+    COVER_FIELDS,
+    COVER_PURPOSES,
+    NOT_STARTED,
+    Action,
+    CoverSheet,
+)
 from .text import TextArea, plain
 
 
@@ -360,6 +367,51 @@ class SignOffDialog(ModalScreen[SignOffForm | None]):
             self.query_one("#error", Static).update("Name at least one signatory.")
             return
         self.dismiss(SignOffForm(people, self.query_one("#meeting", Input).value.strip(), when))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CoverSheetDialog(ModalScreen[dict[str, str] | None]):
+    """The board cover sheet of the board report: entered once, changed when the meeting moves."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    HINTS = {"meeting": "e.g. Public board, 22 May 2026", "item": "e.g. 9", "author": "Name, role",
+             "sponsor": "Name, role", "committees": "e.g. Quality Committee, 20 November 2026",
+             "recommendation": "The board is asked to...", "risks": "e.g. BAF risk 4; corporate risk 112",
+             "equality": "The paper's effect on equality and health inequalities"}
+
+    def __init__(self, current: CoverSheet | None):
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label("Board cover sheet", classes="dialog-title")
+            yield Static("Page 1 of the board report, as the other papers on the agenda have.", classes="dim")
+            for key, label in COVER_FIELDS.items():
+                yield Label(label)
+                value = getattr(self.current, key) if self.current else ""
+                if key == "purpose":
+                    yield Select([(v, k) for k, v in COVER_PURPOSES.items()], value=value or Select.NULL,
+                                 id="purpose", prompt="Choose what the board is asked to do", compact=True)
+                else:
+                    yield Input(value, id=key, placeholder=self.HINTS.get(key, ""), compact=True)
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#meeting", Input).focus()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        values = {key: self.query_one(f"#{key}", Input).value for key in COVER_FIELDS if key != "purpose"}
+        purpose = self.query_one("#purpose", Select).value
+        values["purpose"] = purpose if isinstance(purpose, str) else ""
+        self.dismiss(values)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

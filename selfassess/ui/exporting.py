@@ -8,7 +8,7 @@ the file is when it is done.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
@@ -25,6 +25,8 @@ CHOICES = [
     ("docx", "Annual-report section (Word)"),
     ("md", "Annual-report section (Markdown)"),
     ("all", "All four"),
+    ("ics", "Action due dates (calendar, for Outlook)"),
+    ("cover", "Board cover sheet (page 1 of the board report)..."),
 ]
 
 
@@ -49,6 +51,9 @@ def export_flow(screen: Screen[object], assessment_id: str) -> None:
     def chosen(fmt: str | None) -> None:
         if fmt is None:
             return
+        if fmt == "cover":
+            cover_sheet_flow(screen, assessment_id)
+            return
         from ..reports.data import gather
 
         data = app.attempt(gather, app.ws, app.ws.assessment(assessment_id))
@@ -60,6 +65,23 @@ def export_flow(screen: Screen[object], assessment_id: str) -> None:
                           group="export", exit_on_error=False)
 
     app.push_screen(ChoiceDialog("Export", CHOICES, f"Documents are saved in {out_dir}"), chosen)
+
+
+def cover_sheet_flow(screen: Screen[Any], assessment_id: str) -> None:
+    """Enter or change the board report's cover sheet, then say so (and offer the export again)."""
+    from .dialogs import CoverSheetDialog
+
+    app: SelfAssessApp = screen.app  # type: ignore[assignment]
+    current = app.ws.coversheet(assessment_id)
+
+    def saved(values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        if app.attempt(app.ws.set_coversheet, assessment_id, **values) is not None:
+            app.notify("Saved the cover sheet: it is page 1 of the board report.", title="Cover sheet", timeout=5)
+            export_flow(screen, assessment_id)
+
+    app.push_screen(CoverSheetDialog(current), saved)
 
 
 def _render(app: SelfAssessApp, data: ReportData, formats: list[str], out_dir: Path) -> None:

@@ -71,7 +71,7 @@ class StoreMachine(RuleBasedStateMachine):
                 return
             raise AssertionError("a frozen assessment accepted an answer")
         self.ws.answer(self.current, q, rating=rating, evidence=evidence)
-        self._record(q, {"rating": rating, "na": None, "evidence": evidence})
+        self._record(q, {"rating": rating, "na": None, "evidence": evidence.strip()})  # one rule: surrounding whitespace is not kept
 
     def _record(self, q, values):
         """An edit that changes something makes the answer a draft; one that changes nothing records nothing."""

@@ -80,7 +80,10 @@ def check_prose(text: str, f: Figures, where: str) -> None:
     m = re.search(r"(\d+) carried forward from \S+ await review", t)
     assert (int(m.group(1)) if m else 0) == f.awaiting_review, where
     m = re.search(r"Overall the trust scored (\d+%|–)( \([^)]*provisional\))?", t)
-    assert m and m.group(1) == percent_text(f.percent) and bool(m.group(2)) == f.provisional, where
+    if f.percent is None:  # said in a sentence, not as a dash
+        assert m is None and "The trust has no overall score yet" in t, where
+    else:
+        assert m and m.group(1) == percent_text(f.percent) and bool(m.group(2)) == f.provisional, where
     m = re.search(r"Of the (\d+) rated answers, (.+?)\.", t)
     if f.rated:
         assert m and int(m.group(1)) == f.rated and assurance_of(m.group(2)) == {k.capitalize(): n for k, n in f.assurance}, where
