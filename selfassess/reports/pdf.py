@@ -585,7 +585,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     if not data.challenges:
         story.append(p("None found by the consistency check.", "small"))
     else:
-        story.append(p(f"The consistency check found {len(data.challenges)} point(s) the board may wish to "
+        story.append(p(f"The consistency check found {len(data.challenges)} point(s) the board signed off with, "
+                       "and recorded at sign-off." if not data.is_draft else
+                       f"The consistency check found {len(data.challenges)} point(s) the board may wish to "
                        "challenge before it signs off.", "small"))
         for c in data.challenges[:CHALLENGES_SHOWN]:
             story.append(_Para(t(c.message, f"point for challenge {c.ref}"), st["bullet"], bulletText="•"))
