@@ -45,7 +45,7 @@ from selfassess.paths import bundled_frameworks_dir
 from selfassess.storage import store as store_module
 from selfassess.storage.store import Store
 
-BUILDER = 1  # bump when what a year holds changes, so old cached stores are not reused
+BUILDER = 2  # bump when what a year holds changes, so old cached stores are not reused
 FIRST_YEAR = 2007  # year 20 is 2026/27
 FRAMEWORK = "board-health-inequalities"
 TRUST, ODS = "Bench Valley Hospitals NHS Foundation Trust", "BVH"
@@ -54,7 +54,8 @@ OPEN_ACTIONS = 150
 PERENNIAL = 5  # first-year actions never closed: their history spans every year
 DEFAULT_ROOT = Path(os.environ.get("SELFASSESS_BENCH_STORES", "/tmp/selfassess-bench-stores"))
 OWNERS = ["Priya Raman", "James Okoro", "Helen Marsh", "David Chen", "Sarah Whitfield", "Dr Amina Yusuf"]
-WORDS = ("board minutes committee dashboard deprivation quintile ethnicity coding waiting list outpatient "
+WORDS = (  # noqa: SIM905
+    "board minutes committee dashboard deprivation quintile ethnicity coding waiting list outpatient "
          "missed appointments community partners anchor workforce recruitment local authority plan review "
          "audit report evidence assurance impact assessment population health data completeness").split()
 
@@ -146,7 +147,7 @@ class _Builder:
         perennial = set(self._perennial(a.id))
         # The year's plan of events, shuffled so kinds interleave as a real year's work does.
         added = max(0, OPEN_ACTIONS - len(open_actions))
-        text_edits, status, due = int(0.45 * self.edits), int(0.07 * self.edits), int(0.05 * self.edits)
+        text_edits, status, due = int(0.70 * self.edits), int(0.05 * self.edits), int(0.03 * self.edits)
         notes = self.edits - 2 - ANSWER_SAVES - text_edits - status - due - added
         plan = (["answer"] * (ANSWER_SAVES - len(questions)) + ["text"] * text_edits + ["status"] * status
                 + ["due"] * due + ["note"] * notes + ["add"] * added)
@@ -165,13 +166,13 @@ class _Builder:
                 q = rng.choice(questions)
                 evidence[q] = evidence.get(q, "") + " " + _text(rng, 3, 12)
                 if rng.random() < 0.7:
-                    ws.answer(a.id, q, evidence=evidence[q][-2000:] + f" ({i})")
+                    ws.answer(a.id, q, evidence=evidence[q][-1000:] + f" ({i})")
                 else:
                     ws.answer(a.id, q, notes=_text(rng, 10, 40) + f" ({i})")
             elif kind == "add" or not open_actions:
                 x = ws.add_action(a.id, [rng.choice(questions)], "Deliver: " + _text(rng, 5, 12), rng.choice(OWNERS),
                                   (date(start, 4, 1) + timedelta(days=rng.randint(90, 720))).isoformat(),
-                                  owner_role="Director", description=_text(rng, 15, 40))
+                                  owner_role="Director", description=_text(rng, 8, 20))
                 open_actions.append(x.id)
                 if n == 1 and len(self.meta["perennial"]) < PERENNIAL:
                     self.meta["perennial"].append(x.id)
@@ -188,7 +189,7 @@ class _Builder:
                     x = ws.action(handle)
                     closable = handle not in perennial
                     # About 60% of open actions close each year (lives of a year or two); the rest move between states.
-                    if closable and rng.random() < 0.13:
+                    if closable and rng.random() < 0.18:
                         ws.update_action(handle, status="done" if rng.random() < 0.85 else "dropped",
                                          note="Closed: " + _text(rng, 4, 10))
                         open_actions.remove(handle)
