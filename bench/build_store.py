@@ -222,8 +222,11 @@ def build(years: int, *, edits_per_year: int = 10_000, root: Path = DEFAULT_ROOT
           quiet: bool = False) -> BuiltStore:
     """The cached store of this age (built if need be, from the largest younger one)."""
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    final = out or root / cache_name(years, edits_per_year)
+    meta = _valid(final, edits_per_year)  # cached stores are complete (renamed into place): no lock needed
+    if meta is not None and meta["years"] == years:
+        return BuiltStore(final, meta)
     with _build_lock(root):
-        final = out or root / cache_name(years, edits_per_year)
         meta = _valid(final, edits_per_year)
         if meta is not None and meta["years"] == years:
             return BuiltStore(final, meta)
