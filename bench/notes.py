@@ -45,7 +45,7 @@ def main() -> None:
         log = home / "store" / "audit.log"
         ws = Workspace(store, load_catalogue(bundled_frameworks_dir(), []), "bench", Clock())
         assessment = ws.assessment(built.current)
-        question = ws.framework(assessment).questions()[0].id
+        question = next(iter(ws.framework(assessment).questions())).id
         action = ws.add_action(assessment.id, [question], "Benchmark action", "Owner", "2027-03-31")
         times, sizes = [], []
         for i in range(args.notes):

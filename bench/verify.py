@@ -55,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_years(parser)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--warm", type=int, default=1, help="Uncounted first runs of each (page cache).")
     args = parser.parse_args()
     built = build(args.years, edits_per_year=args.edits_per_year)
     print(describe(built))
@@ -65,10 +66,10 @@ def main() -> None:
     times: dict[str, list[float]] = {"ours": [], "floor": []}
     memory: dict[str, list[int]] = {"ours": [], "floor": []}
     said: dict[str, str] = {}
-    for run in range(args.runs + 1):  # the first of each warms the page cache and is not counted
+    for run in range(args.warm + args.runs):  # the first of each warms the page cache and is not counted
         for name, cmd in (("ours", ours_cmd), ("floor", floor_cmd)):
             elapsed, peak, said[name] = child(cmd, env)
-            if run:
+            if run >= args.warm:
                 times[name].append(elapsed)
                 memory[name].append(peak)
     print(load_note())
