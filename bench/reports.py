@@ -1,9 +1,13 @@
-"""Export an assessment of 200 answered questions and 1,000 actions to Excel and PDF.
+"""Export an assessment to all four documents (Excel, PDF, Word, Markdown), against lean floors.
 
-Floor: the bare libraries writing the same cells (openpyxl, no styles, tables or validation) and
-the same paragraphs (reportlab, plain paragraphs, no tables, chart, fonts or page furniture),
-in the same run. Target: ratio <= 1.5.
-Run: python bench/reports.py [--runs N]
+Data: 200 answered questions and 1,000 actions (generated), or with --years N this year's
+assessment of a store of realistic age (bench/build_store.py).
+Floors, from the same ReportData, interleaved run for run: the report's strings drawn line by line
+on a reportlab canvas in the same embedded font (DejaVu Sans as shipped); an openpyxl write-only
+workbook with the same cells; the annual-report section's strings written with python-docx without
+styles, and as a plain join for Markdown. Median, p99 and max of each.
+Target: all four <= 2x the floors.
+Run: python bench/reports.py [--years N] [--runs N]
 """
 
 from __future__ import annotations
@@ -15,19 +19,19 @@ import sys
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median_time, ratio_line  # noqa: E402
+import build_store  # noqa: E402
+from _common import interleave, load_note, median_time, ratio_line, spread  # noqa: E402
 from load import generate  # noqa: E402
 
 from selfassess.core import framework as fw  # noqa: E402
-from selfassess.core.catalogue import Catalogue  # noqa: E402
+from selfassess.core.catalogue import Catalogue, load_catalogue  # noqa: E402
 from selfassess.core.clock import Clock  # noqa: E402
 from selfassess.core.workspace import Workspace  # noqa: E402
+from selfassess.paths import bundled_frameworks_dir  # noqa: E402
 from selfassess.reports.data import ReportData, gather  # noqa: E402
 from selfassess.reports.export import render  # noqa: E402
-from selfassess.storage import store as store_module  # noqa: E402
 from selfassess.storage.store import Store  # noqa: E402
 
 
@@ -35,7 +39,11 @@ def build(folder: Path) -> ReportData:
     framework = fw.parse(generate(200, per_domain=25), "bench.yaml")
     cat = Catalogue()
     cat.add(framework, "user")
-    store_module.io.fdatasync = lambda fd: None  # building the fixture need not be durable
+    with build_store._no_sync():  # building the fixture need not be durable
+        return _fill(folder, framework, cat)
+
+
+def _fill(folder: Path, framework: fw.Framework, cat: Catalogue) -> ReportData:
     store = Store(folder)
     ws = Workspace(store, cat, "bench", Clock(date(2026, 11, 23)))
     a = ws.new_assessment("Bench Hospitals NHS Foundation Trust", framework.id, "2026/27", ods_code="BEN").assessment
@@ -54,11 +62,56 @@ def build(folder: Path) -> ReportData:
     return data
 
 
+def report_texts(data: ReportData) -> list[str]:
+    """The strings the board report shows, from the same ReportData (cover, summary, domains, plan, answers)."""
+    texts = [data.organisation, f"{data.period} {data.framework_title} (version {data.framework_version})",
+             data.status, data.framework_hash, data.generated_on.isoformat()]
+    texts += [f"{s.name} {s.role}" for s in data.signatories]
+    texts += [c.message for c in data.challenges]
+    for d in data.domains:
+        texts.append(f"{d.ref} {d.title} {d.answered}/{d.questions} {d.percent} {d.level} {d.previous_percent} {d.change}")
+        texts += [f"{r.ref} {r.question} {r.rating} Evidence: {r.evidence}" for r in d.strengths + d.gaps]
+    for x in data.actions:
+        texts += [x.ref, x.title, f"{x.last_update_date}: {x.last_update}", x.owner, x.owner_role,
+                  f"{x.current_due:%d %b %Y} was {x.original_due:%d %b %Y}", x.status_label, x.rag]
+    for r in data.answers:
+        texts += [f"{r.ref} {r.question}", f"{r.rating} {r.assurance} {r.state}", r.na_reason, r.evidence, r.notes]
+    texts += list(data.sources)
+    return [t for t in texts if t]
+
+
+def floor_pdf(texts: list[str], font: str = "DejaVuSans") -> bytes:
+    """The lean floor: the same strings drawn line by line on a reportlab canvas, in the same embedded font."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfgen import canvas
+
+    from selfassess.reports.pdf import _fonts
+
+    _fonts()  # DejaVu Sans as shipped in selfassess (Helvetica cannot even write the same characters)
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4)
+    width, height = A4
+    y = height - 50
+    c.setFont(font, 8)
+    for text in texts:
+        for line in simpleSplit(text, font, 8, width - 100):
+            if y < 50:
+                c.showPage()
+                c.setFont(font, 8)
+                y = height - 50
+            c.drawString(50, y, line)
+            y -= 10
+    c.save()
+    return out.getvalue()
+
+
 def floor_xlsx(data: ReportData) -> bytes:
+    """openpyxl's write-only workbook with the same cells (plan, answers, summary), no styles."""
     from openpyxl import Workbook
 
-    wb = Workbook()
-    plan = wb.active
+    wb = Workbook(write_only=True)
+    plan = wb.create_sheet("Action plan")
     for x in data.actions:
         plan.append([x.ref, x.domain_title, f"{x.question_refs} {x.question}", x.title, x.owner, x.owner_role,
                      x.original_due, x.current_due, x.status_label, x.rag, x.slippage_days, x.last_update])
@@ -68,57 +121,96 @@ def floor_xlsx(data: ReportData) -> bytes:
                         r.state, r.updated_by, r.updated_at])
     summary = wb.create_sheet("Summary")
     for d in data.domains:
-        summary.append([d.ref, d.title, d.questions, d.complete, d.percent, d.level])
+        summary.append([d.ref, d.title, d.questions, d.complete, d.percent, d.level, d.previous_percent, d.change])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def floor_pdf(data: ReportData, font: str = "DejaVuSans") -> bytes:
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate
+def section_texts(data: ReportData) -> list[str]:
+    """The annual-report section's strings, from the same blocks the Word and Markdown writers use."""
+    from selfassess.reports import annual
 
-    from selfassess.reports.pdf import _fonts
+    texts: list[str] = [annual.title(data)]
+    for block in annual.draft(data):
+        if isinstance(block, annual.Heading):
+            texts.append(block.text)
+        elif isinstance(block, annual.Para):
+            texts.append("".join(text for text, _ in block.parts))
+        elif isinstance(block, annual.Bullets):
+            texts += ["".join(text for text, _ in item.parts) for item in block.items]
+        else:
+            texts += [" | ".join(row) for row in (block.header, *block.rows)]
+    return texts
 
-    _fonts()  # the same embedded Unicode font: Helvetica cannot even write the same characters
-    style = ParagraphStyle("floor", parent=getSampleStyleSheet()["Normal"], fontName=font)
-    # The same paragraphs the report has: one per piece of text, with no tables, chart,
-    # font fallback, page furniture or styles.
-    texts = [f"{d.ref} {d.title} {d.percent}" for d in data.domains]
-    for x in data.actions:
-        texts += [x.ref, x.title + " " + x.last_update, f"{x.owner} {x.owner_role}", str(x.current_due), x.status_label, x.rag]
-    for r in data.answers:
-        texts += [f"{r.ref} {r.question}", f"{r.rating} {r.assurance} {r.state}", r.evidence, r.notes]
-    for d in data.domains:
-        texts += [f"{r.ref} {r.question} {r.rating} {r.evidence}" for r in d.strengths + d.gaps]
-    story = [Paragraph(escape(t), style) for t in texts]
+
+def floor_docx(texts: list[str]) -> bytes:
+    from docx import Document
+
+    doc = Document()
+    for text in texts:
+        doc.add_paragraph(text)
     out = io.BytesIO()
-    SimpleDocTemplate(out).build(story)
+    doc.save(out)
     return out.getvalue()
 
 
+def floor_md(texts: list[str]) -> bytes:
+    return "\n\n".join(texts).encode("utf-8")
+
+
+def aged(years: int, edits_per_year: int) -> tuple[ReportData, float]:
+    """This year's assessment of a store of realistic age (read-only), and how long gathering it took."""
+    built = build_store.build(years, edits_per_year=edits_per_year)
+    print(build_store.describe(built))
+    store = Store(built.store, writer=False)
+    ws = Workspace(store, load_catalogue(bundled_frameworks_dir(), []), "bench", Clock())
+    assessment = ws.assessment(built.current)
+    gather(ws, assessment)  # warm: the framework is read once per session
+    gathering = median_time(lambda: gather(ws, assessment), 3)
+    data = gather(ws, assessment)
+    store.close()
+    return data, gathering
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--years", type=int, default=None,
+                        help="Export this year's assessment of a store of this age (bench/build_store.py) instead "
+                             "of the generated 200 answers and 1,000 actions.")
+    parser.add_argument("--edits-per-year", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = build(Path(tmp) / "store")
-    print(f"{len(data.answers)} answers, {len(data.actions)} actions; median of {args.runs} runs each")
-    render(data, "pdf")  # warm: fonts registered once per process, for both
-    floor_pdf(data)
+    gathering = None
+    if args.years:
+        data, gathering = aged(args.years, args.edits_per_year)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = build(Path(tmp) / "store")
+    pdf_texts, section = report_texts(data), section_texts(data)
+    print(f"{len(data.answers)} answers, {len(data.actions)} actions; {args.runs} interleaved runs each")
+    jobs = {
+        "xlsx": (lambda: render(data, "xlsx"), lambda: floor_xlsx(data)),
+        "pdf": (lambda: render(data, "pdf"), lambda: floor_pdf(pdf_texts)),
+        "docx": (lambda: render(data, "docx"), lambda: floor_docx(section)),
+        "md": (lambda: render(data, "md"), lambda: floor_md(section)),
+    }
     # Interleaved, so both sides see the same machine (other work on it moves both together).
-    samples: dict[str, list[float]] = {"ours_x": [], "floor_x": [], "ours_p": [], "floor_p": []}
-    jobs = {"ours_x": lambda: render(data, "xlsx"), "floor_x": lambda: floor_xlsx(data),
-            "ours_p": lambda: render(data, "pdf"), "floor_p": lambda: floor_pdf(data)}
-    for _ in range(args.runs):
-        for name, job in jobs.items():
-            samples[name].append(median_time(job, 1))
-    ours_x, floor_x, ours_p, floor_p = (statistics.median(samples[k]) for k in ("ours_x", "floor_x", "ours_p", "floor_p"))
-    print(f"xlsx: ours {ours_x:.2f}s, floor {floor_x:.2f}s, ratio {ours_x / floor_x:.2f}")
-    print(f"pdf:  ours {ours_p:.2f}s, floor {floor_p:.2f}s, ratio {ours_p / floor_p:.2f}")
-    helvetica = median_time(lambda: floor_pdf(data, "Helvetica"), 3)
-    print(f"(for reference, the pdf floor in built-in Helvetica, which cannot draw non-Latin text: {helvetica:.2f}s)")
-    print(ratio_line(ours_x + ours_p, floor_x + floor_p, "s"))
+    samples = interleave({f"{side} {fmt}": pair[i] for fmt, pair in jobs.items() for i, side in enumerate(("ours", "floor"))},
+                         args.runs)
+    print(load_note())
+    if gathering is not None:
+        print(f"gathering the report data (ours only; the floors are given it): {gathering * 1000:.0f} ms")
+    for fmt in jobs:
+        print(spread(f"{fmt:4} ours ", samples[f"ours {fmt}"]))
+        print(spread(f"{fmt:4} floor", samples[f"floor {fmt}"])
+              + f"  ratio {statistics.median(samples[f'ours {fmt}']) / statistics.median(samples[f'floor {fmt}']):.2f}")
+    per_run = [[samples[f"{side} {fmt}"][i] for fmt in jobs] for side in ("ours", "floor") for i in range(args.runs)]
+    ours_total = statistics.median(sum(r) for r in per_run[:args.runs])
+    floor_total = statistics.median(sum(r) for r in per_run[args.runs:])
+    print("all four, per run: " + spread("ours", [sum(r) for r in per_run[:args.runs]], "s") + "; "
+          + spread("floor", [sum(r) for r in per_run[args.runs:]], "s"))
+    print(ratio_line(ours_total, floor_total, "s"))
 
 
 if __name__ == "__main__":
