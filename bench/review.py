@@ -68,7 +68,8 @@ def generate(files: dict[str, bytes], n: int, out: Path) -> list[tuple[str, str]
     return registered
 
 
-def run(folder: Path, bundles: Path, registered: list[tuple[str, str]]) -> float:
+def run(folder: Path, bundles: Path, registered: list[tuple[str, str]]) -> tuple[float, float]:
+    """(first import, verify and compare; the same folder imported again), in seconds."""
     shutil.rmtree(folder.parent, ignore_errors=True)
     store = Store(folder)
     ws = Workspace(store, load_catalogue(bundled_frameworks_dir(), []), "regulator", Clock(TODAY))
@@ -81,8 +82,12 @@ def run(folder: Path, bundles: Path, registered: list[tuple[str, str]]) -> float
     elapsed = time.perf_counter() - start
     verdicts = {r.verdict for r in results}
     assert verdicts == {"genuine"} and len(rows) == len(registered), (results[:1], len(rows), len(registered))
+    start = time.perf_counter()  # a folder imported again: only new or changed files are checked
+    again = review.Review(ws, folder.parent).import_bundles([bundles])
+    reimport = time.perf_counter() - start
+    assert {r.verdict for r in again} == {"already imported"}
     store.close()
-    return elapsed
+    return elapsed, reimport
 
 
 def floor(bundles: Path, trusted: set[str]) -> float:
@@ -137,6 +142,7 @@ def main() -> None:
             for f in everything[:n]:
                 os.link(f, folders[n] / f.name)
         ours: dict[int, list[float]] = {n: [] for n in sizes}
+        again: dict[int, list[float]] = {n: [] for n in sizes}
         lean: dict[int, list[float]] = {n: [] for n in sizes}
         trusted = {fp for fp, _ in registered}
         # Interleaved: each repetition runs every size, ours then the floor, in a rotating order
@@ -144,18 +150,25 @@ def main() -> None:
         for rep in range(args.runs):
             order = sizes[rep % len(sizes):] + sizes[:rep % len(sizes)]
             for n in order:
-                ours[n].append(run(root / f"reg-{n}" / "store", folders[n], registered[:n]))
+                first, second = run(root / f"reg-{n}" / "store", folders[n], registered[:n])
+                ours[n].append(first)
+                again[n].append(second)
                 lean[n].append(floor(folders[n], trusted))
     print(load_note())
     for n in sizes:
         o, f = statistics.median(ours[n]), statistics.median(lean[n])
         print(spread(f"{n:5} submissions, ours ", ours[n], "s") + f"  ({1000 * o / n:.1f} ms each)")
         print(spread(f"{n:5} submissions, floor", lean[n], "s") + f"  ({1000 * f / n:.1f} ms each)  ratio {o / f:.2f}")
+        a = statistics.median(again[n])
+        print(spread(f"{n:5} imported again   ", again[n], "s") + f"  ({100 * a / o:.1f}% of the first import; target < 10%)")
     if len(sizes) >= 2:
         big, mid = sizes[-1], sizes[-2]
         growth = statistics.median(ours[big]) / statistics.median(ours[mid])
         floor_growth = statistics.median(lean[big]) / statistics.median(lean[mid])
         print(f"growth time({big})/time({mid}): ours {growth:.2f}, floor {floor_growth:.2f} (linear: {big / mid:.2f})")
+    import resource
+
+    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     n = sizes[-1]
     print(ratio_line(statistics.median(ours[n]), statistics.median(lean[n]), "s"))
 

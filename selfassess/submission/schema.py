@@ -334,17 +334,19 @@ def _no_constant(name: str) -> Any:
 
 
 def _depth(value: Any, limit: int) -> int:
-    """How deeply a parsed document nests, without recursion (a hostile one nests 100,000 deep)."""
-    deepest, stack = 0, [(value, 1)]
+    """How deeply a parsed document nests, without recursion (a hostile one nests 100,000 deep).
+    Only containers are walked: the scalars, most of a document, cost nothing here."""
+    if not isinstance(value, (dict, list)):
+        return 0
+    deepest, stack = 1, [(value, 1)]
     while stack:
         node, d = stack.pop()
+        deepest = max(deepest, d)
         if d > limit:
             return d
-        deepest = max(deepest, d)
-        if isinstance(node, dict):
-            stack.extend((v, d + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, d + 1) for v in node)
+        for v in node.values() if isinstance(node, dict) else node:
+            if isinstance(v, (dict, list)):
+                stack.append((v, d + 1))
     return deepest
 
 
