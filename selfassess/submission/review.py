@@ -298,6 +298,7 @@ class Review:
         self._unreadable: list[Unreadable] = []
         self._cache_head: Any = None
         self._file_index: dict[str, Submission] | None = None
+        self._key_index: dict[str, list[Submission]] | None = None
 
     # --- reading
 
@@ -312,7 +313,7 @@ class Review:
                 except (schema.Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
                     why = str(exc) if isinstance(exc, schema.Malformed) else "it is not in the form selfassess writes"
                     self._unreadable.append(Unreadable(str(rec.get("id", "?")), str(rec.get("file", "?")), why))
-            self._cache, self._cache_head, self._file_index = cache, head, None
+            self._cache, self._cache_head, self._file_index, self._key_index = cache, head, None, None
         return self._cache
 
     def _added(self, sub: Submission) -> None:
@@ -322,6 +323,8 @@ class Review:
             self._cache_head = self.ws.repo.head
             if self._file_index is not None and sub.file_sha256:
                 self._file_index[sub.file_sha256] = sub
+            if self._key_index is not None:
+                self._key_index.setdefault(sub.key_fingerprint, []).append(sub)
 
     def submissions(self) -> list[Submission]:
         return sorted(self._load().values(), key=lambda s: (s.organisation.name.lower(), s.period, s.sequence))
@@ -439,7 +442,7 @@ class Review:
         if removed:
             return Checked(path, REMOVED, f"{who}: this submission was imported and then removed on "
                            f"{str(removed.get('removed_at', ''))[:10]} ({removed.get('reason', '')}); it is not imported again")
-        earlier = sorted((s for s in self._load().values() if s.key_fingerprint == opened.fingerprint), key=lambda s: s.sequence)
+        earlier = sorted(self._by_key().get(opened.fingerprint, []), key=lambda s: s.sequence)
         if earlier:
             latest = earlier[-1]
             if sub.sequence <= latest.sequence:
@@ -492,6 +495,15 @@ class Review:
         if known is not None:
             return Checked(path, bundle.DUPLICATE, f"{known.who}: this submission was imported before (as {known.file})")
         return self.judge(verify_file(path, data))
+
+    def _by_key(self) -> dict[str, list[Submission]]:
+        """Each trust's submissions by its key: judging a bundle reads only its own trust's chain."""
+        subs = self._load()
+        if self._key_index is None:
+            self._key_index = {}
+            for sub in subs.values():
+                self._key_index.setdefault(sub.key_fingerprint, []).append(sub)
+        return self._key_index
 
     def _by_file(self) -> dict[str, Submission]:
         subs = self._load()

@@ -395,11 +395,18 @@ def parse(model: type[M], raw: bytes, name: str) -> M:
 # --- content that must agree with itself and with its framework ------------------------------
 
 _checked_frameworks: dict[str, fw.Framework] = {}  # content hash -> a framework that passed every check
+_checked_files: dict[bytes, fw.Framework] = {}  # SHA-256 of framework.json as received -> the same
 
 
 def framework_copy(raw: bytes) -> fw.Framework:
     """The framework a bundle says it was answered against, fully checked (the sender chose the
-    hash, so a matching hash proves nothing). Copies already checked in this run are reused."""
+    hash, so a matching hash proves nothing). Copies already checked in this run are reused: the
+    same bytes are not even parsed again."""
+    import hashlib
+
+    seen = _checked_files.get(hashlib.sha256(raw).digest())
+    if seen is not None:
+        return seen
     copy_ = parse(FrameworkCopy, raw, "framework.json")
     try:
         actual = fw.content_hash(copy_.data)
@@ -409,6 +416,7 @@ def framework_copy(raw: bytes) -> fw.Framework:
         raise Malformed("framework.json does not match its own hash")
     known = _checked_frameworks.get(actual)
     if known is not None:
+        _checked_files[hashlib.sha256(raw).digest()] = known
         return known
     try:
         framework = fw.from_outside(copy_.data)
@@ -419,7 +427,9 @@ def framework_copy(raw: bytes) -> fw.Framework:
         raise Malformed("framework.json is not a valid framework") from None
     if len(_checked_frameworks) > 256:
         _checked_frameworks.clear()
+        _checked_files.clear()
     _checked_frameworks[actual] = framework
+    _checked_files[hashlib.sha256(raw).digest()] = framework
     return framework
 
 
