@@ -4,6 +4,7 @@ so it can be edited and pasted into the annual report."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from docx import Document
 from docx.shared import Pt
@@ -13,7 +14,7 @@ from .data import ReportData
 from .safe_text import Cleaner
 
 
-def _fill(paragraph, p: Para, cleaner: Cleaner, where: str) -> None:
+def _fill(paragraph: Any, p: Para, cleaner: Cleaner, where: str) -> None:
     for text, _ in p.parts:
         paragraph.add_run(cleaner.clean(text, where))
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from functools import cache
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
@@ -213,18 +213,18 @@ class _Text:
         return "".join(out)
 
 
-class _Para(Paragraph):
+class _Para(Paragraph):  # type: ignore[misc]  # reportlab has no type hints
     """A Paragraph that remembers its last line breaking: tables wrap each cell several times
     (to measure, to split across pages, to draw) at the same width, and breaking lines is the
     slowest part of a long report. The result depends only on the width."""
 
-    _wrapped: tuple[float, tuple] | None = None
+    _wrapped: tuple[float, tuple[Any, ...]] | None = None
 
-    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
         if self._wrapped is not None and self._wrapped[0] == availWidth:
             self.width, self.height, self.blPara, self._wrapWidths = self._wrapped[1]
             return self.width, self.height
-        result = super().wrap(availWidth, availHeight)
+        result: tuple[float, float] = super().wrap(availWidth, availHeight)
         self._wrapped = (availWidth, (self.width, self.height, self.blPara, self._wrapWidths))
         return result
 
@@ -284,12 +284,13 @@ def _plain_lines(texts: list[str]) -> list[_Line]:
     return [_Line(x, BODY, 8, colors.black) for x in texts]
 
 
-class _FastTable(Flowable):
+class _FastTable(Flowable):  # type: ignore[misc]  # reportlab has no type hints
     """A long table drawn row by row: text pre-wrapped into lines, split between rows, the header
     repeated on every page. reportlab's Table re-measures every cell of a 1,000-row plan several
     times; this measures each once. Cells that need font fallback or shaping are Paragraphs."""
 
-    def __init__(self, header: list[str], widths: list[float], rows: list[list[_Cell]], fills: list, heights=None):
+    def __init__(self, header: list[str], widths: list[float], rows: list[list[_Cell]], fills: list[Any],
+                 heights: list[float] | None = None):
         super().__init__()
         self.header, self.widths, self.rows, self.fills = header, widths, rows, fills
         self.heights = heights if heights is not None else [self._row_height(r) for r in rows]
@@ -297,18 +298,18 @@ class _FastTable(Flowable):
 
     def _cell_height(self, cell: _Cell, width: float) -> float:
         if isinstance(cell, Paragraph):
-            return cell.wrap(width - 2 * _PAD, 10_000)[1] + 2 * _PAD
+            return float(cell.wrap(width - 2 * _PAD, 10_000)[1]) + 2 * _PAD
         return sum(line.size * 1.25 for line in cell) + 2 * _PAD
 
     def _row_height(self, row: list[_Cell]) -> float:
         return max(self._cell_height(c, w) for c, w in zip(row, self.widths, strict=True))
 
-    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
         self.width = sum(self.widths)
         self.height = self.header_height + sum(self.heights)
         return self.width, self.height
 
-    def split(self, availWidth, availHeight):  # noqa: N803
+    def split(self, availWidth: float, availHeight: float) -> list[_FastTable]:  # noqa: N803
         room, k = availHeight - self.header_height, 0
         while k < len(self.rows) and self.heights[k] <= room:
             room -= self.heights[k]
@@ -370,14 +371,14 @@ class _FastTable(Flowable):
         c.drawText(text)
 
 
-class _NumberedCanvas(rl_canvas.Canvas):
+class _NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab has no type hints
     """Draws 'Page X of Y' and the running header once the page count is known."""
 
-    def __init__(self, *args, header: str = "", draft: bool = False, stamp: str = "", **kwargs):
+    def __init__(self, *args: Any, header: str = "", draft: bool = False, stamp: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if stamp:
             self.setDateFormatter(lambda *_: stamp)
-        self._saved: list[dict] = []
+        self._saved: list[dict[str, Any]] = []
         self._header = header
         self._draft = draft
 
@@ -462,7 +463,7 @@ def _chart(data: ReportData, t: _Text, width: float) -> Drawing:
     return drawing
 
 
-def _scoring_key(data: ReportData, p, width: float) -> Table:
+def _scoring_key(data: ReportData, p: Callable[..., Paragraph], width: float) -> Table:
     """How to read a score, beside the first chart."""
     rows = [[p("<b>Scoring key</b>", "cell")]]
     rows += [[p(f"{escape(label)}: {n}%", "cell")] for label, n in data.scale_key]
@@ -480,7 +481,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     cleaner = Cleaner("PDF")
     t = _Text(cleaner)
     st = _styles()
-    story: list = []
+    story: list[Any] = []
 
     def p(markup: str, style: str = "body") -> Paragraph:
         return _Para(markup, st[style])
@@ -712,7 +713,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     return out.getvalue(), cleaner.warnings
 
 
-def _cover_sheet(data: ReportData, t: _Text, p) -> list:
+def _cover_sheet(data: ReportData, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:
     """The NHS board cover sheet: what the paper is, who brings it, what the board is asked to do."""
     from ..core.model import COVER_FIELDS, COVER_PURPOSES
 
@@ -771,7 +772,7 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _grid(header=LIGHT) -> TableStyle:
+def _grid(header: Any = LIGHT) -> TableStyle:
     return TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#BFBFBF")),
         ("BACKGROUND", (0, 0), (-1, 0), header),
@@ -781,7 +782,7 @@ def _grid(header=LIGHT) -> TableStyle:
     ])
 
 
-def _answer(a: AnswerRow, t: _Text, st: dict[str, ParagraphStyle]) -> list:
+def _answer(a: AnswerRow, t: _Text, st: dict[str, ParagraphStyle]) -> list[Any]:
     head = _Para(f"<b>{escape(a.ref)}</b> {t(a.question, f'question {a.ref}')}", st["body"])
     meta = f"<b>{escape(a.rating)}</b>" + (f" · Assurance: {escape(a.assurance)}" if a.assurance else "") + \
            (f" · {escape(a.state)}" if a.state else "")
