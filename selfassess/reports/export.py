@@ -57,9 +57,9 @@ def renderer(fmt: str) -> Callable[..., tuple[bytes, list[str]]]:
 
 
 def render(data: ReportData, fmt: str, *, owner: str | None = None) -> tuple[bytes, list[str]]:
-    if fmt == "ics":
-        return renderer(fmt)(data, owner)
-    return renderer(fmt)(data)
+    content, notes = renderer(fmt)(data, owner) if fmt == "ics" else renderer(fmt)(data)
+    # Text drawn in two places (a finding and the appendix) is noted once.
+    return content, list(dict.fromkeys(notes))
 
 
 def export(data: ReportData, fmt: str, out_dir: Path, *, owner: str | None = None) -> Exported:

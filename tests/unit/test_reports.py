@@ -279,3 +279,15 @@ def test_right_to_left_text_over_several_lines_keeps_its_lines_in_order():
     # Each line is drawn right to left; read back (reversed), the lines follow the sentence in order.
     read = " ".join(unicodedata.normalize("NFKC", line)[::-1].strip() for line in lines)
     assert read == sentence
+
+
+def test_text_drawn_twice_is_noted_once(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = ws.new_assessment("Trust", BOARD_ID, "2025/26").assessment
+        ws.answer(a.id, "1.1", rating="1", evidence="北京 office")  # drawn in the findings and in the appendix
+        data = gather(ws, ws.assessment(a.id))
+    finally:
+        store.close()
+    _, notes = render(data, "pdf")
+    assert len([n for n in notes if n.startswith("answer 1.1 evidence")]) == 1
