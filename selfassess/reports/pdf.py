@@ -596,7 +596,8 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
             story.append(p(f"And {len(data.challenges) - CHALLENGES_SHOWN} more: selfassess checks lists them all.", "small"))
 
     # Findings by domain
-    story += [PageBreak(), p("Findings by domain", "h1")]
+    # A new page for the findings, unless a spill from the summary left most of one free (never a near-empty page)
+    story += [CondPageBreak(A4[1] * 0.55), p("Findings by domain", "h1")]
     by_question: dict[str, list[ActionRow]] = {}
     for a in data.actions:
         for ref in a.question_refs.split(", "):
