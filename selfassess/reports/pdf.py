@@ -719,7 +719,8 @@ def _cover_sheet(data: ReportData, t: _Text, p: Callable[..., Paragraph]) -> lis
     from ..core.model import COVER_FIELDS, COVER_PURPOSES
 
     sheet = data.coversheet
-    assert sheet is not None
+    if sheet is None:  # none entered: the report opens with its own title page
+        return []
     title = "Health inequalities: board self-assessment " + data.period
     rows = [[p("<b>Report title</b>", "cell"), p(escape(title) + (" (DRAFT for the board)" if data.is_draft else ""), "cell")]]
     for key, label in COVER_FIELDS.items():

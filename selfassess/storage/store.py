@@ -679,7 +679,8 @@ class Store:
     def _append(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]:
         event = audit.make_event(self._seq + 1, self._head, when, actor, action, summary, changes)
         line = audit.encode(event)
-        assert self._fd is not None
+        if self._fd is None:  # _require_writer checked it; a closed store never appends
+            raise SaveFailed("the store is closed; nothing was saved")
         try:
             write_all(self._fd, line)
             io.fdatasync(self._fd)
