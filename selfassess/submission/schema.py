@@ -217,10 +217,9 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 Points = Annotated[int, Field(ge=-100, le=100)]
 
 
-class DomainFiguresDoc(Strict):
-    id: Id
-    ref: Annotated[str, StringConstraints(max_length=20)]
-    title: Required
+class _Scored(Strict):
+    """What a domain and the whole assessment both count and score."""
+
     questions: Count
     answered: Count
     agreed: Count
@@ -233,6 +232,12 @@ class DomainFiguresDoc(Strict):
     provisional: bool
     previous_score_percent: Percent | None
     change_points: Points | None
+
+
+class DomainFiguresDoc(_Scored):
+    id: Id
+    ref: Annotated[str, StringConstraints(max_length=20)]
+    title: Required
 
 
 class AssuranceDoc(Strict):
@@ -249,23 +254,11 @@ class ActionCountsDoc(Strict):
     done: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
 
 
-class FiguresDoc(Strict):
+class FiguresDoc(_Scored):
     """The headline figures the trust's documents show (core/figures.py), as sent."""
 
-    questions: Count
-    answered: Count
-    agreed: Count
-    drafts: Count
-    awaiting_review: Count
-    not_applicable: Count
-    not_started: Count
     completeness_percent: Percent
-    score_percent: Percent | None
-    level: Name | None
-    provisional: bool
     previous_period: Period | None
-    previous_score_percent: Percent | None
-    change_points: Points | None
     assurance: AssuranceDoc
     actions: ActionCountsDoc
     signed_off: bool
