@@ -934,36 +934,68 @@ def read_events(folder: Path) -> Iterator[tuple[int, dict[str, Any] | None, str 
                 yield n, None, "is not a readable event"
 
 
-def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bytes | None, bytes]:
-    """state.json and the log as one consistent pair, each read once, without any lock.
+class _LogSnapshot:
+    """The log up to the size it had when verify began, read line by line: memory stays flat in the
+    log's size (a store of twenty years holds a log of gigabytes)."""
+
+    def __init__(self, path: Path):
+        self.size = 0
+        self._file: Any = None
+        if path.exists():
+            self._file = os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb")
+            self.size = os.fstat(self._file.fileno()).st_size
+        self.torn = b""  # an unfinished last line, once the lines have been read
+
+    def lines(self) -> Iterator[bytes]:
+        """Each complete line (with its end of line), up to the size fixed at the start."""
+        if self._file is None:
+            return
+        left = self.size
+        while left > 0:
+            line = self._file.readline(left)
+            if not line:
+                break  # shorter than it was (a restore): what was read is what there is
+            left -= len(line)
+            if not line.endswith(b"\n"):
+                self.torn = line
+                break
+            yield line
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bytes | None, _LogSnapshot]:
+    """state.json and the log as one consistent pair, without any lock.
 
     state.json first, then the log up to its size at that moment: a checkpoint only ever covers
-    events already in the log, so the log read holds at least what that state.json records.
-    A writer may append meanwhile (ignored: beyond the size read) or replace state.json (not
-    re-read). Only a restore shortens the log; if the checkpoint lies beyond what was read, read again.
+    events already in the log, so the log holds at least what that state.json records. A writer
+    may append meanwhile (ignored: beyond the size fixed) or replace state.json (not re-read).
+    Only a restore shortens the log; if the checkpoint lies beyond the log's size, look again.
     """
     state_path, log_path = folder / STATE, folder / LOG
     problems: list[str] = []
+    log = _LogSnapshot(Path("/nonexistent"))
     for _attempt in range(3):
         problems = []
+        log.close()
         try:
             state = io.read_bytes(state_path) if state_path.exists() else None
         except OSError as exc:
             problems.append(f"{STATE} cannot be read ({_why(exc)})")
             state = None
-        log = b""
         try:
-            if log_path.exists():
-                with os.fdopen(os.open(log_path, os.O_RDONLY | NOFOLLOW), "rb") as f:
-                    size = os.fstat(f.fileno()).st_size
-                    log = f.read(size)
+            log = _LogSnapshot(log_path)
         except OSError as exc:
             problems.append(f"{LOG} cannot be read ({_why(exc)})")
+            log = _LogSnapshot(Path("/nonexistent"))
         try:
             offset = parse_state(state)["checkpoint"]["offset"] if state else 0
         except ValueError:
             offset = 0
-        if offset <= len(log):
+        if offset <= log.size:
             break
     report.problems += problems
     return state, log
@@ -994,14 +1026,22 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
         report.problems += [f"{name} is a symbolic link: selfassess does not read or write store files through links"
                             for name in linked]
         return report
-    state_raw, log_raw = _snapshot_of(folder, report)
+    state_raw, log = _snapshot_of(folder, report)
+    try:
+        return _verify(folder, report, state_raw, log, current, current_seq)
+    finally:
+        log.close()
+
+
+def _verify(folder: Path, report: VerifyReport, state_raw: bytes | None, log: _LogSnapshot,
+            current: dict[str, Any] | None, current_seq: int) -> VerifyReport:
     stored: dict[str, Any] | None = None
     cp_seq, cp_hash, cp_offset = 0, audit.GENESIS, 0
     start_seq, start_hash = 0, audit.GENESIS
     if state_raw is None:
         if not report.problems:
             used = evidence_of_use(folder)
-            if log_raw:
+            if log.size:
                 report.problems.append(f"{STATE} is missing (the store cannot be opened; {LOG} holds the history)")
             elif used:
                 report.problems.append(f"{STATE} and {LOG} are both missing, but this store was used before ({used})")
@@ -1033,9 +1073,9 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
     resync = False  # after a line that could not be read, pick up the chain at the next event
     offset = 0
     chain: list[str] = []  # problems of the chain itself, every one, in order
-    *complete, torn = log_raw.split(b"\n")
-    for n, line in enumerate(complete, start=1):
-        raw, offset = line + b"\n", offset + len(line) + 1
+    n = 0
+    for n, raw in enumerate(log.lines(), start=1):
+        line, offset = raw[:-1], offset + len(raw)
         try:
             event = json.loads(line)
         except ValueError:
@@ -1066,8 +1106,9 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
             now = copy.deepcopy(expected)
         if seq == cp_seq and stored is not None:
             snapshot, cp_found = copy.deepcopy(expected), (head, offset)
+    torn = log.torn
     if torn:
-        report.notes.append(f"{LOG} line {len(complete) + 1} is an unfinished save ({len(torn)} bytes, no end of line): "
+        report.notes.append(f"{LOG} line {n + 1} is an unfinished save ({len(torn)} bytes, no end of line): "
                             "a save under way, or one cut off by a crash; it was never confirmed, and is set aside the "
                             "next time the store is opened for writing")
     report.head = head
