@@ -953,7 +953,7 @@ def review_trends(c: Context, as_json: bool) -> None:
         last = subs[-1]
         line = f"{last.organisation.name[:36]:<37}{subs[0].period}-{last.period[-2:]}  all {sparkline([s.overall for s in subs])} {percent_text(last.overall):>4}"
         for d in last.domains:
-            line += f"  {d.ref} {sparkline([next((x.percent for x in s.domains if x.id == d.id), None) for s in subs])}"
+            line += f"  {d.ref} {sparkline([s.percent_of(d.id) for s in subs])}"
         echo(line)
 
 

@@ -28,6 +28,7 @@ from reportlab.platypus import (
 )
 
 from ..core.figures import percent_text
+from ..core.stats import five_numbers
 from .pdf import BODY, BOLD, GREY, LIGHT, NAVY, PdfText, styles
 from .safe_text import Cleaner
 
@@ -72,16 +73,6 @@ def _colour(value: float | None) -> colors.Color:
     return colors.Color(*(x + (y - x) * t for x, y in zip(a, b, strict=True)))
 
 
-def _quartiles(values: list[float]) -> tuple[float, float, float, float, float]:
-    import statistics
-
-    data = sorted(values)
-    if len(data) == 1:
-        return data[0], data[0], data[0], data[0], data[0]
-    q1, q2, q3 = statistics.quantiles(data, n=4, method="inclusive")
-    return data[0], q1, q2, q3, data[-1]
-
-
 def _distribution(data: ReviewReportData, labels: list[str]) -> Drawing:
     """One row per domain: the range (whisker), the middle half (box) and the median (bar)."""
     row_h, left, right = 22, 200, 30
@@ -99,7 +90,7 @@ def _distribution(data: ReviewReportData, labels: list[str]) -> Drawing:
         if not values:
             d.add(String(left, y + 3, "no scores", fontName=BODY, fontSize=7.5, fillColor=GREY))
             continue
-        lo, q1, med, q3, hi = (left + span * v / 100 for v in _quartiles(values))
+        lo, q1, med, q3, hi = (left + span * v / 100 for v in five_numbers(values))
         d.add(Line(lo, y + 6, hi, y + 6, strokeColor=GREY, strokeWidth=1))
         d.add(Rect(q1, y, max(q3 - q1, 1.5), 12, fillColor=colors.HexColor("#BDD7EE"), strokeColor=NAVY, strokeWidth=0.6))
         d.add(Line(med, y - 1, med, y + 13, strokeColor=NAVY, strokeWidth=2))

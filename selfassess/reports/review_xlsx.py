@@ -48,7 +48,7 @@ def _lay_out(ws: Any, n_rows: int, n_domains: int) -> None:
     from openpyxl.formatting.rule import ColorScaleRule
     from openpyxl.utils import get_column_letter
 
-    from .xlsx import fit_columns
+    from .xlsx import fit_columns, print_landscape
 
     fit_columns(ws, {1: 60}, header_lines=3)  # trust names whole: the longest run to about 60 characters
     if n_domains:
@@ -56,12 +56,7 @@ def _lay_out(ws: Any, n_rows: int, n_domains: int) -> None:
         ws.conditional_formatting.add(f"{first}2:{last}{max(n_rows, 1) + 1}", ColorScaleRule(
             start_type="num", start_value=0, start_color="F8696B", mid_type="num", mid_value=0.5,
             mid_color="FFEB84", end_type="num", end_value=1, end_color="63BE7B"))
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_landscape(ws)
 
 
 def comparison_workbook(domain_titles: list[str], domain_ids: list[str], rows: Sequence[ComparedTrust]) -> bytes:

@@ -150,13 +150,18 @@ def _header(ws: Worksheet, titles: list[str]) -> None:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=False, vertical="center")
     ws.freeze_panes = "A2"
+    print_landscape(ws)
+    ws.print_options.gridLines = False
+
+
+def print_landscape(ws: Worksheet) -> None:
+    """Printed as board papers are: A4 landscape, one page wide, the header row on every page."""
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.gridLines = False
 
 
 def _table(ws: Worksheet, name: str, columns: int, rows: int) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from ..core.audit import Change
 from ..core.errors import InvalidInput, SelfAssessError
 from ..core.model import check_ods, check_text
+from ..core.stats import five_numbers
 from ..files import read_limited
 from .review import Review, Submission
 
@@ -158,7 +158,7 @@ def spread(values: Iterable[float | None]) -> Spread:
         return Spread(0, None, None, None)
     if len(data) == 1:
         return Spread(1, data[0], data[0], data[0])
-    q1, q2, q3 = statistics.quantiles(data, n=4, method="inclusive")
+    _, q1, q2, q3, _ = five_numbers(data)
     return Spread(len(data), round(q2, 1), round(q1, 1), round(q3, 1))
 
 
@@ -348,17 +348,20 @@ class DatasetWriter:
 
         out: list[tuple[Any, ...]] = []
         for path in bundle_files(inboxes) if inboxes else []:
-            result = self.review.check(path)
+            digest: str | None = None
+            try:
+                data = read_file(path, bundle.MAX_FILE, "submission")
+            except SelfAssessError:  # unreadable: check() turns that into its verdict; there is no hash
+                result = self.review.check(path)
+            else:  # read once: hashed here, checked from the same bytes
+                digest = hashlib.sha256(data).hexdigest()
+                result = self.review.check_bytes(path, data)
             if result.verdict == bundle.DUPLICATE and "imported before" in result.message:
                 continue
             if result.verdict == bundle.GENUINE:
                 reason = "genuine, but not imported yet (selfassess review import)"
             else:
                 reason = result.message
-            try:
-                digest: str | None = hashlib.sha256(read_file(path, bundle.MAX_FILE, "submission")).hexdigest()
-            except SelfAssessError:  # unreadable: the reason says why; there is no hash to give
-                digest = None
             out.append((path.name, digest, result.verdict, reason))
         return out
 

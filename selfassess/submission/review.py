@@ -102,6 +102,11 @@ class Submission:
     def domain(self, ref: str) -> DomainScore | None:
         return next((d for d in self.domains if ref in (d.id, d.ref)), None)
 
+    def percent_of(self, domain_id: str) -> float | None:
+        """A domain's score, or None where this submission has no such domain (a trend across versions)."""
+        d = self.domain(domain_id)
+        return d.percent if d else None
+
     def action(self, ref: str) -> Action | None:
         ref = ref.strip().lower()
         return next((a for a in self.actions if ref in (a.ref.lower(), a.id) or (len(ref) >= 4 and a.id.startswith(ref))), None)
@@ -299,6 +304,7 @@ class Review:
         self._cache_head: Any = None
         self._file_index: dict[str, Submission] | None = None
         self._key_index: dict[str, list[Submission]] | None = None
+        self._own: tuple[str | None] | None = None
 
     # --- reading
 
@@ -378,13 +384,14 @@ class Review:
         marks = self.marks()
         rows = []
         for s in latest:
+            live = s.live_actions
             rows.append(TrustRow(
                 submission_id=s.id, organisation=s.organisation.name, ods_code=s.organisation.ods_code,
                 period=s.period, framework_title=s.framework.title, overall=s.overall,
                 completeness=s.completeness, domains={d.id: d.percent for d in s.domains},
-                open_actions=sum(not a.closed for a in s.live_actions),
-                overdue=sum(rules.is_overdue(a, today) for a in s.live_actions),
-                slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in s.live_actions),
+                open_actions=sum(not a.closed for a in live),
+                overdue=sum(rules.is_overdue(a, today) for a in live),
+                slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in live),
                 queried=sum(1 for m in marks.get(s.id, {}).values() if m.verdict == "queried"),
             ))
         sort_rows(rows, sort, domains)
@@ -427,7 +434,7 @@ class Review:
         path, opened, sub, org, assessment = v.file, v.opened, v.submission, v.organisation, v.assessment
         who = f"{org.name} {assessment.period}"
         key = self.trusted(opened.fingerprint)
-        own = keys.own_fingerprint(self.home) == opened.fingerprint
+        own = self._own_fingerprint() == opened.fingerprint
         if key is None and not own:
             return Checked(path, bundle.UNKNOWN_KEY,
                            f"{who}: signed by a key that is not registered here ({opened.fingerprint}). If the trust confirms "
@@ -482,6 +489,12 @@ class Review:
         return Checked(path, bundle.GENUINE, f"{who}: genuine, signed by {key.name if key else 'this installation'} "
                        f"({opened.fingerprint})", record, v.data)
 
+    def _own_fingerprint(self) -> str | None:
+        """This installation's key, read once per Review (an import judges thousands of bundles)."""
+        if self._own is None:
+            self._own = (keys.own_fingerprint(self.home),)
+        return self._own[0]
+
     def check(self, path: Path) -> Checked:
         """Verify one file against this store: signature, content, registered key, and the trust's chain.
         A file already imported byte for byte is known by its hash and not checked again."""
@@ -491,6 +504,10 @@ class Review:
             return Checked(path, exc.verdict, str(exc))
         except SelfAssessError as exc:
             return Checked(path, bundle.MALFORMED, str(exc))
+        return self.check_bytes(path, data)
+
+    def check_bytes(self, path: Path, data: bytes) -> Checked:
+        """check(), for a file already read."""
         known = self._by_file().get(hashlib.sha256(data).hexdigest())
         if known is not None:
             return Checked(path, bundle.DUPLICATE, f"{known.who}: this submission was imported before (as {known.file})")

@@ -397,7 +397,8 @@ def framework_copy(raw: bytes) -> fw.Framework:
     same bytes are not even parsed again."""
     import hashlib
 
-    seen = _checked_files.get(hashlib.sha256(raw).digest())
+    raw_digest = hashlib.sha256(raw).digest()
+    seen = _checked_files.get(raw_digest)
     if seen is not None:
         return seen
     copy_ = parse(FrameworkCopy, raw, "framework.json")
@@ -409,7 +410,7 @@ def framework_copy(raw: bytes) -> fw.Framework:
         raise Malformed("framework.json does not match its own hash")
     known = _checked_frameworks.get(actual)
     if known is not None:
-        _checked_files[hashlib.sha256(raw).digest()] = known
+        _checked_files[raw_digest] = known
         return known
     try:
         framework = fw.from_outside(copy_.data)
@@ -422,7 +423,7 @@ def framework_copy(raw: bytes) -> fw.Framework:
         _checked_frameworks.clear()
         _checked_files.clear()
     _checked_frameworks[actual] = framework
-    _checked_files[hashlib.sha256(raw).digest()] = framework
+    _checked_files[raw_digest] = framework
     return framework
 
 

@@ -236,7 +236,7 @@ class TrustReviewScreen(AppScreen):
             lines.append(f"  {h.period}  all {percent_text(h.overall)}  " + "  ".join(f"{d.ref} {percent_text(by.get(d.id))}" for d in sub.domains))
         if len(history) > 1:  # the trend at a glance, one block character per submission
             lines.append(f"  {'trend':<7}  all {sparkline([h.overall for h in history]):<4} " + "  ".join(
-                f"{d.ref} {sparkline([next((x.percent for x in h.domains if x.id == d.id), None) for h in history])}"
+                f"{d.ref} {sparkline([h.percent_of(d.id) for h in history])}"
                 for d in sub.domains))
         self.query_one("#history", Static).update(plain("\n".join(lines)))
         self.marks = service.marks().get(sub.id, {})
