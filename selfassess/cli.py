@@ -587,6 +587,95 @@ def export_cmd(c: Context, assessment: str, formats: tuple[str, ...], out_dir: P
             echo(f"note: {done.path.name}: {warning}", err=True)
 
 
+# --- indicator data ----------------------------------------------------------------------------
+
+
+@cli.group("indicators", cls=click.Group)
+def indicators_group() -> None:
+    """Indicator data by deprivation, ethnicity, age and sex: import an extract, show the figures."""
+
+
+@indicators_group.command("import")
+@click.argument("assessment")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--set", "set_name", help="Indicator set id (default: the set linked to the assessment's framework).")
+@click.option("--period", help="The period the figures are for, when the file has no period column.")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
+              help="Read a column of the file as a field selfassess knows (imd_decile, imd_quintile, ethnic_category, "
+                   "age, sex, period, an indicator id, ...); may be repeated.")
+@pass_ctx
+def indicators_import(c: Context, assessment: str, file: Path, set_name: str | None, period: str | None,
+                      maps: tuple[str, ...]) -> None:
+    """Import indicator figures for ASSESSMENT from FILE (CSV, XLSX or Parquet), aggregated or one row per pathway.
+
+    Only the aggregates, the file's SHA-256 and its row count are stored; bad input is refused with the
+    reason and nothing is stored."""
+    from .core import indicator_data, indicator_set
+
+    with c.workspace(write=True) as ws:
+        a = ws.assessment(assessment)
+        iset = indicator_set.find(set_name, c.home, a.framework_id)
+        extract = indicator_data.read_extract(file, iset, period=period, mapping=indicator_data.parse_map(maps))
+        ids = ws.import_indicators(assessment, iset, extract)
+    echo(f"imported {len(ids)} indicator(s) of {iset.key} for {extract.period} from {file.name} "
+         f"({extract.rows:,} {extract.kind} rows, sha256 {extract.file_sha256[:12]})")
+    for dim, codes in sorted(extract.unknown_codes.items()):
+        listed = ", ".join(f"'{k}' ({n:,})" for k, n in sorted(codes.items()))
+        echo(f"note: unknown {dim} codes counted as not known: {listed}", err=True)
+
+
+@indicators_group.command("show")
+@click.argument("assessment")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def indicators_show(c: Context, assessment: str, as_json: bool) -> None:
+    """Show each indicator of ASSESSMENT by breakdown, with intervals, the Q1-Q5 gap and data quality."""
+    from .core.indicators import interval_text, value_text
+
+    with c.workspace(write=False) as ws:
+        iset, figures = ws.indicator_figures(ws.assessment(assessment))
+    if as_json:
+        _echo_json({"set": iset.key if iset else None, "indicators": [f.as_json() for f in figures]})
+        return
+    if iset is None:
+        echo("No indicator data imported yet: selfassess indicators import ASSESSMENT FILE")
+        return
+    echo(f"{iset.title} ({iset.key})")
+    for f in figures:
+        ind = f.indicator
+        echo("")
+        echo(f"{ind.title} [{ind.id}] - {ind.measure_label}" + (f", {f.period}" if f.period else ""))
+        if not f.reported:
+            echo(f"  not reported: {f.reason}")
+            continue
+        echo(f"  All: {value_text(ind, f.total)} ({interval_text(ind, f.total)})")
+        for b in f.breakdowns:
+            echo(f"  by {b.dimension}" + (f" ({b.not_stated:.1f}% not stated or not known{', FLAGGED' if b.flagged else ''})"
+                                         if b.not_stated else ""))
+            for g in b.groups:
+                counts = f"{g.numerator:,}/{g.denominator:,}" if g.numerator is not None and g.denominator is not None else ""
+                ci = interval_text(ind, g)
+                echo(f"    {g.group:<24} {value_text(ind, g):>12}  {ci:<18} {counts}")
+        if f.gap_absolute is not None:
+            rel = f", {f.gap_relative:.2f} times" if f.gap_relative is not None else ""
+            echo(f"  gap Q1 - Q5: {f.gap_absolute:+.1f}{rel}" + (" (wide: selfassess indicators action)" if f.gap_wide else ""))
+        for note in f.quality_notes(iset.not_stated_flag_percent):
+            echo(f"  note: {note}")
+
+
+@indicators_group.command("action")
+@click.argument("assessment")
+@click.argument("indicator")
+@click.option("--owner", required=True, help="Who is accountable (a named person).")
+@click.option("--due", required=True, help="Due date, YYYY-MM-DD.")
+@pass_ctx
+def indicators_action(c: Context, assessment: str, indicator: str, owner: str, due: str) -> None:
+    """Turn a wide deprivation gap in INDICATOR into an action on its linked question."""
+    with c.workspace(write=True) as ws:
+        a = ws.indicator_action(assessment, indicator, owner, due)
+    echo(f"added {a.ref}: {a.title}")
+
+
 @cli.command("coversheet")
 @click.argument("assessment")
 @click.option("--meeting", help="The meeting and its date, such as 'Public board, 22 May 2026'.")

@@ -55,6 +55,9 @@ from .scoring import Scores, score, trend
 
 if TYPE_CHECKING:
     from .checks import Challenge
+    from .indicator_data import Extract
+    from .indicator_set import IndicatorSet
+    from .indicators import IndicatorFigures
     from .compare import Comparison
     from .figures import Figures
     from .lifecycle import Blockers
@@ -781,6 +784,82 @@ class Workspace:
     def overdue(self, actions: Iterable[Action]) -> list[Action]:
         today = self.today()
         return [a for a in actions if action_rules.is_overdue(a, today)]
+
+    # --- indicator data -------------------------------------------------------------------------
+
+    def import_indicators(self, assessment_handle: str, iset: IndicatorSet, extract: Extract) -> list[str]:
+        """Keep an extract's aggregates (never its rows) beside an assessment, in one audit event: for
+        each indicator and period, the new figures replace any imported before. Returns the indicator ids."""
+        assessment = self.assessment(assessment_handle)
+        self._editable(assessment)
+        if not extract.cells:
+            raise InvalidInput(f"{extract.file_name} holds no figures for any indicator of {iset.key}, nothing was stored")
+        changes: list[Change] = []
+        if self.repo.get("indicator_sets", iset.content_hash) is None:
+            changes.append(Change("indicator_sets", iset.content_hash, None,
+                                  {"id": iset.id, "version": iset.version, "title": iset.title, "hash": iset.content_hash,
+                                   "data": iset.data}))
+        ids = sorted(extract.cells)
+        for iid in ids:
+            before = [r for r in self.repo.find("indicator_data", assessment_id=assessment.id, indicator_id=iid)
+                      if r["period"] == extract.period]
+            record = {
+                "id": before[0]["id"] if before else new_id(), "assessment_id": assessment.id, "set_id": iset.id,
+                "set_version": iset.version, "set_hash": iset.content_hash, "indicator_id": iid,
+                "period": extract.period, "file_name": extract.file_name, "file_sha256": extract.file_sha256,
+                "file_rows": extract.rows, "kind": extract.kind, "imported_at": self.clock.now(), "imported_by": self.actor,
+                "cells": [[c.dimension, c.group, c.band, c.numerator, c.denominator]
+                          for c in sorted(extract.cells[iid], key=lambda c: (c.dimension, c.group, c.band or 0))],
+                "unknown_codes": {d: dict(sorted(codes.items())) for d, codes in sorted(extract.unknown_codes.items())},
+            }
+            changes.append(Change("indicator_data", record["id"], before[0] if before else None, record))
+        self.commit("indicators.import", f"indicator data for {extract.period} from {extract.file_name} "
+                    f"({extract.rows:,} rows, sha256 {extract.file_sha256[:12]}): {len(ids)} indicator(s) of {iset.key}",
+                    changes)
+        return ids
+
+    def indicator_set_of(self, assessment: Assessment) -> IndicatorSet | None:
+        """The indicator set an assessment's data was imported against (the latest, if several)."""
+        from . import indicator_set
+
+        recs = self.repo.find("indicator_data", assessment_id=assessment.id)
+        if not recs:
+            return None
+        latest = max(recs, key=lambda r: r.get("imported_at", ""))
+        pinned = self.repo.get("indicator_sets", latest["set_hash"])
+        if pinned is None:
+            raise NotFound(f"the indicator set {latest['set_id']}@{latest['set_version']} of this assessment's data is not in the store")
+        return indicator_set.from_store(pinned["data"], latest["set_hash"])
+
+    def indicator_figures(self, assessment: Assessment) -> tuple[IndicatorSet | None, list[IndicatorFigures]]:
+        """Every indicator of the assessment's set, computed once (core/indicators.py); none without data."""
+        from .indicators import compute_all
+
+        iset = self.indicator_set_of(assessment)
+        if iset is None:
+            return None, []
+        recs = [r for r in self.repo.find("indicator_data", assessment_id=assessment.id) if r["set_id"] == iset.id]
+        return iset, compute_all(iset, recs)
+
+    def indicator_action(self, assessment_handle: str, indicator_id: str, owner: str, due: str) -> Action:
+        """Turn a wide deprivation gap into an action on the indicator's linked question."""
+        from .indicators import suggested_action
+
+        assessment = self.assessment(assessment_handle)
+        iset, figures = self.indicator_figures(assessment)
+        found = next((f for f in figures if f.id == indicator_id), None)
+        if iset is None or found is None:
+            raise NotFound(f"no indicator data for '{indicator_id}' in this assessment")
+        if not found.gap_wide:
+            raise Refused(f"the deprivation gap in {found.indicator.title} is not wide enough to suggest an action "
+                          f"(Q1 against Q5 at a ratio of {iset.gap_flag_ratio:g}, intervals apart)")
+        framework = self.framework(assessment)
+        questions = [q for q in found.indicator.questions if framework.has_question(q)]
+        if not questions:
+            raise InvalidInput(f"{indicator_id} links to no question of {framework.key}, expected a 'questions' entry in the set")
+        return self.add_action(assessment_handle, questions[:1], suggested_action(found)[:300], owner, due,
+                               description=f"Suggested by the indicator {indicator_id} ({found.period}).",
+                               origin="suggested")
 
 
 def _ref_number(ref: str) -> int:
