@@ -28,7 +28,16 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .errors import InvalidInput
-from .indicator_set import AGE, DEPRIVATION, DIMENSIONS, ETHNICITY, NOT_KNOWN, NOT_STATED, SEX, IndicatorSet
+from .indicator_set import (
+    AGE,
+    DEPRIVATION,
+    DIMENSIONS,
+    ETHNICITY,
+    NOT_KNOWN,
+    NOT_STATED,
+    SEX,
+    IndicatorSet,
+)
 from .indicator_stats import ESP_BANDS, esp_band
 
 MAX_BYTES = 4 * 1024 * 1024 * 1024
@@ -516,7 +525,8 @@ def _row_level(con: Any, file_name: str, digest: str, fields: dict[str, str], ty
     bad: dict[str, set[str]] = defaultdict(set)
     for r in result:
         key, values, flags = r[:nk], r[nk:nk + nm], r[nk + nm:-1]
-        rows += int(r[-1])
+        here = int(r[-1])
+        rows += here
         if "period" in fields:
             periods.add(_text(key[-1]))
         flag_i = 0
@@ -549,19 +559,19 @@ def _row_level(con: Any, file_name: str, digest: str, fields: dict[str, str], ty
             elif d == ETHNICITY:
                 g = ethnic_group(raw)
                 if g is None:
-                    unknown[d][_text(raw)] += 1
+                    unknown[d][_text(raw)] += here
                     g = NOT_KNOWN
                 groups[d] = (g, None)
             elif d == SEX:
                 g = sex_group(raw)
                 if g is None:
-                    unknown[d][_text(raw)] += 1
+                    unknown[d][_text(raw)] += here
                     g = NOT_KNOWN
                 groups[d] = (g, None)
             else:
                 found_age = age_group(raw, iset)
                 if found_age is None:
-                    unknown[d][_text(raw)] += 1
+                    unknown[d][_text(raw)] += here
                     found_age = (NOT_KNOWN, None)
                 groups[d] = found_age
         band = groups[AGE][1] if AGE in groups else None

@@ -12,15 +12,27 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import strict_yaml
 from .errors import FrameworkError, NotFound, Problem
 from .framework import _plain, _pos, content_hash
-from .framework_schema import CITATION, ID, ID_PATTERN, SOURCE_DOC, Checker, ListOf, Num, Obj, Str, _json_schema, _text
+from .framework_schema import (
+    CITATION,
+    ID,
+    ID_PATTERN,
+    SOURCE_DOC,
+    Checker,
+    ListOf,
+    Num,
+    Obj,
+    Str,
+    _json_schema,
+    _text,
+)
 
 FORMAT_VERSION = 1
 

@@ -55,11 +55,11 @@ from .scoring import Scores, score, trend
 
 if TYPE_CHECKING:
     from .checks import Challenge
+    from .compare import Comparison
+    from .figures import Figures
     from .indicator_data import Extract
     from .indicator_set import IndicatorSet
     from .indicators import IndicatorFigures
-    from .compare import Comparison
-    from .figures import Figures
     from .lifecycle import Blockers
 
 
@@ -803,8 +803,9 @@ class Workspace:
         for iid in ids:
             before = [r for r in self.repo.find("indicator_data", assessment_id=assessment.id, indicator_id=iid)
                       if r["period"] == extract.period]
-            record = {
-                "id": before[0]["id"] if before else new_id(), "assessment_id": assessment.id, "set_id": iset.id,
+            record_id: str = before[0]["id"] if before else new_id()
+            record: dict[str, Any] = {
+                "id": record_id, "assessment_id": assessment.id, "set_id": iset.id,
                 "set_version": iset.version, "set_hash": iset.content_hash, "indicator_id": iid,
                 "period": extract.period, "file_name": extract.file_name, "file_sha256": extract.file_sha256,
                 "file_rows": extract.rows, "kind": extract.kind, "imported_at": self.clock.now(), "imported_by": self.actor,
@@ -812,7 +813,7 @@ class Workspace:
                           for c in sorted(extract.cells[iid], key=lambda c: (c.dimension, c.group, c.band or 0))],
                 "unknown_codes": {d: dict(sorted(codes.items())) for d, codes in sorted(extract.unknown_codes.items())},
             }
-            changes.append(Change("indicator_data", record["id"], before[0] if before else None, record))
+            changes.append(Change("indicator_data", record_id, before[0] if before else None, record))
         self.commit("indicators.import", f"indicator data for {extract.period} from {extract.file_name} "
                     f"({extract.rows:,} rows, sha256 {extract.file_sha256[:12]}): {len(ids)} indicator(s) of {iset.key}",
                     changes)
