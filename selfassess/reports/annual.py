@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.indicators import GroupFigure, IndicatorFigures
 from ..core.model import CLOSED_STATUSES
 from .data import (
     ActionRow,
@@ -143,7 +144,59 @@ def draft(data: ReportData) -> list[Block]:
     else:
         blocks.append(Para.of("This is the trust's first assessment against this framework; it sets the baseline "
                               "against which progress will be reported next year.", *_overdue(data)))
+    blocks += indicator_blocks(data)
     return blocks
+
+
+DIMENSION_TITLES = {"deprivation": "Deprivation (IMD quintile)", "ethnicity": "Ethnic group", "age": "Age", "sex": "Sex"}
+
+
+def indicator_blocks(data: ReportData) -> list[Block]:
+    """The statement on information on health inequalities: each indicator's table by breakdown, with the
+    gap between the most and least deprived and the data-quality notes; 'not reported' with the reason."""
+    if not data.indicators:
+        return []
+    blocks: list[Block] = [Heading("Information on health inequalities", 2)]
+    reported = [f for f in data.indicators if f.reported]
+    blocks.append(Para.of(
+        "As NHS England's statement on information on health inequalities asks, these indicators are broken down by "
+        f"deprivation, ethnicity, age and sex ({len(reported)} of the {len(data.indicators)} indicators of ",
+        (data.indicator_set_title, True), " have data). Proportions have Wilson score 95% confidence intervals; "
+        "age-standardised rates use the 2013 European Standard Population with Dobson intervals. Small numbers "
+        "are suppressed to protect confidentiality."))
+    for f in reported:
+        ind = f.indicator
+        blocks.append(Heading(f"{ind.title} ({f.period})", 3))
+        rows: list[tuple[str, ...]] = [("All", "", *_figure_cells(f, f.total))]
+        for b in f.breakdowns:
+            for g in b.groups:
+                rows.append((DIMENSION_TITLES.get(b.dimension, b.dimension), g.group, *_figure_cells(f, g)))
+        blocks.append(TableBlock(("Breakdown", "Group", ind.measure_label, "95% interval", "Numerator", "Denominator"),
+                                 tuple(rows)))
+        sentences = []
+        if f.gap_absolute is not None:
+            rel = f" ({f.gap_relative:.2f} times)" if f.gap_relative is not None else ""
+            sentences.append(f"Gap between the most and least deprived fifths (Q1 minus Q5): {f.gap_absolute:+.1f}{rel}"
+                             + ("; this gap is wide." if f.gap_wide else "."))
+        notes = f.quality_notes(data.not_stated_threshold)
+        if notes:
+            sentences.append("Data quality: " + "; ".join(notes) + ".")
+        if sentences:
+            blocks.append(Para.of(" ".join(sentences)))
+    missing = [f for f in data.indicators if not f.reported]
+    if missing:
+        blocks.append(Para.of("Not reported:"))
+        blocks.append(Bullets(tuple(Para.of((f.indicator.title, True), f" – {f.reason}.") for f in missing)))
+    return blocks
+
+
+def _figure_cells(f: IndicatorFigures, g: GroupFigure | None) -> tuple[str, str, str, str]:
+    from ..core.indicators import interval_text, value_text
+
+    if g is None:
+        return "–", "", "", ""
+    return (value_text(f.indicator, g), interval_text(f.indicator, g),
+            "" if g.numerator is None else f"{g.numerator:,}", "" if g.denominator is None else f"{g.denominator:,}")
 
 
 def _role(a: ActionRow) -> list[str | tuple[str, bool]]:

@@ -14,6 +14,7 @@ from ..core import actions as rules
 from ..core.checks import Challenge
 from ..core.figures import Figures, percent_text
 from ..core.framework import Framework
+from ..core.indicators import IndicatorFigures
 from ..core.lifecycle import answer_stage
 from ..core.model import (
     ANSWER_STATES,
@@ -152,6 +153,10 @@ class ReportData:
     # The scoring key: each level of the framework's main scale and the score it counts for.
     scale_key: tuple[tuple[str, int], ...] = ()
     coversheet: CoverSheet | None = None  # the board cover sheet, page 1 of the board report
+    # Information on health inequalities: each indicator of the set, reported or not (with why).
+    indicators: tuple[IndicatorFigures, ...] = ()
+    indicator_set_title: str = ""
+    not_stated_threshold: float = 5.0
 
     @property
     def completeness(self) -> float:
@@ -232,6 +237,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         ))
     signoff = assessment.signoff
     org = summary.organisation
+    iset, indicator_figures = ws.indicator_figures(assessment)
     return ReportData(
         organisation=org.name, ods_code=org.ods_code, organisation_type=ORGANISATION_TYPES.get(org.type, org.type),
         period=assessment.period, previous_period=summary.previous.period if summary.previous else None,
@@ -254,6 +260,8 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         figures=figures, challenges=tuple(ws.checks(assessment)),
         last_changed=_last_changed(assessment, answers.values(), ws.live_actions(assessment.id)),
         scale_key=_scale_key(framework), coversheet=ws.coversheet(assessment.id),
+        indicators=tuple(indicator_figures), indicator_set_title=iset.title if iset else "",
+        not_stated_threshold=iset.not_stated_flag_percent if iset else 5.0,
     )
 
 

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 from reportlab import rl_config
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -631,6 +631,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                 if len(linked) >= 12:
                     story += block[1:]
 
+    if data.indicators:
+        story += _indicators_section(data, t, p)
+
     # Action plan
     story += [PageBreak(), p("Action plan", "h1"),
               p(f"Every action has a named owner and a due date. Red: overdue or off track; amber: at risk or due within "
@@ -772,6 +775,85 @@ def _fit_line(text: str, font: str, size: float, width: float) -> str:
 
 def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _indicators_section(data: ReportData, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:
+    """Information on health inequalities: for each indicator, bars by IMD quintile with 95% interval
+    whiskers, the figures by every breakdown, the gap and the data-quality notes; then those not reported."""
+    from ..core.indicators import interval_text, value_text
+    from .annual import DIMENSION_TITLES
+
+    out: list[Any] = [PageBreak(), p("Information on health inequalities", "h1"),
+                      p(f"Indicators of {t(data.indicator_set_title, 'indicator set title')}, by deprivation, ethnicity, "
+                        "age and sex. Bars show each IMD quintile with its 95% confidence interval (Wilson score for "
+                        "proportions; Dobson for age-standardised rates). Small numbers are suppressed.", "small")]
+    for f in data.indicators:
+        if not f.reported:
+            continue
+        ind = f.indicator
+        block: list[Any] = [p(f"{t(ind.title, f'indicator {ind.id} title', bold=True)} ({escape(f.period or '')})", "h2"),
+                            p(f"{escape(ind.measure_label)}. All: {escape(value_text(ind, f.total))}"
+                              + (f" ({escape(interval_text(ind, f.total))})" if interval_text(ind, f.total) else ""), "small")]
+        dep = f.breakdown("deprivation")
+        if dep is not None:
+            block.append(_quintile_chart(f, dep, TEXT_WIDTH))
+        rows = [[p("<b>Breakdown</b>", "cell"), p("<b>Group</b>", "cell"), p("<b>Value</b>", "cell"),
+                 p("<b>95% interval</b>", "cell"), p("<b>Numerator</b>", "cell"), p("<b>Denominator</b>", "cell")]]
+        for b in f.breakdowns:
+            for g in b.groups:
+                rows.append([p(escape(DIMENSION_TITLES.get(b.dimension, b.dimension)), "cell"),
+                             p(t(g.group, f"indicator {ind.id} group"), "cell"), p(escape(value_text(ind, g)), "cell"),
+                             p(escape(interval_text(ind, g)), "cell"),
+                             p("" if g.numerator is None else f"{g.numerator:,}", "cell"),
+                             p("" if g.denominator is None else f"{g.denominator:,}", "cell")])
+        table = Table(rows, colWidths=_fit_widths(["Breakdown", "Group", "Value", "95% interval", "Numerator", "Denominator"], [3.6 * cm, 4.2 * cm, 2.2 * cm, 2.8 * cm, 1.9 * cm, 2.2 * cm]),
+                      repeatRows=1)
+        table.setStyle(_grid())
+        notes = []
+        if f.gap_absolute is not None:
+            rel = f" ({f.gap_relative:.2f} times)" if f.gap_relative is not None else ""
+            notes.append(f"Gap Q1 minus Q5: {f.gap_absolute:+.1f}{rel}" + (", wide" if f.gap_wide else ""))
+        notes += f.quality_notes(data.not_stated_threshold)
+        out.append(KeepTogether(block))
+        out.append(table)
+        if notes:
+            out.append(p(t("; ".join(notes) + ".", f"indicator {ind.id} notes"), "small"))
+    missing = [f for f in data.indicators if not f.reported]
+    if missing:
+        out.append(p("Not reported", "h2"))
+        out += [p(f"{t(f.indicator.title, f'indicator {f.indicator.id} title')}: {escape(f.reason)}", "small") for f in missing]
+    return out
+
+
+def _quintile_chart(f: Any, dep: Any, width: float) -> Drawing:
+    """Vertical bars for Q1 to Q5 with 95% interval whiskers; a suppressed quintile is labelled, not drawn."""
+    groups = [g for g in dep.groups if g.group.startswith("Q")]
+    height, base, top_pad = 120.0, 28.0, 14.0
+    plot_h = height - base - top_pad
+    highest = max([g.ci_high or g.value or 0 for g in groups] + [1e-9])
+    scale = plot_h / (highest * 1.1)
+    drawing = Drawing(width, height)
+    slot = (width - 40) / max(len(groups), 1)
+    drawing.add(Line(36, base, width - 4, base, strokeColor=GREY, strokeWidth=0.5))
+    drawing.add(String(0, base + plot_h, f"{highest * 1.1:.0f}", fontName=BODY, fontSize=6, fillColor=GREY))
+    drawing.add(String(0, base - 2, "0", fontName=BODY, fontSize=6, fillColor=GREY))
+    for i, g in enumerate(groups):
+        x = 40 + i * slot
+        bar_w = slot * 0.55
+        cx = x + bar_w / 2
+        drawing.add(String(cx, 14, g.group, fontName=BODY, fontSize=6.5, textAnchor="middle"))
+        if g.suppressed or g.value is None:
+            drawing.add(String(cx, base + 4, "suppressed" if g.suppressed else (g.note or "no value"), fontName=BODY,
+                               fontSize=6.5, textAnchor="middle", fillColor=GREY))
+            continue
+        drawing.add(Rect(x, base, bar_w, g.value * scale, fillColor=NAVY, strokeColor=None))
+        if g.ci_low is not None and g.ci_high is not None:
+            lo, hi = base + g.ci_low * scale, base + g.ci_high * scale
+            drawing.add(Line(cx, lo, cx, hi, strokeColor=colors.black, strokeWidth=0.8))
+            drawing.add(Line(cx - 4, lo, cx + 4, lo, strokeColor=colors.black, strokeWidth=0.8))
+            drawing.add(Line(cx - 4, hi, cx + 4, hi, strokeColor=colors.black, strokeWidth=0.8))
+        drawing.add(String(cx, 4, f"{g.value:.1f}", fontName=BODY, fontSize=6.5, textAnchor="middle", fillColor=GREY))
+    return drawing
 
 
 def _grid(header: Any = LIGHT) -> TableStyle:

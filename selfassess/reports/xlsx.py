@@ -25,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from ..core.figures import score_text, whole_percent
+from ..core.indicators import GroupFigure
 from ..core.model import ACTION_STATUSES
 from .data import ReportData
 from .safe_text import Cleaner, looks_like_formula
@@ -293,6 +294,8 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
         w.value(answers, r, 11, ans.updated_at)
     _table(answers, "Answers", len(a_titles), len(data.answers))
 
+    indicators = _indicator_sheet(wb, w, data) if data.indicators else None
+
     if w.long_rows:
         longs = wb.create_sheet("Long text")
         _header(longs, ["Field", "Part", "Text"])
@@ -312,7 +315,9 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     fit_columns(answers, {3: 60, 6: 60, 7: 50})
     if w.long_rows:
         fit_columns(wb["Long text"], {1: 40, 3: 120})
-    for sheet in (plan, summary, answers):
+    if indicators is not None:
+        fit_columns(indicators, {2: 40, 14: 60})
+    for sheet in (plan, summary, answers, *([indicators] if indicators is not None else [])):
         w.fit_rows(sheet)
     props = wb.properties
     props.title = (("DRAFT for the board: " if data.is_draft else "") + f"Action plan {data.period}: {org}")[:250]
@@ -325,6 +330,47 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).save()
     return out.getvalue(), cleaner.warnings
+
+
+def _indicator_sheet(wb: Workbook, w: _Writer, data: ReportData) -> Worksheet:
+    """Indicator data: one row per indicator, breakdown and group, figures as numbers (one decimal, as the
+    documents show them); suppressed groups say so and show no figures; indicators without data say why."""
+    sheet = wb.create_sheet("Indicator data")
+    titles = ["Indicator", "Title", "Period", "Measure", "Breakdown", "Group", "Numerator", "Denominator", "Value",
+              "95% CI low", "95% CI high", "Suppressed", "Not stated or known %", "Notes"]
+    _header(sheet, titles)
+    row = 2
+    for f in data.indicators:
+        ind = f.indicator
+        notes = "; ".join(f.quality_notes(data.not_stated_threshold))
+        groups: list[tuple[str, GroupFigure | None, float | None]] = ([("All", f.total, None)] if f.total else []) + [
+            (b.dimension, g, b.not_stated) for b in f.breakdowns for g in b.groups]
+        if not f.reported:
+            notes = f"Not reported: {f.reason}" + (f"; {notes}" if notes else "")
+        if not groups:
+            groups = [("", None, None)]
+        for dimension, g, not_stated in groups:
+            where = f"indicator {ind.id}"
+            w.value(sheet, row, 1, ind.id)
+            w.text(sheet, row, 2, ind.title, f"{where} title")
+            w.value(sheet, row, 3, f.period or "")
+            w.value(sheet, row, 4, ind.measure_label)
+            w.value(sheet, row, 5, dimension)
+            if g is not None:
+                w.text(sheet, row, 6, g.group, f"{where} group")
+                for col, count in ((7, g.numerator), (8, g.denominator)):
+                    if count is not None:
+                        w.value(sheet, row, col, count, "#,##0")
+                for col, number in ((9, g.value), (10, g.ci_low), (11, g.ci_high)):
+                    if number is not None:
+                        w.value(sheet, row, col, round(number, 1), "0.0")
+                w.value(sheet, row, 12, "Yes" if g.suppressed else "")
+            if not_stated is not None:
+                w.value(sheet, row, 13, round(not_stated, 1), "0.0")
+            w.text(sheet, row, 14, notes if dimension in ("All", "") else "", f"{where} notes")
+            row += 1
+    _table(sheet, "IndicatorData", len(titles), row - 2)
+    return sheet
 
 
 def header_text(text: str) -> str:
