@@ -22,6 +22,7 @@ class DashboardScreen(AppScreen):
         Binding("enter", "open", "Open assessment", id="open"),
         Binding("x", "export", "Export", id="export"),
         Binding("k", "checks", "Points for challenge", id="checks", show=False),
+        Binding("i", "indicators", "Indicators", id="indicators", show=False),
     ]
 
     def __init__(self, assessment_id: str):
@@ -84,6 +85,11 @@ class DashboardScreen(AppScreen):
         from .checks import ChecksScreen
 
         self.app.push_screen(ChecksScreen(self.assessment_id))
+
+    def action_indicators(self) -> None:
+        from .indicators import IndicatorsScreen
+
+        self.app.push_screen(IndicatorsScreen(self.assessment_id))
 
     def action_action_plan(self) -> None:
         from .actions import ActionsScreen
