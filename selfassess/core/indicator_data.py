@@ -340,12 +340,23 @@ def read_extract(path: Path, iset: IndicatorSet, *, period: str | None = None,
 
 
 def _nhs_number_columns(con: Any, found: list[str]) -> list[str]:
-    """Columns that look like NHS numbers, from the first 10,000 rows (enough to see a column of them)."""
-    cols = ", ".join(f"CAST({_ident(c)} AS VARCHAR)" for c in found)
-    sample = con.execute(f"SELECT {cols} FROM src LIMIT 10000").fetchall()
-    return [f"the column '{c}' looks like NHS numbers (ten digits passing the modulus 11 check): remove patient "
-            "identifiers from the extract, selfassess stores only aggregates"
-            for i, c in enumerate(found) if looks_like_nhs_numbers(row[i] for row in sample)]
+    """Columns that look like NHS numbers, from the first 10,000 rows (enough to see a column of them):
+    DuckDB counts the ten-digit values, and only a column mostly of them has its check digits tested."""
+    con.execute("CREATE TEMP TABLE sample AS SELECT * FROM src LIMIT 10000")
+    pattern = "'^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$'"
+    counts = con.execute("SELECT " + ", ".join(
+        f"COUNT({_ident(c)}), COUNT(*) FILTER (WHERE regexp_matches(TRIM(CAST({_ident(c)} AS VARCHAR)), {pattern}))"
+        for c in found) + " FROM sample").fetchone()
+    reasons = []
+    for i, c in enumerate(found):
+        filled, ten_digits = counts[2 * i], counts[2 * i + 1]
+        if ten_digits * 2 <= filled:
+            continue
+        values = [r[0] for r in con.execute(f"SELECT CAST({_ident(c)} AS VARCHAR) FROM sample").fetchall()]
+        if looks_like_nhs_numbers(values):
+            reasons.append(f"the column '{c}' looks like NHS numbers (ten digits passing the modulus 11 check): remove "
+                           "patient identifiers from the extract, selfassess stores only aggregates")
+    return reasons
 
 
 def _count(value: Any) -> int | None:
@@ -510,83 +521,97 @@ def _row_level(con: Any, file_name: str, digest: str, fields: dict[str, str], ty
                                              "with the population of each row's group"])
             select.append("COUNT(*)")
             checks.append(f"BOOL_OR({value} > 1)" if known[m].measure == "proportion" else "false")
-    group_by = ", ".join(str(i + 1) for i in range(len(keys)))
-    sql = f"SELECT {', '.join(select + checks)}, COUNT(*) FROM src" + (f" GROUP BY {group_by}" if keys else "")
+    # One pass over the file: group by the raw codes (a few thousand combinations at most), with the
+    # checks alongside; then, in DuckDB, each breakdown's groups by age from that small table.
+    combine = ["MIN" if c.startswith("MIN(") else "BOOL_OR" if c.startswith("BOOL_OR(") or c == "false" else "SUM"
+               for c in checks]
+    inner = (", ".join([*(f"{sel} AS k{i}" for i, sel in enumerate(select[:len(keys)])),
+                        *(f"{sel} AS s{i}" for i, sel in enumerate(select[len(keys):])),
+                        *(f"{c} AS c{i}" for i, c in enumerate(checks)), "COUNT(*) AS n"]))
+    group_by = " GROUP BY " + ", ".join(f"k{i}" for i in range(len(keys))) if keys else ""
+    nm = len(select) - len(keys)
+    age_key = f"k{dims.index(AGE)}" if AGE in dims else None
     try:
-        result = con.execute(sql).fetchall()
+        con.execute(f"CREATE TEMP TABLE g AS SELECT {inner} FROM src{group_by}")
+        overall = con.execute("SELECT " + ", ".join([*(f"{fn}(c{i})" for i, fn in enumerate(combine)), "SUM(n)"])
+                              + " FROM g").fetchone()
+        periods = {_text(r[0]) for r in con.execute(f"SELECT DISTINCT k{len(keys) - 1} FROM g").fetchall()} \
+            if "period" in fields else set()
+        sums_sql = ", ".join(f"SUM(s{i})" for i in range(nm))
+        per_dim: dict[str, list[Any]] = {}
+        for i, d in enumerate(dims):
+            by = f"k{i}" + (f", {age_key}" if age_key and age_key != f"k{i}" else "")
+            per_dim[d] = con.execute(f"SELECT k{i}, {age_key or 'NULL'}, {sums_sql}, SUM(n) FROM g GROUP BY {by}").fetchall()
     except Exception as exc:
         raise BadExtract(file_name, [f"it could not be aggregated: {str(exc).splitlines()[0]}"]) from None
-    nk = len(keys)
-    nm = 2 * len(measures)
-    rows = 0
-    periods: set[str] = set()
+    rows = int(overall[-1] or 0)
+    bad: set[str] = set()
+    flag_i = 0
+    for m in measures:
+        has_den = f"{m}.denominator" in fields
+        parts = [("numerator", fields[m])] + ([("denominator", fields[f"{m}.denominator"])] if has_den else [])
+        for what, col in parts:
+            low, fractional, unreadable = overall[flag_i:flag_i + 3]
+            flag_i += 3
+            if unreadable:
+                bad.add(f"the {what} column '{col}' has {int(unreadable):,} value(s) that are not numbers")
+            if low is not None and low < 0:
+                bad.add(f"the {what} column '{col}' has negative counts (lowest {low:g})")
+            if fractional:
+                bad.add(f"the {what} column '{col}' has fractional counts, expected whole numbers")
+        if overall[flag_i]:
+            bad.add(f"{m}: a numerator is above its denominator on some rows"
+                    + ("" if has_den else f" (a row-level '{m}' column counts 0 or 1 for each row)"))
+        flag_i += 1
     unknown: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     sums: dict[tuple[str, str, str, int | None], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    bad: dict[str, set[str]] = defaultdict(set)
-    for r in result:
-        key, values, flags = r[:nk], r[nk:nk + nm], r[nk + nm:-1]
-        here = int(r[-1])
-        rows += here
-        if "period" in fields:
-            periods.add(_text(key[-1]))
-        flag_i = 0
-        for m in measures:
-            has_den = f"{m}.denominator" in fields
-            parts = [("numerator", fields[m])] + ([("denominator", fields[f"{m}.denominator"])] if has_den else [])
-            for what, col in parts:
-                low, fractional, unreadable = flags[flag_i:flag_i + 3]
-                flag_i += 3
-                if unreadable:
-                    bad[m].add(f"the {what} column '{col}' has {unreadable:,} value(s) that are not numbers")
-                if low is not None and low < 0:
-                    bad[m].add(f"the {what} column '{col}' has negative counts (lowest {low:g})")
-                if fractional:
-                    bad[m].add(f"the {what} column '{col}' has fractional counts, expected whole numbers")
-            above = flags[flag_i]
-            flag_i += 1
-            if above:
-                bad[m].add(f"{m}: a numerator is above its denominator on some rows"
-                           + ("" if has_den else f" (a row-level '{m}' column counts 0 or 1 for each row)"))
-        groups: dict[str, tuple[str, int | None]] = {}
-        for d, raw in zip(dims, key, strict=False):
+    memo: dict[tuple[str, Any], tuple[str, int | None]] = {}
+
+    def group_of(d: str, raw: Any, n: int, count_unknown: bool) -> tuple[str, int | None]:
+        key = (d, raw)
+        found = memo.get(key)
+        if found is None:
+            g: str | None
+            band: int | None = None
             if d == DEPRIVATION:
                 g = quintile_from(raw, decile=imd_field == "imd_decile")
                 if g is None:
                     scale = "decile 1 to 10" if imd_field == "imd_decile" else "quintile 1 to 5"
-                    bad["_"].add(f"the column '{fields[imd_field]}' has the value '{_text(raw)}', expected an IMD {scale}")
+                    bad.add(f"the column '{fields[imd_field]}' has the value '{_text(raw)}', expected an IMD {scale}")
                     g = NOT_KNOWN
-                groups[d] = (g, None)
             elif d == ETHNICITY:
                 g = ethnic_group(raw)
-                if g is None:
-                    unknown[d][_text(raw)] += here
-                    g = NOT_KNOWN
-                groups[d] = (g, None)
             elif d == SEX:
                 g = sex_group(raw)
-                if g is None:
-                    unknown[d][_text(raw)] += here
-                    g = NOT_KNOWN
-                groups[d] = (g, None)
             else:
-                found_age = age_group(raw, iset)
-                if found_age is None:
-                    unknown[d][_text(raw)] += here
-                    found_age = (NOT_KNOWN, None)
-                groups[d] = found_age
-        band = groups[AGE][1] if AGE in groups else None
-        for j, m in enumerate(measures):
-            num, den = values[2 * j] or 0, values[2 * j + 1] or 0
-            is_dsr = known[m].measure == "dsr"
-            if is_dsr and band is None:
-                bad[m].add(f"{m} is a directly age-standardised rate, expected an age on every row")
-            for d in known[m].breakdowns:
-                if d not in groups:
+                aged = age_group(raw, iset)
+                g, band = aged if aged is not None else (None, None)
+            found = (g if g is not None else "", band)
+            memo[key] = found
+        if found[0] == "":
+            if count_unknown:
+                unknown[d][_text(raw)] += n
+            return NOT_KNOWN, None
+        return found
+
+    dsr = {m for m in measures if known[m].measure == "dsr"}
+    for d, result in per_dim.items():
+        for r in result:
+            raw, age_raw, values, n = r[0], r[1], r[2:-1], int(r[-1])
+            group, own_band = group_of(d, raw, n, count_unknown=False)
+            band = own_band if d == AGE else (group_of(AGE, age_raw, n, False)[1] if age_key else None)
+            for j, m in enumerate(measures):
+                if d not in known[m].breakdowns:
                     continue
-                cell = sums[(m, d, groups[d][0], band if is_dsr else None)]
-                cell[0] += num
-                cell[1] += den
-    problems = sorted({p for v in bad.values() for p in v})
+                if m in dsr and band is None:
+                    bad.add(f"{m} is a directly age-standardised rate, expected an age on every row")
+                cell = sums[(m, d, group, band if m in dsr else None)]
+                cell[0] += values[2 * j] or 0
+                cell[1] += values[2 * j + 1] or 0
+        # unknown codes, counted once per row of the file
+        for raw, total in _totals(result).items():
+            group_of(d, raw, total, count_unknown=True)
+    problems = sorted(bad)
     if problems:
         raise BadExtract(file_name, problems)
     chosen = _single_period(sorted(periods), period, file_name)
@@ -594,6 +619,13 @@ def _row_level(con: Any, file_name: str, digest: str, fields: dict[str, str], ty
     for (m, d, g, band), (num, den) in sums.items():
         extract.cells.setdefault(m, []).append(Cell(d, g, band, int(num), int(den)))
     return extract
+
+
+def _totals(result: list[Any]) -> dict[Any, int]:
+    out: dict[Any, int] = defaultdict(int)
+    for r in result:
+        out[r[0]] += int(r[-1])
+    return out
 
 
 def _numeric(duck_type: str) -> bool:
