@@ -250,7 +250,10 @@ def compute_all(iset: IndicatorSet, records: Iterable[Mapping[str, Any]]) -> lis
 def suggested_action(figures: IndicatorFigures) -> str:
     """The words of an action offered when the gap between Q1 and Q5 is wide."""
     ind = figures.indicator
-    rel = f"{figures.gap_relative:.1f} times" if figures.gap_relative else "markedly"
     worse = "higher" if ind.polarity == "lower_is_better" else "lower"
-    return (f"Close the deprivation gap in {ind.title.lower()}: in {figures.period} the most deprived fifth's value was "
-            f"{rel} {'that of' if figures.gap_relative else ''} the least deprived ({worse} is worse)").replace("  ", " ")
+    if figures.gap_relative:
+        how = f"{figures.gap_relative:.1f} times that of the least deprived"
+    else:
+        how = "far from that of the least deprived"
+    return (f"Close the deprivation gap in {ind.title[:1].lower() + ind.title[1:]}: in {figures.period} the most "
+            f"deprived fifth's figure was {how} ({worse} is worse)")

@@ -332,3 +332,40 @@ def test_a_refused_import_stores_nothing(run, tmp_path):
     assert set(one["breakdowns"]["deprivation"][0]) == {"group", "numerator", "denominator", "value", "ci_low", "ci_high",
                                                         "suppressed"}
     assert one["not_stated"]["ethnicity"] > 0
+
+
+def _agg(path: Path, q_num: list[int], den: int = 500) -> Path:
+    header = ["indicator", "period", "dimension", "group", "numerator", "denominator"]
+    return _write(path, header, [[WAIT18, "2025/26", "deprivation", q, n, den] for q, n in enumerate(q_num, 1)])
+
+
+def test_a_wide_gap_becomes_a_suggested_action_on_the_linked_question(ws, tmp_path, iset):
+    from selfassess.core.errors import Refused
+
+    w, a = ws
+    w.import_indicators(a.id, iset, data.read_extract(_agg(tmp_path / "narrow.csv", [100, 100, 98, 99, 97]), iset))
+    with pytest.raises(Refused, match="not wide enough"):
+        w.indicator_action(a.id, WAIT18, "Dr Amir Khan", "2026-06-30")
+    w.import_indicators(a.id, iset, data.read_extract(_agg(tmp_path / "wide.csv", [150, 120, 100, 90, 60]), iset))
+    f = next(x for x in w.indicator_figures(a)[1] if x.id == WAIT18)
+    assert f.gap_wide and f.gap_relative == pytest.approx(2.5)
+    action = w.indicator_action(a.id, WAIT18, "Dr Amir Khan", "2026-06-30")
+    assert action.question_ids == ("data.waiting-lists",)
+    assert "2.5 times" in action.title and "most deprived" in action.title
+    # The second import replaced the first for the same indicator and period: one record, the latest figures.
+    assert len(w.repo.find("indicator_data", assessment_id=a.id, indicator_id=WAIT18)) == 1
+
+
+def test_a_signed_off_assessment_takes_no_indicator_data(ws, tmp_path, iset):
+    from selfassess.core.errors import Refused
+
+    w, a = ws
+    extract = data.read_extract(_agg(tmp_path / "x.csv", [150, 120, 100, 90, 60]), iset)
+    rec = w.repo.get("assessments", a.id)
+    from selfassess.core.audit import Change
+
+    w.commit("test.freeze", "frozen for the test", [Change("assessments", a.id, rec, {**rec, "status": "signed_off"})])
+    head = w.repo.head
+    with pytest.raises(Refused, match="signed off"):
+        w.import_indicators(a.id, iset, extract)
+    assert w.repo.head == head
