@@ -40,6 +40,7 @@ print("ours: %d rows, %d cells" % (x.rows, sum(len(c) for c in x.cells.values())
 FLOOR = r"""
 import sys, duckdb
 con = duckdb.connect(config={"threads": 2, "memory_limit": "400MB"})
+con.execute("SET enable_progress_bar = false")
 src = "read_parquet" if sys.argv[1].endswith(".parquet") else "read_csv"
 rows = con.execute(f"SELECT imd_decile, ethnic_category, age, sex, period, SUM(\"%s\"), SUM(\"%s\"), COUNT(*) "
                    f"FROM {src}(?) GROUP BY ALL" % (sys.argv[2], sys.argv[3]), [sys.argv[1]]).fetchall()

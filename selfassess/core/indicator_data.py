@@ -314,6 +314,7 @@ def read_extract(path: Path, iset: IndicatorSet, *, period: str | None = None,
     with tempfile.TemporaryDirectory(prefix="selfassess-extract-") as tmp:
         os.chmod(tmp, 0o700)
         con = duckdb.connect(config={"threads": 2, "memory_limit": "400MB", "temp_directory": tmp})
+        con.execute("SET enable_progress_bar = false")  # nothing but our own words reaches the terminal
         try:
             try:
                 con.execute(f"CREATE VIEW src AS SELECT * FROM {_relation(path, Path(tmp))}")

@@ -251,6 +251,11 @@ TABLES: dict[str, list[tuple[str, str]]] = {
                 ("owner", "VARCHAR"), ("owner_role", "VARCHAR"), ("status", "VARCHAR"), ("original_due", "DATE"),
                 ("current_due", "DATE"), ("slippage_days", "INTEGER"), ("overdue", "BOOLEAN"), ("closed", "BOOLEAN"),
                 ("carried_forward", "BOOLEAN")],
+    "indicator_values": [("submission_id", "VARCHAR"), ("indicator_set", "VARCHAR"), ("indicator_id", "VARCHAR"),
+                         ("period", "VARCHAR"), ("measure", "VARCHAR"), ("reported", "BOOLEAN"), ("reason", "VARCHAR"),
+                         ("dimension", "VARCHAR"), ("group", "VARCHAR"), ("numerator", "BIGINT"),
+                         ("denominator", "BIGINT"), ("value", "DOUBLE"), ("ci_low", "DOUBLE"), ("ci_high", "DOUBLE"),
+                         ("suppressed", "BOOLEAN"), ("not_stated_percent", "DOUBLE")],
     "refused_files": [("file", "VARCHAR"), ("file_sha256", "VARCHAR"), ("verdict", "VARCHAR"), ("reason", "VARCHAR")],
     "marks": [("submission_id", "VARCHAR"), ("target", "VARCHAR"), ("target_id", "VARCHAR"), ("label", "VARCHAR"),
               ("verdict", "VARCHAR"), ("comment", "VARCHAR"), ("reviewer", "VARCHAR"), ("at", "VARCHAR")],
@@ -328,6 +333,8 @@ class DatasetWriter:
                 out["answers"].append((s.id, q.id, q.ref, q.domain_id, ans.rating, level.label if level else None,
                                        level.score if level else None, ans.na_reason is not None, ans.na_reason,
                                        ans.state, ans.assurance, ans.evidence))
+            if doc.indicators is not None:
+                out["indicator_values"] += _indicator_rows(s.id, doc.indicators)
         out["organisations"] = sorted(orgs.values(), key=lambda r: (str(r[0]), str(r[1])))
         for by_target in self.review.marks().values():
             for m in by_target.values():
@@ -407,6 +414,22 @@ class DatasetWriter:
         except OSError as exc:
             raise WriteFailed(f"could not write the dataset in {folder}: {why(exc)}") from None
         return Dataset(folder, tuple(written), {n: len(r) for n, r in tables.items()}, tuple(notes))
+
+
+def _indicator_rows(submission_id: str, sent: Any) -> list[tuple[Any, ...]]:
+    """One row per indicator, breakdown and group as the trust sent them (the whole as dimension 'all';
+    an indicator not reported as one row with the reason). Suppressed groups carry no counts."""
+    rows: list[tuple[Any, ...]] = []
+    for ind in sent.indicators:
+        head = (submission_id, sent.set, ind.id, ind.period, ind.measure, ind.reported, ind.reason)
+        groups = ([("all", ind.total, None)] if ind.total is not None else []) + [
+            (dim, g, ind.not_stated.get(dim)) for dim, gs in ind.breakdowns.items() for g in gs]
+        if not groups:
+            rows.append((*head, None, None, None, None, None, None, None, None, None))
+        for dim, g, not_stated in groups:
+            rows.append((*head, dim, g.group, g.numerator, g.denominator, g.value, g.ci_low, g.ci_high, g.suppressed,
+                         not_stated))
+    return rows
 
 
 def _to_parquet(csv_path: Path, out: Path, name: str, columns: list[tuple[str, str]]) -> None:

@@ -265,6 +265,64 @@ class FiguresDoc(_Scored):
     domains: list[DomainFiguresDoc] = Field(max_length=500)
 
 
+# The indicator figures the documents show (core/indicators.py), as sent: suppressed groups carry no counts.
+Dimension = Annotated[str, _choice(("deprivation", "ethnicity", "age", "sex"))]
+Figure = Annotated[float, Field(allow_inf_nan=False)]
+BigCount = Annotated[int, Field(ge=0, le=10**12)]
+
+
+class IndicatorGroupDoc(Strict):
+    group: Name
+    numerator: BigCount | None
+    denominator: BigCount | None
+    value: Figure | None
+    ci_low: Figure | None
+    ci_high: Figure | None
+    suppressed: bool
+
+
+class IndicatorGapDoc(Strict):
+    absolute: Figure | None
+    relative: Figure | None
+    wide: bool
+
+
+class UnknownCodeDoc(Strict):
+    dimension: Dimension
+    code: Name
+    rows: BigCount
+
+
+class IndicatorSourceDoc(Strict):
+    file: Name
+    sha256: Sha256
+    rows: BigCount
+
+
+class IndicatorDoc(Strict):
+    id: Id
+    title: Name
+    measure: Annotated[str, _choice(("count", "proportion", "crude_rate", "dsr"))]
+    per: Figure | None
+    period: Name | None
+    reported: bool
+    reason: Name | None
+    total: IndicatorGroupDoc | None
+    breakdowns: dict[Dimension, list[IndicatorGroupDoc]] = Field(max_length=4)
+    not_stated: dict[Dimension, Figure | None] = Field(max_length=4)
+    not_stated_flagged: list[Dimension] = Field(max_length=4)
+    gap: IndicatorGapDoc | None
+    missing_breakdowns: list[Dimension] = Field(max_length=4)
+    unknown_codes: list[UnknownCodeDoc] = Field(max_length=MAX_ITEMS)
+    source: IndicatorSourceDoc | None
+    definition_unsure: bool
+
+
+class IndicatorsDoc(Strict):
+    set: Name
+    indicators: list[IndicatorDoc] = Field(max_length=500)
+
+
 class SubmissionDoc(Strict):
     format: Literal[1]
     created_at: Moment
@@ -278,6 +336,7 @@ class SubmissionDoc(Strict):
     audit_head: AuditHead
     figures: FiguresDoc  # the figures its documents show: checked against its answers and actions
     carried_forward: list[Id] = Field(default_factory=list, max_length=MAX_ACTIONS)  # actions counted in a later year
+    indicators: IndicatorsDoc | None = None  # information on health inequalities, when imported
 
 
 class FrameworkCopy(Strict):

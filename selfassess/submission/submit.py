@@ -67,6 +67,9 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
         # The figures the board report in this bundle shows, computed once in core (whole percents, half up).
         "figures": report.figures.to_json(),
     }
+    iset, indicator_figures = ws.indicator_figures(assessment)
+    if iset is not None:  # the same figures the bundle's board report shows
+        submission["indicators"] = {"set": iset.key, "indicators": [f.as_json() for f in indicator_figures]}
     org = ws.organisation(assessment.organisation_id)
     return Prepared(
         assessment, sequence, previous,
