@@ -148,7 +148,7 @@ def cli(ctx: click.Context, home: Path | None, framework_dirs: tuple[Path, ...],
 @cli.command()
 @click.argument("paths_", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(paths_: tuple[Path, ...]) -> None:
-    """Check framework YAML files (or folders of them). Exit 0 when all are valid."""
+    """Check framework or indicator set YAML files (or folders of them). Exit 0 when all are valid."""
     from .core import framework as fw
     from .core.catalogue import framework_files
 
@@ -160,6 +160,13 @@ def validate(paths_: tuple[Path, ...]) -> None:
     bad = 0
     for f in files:
         try:
+            if _is_indicator_set(f):
+                from .core import indicator_set
+
+                found = indicator_set.load_file(f)
+                echo(f"{f}: valid: {found.title} ({found.key}, {len(found.indicators)} indicators, "
+                     f"{sum(i.unsure for i in found.indicators)} marked unsure)")
+                continue
             framework = fw.load_file(f)
         except FrameworkError as exc:
             bad += 1
@@ -171,6 +178,18 @@ def validate(paths_: tuple[Path, ...]) -> None:
     if bad:
         echo(f"{bad} of {len(files)} file(s) invalid", err=True)
         sys.exit(1)
+
+
+def _is_indicator_set(path: Path) -> bool:
+    """An indicator set has a top-level 'indicators' key where a framework has 'domains'."""
+    import re
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 20)
+    except OSError:
+        return False  # the framework loader says why, in its own words
+    return bool(re.search(rb"(?m)^indicators:", head)) and not re.search(rb"(?m)^domains:", head)
 
 
 @cli.command("frameworks")

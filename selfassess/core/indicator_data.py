@@ -136,9 +136,12 @@ def quintile_from(value: Any, decile: bool) -> str | None:
         if text.upper() == NOT_KNOWN.upper():
             return NOT_KNOWN
     try:
-        n = int(text)
+        number = float(text)
     except ValueError:
         return None
+    if not number.is_integer():
+        return None
+    n = int(number)
     top = 10 if decile else 5
     if not 1 <= n <= top:
         return None
@@ -157,9 +160,12 @@ def age_group(value: Any, iset: IndicatorSet) -> tuple[str, int | None] | None:
     if text == "":
         return NOT_KNOWN, None
     try:
-        age = int(text)
+        number = float(text)
     except ValueError:
         return None
+    if not number.is_integer():
+        return None
+    age = int(number)
     if not 0 <= age <= 130:
         return None
     return iset.age_group(age), esp_band(age)
@@ -381,12 +387,19 @@ def _single_period(values: list[str], given: str | None, file_name: str) -> str:
     if given:
         if periods and periods != [given]:
             raise BadExtract(file_name, [f"the file is for {', '.join(periods)} but --period says {given}, expected them to agree"])
-        return given
+        return _period_text(given, file_name)
     if len(periods) > 1:
         raise BadExtract(file_name, [f"the file mixes periods ({', '.join(periods[:6])}), expected one period per import"])
     if not periods:
         raise BadExtract(file_name, ["the file has no period column, expected one or --period P"])
-    return periods[0]
+    return _period_text(periods[0], file_name)
+
+
+def _period_text(period: str, file_name: str) -> str:
+    """A period as the extract or --period writes it ('2025/26', '2025-Q3'): short, printable text."""
+    if len(period) > 40 or not period.isprintable():
+        raise BadExtract(file_name, [f"the period '{period[:40]}' is not a short line of text, expected one such as 2025/26"])
+    return period
 
 
 def _aggregated(con: Any, file_name: str, digest: str, fields: dict[str, str], iset: IndicatorSet,
@@ -500,7 +513,7 @@ def _row_level(con: Any, file_name: str, digest: str, fields: dict[str, str], ty
     if reasons:
         raise BadExtract(file_name, reasons)
     keys = [fields[wanted[d]] for d in dims] + ([fields["period"]] if "period" in fields else [])
-    select = [f"CAST({_ident(k)} AS VARCHAR)" for k in keys]
+    select = [_ident(k) for k in keys]  # as typed: a decile read as 3.0 is still decile 3
     checks: list[str] = []
     for m in measures:
         col = _ident(fields[m])

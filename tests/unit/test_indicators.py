@@ -369,3 +369,14 @@ def test_a_signed_off_assessment_takes_no_indicator_data(ws, tmp_path, iset):
     with pytest.raises(Refused, match="signed off"):
         w.import_indicators(a.id, iset, extract)
     assert w.repo.head == head
+
+
+def test_validate_checks_an_indicator_set_with_line_and_column(run, tmp_path):
+    res = run("validate", SET_FILE)
+    assert res.exit_code == 0 and "20 indicators" in res.stdout
+    bad = tmp_path / "set.yaml"
+    bad.write_text(SET_FILE.read_text(encoding="utf-8").replace("polarity: lower_is_better", "polarity: lower", 1),
+                   encoding="utf-8")
+    res = run("validate", bad)
+    line = next(i for i, t in enumerate(bad.read_text(encoding="utf-8").splitlines(), 1) if "polarity: lower" in t)
+    assert res.exit_code == 1 and f"{bad}:{line}:15: indicator polarity is 'lower', expected one of" in res.stderr
