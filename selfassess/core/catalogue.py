@@ -99,3 +99,6 @@ def load_catalogue(bundled: Path, user_dirs: list[Path]) -> Catalogue:
                         cat._failures[str(path)] = exc.problems
 
     return Catalogue(load)
+
+
+version_key = _version_key  # the one ordering of versions, for indicator sets too

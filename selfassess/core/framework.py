@@ -243,6 +243,7 @@ def _plain(value: Any) -> Any:
 
 
 def _pos(container: Any, key: Any) -> strict_yaml.Pos | None:
+    """Where a value of a mapping or list stands in the file (the container's position if unknown)."""
     if isinstance(container, strict_yaml.YMap):
         return container.value_pos.get(key, container.pos)
     if isinstance(container, strict_yaml.YList):
@@ -450,3 +451,8 @@ def from_outside(data: Any) -> Framework:
     if problems:
         raise FrameworkError(problems)
     return build(copy.deepcopy(data), "store")
+
+
+# For the other YAML formats read the same way (indicator sets): their public names.
+plain = _plain
+position = _pos

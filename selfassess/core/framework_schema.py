@@ -337,6 +337,11 @@ def _json_schema(spec: Any) -> dict[str, Any]:
     raise TypeError(spec)
 
 
+# For the other formats described the same way (indicator sets): their public names.
+text_field = _text
+json_schema_of = _json_schema
+
+
 def json_schema() -> dict[str, Any]:
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

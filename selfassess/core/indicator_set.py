@@ -19,7 +19,9 @@ from typing import Any
 
 from . import strict_yaml
 from .errors import FrameworkError, NotFound, Problem
-from .framework import _plain, _pos, content_hash
+from .framework import content_hash
+from .framework import plain as _plain
+from .framework import position as _pos
 from .framework_schema import (
     CITATION,
     ID,
@@ -30,9 +32,9 @@ from .framework_schema import (
     Num,
     Obj,
     Str,
-    _json_schema,
-    _text,
+    json_schema_of,
 )
+from .framework_schema import text_field as _text
 
 FORMAT_VERSION = 1
 
@@ -324,9 +326,9 @@ def find(name: str | None, home: Path, framework_id: str = "", extra: Sequence[P
         known = ", ".join(sorted({s.key for s in found})) or "(none)"
         raise NotFound(f"no indicator set '{name}', expected one of: {known}" if name else
                        f"no indicator set is linked to the framework '{framework_id}', expected --set ID (one of: {known})")
-    from .catalogue import _version_key
+    from .catalogue import version_key
 
-    return max(matches, key=lambda s: _version_key(s.version))
+    return max(matches, key=lambda s: version_key(s.version))
 
 
 def json_schema() -> dict[str, Any]:
@@ -334,7 +336,7 @@ def json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://selfassess.invalid/schema/indicator-set-1.json",
         "title": "selfassess indicator set",
-        **_json_schema(INDICATOR_SET),
+        **json_schema_of(INDICATOR_SET),
     }
 
 
