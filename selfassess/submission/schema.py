@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
 from ..core import framework as fw
@@ -279,6 +280,14 @@ class IndicatorGroupDoc(Strict):
     ci_low: Figure | None
     ci_high: Figure | None
     suppressed: bool
+
+    @model_validator(mode="after")
+    def _hidden_means_hidden(self) -> IndicatorGroupDoc:
+        # Disclosure control: a suppressed group carries no figure a reader could use.
+        if self.suppressed and any(v is not None for v in (self.numerator, self.denominator, self.value,
+                                                             self.ci_low, self.ci_high)):
+            raise ValueError("a suppressed group carries figures, expected none")
+        return self
 
 
 class IndicatorGapDoc(Strict):

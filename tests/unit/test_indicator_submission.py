@@ -54,3 +54,13 @@ def test_indicators_in_the_submission_and_the_regulators_dataset(tmp_path):
     assert len(not_reported) == 1 and not_reported[0][5] is False and not_reported[0][6] == "no data imported"
     trust.close()
     regulator.close()
+
+
+def test_a_suppressed_group_with_figures_is_malformed():
+    import pytest
+
+    good = {"group": "Q4", "numerator": None, "denominator": None, "value": None, "ci_low": None, "ci_high": None,
+            "suppressed": True}
+    schema.read(schema.IndicatorGroupDoc, good, "submission.json")
+    with pytest.raises(schema.Malformed, match="suppressed group carries figures"):
+        schema.read(schema.IndicatorGroupDoc, {**good, "numerator": 3}, "submission.json")
