@@ -184,10 +184,13 @@ def _is_indicator_set(path: Path) -> bool:
     """An indicator set has a top-level 'indicators' key where a framework has 'domains'."""
     import re
 
+    from .files import NotReadable, read_limited
+
+    if not path.is_file():  # a FIFO or device is never opened here: the framework loader refuses it, at once
+        return False
     try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 20)
-    except OSError:
+        head = read_limited(path, 5 * 1024 * 1024, "YAML file")[: 1 << 20]
+    except (NotReadable, OSError):
         return False  # the framework loader says why, in its own words
     return bool(re.search(rb"(?m)^indicators:", head)) and not re.search(rb"(?m)^domains:", head)
 
