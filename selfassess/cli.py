@@ -621,7 +621,7 @@ def indicators_group() -> None:
 @click.argument("assessment")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--set", "set_name", help="Indicator set id (default: the set linked to the assessment's framework).")
-@click.option("--period", help="The period the figures are for, when the file has no period column.")
+@click.option("--period", help="The period the figures are for (default: the file's period column, else the assessment's).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
               help="Read a column of the file as a field selfassess knows (imd_decile, imd_quintile, ethnic_category, "
                    "age, sex, period, an indicator id, ...); may be repeated.")
@@ -637,7 +637,8 @@ def indicators_import(c: Context, assessment: str, file: Path, set_name: str | N
     with c.workspace(write=True) as ws:
         a = ws.assessment(assessment)
         iset = indicator_set.find(set_name, c.home, a.framework_id)
-        extract = indicator_data.read_extract(file, iset, period=period, mapping=indicator_data.parse_map(maps))
+        extract = indicator_data.read_extract(file, iset, period=period, mapping=indicator_data.parse_map(maps),
+                                              default_period=a.period)
         ids = ws.import_indicators(assessment, iset, extract)
     echo(f"imported {len(ids)} indicator(s) of {iset.key} for {extract.period} from {file.name} "
          f"({extract.rows:,} {extract.kind} rows, sha256 {extract.file_sha256[:12]})")

@@ -306,8 +306,9 @@ def parse_map(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def read_extract(path: Path, iset: IndicatorSet, *, period: str | None = None,
-                 mapping: Mapping[str, str] | None = None) -> Extract:
-    """Read, check and aggregate an extract. Refuses (BadExtract) with every reason found."""
+                 mapping: Mapping[str, str] | None = None, default_period: str | None = None) -> Extract:
+    """Read, check and aggregate an extract. Refuses (BadExtract) with every reason found. The period is
+    the file's period column, or `period`, or (when the file has none) `default_period`."""
     import duckdb
 
     path = Path(path)
@@ -338,9 +339,9 @@ def read_extract(path: Path, iset: IndicatorSet, *, period: str | None = None,
             if reasons:
                 raise BadExtract(path.name, reasons)
             if all(f in fields for f in AGGREGATED):
-                extract = _aggregated(con, path.name, digest, fields, iset, period)
+                extract = _aggregated(con, path.name, digest, fields, iset, period, default_period)
             else:
-                extract = _row_level(con, path.name, digest, fields, types, found, iset, period)
+                extract = _row_level(con, path.name, digest, fields, types, found, iset, period, default_period)
         finally:
             con.close()
     return extract
@@ -382,7 +383,7 @@ def _count(value: Any) -> int | None:
     return int(number)
 
 
-def _single_period(values: list[str], given: str | None, file_name: str) -> str:
+def _single_period(values: list[str], given: str | None, file_name: str, default: str | None = None) -> str:
     periods = sorted({v for v in values if v})
     if given:
         if periods and periods != [given]:
@@ -390,6 +391,8 @@ def _single_period(values: list[str], given: str | None, file_name: str) -> str:
         return _period_text(given, file_name)
     if len(periods) > 1:
         raise BadExtract(file_name, [f"the file mixes periods ({', '.join(periods[:6])}), expected one period per import"])
+    if not periods and default:
+        return _period_text(default, file_name)
     if not periods:
         raise BadExtract(file_name, ["the file has no period column, expected one or --period P"])
     return _period_text(periods[0], file_name)
@@ -403,7 +406,7 @@ def _period_text(period: str, file_name: str) -> str:
 
 
 def _aggregated(con: Any, file_name: str, digest: str, fields: dict[str, str], iset: IndicatorSet,
-                period: str | None) -> Extract:
+                period: str | None, default_period: str | None = None) -> Extract:
     names = [*AGGREGATED, *(f for f in AGG_OPTIONAL if f in fields)]
     rows = con.execute("SELECT " + ", ".join(f"CAST({_ident(fields[n])} AS VARCHAR)" for n in names) + " FROM src").fetchall()
     reasons: list[str] = []
@@ -463,7 +466,7 @@ def _aggregated(con: Any, file_name: str, digest: str, fields: dict[str, str], i
         cell[1] += den
     if reasons:
         raise BadExtract(file_name, reasons)
-    chosen = _single_period(periods, period, file_name)
+    chosen = _single_period(periods, period, file_name, default_period)
     extract = Extract(file_name, digest, len(rows), "aggregated", chosen,
                       unknown_codes={d: dict(c) for d, c in unknown.items()})
     for (iid, dim, group, band), (num, den) in sums.items():
@@ -489,7 +492,7 @@ def _check_totals(extract: Extract, file_name: str) -> None:
 
 
 def _row_level(con: Any, file_name: str, digest: str, fields: dict[str, str], types: dict[str, str],
-               found: list[str], iset: IndicatorSet, period: str | None) -> Extract:
+               found: list[str], iset: IndicatorSet, period: str | None, default_period: str | None = None) -> Extract:
     known = {i.id: i for i in iset.indicators}
     measures = [f for f in fields if f in known]
     if not measures:
@@ -628,7 +631,7 @@ def _row_level(con: Any, file_name: str, digest: str, fields: dict[str, str], ty
     problems = sorted(bad)
     if problems:
         raise BadExtract(file_name, problems)
-    chosen = _single_period(sorted(periods), period, file_name)
+    chosen = _single_period(sorted(periods), period, file_name, default_period)
     extract = Extract(file_name, digest, rows, "row-level", chosen, unknown_codes={d: dict(c) for d, c in unknown.items()})
     for (m, d, g, band), (num, den) in sums.items():
         extract.cells.setdefault(m, []).append(Cell(d, g, band, int(num), int(den)))

@@ -380,3 +380,12 @@ def test_validate_checks_an_indicator_set_with_line_and_column(run, tmp_path):
     res = run("validate", bad)
     line = next(i for i, t in enumerate(bad.read_text(encoding="utf-8").splitlines(), 1) if "polarity: lower" in t)
     assert res.exit_code == 1 and f"{bad}:{line}:15: indicator polarity is 'lower', expected one of" in res.stderr
+
+
+def test_a_file_without_a_period_takes_the_given_one_or_the_assessments(tmp_path, iset):
+    rows = [r[:4] + r[5:] for r in _rows(30)]
+    path = _write(tmp_path / "np.csv", ["imd_decile", "ethnic_category", "age", "sex", WAIT18], rows)
+    _refused(path, iset, "no period column")
+    assert data.read_extract(path, iset, default_period="2025/26").period == "2025/26"
+    assert data.read_extract(path, iset, period="2025-Q3", default_period="2025/26").period == "2025-Q3"
+    _refused(path, iset, "is not a short line of text", period="x" * 41)
