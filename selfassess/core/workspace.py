@@ -842,8 +842,10 @@ class Workspace:
         recs = [r for r in self.repo.find("indicator_data", assessment_id=assessment.id) if r["set_id"] == iset.id]
         return iset, compute_all(iset, recs)
 
-    def indicator_action(self, assessment_handle: str, indicator_id: str, owner: str, due: str) -> Action:
-        """Turn a wide deprivation gap into an action on the indicator's linked question."""
+    def indicator_action(self, assessment_handle: str, indicator_id: str, owner: str, due: str, *, title: str = "",
+                         owner_role: str = "") -> Action:
+        """Turn a wide deprivation gap into an action on the indicator's linked question (in the words
+        suggested, unless a title is given)."""
         from .indicators import suggested_action
 
         assessment = self.assessment(assessment_handle)
@@ -858,9 +860,10 @@ class Workspace:
         questions = [q for q in found.indicator.questions if framework.has_question(q)]
         if not questions:
             raise InvalidInput(f"{indicator_id} links to no question of {framework.key}, expected a 'questions' entry in the set")
-        return self.add_action(assessment_handle, questions[:1], suggested_action(found)[:300], owner, due,
-                               description=f"Suggested by the indicator {indicator_id} ({found.period}).",
-                               origin="suggested")
+        return self.add_action(assessment_handle, questions[:1], title or suggested_action(found)[:300], owner, due,
+                               owner_role=owner_role, origin="suggested",
+                               description=f"Suggested by the indicator {indicator_id} ({found.period}): "
+                                           + suggested_action(found))
 
 
 def _ref_number(ref: str) -> int:

@@ -47,3 +47,16 @@ async def test_the_screen_shows_each_group_with_its_bar_value_and_interval(demo_
             assert "█" in line
         assert "gap Q1 minus Q5: +10.0, 2.33 times" in body
         assert "not reported: no data imported" in body
+        # The wide gap becomes an action on the linked question, in the suggested words.
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"Dr Amir Khan")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    session = open_session(demo_home, load_frameworks(demo_home), "Priya Raman", clock=Clock(TODAY))
+    try:
+        made = [x for x in session.workspace.actions(current.id) if x.title.startswith("Close the deprivation gap")]
+    finally:
+        session.close()
+    assert len(made) == 1 and made[0].owner == "Dr Amir Khan" and made[0].question_ids == ("data.waiting-lists",)
+    assert "2.3 times" in made[0].title

@@ -43,7 +43,10 @@ def chart_lines(f: IndicatorFigures, threshold: float) -> list[str]:
 
 
 class IndicatorsScreen(AppScreen):
-    BINDINGS = [Binding("escape", "back", "Back", id="back")]
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("a", "suggest", "Action for a wide gap", id="suggest"),
+    ]
 
     def __init__(self, assessment_id: str):
         super().__init__()
@@ -75,6 +78,40 @@ class IndicatorsScreen(AppScreen):
                 lines += [*chart_lines(f, iset.not_stated_flag_percent), ""]
             text = "\n".join(lines)
         self.query_one("#indicators-body", Static).update(plain(text))
+
+    def action_suggest(self) -> None:
+        """An action on the linked question for an indicator whose deprivation gap is wide."""
+        from ...core.indicators import suggested_action
+        from ...core.model import financial_year_end
+        from ..dialogs import ActionDialog, ActionForm, ChoiceDialog
+
+        ws = self.sa.ws
+        _, figures = ws.indicator_figures(ws.assessment(self.assessment_id))
+        wide = {f.id: f for f in figures if f.gap_wide}
+        if not wide:
+            self.notify("No indicator has a wide gap between the most and least deprived fifths.", title="No action")
+            return
+
+        def form_for(indicator_id: str | None) -> None:
+            if indicator_id is None:
+                return
+            f = wide[indicator_id]
+
+            def done(form: ActionForm | None) -> None:
+                if form is None:
+                    return
+                made = self.sa.attempt(ws.indicator_action, self.assessment_id, f.id, form.owner, form.due,
+                                       title=form.title, owner_role=form.owner_role)
+                if made:
+                    self.notify(f"{made.ref} added: {made.owner}, due {made.current_due}.", title="Action added")
+
+            self.app.push_screen(ActionDialog(f"New action: {f.indicator.title}", title=suggested_action(f),
+                                              default_due=financial_year_end(ws.today())), done)
+
+        if len(wide) == 1:
+            form_for(next(iter(wide)))
+        else:
+            self.app.push_screen(ChoiceDialog("Which gap?", [(i, f.indicator.title) for i, f in wide.items()]), form_for)
 
     def action_back(self) -> None:
         self.app.pop_screen()
