@@ -756,10 +756,14 @@ class Workspace:
         answer_changes, _ = self._carry_answers(old, new, framework, AGREED)
         action_changes = self._copy_actions(old, new, framework, only_open=False,
                                             note=f"Reopened as version {new.version}: {reason}")
+        # The indicator figures the board saw go with the new version (the same aggregates, new records).
+        indicator_changes = [Change("indicator_data", rid, None, {**r, "id": rid, "assessment_id": new.id})
+                             for r in self.repo.find("indicator_data", assessment_id=old.id) for rid in [new_id()]]
         closed = old.replace(superseded_by=new.id)
         self.commit("assessment.reopen", f"{old.period} reopened as version {new.version}: {reason}",
                      [Change("assessments", old.id, old.to_record(), closed.to_record()),
-                      Change("assessments", new.id, None, new.to_record())] + answer_changes + action_changes)
+                      Change("assessments", new.id, None, new.to_record())] + answer_changes + action_changes
+                     + indicator_changes)
         return new
 
     def record_feedback(self, assessment: Assessment, items: list[dict[str, Any]], reviewer: str, reviewed_at: str,

@@ -389,3 +389,16 @@ def test_a_file_without_a_period_takes_the_given_one_or_the_assessments(tmp_path
     assert data.read_extract(path, iset, default_period="2025/26").period == "2025/26"
     assert data.read_extract(path, iset, period="2025-Q3", default_period="2025/26").period == "2025-Q3"
     _refused(path, iset, "is not a short line of text", period="x" * 41)
+
+
+def test_a_reopened_version_keeps_the_indicator_figures(ws, tmp_path, iset):
+    from selfassess.core.audit import Change
+
+    w, a = ws
+    w.import_indicators(a.id, iset, data.read_extract(_agg(tmp_path / "x.csv", [150, 120, 100, 90, 60]), iset))
+    before = [f.as_json() for f in w.indicator_figures(a)[1]]
+    rec = w.repo.get("assessments", a.id)
+    w.commit("test.freeze", "frozen for the test", [Change("assessments", a.id, rec, {**rec, "status": "signed_off"})])
+    new = w.reopen(a.id, "A late correction")
+    assert [f.as_json() for f in w.indicator_figures(new)[1]] == before
+    assert [f.as_json() for f in w.indicator_figures(w.assessment(a.id))[1]] == before  # the old version keeps its own
