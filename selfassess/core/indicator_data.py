@@ -53,7 +53,6 @@ _SEX = {"1": "Male", "M": "Male", "MALE": "Male", "2": "Female", "F": "Female", 
 
 AGGREGATED = ("indicator", "dimension", "group", "numerator", "denominator")
 AGG_OPTIONAL = ("period", "age_band")
-ROW_FIELDS = ("imd_decile", "imd_quintile", "ethnic_category", "age", "sex", "period")
 UNKNOWN_GROUPS = {DEPRIVATION: (NOT_KNOWN,), ETHNICITY: (NOT_STATED, NOT_KNOWN), AGE: (NOT_KNOWN,), SEX: (NOT_KNOWN,)}
 
 
