@@ -23,7 +23,7 @@ from .paths import make_private_dir
 
 if TYPE_CHECKING:
     from .core.catalogue import Catalogue
-    from .core.model import Action, Assessment
+    from .core.model import Action, Assessment, EvidenceFile
     from .core.workspace import AssessmentSummary, Workspace
 
 
@@ -461,6 +461,77 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
                    f"{r['owner'][:19]:<20}{r['title'][:60]}")
     summary = rules.summarise(items, ws.today())
     echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped")
+
+
+def evidence_json(ws: Workspace, e: EvidenceFile, assessment: Assessment) -> dict[str, Any]:
+    from .core.evidence import is_expired
+
+    q = ws.framework(assessment).question(e.question_id)
+    return {**e.to_record(), "short_id": e.id[:8], "question_ref": q.ref, "expired": is_expired(e, ws.today()),
+            "removed": e.removed}
+
+
+@cli.group("evidence", cls=click.Group)
+def evidence_group() -> None:
+    """Evidence files: kept in the store by their SHA-256, listed by question, sent with a submission."""
+
+
+@evidence_group.command("add")
+@click.argument("assessment")
+@click.argument("question")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--title", help="What the file is, in words (default: its file name).")
+@click.option("--effective", help="The date the evidence speaks from, YYYY-MM-DD.")
+@click.option("--expires", help="The date after which it no longer stands, YYYY-MM-DD (checks flag it then).")
+@pass_ctx
+def evidence_add(c: Context, assessment: str, question: str, file: Path, title: str | None, effective: str | None,
+                 expires: str | None) -> None:
+    """Keep FILE as evidence for QUESTION (id or ref such as 1.3) of ASSESSMENT."""
+    with c.workspace(write=True) as ws:
+        e = ws.add_evidence(assessment, question, file, title=title, effective=effective, expires=expires)
+        ref = ws.framework(ws.assessment(e.assessment_id)).question(e.question_id).ref
+    echo(f"{e.id[:8]}  added '{e.title}' to {ref}: {e.kind}, {e.size:,} bytes, sha256 {e.sha256[:16]}")
+
+
+@evidence_group.command("list")
+@click.argument("assessment")
+@click.argument("question", required=False)
+@click.option("--removed", "with_removed", is_flag=True, help="Also the files removed (kept on record, with the reason).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def evidence_list(c: Context, assessment: str, question: str | None, with_removed: bool, as_json: bool) -> None:
+    """The evidence files of ASSESSMENT (of one QUESTION)."""
+    with c.workspace(write=False) as ws:
+        a = ws.assessment(assessment)
+        qid = ws.framework(a).question(question).id if question else None
+        rows = [evidence_json(ws, e, a) for e in ws.evidence(a.id, qid, removed=with_removed)]
+    if as_json:
+        _echo_json({"assessment_id": a.id, "evidence": rows})
+        return
+    if not rows:
+        echo("No evidence files.")
+        return
+    echo(f"{'ID':<9}{'REF':<6}{'SHA256':<14}{'EFFECTIVE':<11}{'EXPIRES':<12}TITLE (FILE)")
+    for r in rows:
+        expires = (r["expires"] or "") + ("!" if r["expired"] else "")
+        note = f"  [removed {r['removed_at'][:10]}: {r['removed_reason']}]" if r["removed"] else ""
+        echo(f"{r['short_id']:<9}{r['question_ref']:<6}{r['sha256'][:12]:<14}{r['effective'] or '':<11}{expires:<12}"
+             f"{r['title']} ({r['file_name']}){note}")
+    expired = sum(r["expired"] and not r["removed"] for r in rows)
+    echo(f"{len(rows)} file(s)" + (f", {expired} expired (!)" if expired else ""))
+
+
+@evidence_group.command("remove")
+@click.argument("assessment")
+@click.argument("evidence_id", metavar="ID")
+@click.option("--reason", required=True, help="Why it no longer stands as evidence (kept on the audit trail).")
+@pass_ctx
+def evidence_remove(c: Context, assessment: str, evidence_id: str, reason: str) -> None:
+    """Take evidence file ID out of ASSESSMENT. The file and its record are kept, with the reason."""
+    with c.workspace(write=True) as ws:
+        e = ws.remove_evidence(assessment, evidence_id, reason)
+    echo(f"{e.id[:8]}  removed '{e.title}' from the evidence; the file (sha256 {e.sha256[:12]}) is kept in the store "
+         "and the reason is on the audit trail")
 
 
 @cli.group("action", cls=click.Group)
