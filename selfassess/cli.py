@@ -729,13 +729,15 @@ def reopen(c: Context, assessment: str, reason: str) -> None:
 @cli.command()
 @click.argument("assessment")
 @click.option("--out", required=True, help="The bundle file to write, or a folder (ending in /).")
+@click.option("--with-evidence", is_flag=True,
+              help="Put the evidence files in the submission (32 MiB in all at most); without it each is listed by its SHA-256.")
 @pass_ctx
-def submit(c: Context, assessment: str, out: str) -> None:
+def submit(c: Context, assessment: str, out: str, with_evidence: bool) -> None:
     """Write a signed, tamper-evident submission of a signed-off ASSESSMENT."""
     from .submission.submit import submit as do_submit
 
     with c.workspace(write=True) as ws:
-        done = do_submit(ws, c.home, assessment, _out_path(out))
+        done = do_submit(ws, c.home, assessment, _out_path(out), with_evidence=with_evidence)
     echo(f"wrote {done.path} ({done.size:,} bytes): submission {done.sequence} of "
                f"{done.assessment.period}, sha256 {done.payload_sha256[:16]}")
     echo(f"signed with this installation's key {done.fingerprint}; give the regulator this fingerprint "

@@ -31,7 +31,7 @@ from ..paths import make_private_dir
 from ..reports.review_xlsx import comparison_workbook
 from . import bundle, keys, schema
 from .keys import TrustedKey
-from .submit import ALLOWED, read_file
+from .submit import ALLOWED, OPTIONAL, read_file
 from .tables import MARKS, REMOVED_TABLE, SENT, SUBMISSIONS
 
 SUFFIX = ".selfassess"
@@ -266,6 +266,9 @@ def _read(opened: bundle.Opened) -> tuple[schema.SubmissionDoc, fw.Framework]:
     try:
         framework = schema.framework_copy(opened.files["framework.json"])
         schema.check_submission(sub, framework)
+        schema.check_evidence(sub, opened.files)
+    except schema.EvidenceChanged as exc:
+        raise bundle.BundleError(bundle.ALTERED, str(exc)) from None
     except schema.Malformed as exc:
         raise bundle.BundleError(bundle.MALFORMED, str(exc)) from None
     return sub, framework
@@ -277,7 +280,7 @@ def verify_file(path: Path, data: bytes | None = None) -> Verified | Checked:
     try:
         if data is None:
             data = read_file(path, bundle.MAX_FILE, "submission")
-        opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)
+        opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED, OPTIONAL)
         sub, framework = _read(opened)
     except bundle.BundleError as exc:
         return Checked(path, exc.verdict, str(exc))
@@ -486,8 +489,12 @@ class Review:
             imported_at=self.ws.clock.now(), imported_by=self.ws.actor,
             file_sha256=hashlib.sha256(v.data).hexdigest(), carried_forward=tuple(sub.carried_forward),
         )
+        listed = len(sub.evidence)
+        carried = sum(e.included for e in sub.evidence)
+        evidence = (f"; {listed} evidence file(s), {carried} included and checked against their SHA-256"
+                    + (f", {listed - carried} listed by SHA-256 only" if listed > carried else "")) if listed else ""
         return Checked(path, bundle.GENUINE, f"{who}: genuine, signed by {key.name if key else 'this installation'} "
-                       f"({opened.fingerprint})", record, v.data)
+                       f"({opened.fingerprint}){evidence}", record, v.data)
 
     def _own_fingerprint(self) -> str | None:
         """This installation's key, read once per Review (an import judges thousands of bundles)."""
