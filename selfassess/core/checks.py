@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from . import actions as action_rules
-from .framework import Framework
 from .evidence import is_expired
+from .framework import Framework
 from .model import Action, Answer, EvidenceFile
 
 TOP_TWO_NO_EVIDENCE = "top_rating_no_evidence"
