@@ -176,7 +176,7 @@ def test_a_blob_changed_after_it_was_added_fails_audit_verify_naming_the_file(tr
         store.close()
     blob.unlink()
     res = run(trust, "audit", "verify")
-    X
+    assert res.exit_code == 1 and "('Equality report', report.pdf, added " in res.stderr and ") is missing" in res.stderr
     blob.write_bytes(PDF)
     assert run(trust, "audit", "verify").exit_code == 0
 
