@@ -806,7 +806,8 @@ class Workspace:
         rec = self.repo.get("assessments", assessment_id)
         if rec is not None:
             order = {q.id: i for i, q in enumerate(self.framework(Assessment.from_record(rec)).questions())}
-        return sorted(found, key=lambda e: (order.get(e.question_id, len(order)), e.added_at, e.id))
+        # Times are to the second: files added in the same second go by title, never at random.
+        return sorted(found, key=lambda e: (order.get(e.question_id, len(order)), e.added_at, e.title.lower(), e.id))
 
     def add_evidence(self, handle: str, question: str, path: Path, *, title: str | None = None,
                      effective: str | None = None, expires: str | None = None) -> EvidenceFile:
