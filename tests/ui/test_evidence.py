@@ -64,7 +64,7 @@ async def test_the_question_lists_its_evidence_and_opens_one(demo_home, new_app,
         # Another question: none yet, and f says how to add one.
         await pilot.press("n")
         await pilot.pause()
-        assert "No evidence files." in str(app.screen.query_one("#evidence-files").render())
+        assert not app.screen.query_one("#evidence-files").display
         await pilot.press("f")
         await pilot.pause()
         assert any("has no evidence files" in n.message for n in app._notifications)

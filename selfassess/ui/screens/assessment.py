@@ -230,9 +230,8 @@ class AssessmentScreen(AppScreen):
         files = self.sa.ws.evidence(self.assessment_id, self.question_id)
         self.evidence_files = files
         box = self.query_one("#evidence-files", Static)
+        box.display = bool(files)  # none: nothing shown (f says how to add one)
         if not files:
-            box.update(Content.assemble(("No evidence files. ", "dim"), (
-                f"Add one with: selfassess evidence add {self.assessment_id[:8]} {self.question.ref} FILE", "dim")))
             return
         today = self.sa.ws.today()
         rows = [Content.assemble((f"Evidence files ({len(files)}):", "bold"), ("   f to open", "dim"))]
