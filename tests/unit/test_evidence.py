@@ -333,3 +333,28 @@ def test_the_store_keeps_a_file_only_under_its_own_hash(tmp_path):
         assert [p.name for p in (tmp_path / "store" / "evidence").iterdir()] == [sha(PDF)]
     finally:
         store.close()
+
+
+def test_a_file_that_cannot_be_kept_leaves_nothing_recorded(trust, files, monkeypatch):
+    import errno
+
+    from selfassess.files import disk
+    from selfassess.storage.store import SaveFailed
+
+    _, current = ids(trust)
+    store, ws = open_workspace(trust / "store")
+    try:
+        head = store.head
+
+        def full(fd: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(disk, "fsync", full)
+        with pytest.raises(SaveFailed, match="the disk is full"):
+            ws.add_evidence(current, "1.1", files["report.pdf"])
+        monkeypatch.undo()
+        assert store.head == head and ws.evidence(current, removed=True) == []
+        assert not [p for p in (trust / "store" / "evidence").iterdir()]  # not even a temporary file
+    finally:
+        store.close()
+    assert run(trust, "audit", "verify").exit_code == 0
