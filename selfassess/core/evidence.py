@@ -22,6 +22,7 @@ from .model import EvidenceFile
 
 MAX_EVIDENCE = 20 * 1024 * 1024  # one file: a board paper or an audit report, not a video
 TITLE_LENGTH = 300
+MAX_FILES = 500  # evidence files one assessment holds (and one submission lists)
 
 # Kinds kept, by extension: what the file must also look like inside.
 _PDF, _OOXML, _ODF, _OLE, _TEXT, _RTF = "pdf", "ooxml", "odf", "ole", "text", "rtf"

@@ -816,7 +816,7 @@ class Workspace:
 
         Everything is checked before anything is written. The file is kept before the record is made: a
         failure between the two leaves only an unrecorded copy, which nothing points to."""
-        from .evidence import TITLE_LENGTH, read_candidate
+        from .evidence import MAX_FILES, TITLE_LENGTH, read_candidate
 
         assessment = self.assessment(handle)
         self._editable(assessment)
@@ -826,6 +826,9 @@ class Workspace:
         if when_from and when_to and when_to < when_from:
             raise InvalidInput(f"the expiry date {when_to} is before the effective date {when_from}, "
                                "expected it on or after that date")
+        if len(self.evidence(assessment.id)) >= MAX_FILES:
+            raise Refused(f"this assessment already has {MAX_FILES} evidence files, as many as a submission can list; "
+                          "remove one that no longer stands before adding another. Nothing was recorded.")
         candidate = read_candidate(path)
         shown_title = check_text(title if title is not None else candidate.file_name, "evidence title",
                                  required=True, max_length=TITLE_LENGTH).strip()

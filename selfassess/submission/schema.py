@@ -29,7 +29,7 @@ from pydantic import (
 
 from ..core import framework as fw
 from ..core.errors import FrameworkError
-from ..core.evidence import MAX_EVIDENCE
+from ..core.evidence import MAX_EVIDENCE, MAX_FILES
 from ..core.model import (
     ACTION_STATUSES,
     ANSWER_STATES,
@@ -48,7 +48,7 @@ MAX_UPDATES = 5_000
 MAX_SEQUENCE = 1_000_000  # a submission a year for a million years; 10**30 is an attack on the replay check
 MAX_ITEMS = 10_000
 MAX_DEPTH = 64  # the deepest honest document is about 8 levels
-MAX_EVIDENCE_FILES = 500  # evidence files one submission lists
+MAX_EVIDENCE_FILES = MAX_FILES  # evidence files one submission lists
 EVIDENCE_PREFIX = "evidence/"  # an included evidence file's name in the bundle: evidence/<sha256>
 
 
