@@ -825,10 +825,13 @@ class Store:
             make_private_dir(folder)
             if folder.is_symlink():
                 raise SaveFailed(f"could not keep the evidence file: {folder} is a symbolic link, which selfassess does not follow")
-            if path.is_symlink() or (path.exists() and _hash_file(path) != sha256):
+            if path.is_symlink() or (path.exists() and (not path.is_file() or _hash_file(path) != sha256)):
                 # Not what was kept under this name (changed or replaced): set it aside, never lose it.
                 io.mkdir(self.folder / RECOVERED, mode=0o700, exist_ok=True)
-                io.replace(path, self.folder / RECOVERED / f"evidence-{sha256[:16]}-{time.strftime('%Y%m%d-%H%M%S')}")
+                aside = self.folder / RECOVERED / f"evidence-{sha256[:16]}-{time.strftime('%Y%m%d-%H%M%S')}"
+                io.replace(path, aside)
+                self.notices.append(f"{EVIDENCE}/{sha256} was not the file kept under that name (it was changed "
+                                    f"outside selfassess): it was set aside as {aside}, and the file added kept in its place")
             elif path.exists():
                 return
             atomic_write(path, data, 0o600)

@@ -358,3 +358,17 @@ def test_a_file_that_cannot_be_kept_leaves_nothing_recorded(trust, files, monkey
     finally:
         store.close()
     assert run(trust, "audit", "verify").exit_code == 0
+
+
+def test_adding_a_file_again_sets_a_changed_copy_aside(trust, files):
+    _, current = ids(trust)
+    assert run(trust, "evidence", "add", current[:8], "1.1", files["report.pdf"]).exit_code == 0
+    blob = trust / "store" / "evidence" / sha(PDF)
+    blob.write_bytes(b"%PDF-1.4 changed behind the app's back\n")
+    assert run(trust, "audit", "verify").exit_code == 1
+    res = run(trust, "evidence", "add", current[:8], "1.2", files["report.pdf"])
+    assert res.exit_code == 0 and "was set aside as" in res.stderr, res.stderr
+    assert blob.read_bytes() == PDF
+    (aside,) = (trust / "store" / "recovered").glob(f"evidence-{sha(PDF)[:16]}-*")
+    assert aside.read_bytes() == b"%PDF-1.4 changed behind the app's back\n"
+    assert run(trust, "audit", "verify").exit_code == 0
