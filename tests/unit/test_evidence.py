@@ -372,3 +372,19 @@ def test_adding_a_file_again_sets_a_changed_copy_aside(trust, files):
     (aside,) = (trust / "store" / "recovered").glob(f"evidence-{sha(PDF)[:16]}-*")
     assert aside.read_bytes() == b"%PDF-1.4 changed behind the app's back\n"
     assert run(trust, "audit", "verify").exit_code == 0
+
+
+def test_flipping_any_byte_of_a_bundle_with_evidence_fails_verification(trust, files, tmp_path):
+    from selfassess.submission.review import Checked, verify_file
+
+    aid = signed_with_evidence(trust, files)
+    path = tmp_path / "with.selfassess"
+    assert run(trust, "submit", aid[:8], "--out", path, "--with-evidence").exit_code == 0
+    data = path.read_bytes()
+    assert not isinstance(verify_file(path, data), Checked)  # the unchanged bundle is read whole
+    step = max(1, len(data) // 400)
+    for i in [*range(0, len(data), step), len(data) - 1]:
+        changed = bytearray(data)
+        changed[i] ^= 0x41
+        result = verify_file(path, bytes(changed))
+        assert isinstance(result, Checked) and result.verdict in ("altered", "malformed"), i
