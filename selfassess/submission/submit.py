@@ -153,7 +153,7 @@ def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:
     key = keys.trusted_key(ws, opened.fingerprint)
     if key is None:
         raise bundle.BundleError(bundle.UNKNOWN_KEY,
-                                 f"{path.name} is signed by a key this installation has not registered ({opened.fingerprint}). "
+                                 f"{path.name}: {keys.not_trusted_because(ws, opened.fingerprint)}. "
                                  "Check the fingerprint with your regulator by phone or letter, then: "
                                  f"selfassess keys trust \"{opened.fingerprint}\" --name \"Regulator name\"")
     body = opened.read(schema.FeedbackDoc, "feedback.json")
