@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import paths
-from .core.errors import FrameworkError, SelfAssessError
+from .core.errors import FrameworkError, Hint, SelfAssessError
 from .core.figures import percent_text
 from .core.text import json_text, shown
 from .paths import make_private_dir
@@ -172,7 +172,11 @@ def serve(c: Context, host: str, port: int, public_url: str | None, demo: bool) 
     from textual_serve.server import Server
 
     command = app_command(c, demo)
-    Server(command, host=host, port=port, title="selfassess", public_url=public_url).serve()
+    try:
+        Server(command, host=host, port=port, title="selfassess", public_url=public_url).serve()
+    except OSError as exc:  # the port taken, an address not on this machine
+        raise SelfAssessError(f"cannot serve on {host}:{port}: {exc.strerror or exc}",
+                              hint=Hint("try another port", command=f"selfassess serve --port {port + 1 if port < 65535 else 8000}")) from None
 
 
 # --- frameworks ------------------------------------------------------------------------------

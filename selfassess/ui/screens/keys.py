@@ -12,33 +12,60 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Digits, Footer, Header, Input, Label, Static
 
 from ...core.errors import SelfAssessError
 from ...submission import keys
-from ..text import plain
+from ..text import cell, plain
 from .base import AppScreen
 
 READ_ALOUD = ("Read it to the other party by phone, or put it in a letter: they check it against the file "
               "you send them before they register your key.")
 
 
+NARROW = 64  # with less room than this the large fingerprint takes two groups to a line, not four
+
+
 def fingerprint_lines(fingerprint: str) -> list[str]:
-    """The fingerprint's eight groups of four, four groups to a line: big enough to read aloud, 57 columns wide."""
+    """The fingerprint's eight groups of four, two groups to a piece (27 columns wide in large type)."""
     groups = fingerprint.removeprefix("SHA256:").split()
-    return [" ".join(groups[i:i + 4]) for i in range(0, len(groups), 4)]
+    return [" ".join(groups[i:i + 2]) for i in range(0, len(groups), 2)]
 
 
-def big_fingerprint(fingerprint: str, classes: str = "fingerprint") -> ComposeResult:
-    for line in fingerprint_lines(fingerprint):
-        yield Digits(line, classes=classes)
+class BigFingerprint(Grid):
+    """A fingerprint in large type, grouped as it is read aloud: four groups to a line, two when narrow."""
+
+    DEFAULT_CSS = """
+    BigFingerprint { grid-size: 2; grid-columns: 30; grid-rows: 3; height: auto; width: auto; margin: 0 0 0 1; }
+    BigFingerprint.narrow { grid-size: 1; }
+    BigFingerprint Digits { width: 27; }
+    """
+
+    def __init__(self, fingerprint: str, id: str | None = None):
+        super().__init__(id=id)
+        self.fingerprint = fingerprint
+
+    def compose(self) -> ComposeResult:
+        for piece in fingerprint_lines(self.fingerprint):
+            yield Digits(piece)
+
+    def on_mount(self) -> None:
+        self.fit()
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Four groups to a line when the screen or dialog it is in has the room, else two."""
+        room = self.parent.content_region.width if isinstance(self.parent, Widget) else self.app.size.width
+        self.set_class(room < NARROW - 4, "narrow")
 
 
 class KeysScreen(AppScreen):
     DEFAULT_CSS = """
-    KeysScreen .fingerprint { width: auto; margin: 0 0 0 1; }
     KeysScreen #own-plain, KeysScreen #own-file, KeysScreen #keys-hint { height: auto; }
     KeysScreen #registered { height: auto; max-height: 12; margin: 1 0 0 0; }
     """
@@ -65,9 +92,11 @@ class KeysScreen(AppScreen):
         with VerticalScroll(classes="page"):
             yield Static("This installation's key fingerprint", classes="title")
             if self.own:
-                yield from big_fingerprint(self.own)
+                yield BigFingerprint(self.own, id="own-fingerprint")
                 yield Static(plain(f"{self.own}\n{READ_ALOUD}  (c copies it)"), id="own-plain")
-                yield Static(plain(f"Key file: {keys.key_path(self.sa.home)}"), id="own-file", classes="dim")
+                yield Static(f"Its private part is {keys.KEY_FILE} in the keys folder of the data folder, "
+                             "readable only by you: never send it (selfassess keys export writes the public part).",
+                             id="own-file", classes="dim")
             else:
                 yield Static(plain(f"No key can be shown: {self.problem}"), classes="problem")
             yield Static("Keys registered here: trusts' and the regulator's", classes="title")
@@ -78,9 +107,9 @@ class KeysScreen(AppScreen):
     def on_mount(self) -> None:
         self.title = "Keys and fingerprints"
         table = self.query_one("#registered", DataTable)
-        table.add_columns("Whose", "ODS", "Fingerprint", "Registered", "Status")
+        table.add_columns("Whose", "Status", "ODS", "Registered", "Fingerprint")
         self.refresh_data()
-        table.focus()
+        table.focus(scroll_visible=False)  # the screen opens on the fingerprint, at the top
 
     def refresh_data(self) -> None:
         table = self.query_one("#registered", DataTable)
@@ -88,8 +117,8 @@ class KeysScreen(AppScreen):
         self.rows = keys.trusted_keys(self.sa.ws)
         for k in self.rows:
             status = f"revoked {k.revoked_at[:10]}" if k.revoked else "trusted"
-            table.add_row(plain(k.name), k.ods_code, k.fingerprint, f"{k.registered_at[:10]} {plain(k.registered_by)}",
-                          status, key=k.fingerprint)
+            table.add_row(cell(k.name), status, k.ods_code, cell(f"{k.registered_at[:10]} {k.registered_by}"),
+                          k.fingerprint, key=k.fingerprint)
         self.query_one("#keys-hint", Static).update(
             "r registers a trust's or the regulator's key from a file; x revokes the chosen one." if self.rows else
             "None yet. r registers a trust's or the regulator's key from a file they sent you (their public key, "
@@ -203,7 +232,6 @@ class ConfirmKeyDialog(ModalScreen[keys.TrustedKey | None]):
     """The fingerprint of the key about to be registered, large, with whose it is: registered only on confirmation."""
 
     DEFAULT_CSS = """
-    ConfirmKeyDialog .fingerprint { width: auto; }
     ConfirmKeyDialog Input { margin: 0 0 1 0; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Register")]
@@ -216,7 +244,7 @@ class ConfirmKeyDialog(ModalScreen[keys.TrustedKey | None]):
         with VerticalScroll(classes="dialog wide"):
             yield Label("Is this the fingerprint they told you?", classes="dialog-title")
             yield Static(plain(f"The file is {self.offer.source}. Its key's fingerprint:"), classes="dialog-text")
-            yield from big_fingerprint(self.offer.fingerprint)
+            yield BigFingerprint(self.offer.fingerprint)
             yield Static(plain(self.offer.fingerprint), id="offer-fingerprint")
             yield Static("Register it only if it is the one they read to you by phone or wrote in a letter.",
                          classes="dialog-text")
@@ -230,7 +258,7 @@ class ConfirmKeyDialog(ModalScreen[keys.TrustedKey | None]):
                 yield Button("Cancel  esc", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#name", Input).focus()
+        self.query_one("#name", Input).focus(scroll_visible=False)  # the fingerprint first, at the top
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
