@@ -116,6 +116,8 @@ class SelfAssessApp(App[None]):
         self.session, self.home, self.state = demo, demo.throwaway, {}
         self.position = ui_state.Keeper(demo.throwaway)
         self.push_screen(DemoHomeScreen())
+        self.notify(f"Its store is {demo.throwaway}, deleted when you leave the demo (esc on its Home). "
+                    "Your own store is untouched.", title="Demo opened", timeout=10)
 
     def leave_demo(self) -> None:
         """Close the demo (its folder goes with it) and go back to the real store, as it was left."""
@@ -134,6 +136,9 @@ class SelfAssessApp(App[None]):
     def on_mount(self) -> None:
         if self.session is None:
             return
+        if self.demo_folder is not None:  # `selfassess --demo`
+            self.notify(f"Its store is {self.demo_folder}, deleted when you quit. Your own data is not opened.",
+                        title="Demo", timeout=10)
         for notice in self.session.notices:
             self.notify(notice, title="Recovered", severity="warning", timeout=12)
         self.call_after_refresh(self.report_framework_problems)

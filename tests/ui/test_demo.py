@@ -47,7 +47,8 @@ async def test_demo_flag_opens_a_throwaway_store_and_never_the_real_one(tmp_path
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.screen, HomeScreen)
         assert app.screen.query_one(DataTable).row_count == 2  # the demo trust's two years
-        assert str(folder) in str(app.screen.query_one(DemoBanner).render())
+        assert "DEMO" in str(app.screen.query_one(DemoBanner).render())
+        assert any(str(folder) in n.message and "deleted when you quit" in n.message for n in app._notifications)
         await pilot.press("enter", "u", "1", "4")  # change something in the demo
         await pilot.pause()
         assert isinstance(app.screen, AssessmentScreen)
@@ -72,6 +73,7 @@ async def test_demo_from_inside_the_app_leaves_the_real_store_alone_and_comes_ba
         assert isinstance(demo, DemoHomeScreen) and demo.query_one(DataTable).row_count == 2
         folder = app.home
         assert folder.name.startswith(DEMO_PREFIX) and demo.query(DemoBanner)
+        assert any(str(folder) in n.message for n in app._notifications)
         await pilot.press("enter", "u", "1", "4")  # answer a demo question
         await pilot.pause()
         assert isinstance(app.screen, AssessmentScreen) and app.screen.query(DemoBanner)

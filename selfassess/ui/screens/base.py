@@ -23,8 +23,7 @@ class AppScreen(Screen[object]):
         if self.sa.demo_folder is not None:
             from .demo import DemoBanner
 
-            yield DemoBanner(str(self.sa.demo_folder), "when you leave the demo (esc on its Home)"
-                             if self.sa.outside_demo else "when you quit")
+            yield DemoBanner("on leaving (esc)" if self.sa.outside_demo else "when you quit")
         reason = self.sa.read_only_reason
         if reason:
             yield Static(plain("READ-ONLY: " + reason), id="banner")

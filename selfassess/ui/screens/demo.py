@@ -15,7 +15,6 @@ class DemoBanner(Static):
 
     DEFAULT_CSS = """
     DemoBanner {
-        dock: top;
         height: auto;
         padding: 0 1;
         background: $accent;
@@ -24,9 +23,9 @@ class DemoBanner(Static):
     }
     """
 
-    def __init__(self, folder: str, leave: str):
-        super().__init__(plain(f"DEMO: a throwaway store ({folder}), removed {leave}. Your own data is not touched."),
-                         id="demo-banner")
+    def __init__(self, leave: str):
+        # One line even at 60 columns: the folder itself is named when the demo opens.
+        super().__init__(plain(f"DEMO: separate throwaway store, deleted {leave}"), id="demo-banner")
 
 
 class DemoHomeScreen(HomeScreen):
