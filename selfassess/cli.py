@@ -381,7 +381,8 @@ def checks(c: Context, assessment: str, as_json: bool) -> None:
 @cli.command()
 @pass_ctx
 def demo(c: Context) -> None:
-    """Create the demo trust: two periods of the board framework, partly answered, with an action plan."""
+    """Create the demo trust in this store: two periods of the board framework, partly answered, with an
+    action plan. To try it without touching this store: selfassess --demo (a throwaway store)."""
     from .core.demo import create_demo
 
     with c.workspace(write=True) as ws:
