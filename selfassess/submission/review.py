@@ -439,10 +439,14 @@ class Review:
         key = self.trusted(opened.fingerprint)
         own = self._own_fingerprint() == opened.fingerprint
         if key is None and not own:
+            entry = keys.registered_key(self.ws, opened.fingerprint)
+            if entry is not None and entry.revoked:
+                return Checked(path, bundle.UNKNOWN_KEY, f"{who}: {keys.not_trusted_because(self.ws, opened.fingerprint)}")
             return Checked(path, bundle.UNKNOWN_KEY,
-                           f"{who}: signed by a key that is not registered here ({opened.fingerprint}). If the trust confirms "
+                           f"{who}: {keys.not_trusted_because(self.ws, opened.fingerprint)}. If the trust confirms "
                            f"this fingerprint by another channel: selfassess keys trust \"{opened.fingerprint}\" --name \"{org.name}\""
-                           + (f" --ods {org.ods_code}" if org.ods_code else ""))
+                           + (f" --ods {org.ods_code}" if org.ods_code else "")
+                           + " (or in the app: Keys and fingerprints, r, with this file)")
         if key is not None and key.ods_code and org.ods_code and key.ods_code != org.ods_code.upper():
             return Checked(path, bundle.MALFORMED, f"{who}: signed with the key registered to {key.name} ({key.ods_code}) "
                            f"but it says it comes from {org.ods_code}")

@@ -187,9 +187,10 @@ def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:
     key = keys.trusted_key(ws, opened.fingerprint)
     if key is None:
         raise bundle.BundleError(bundle.UNKNOWN_KEY,
-                                 f"{path.name} is signed by a key this installation has not registered ({opened.fingerprint}). "
+                                 f"{path.name}: {keys.not_trusted_because(ws, opened.fingerprint)}. "
                                  "Check the fingerprint with your regulator by phone or letter, then: "
-                                 f"selfassess keys trust \"{opened.fingerprint}\" --name \"Regulator name\"")
+                                 f"selfassess keys trust \"{opened.fingerprint}\" --name \"Regulator name\" "
+                                 "(or in the app: Keys and fingerprints, r, with this file)")
     body = opened.read(schema.FeedbackDoc, "feedback.json")
     sent = ws.repo.get("submissions_sent", body.submission)
     if sent is None:
