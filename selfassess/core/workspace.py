@@ -40,6 +40,7 @@ from .model import (
     CoverSheet,
     Feedback,
     Organisation,
+    ProgressNote,
     ProgressUpdate,
     Signatory,
     SignOff,
@@ -221,13 +222,51 @@ class Workspace:
         found = self.repo.find("answers", assessment_id=assessment_id, question_id=question_id)
         return Answer.from_record(found[0]) if found else None
 
-    def actions(self, assessment_id: str | None = None) -> list[Action]:
+    def actions(self, assessment_id: str | None = None, *, history: bool = True) -> list[Action]:
+        """An assessment's actions (or every action), in ref order, each with its whole history.
+
+        history=False leaves the history out (updates empty): for counts and statuses only, which
+        then never read a note."""
         recs = self.repo.find("actions", assessment_id=assessment_id) if assessment_id else self.repo.all("actions")
-        return sorted((Action.from_record(r) for r in recs), key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
+        seen: dict[str, tuple[ProgressUpdate, ...]] = {}
+        found = (self._action_of(r, seen) if history else Action.from_record(r) for r in recs)
+        return sorted(found, key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
 
     def action(self, handle: str) -> Action:
-        return Action.from_record(self.by_handle("actions", handle, "action",
-                                                  Hint("see the ids", command="selfassess actions ASSESSMENT")))
+        return self._action_of(self.by_handle("actions", handle, "action",
+                                              Hint("see the ids", command="selfassess actions ASSESSMENT")), {})
+
+    def _action_of(self, rec: dict[str, Any], seen: dict[str, tuple[ProgressUpdate, ...]]) -> Action:
+        return Action.from_record(rec).replace(updates=self._history(rec, seen))
+
+    def _history(self, rec: dict[str, Any], seen: dict[str, tuple[ProgressUpdate, ...]]) -> tuple[ProgressUpdate, ...]:
+        """An action's whole history, oldest first: what it inherited when carried forward (that
+        action's history as it stood then: its first carried_notes entries), then its own notes.
+        `seen` keeps the histories already joined, so a year's actions share the walk back."""
+        chain: list[dict[str, Any]] = []  # this action, then the ones it was carried from, newest first
+        ids: set[str] = set()
+        current: dict[str, Any] | None = rec
+        while current is not None and current["id"] not in seen and current["id"] not in ids:
+            chain.append(current)
+            ids.add(current["id"])
+            source = current.get("carried_from")
+            # A record from before notes were their own records holds its whole history itself.
+            inherits = "updates" not in current and source and current.get("carried_notes")
+            current = self.repo.get("actions", source) if inherits else None
+        history = seen[current["id"]] if current is not None and current["id"] in seen else ()
+        for r in reversed(chain):
+            if "updates" in r:
+                history = tuple(ProgressUpdate.from_record(u) for u in r["updates"])
+            else:
+                history = history[:r.get("carried_notes", 0)]
+            history += self._own_notes(r["id"])
+            seen[r["id"]] = history
+        return seen[rec["id"]]
+
+    def _own_notes(self, action_id: str) -> tuple[ProgressUpdate, ...]:
+        notes = sorted((ProgressNote.from_record(r) for r in self.repo.find("progress", action_id=action_id)),
+                       key=lambda p: p.n)
+        return tuple(p.update for p in notes)
 
     def previous(self, assessment: Assessment) -> Assessment | None:
         """The assessment this one follows: the one it was started from, else the last earlier period."""
@@ -250,7 +289,7 @@ class Workspace:
         scores = score(framework, answers)
         previous = self.previous(assessment)
         previous_scores = self.scores(previous) if previous else None
-        actions = action_rules.summarise(self.live_actions(assessment.id), self.today())
+        actions = action_rules.summarise(self.live_actions(assessment.id, history=False), self.today())
         figures = compute(framework, answers, assessment, previous=previous_scores,
                           previous_period=previous.period if previous else None, actions=actions)
         return AssessmentSummary(
@@ -267,7 +306,8 @@ class Workspace:
         from .checks import challenges
 
         previous = self.previous(assessment)
-        return challenges(self.framework(assessment), self.answers(assessment.id), self.live_actions(assessment.id),
+        return challenges(self.framework(assessment), self.answers(assessment.id),
+                          self.live_actions(assessment.id, history=False),
                           self.today(), previous_framework=self.framework(previous) if previous else None,
                           previous_answers=self.answers(previous.id) if previous else None)
 
@@ -277,10 +317,10 @@ class Workspace:
 
         return blockers(self.framework(assessment), self.answers(assessment.id))
 
-    def live_actions(self, assessment_id: str) -> list[Action]:
-        """An assessment's actions, less those carried forward into a later assessment (tracked there)."""
-        carried = {r.get("carried_from") for r in self.repo.all("actions")}
-        return [a for a in self.actions(assessment_id) if a.id not in carried]
+    def live_actions(self, assessment_id: str, *, history: bool = True) -> list[Action]:
+        """An assessment's actions, less those carried forward into a later assessment (tracked there).
+        history=False: without their histories, as for actions()."""
+        return [a for a in self.actions(assessment_id, history=history) if not self.repo.find("actions", carried_from=a.id)]
 
     def compare(self, before: Assessment, after: Assessment) -> Comparison:
         from .compare import compare
@@ -350,9 +390,9 @@ class Workspace:
         orphaned: tuple[str, ...] = ()
         if previous is not None:
             answer_changes, orphaned = self._carry_answers(previous, assessment, framework, NEEDS_REVIEW)
-            action_changes = self._copy_actions(previous, assessment, framework, only_open=True,
-                                                note=f"Carried forward from {previous.period}")
-            answers, actions = len(answer_changes), len(action_changes)
+            action_changes, actions = self._copy_actions(previous, assessment, framework, only_open=True,
+                                                         note=f"Carried forward from {previous.period}")
+            answers = len(answer_changes)
             changes += answer_changes + action_changes
         summary = f"started {org.name} {period} {framework.key}"
         if previous is not None:
@@ -396,8 +436,12 @@ class Workspace:
             changes.append(Change("answers", new.id, None, new.to_record()))
         return changes, tuple(sorted(orphaned))
 
-    def _copy_actions(self, src: Assessment, dst: Assessment, framework: fw.Framework, *, only_open: bool, note: str) -> list[Change]:
+    def _copy_actions(self, src: Assessment, dst: Assessment, framework: fw.Framework, *, only_open: bool,
+                      note: str) -> tuple[list[Change], int]:
+        """The changes that carry src's actions into dst, and how many actions: each copy links to the
+        one it came from and inherits its history as it stands (not copied), plus one note saying so."""
         changes = []
+        count = 0
         for a in self.actions(src.id):
             if only_open and a.closed:
                 continue
@@ -406,9 +450,16 @@ class Workspace:
                 qids.extend([q] if framework.has_question(q) else framework.successors(q))
             update = ProgressUpdate(self.today().isoformat(), self.actor, note)
             copy = a.replace(id=new_id(), assessment_id=dst.id, question_ids=tuple(qids), carried_from=a.id,
-                             updates=a.updates + (update,))
-            changes.append(Change("actions", copy.id, None, copy.to_record()))
-        return changes
+                             carried_notes=len(a.updates), updates=a.updates + (update,))
+            changes.append(Change("actions", copy.id, None, copy.stored()))
+            changes.append(self._note_change(copy.id, 1, update))
+            count += 1
+        return changes, count
+
+    @staticmethod
+    def _note_change(action_id: str, n: int, update: ProgressUpdate) -> Change:
+        note = ProgressNote.of(new_id(), action_id, n, update)
+        return Change("progress", note.id, None, note.to_record())
 
     # --- answering ----------------------------------------------------------------------------
 
@@ -538,7 +589,7 @@ class Workspace:
         state = check_choice(status, ACTION_STATUSES, "action status") if status else NOT_STARTED
         if state == DROPPED:
             raise InvalidInput("a new action cannot start as dropped, expected another status")
-        refs = [_ref_number(a.ref) for a in self.actions(assessment.id)]
+        refs = [_ref_number(a.ref) for a in self.actions(assessment.id, history=False)]
         action = Action(
             id=new_id(), assessment_id=assessment.id, ref=f"A{max(refs, default=0) + 1:02d}", title=title, owner=owner,
             owner_role=check_text(owner_role, "owner role", max_length=200).strip(),
@@ -548,7 +599,7 @@ class Workspace:
         )
         stands = f", {ACTION_STATUSES[state].lower()}" if state != NOT_STARTED else ""
         self.commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due}{stands})",
-                     [Change("actions", action.id, None, action.to_record())])
+                     [Change("actions", action.id, None, action.stored())])
         return action
 
     def update_action(self, handle: str, *, status: str | None = None, due: str | None = None, note: str | None = None,
@@ -592,13 +643,23 @@ class Workspace:
             raise InvalidInput("the progress note is empty or only spaces, expected some text saying what happened")
         if not fields and not text:
             return action
+        changes: list[Change] = []
+        updated = action.replace(**fields)
         if changed or text:
+            # The note is a record of its own, appended: the action's record changes only if a field does,
+            # so what a note writes to the log does not grow with the action's history.
             update = ProgressUpdate(self.today().isoformat(), self.actor, text or _describe_update(changed),
                                     status=changed.get("status"), due=changed.get("due"), owner=changed.get("owner"))
-            fields["updates"] = action.updates + (update,)
-        updated = action.replace(**fields)
+            changes.append(self._note_change(action.id, len(self.repo.find("progress", action_id=action.id)) + 1, update))
+            updated = updated.replace(updates=action.updates + (update,))
+        before = self.repo.get("actions", action.id)
+        if before is None:
+            raise NotFound(f"no action with id {action.id}")
+        after = {**before, **{k: v for k, v in updated.stored().items() if k in fields}}
+        if after != before:
+            changes.insert(0, Change("actions", action.id, before, after))
         summary = f"{action.ref} " + (", ".join(f"{k} {v}" for k, v in changed.items()) or "progress note")
-        self.commit("action.update", summary, [Change("actions", action.id, action.to_record(), updated.to_record())])
+        self.commit("action.update", summary, changes)
         return updated
 
     def suggested_actions(self, assessment: Assessment, question_id: str) -> tuple[str, ...]:
@@ -751,8 +812,8 @@ class Workspace:
                           reopened_from=old.id, created_at=self.clock.now(), created_by=self.actor)
         framework = self.framework(old)
         answer_changes, _ = self._carry_answers(old, new, framework, AGREED)
-        action_changes = self._copy_actions(old, new, framework, only_open=False,
-                                            note=f"Reopened as version {new.version}: {reason}")
+        action_changes, _ = self._copy_actions(old, new, framework, only_open=False,
+                                               note=f"Reopened as version {new.version}: {reason}")
         closed = old.replace(superseded_by=new.id)
         self.commit("assessment.reopen", f"{old.period} reopened as version {new.version}: {reason}",
                      [Change("assessments", old.id, old.to_record(), closed.to_record()),
