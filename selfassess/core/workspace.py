@@ -251,8 +251,8 @@ class Workspace:
             ids.add(current["id"])
             source = current.get("carried_from")
             # A record from before notes were their own records holds its whole history itself.
-            inherits = "updates" not in current and source and current.get("carried_notes")
-            current = self.repo.get("actions", source) if inherits else None
+            inherits = "updates" not in current and current.get("carried_notes")
+            current = self.repo.get("actions", source) if inherits and isinstance(source, str) else None
         history = seen[current["id"]] if current is not None and current["id"] in seen else ()
         for r in reversed(chain):
             if "updates" in r:
