@@ -133,6 +133,45 @@ class Workspace:
         if changes:
             self.repo.commit(action, self.actor, summary, changes, self.clock.now())
 
+    # --- the shape of the records -----------------------------------------------------------------
+
+    def upgrade(self) -> int:
+        """Move histories kept on action records (stores written before notes were their own records)
+        into progress notes, in one audit event; how many actions were upgraded (0: nothing to do).
+
+        Each action's history is what it was: a carried copy keeps the entries it inherited as a
+        link (carried_notes: how far its history agreed with the action it came from), and only
+        its own entries become its notes. Idempotent: an upgraded action has carried_notes, which
+        is how the ones still to do are found (through an index, not a scan of every record)."""
+        legacy = self.repo.find("actions", carried_notes=None)
+        if not legacy:
+            return 0
+        originals = {r["id"]: r for r in legacy}
+        changes: list[Change] = []
+        for rec in legacy:
+            history = [ProgressUpdate.from_record(u) for u in rec.get("updates", ())]
+            source_id = rec.get("carried_from")
+            source = None
+            if isinstance(source_id, str):
+                source = originals.get(source_id) or self.repo.get("actions", source_id)
+            inherited = 0
+            if source is not None:
+                before = self._history(source, {}) if "updates" not in source else tuple(
+                    ProgressUpdate.from_record(u) for u in source["updates"])
+                while inherited < min(len(before), len(history)) and before[inherited] == history[inherited]:
+                    inherited += 1
+            after = {k: v for k, v in rec.items() if k != "updates"}
+            after["carried_notes"] = inherited
+            changes.append(Change("actions", rec["id"], rec, after))
+            own = history[inherited:]
+            for n, update in enumerate(own, start=1):
+                changes.append(self._note_change(rec["id"], n, update))
+            for note in self.repo.find("progress", action_id=rec["id"]):  # written since, without the upgrade
+                changes.append(Change("progress", note["id"], note, {**note, "n": note["n"] + len(own)}))
+        self.commit("store.upgrade", f"records upgraded: the histories of {len(legacy)} action(s) kept as progress notes "
+                    "of their own, each carried-forward action linked to the one it came from", changes)
+        return len(legacy)
+
     # --- organisations ------------------------------------------------------------------------
 
     def organisations(self) -> list[Organisation]:
