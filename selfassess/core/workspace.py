@@ -120,6 +120,10 @@ class Workspace:
         self.actor = actor
         self.clock = clock or Clock()
         self._frameworks: dict[str, fw.Framework] = {}
+        # Actions' histories as joined, while the chain stands where they were read (repo.head):
+        # a note after a note costs the note, not the history again.
+        self._histories: dict[str, tuple[ProgressUpdate, ...]] = {}
+        self._histories_at: tuple[int, str] | None = None
 
     @property
     def readonly(self) -> bool:
@@ -128,10 +132,33 @@ class Workspace:
     def today(self) -> date:
         return self.clock.today()
 
-    def commit(self, action: str, summary: str, changes: list[Change]) -> None:
-        """Make a set of record changes durable as one audit event (nothing if there are none)."""
-        if changes:
-            self.repo.commit(action, self.actor, summary, changes, self.clock.now())
+    def commit(self, action: str, summary: str, changes: list[Change],
+               history: tuple[str, tuple[ProgressUpdate, ...]] | None = None) -> None:
+        """Make a set of record changes durable as one audit event (nothing if there are none).
+        history: the one action whose history these changes extend, and that history now."""
+        if not changes:
+            return
+        event = self.repo.commit(action, self.actor, summary, changes, self.clock.now())
+        at = self._histories_at
+        follows = at is not None and event.get("prev") == at[1] and event.get("seq") == at[0] + 1
+        touched = [c for c in changes if c.table == "progress"
+                   or (c.table == "actions" and c.before is not None and c.after is not None
+                       and (c.before.get("carried_from"), c.before.get("carried_notes"))
+                       != (c.after.get("carried_from"), c.after.get("carried_notes")))]
+        if follows and (not touched or (history is not None and not any(
+                (c.after or c.before or {}).get("action_id", history[0]) != history[0] for c in touched))):
+            self._histories_at = (event["seq"], event["hash"])
+            if history is not None:
+                self._histories[history[0]] = history[1]
+        else:
+            self._histories, self._histories_at = {}, None
+
+    def _known_histories(self) -> dict[str, tuple[ProgressUpdate, ...]]:
+        """The histories joined so far, as long as nothing was saved since (by this copy or another)."""
+        head = self.repo.head
+        if head != self._histories_at:
+            self._histories, self._histories_at = {}, head
+        return self._histories
 
     # --- the shape of the records -----------------------------------------------------------------
 
@@ -267,13 +294,14 @@ class Workspace:
         history=False leaves the history out (updates empty): for counts and statuses only, which
         then never read a note."""
         recs = self.repo.find("actions", assessment_id=assessment_id) if assessment_id else self.repo.all("actions")
-        seen: dict[str, tuple[ProgressUpdate, ...]] = {}
+        seen = self._known_histories() if history else {}
         found = (self._action_of(r, seen) if history else Action.from_record(r) for r in recs)
         return sorted(found, key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
 
     def action(self, handle: str) -> Action:
         return self._action_of(self.by_handle("actions", handle, "action",
-                                              Hint("see the ids", command="selfassess actions ASSESSMENT")), {})
+                                              Hint("see the ids", command="selfassess actions ASSESSMENT")),
+                               self._known_histories())
 
     def _action_of(self, rec: dict[str, Any], seen: dict[str, tuple[ProgressUpdate, ...]]) -> Action:
         return Action.from_record(rec).replace(updates=self._history(rec, seen))
@@ -689,7 +717,10 @@ class Workspace:
             # so what a note writes to the log does not grow with the action's history.
             update = ProgressUpdate(self.today().isoformat(), self.actor, text or _describe_update(changed),
                                     status=changed.get("status"), due=changed.get("due"), owner=changed.get("owner"))
-            changes.append(self._note_change(action.id, len(self.repo.find("progress", action_id=action.id)) + 1, update))
+            record = self.repo.get("actions", action.id) or {}
+            inherited = len(record["updates"]) if "updates" in record else record.get("carried_notes", 0)
+            own = len(action.updates) - min(inherited, len(action.updates))
+            changes.append(self._note_change(action.id, own + 1, update))
             updated = updated.replace(updates=action.updates + (update,))
         before = self.repo.get("actions", action.id)
         if before is None:
@@ -698,7 +729,7 @@ class Workspace:
         if after != before:
             changes.insert(0, Change("actions", action.id, before, after))
         summary = f"{action.ref} " + (", ".join(f"{k} {v}" for k, v in changed.items()) or "progress note")
-        self.commit("action.update", summary, changes)
+        self.commit("action.update", summary, changes, history=(action.id, updated.updates))
         return updated
 
     def suggested_actions(self, assessment: Assessment, question_id: str) -> tuple[str, ...]:

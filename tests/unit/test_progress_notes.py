@@ -121,3 +121,22 @@ def test_the_summary_counts_actions_without_reading_a_note(env, ws, assessment, 
     monkeypatch.setattr(ws.repo, "find", counting)
     assert ws.summary(assessment).actions == expected and expected.total == 3
     assert "progress" not in reads
+
+
+def test_a_note_saved_by_another_copy_shows_in_this_ones_history(tmp_path):
+    folder = tmp_path / "store"
+    store1, ws1 = open_workspace(folder)
+    store2, ws2 = open_workspace(folder, actor="Tom Hale")
+    try:
+        a = ws1.new_assessment("Northgate NHS Trust", BOARD_ID, "2025/26").assessment
+        action = ws1.add_action(a.id, ["1.1"], "Write a remit", "Priya Raman", "2026-03-31")
+        ws1.update_action(action.id, note="First")
+        assert [u.text for u in ws1.action(action.id).updates] == ["First"]
+        ws2.update_action(action.id, note="From the other window")
+        assert [u.text for u in ws1.action(action.id).updates] == ["First", "From the other window"]
+        assert [u.text for u in ws1.update_action(action.id, note="Third").updates] == [
+            "First", "From the other window", "Third"]
+        assert [u.text for u in ws2.actions(a.id)[0].updates] == ["First", "From the other window", "Third"]
+    finally:
+        store2.close()
+        store1.close()
