@@ -369,9 +369,7 @@ class Action(Record):
 
     def stored(self) -> dict[str, Any]:
         """The record kept in the store: no history (each note is its own record), and where it joins last year's."""
-        record = super().to_record()
-        del record["updates"]
-        return record
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "updates"}
 
     @property
     def closed(self) -> bool:
