@@ -522,7 +522,7 @@ class Store:
                 self._start_checkpoint()  # opening does not wait for it either
 
     def _both_missing(self, evidence: str) -> str:
-        backups = self.backups()
+        backups = self._sound_backups()
         if backups:
             fix = (f"restore the newest backup ({backups[0].time}, event {backups[0].seq}): "
                    f"selfassess store restore --backup {backups[0].path.name} (selfassess store backups lists them all)")
@@ -537,7 +537,7 @@ class Store:
                 io.unlink(p)
 
     def _damaged(self, what: str, fix: str) -> str:
-        backups = self.backups()
+        backups = self._sound_backups()
         offer = f" or restore the newest backup ({backups[0].time}): selfassess store restore --backup {backups[0].path.name}" if backups else ""
         return (f"the store at {self.folder} cannot be opened: {what}. Nothing has been changed or discarded. "
                 f"To recover, run: {fix}{offer}. To see what differs: selfassess audit verify")
@@ -975,13 +975,34 @@ class Store:
     # --- backups ------------------------------------------------------------------------------
 
     def _backup(self) -> None:
+        """Keep the checkpoint just written as a backup: a hard link to it, not a copy.
+
+        state.json is only ever replaced whole (a new file renamed over it), never written in place,
+        so the linked file keeps this checkpoint's bytes once the next checkpoint replaces state.json.
+        Where links cannot be made (some file systems), a copy. A state.json damaged in place
+        would damage the newest backup with it: its checksum says so, and the offer to restore
+        names the newest backup that is not state.json itself (see _sound_backups)."""
         folder = self.folder / BACKUPS
         with contextlib.suppress(OSError):
             io.mkdir(folder, mode=0o700, exist_ok=True)
-            atomic_write(folder / f"state-{time.strftime('%Y%m%d-%H%M%S')}-e{self._seq:08d}.json",
-                         io.read_bytes(self.folder / STATE))
+            path = folder / f"state-{time.strftime('%Y%m%d-%H%M%S')}-e{self._seq:08d}.json"
+            try:
+                os.link(self.folder / STATE, path, follow_symlinks=False)
+                fsync_dir(folder)
+            except FileExistsError:
+                pass  # the same second and event: already kept
+            except OSError:
+                atomic_write(path, io.read_bytes(self.folder / STATE))
             for old in self.backups()[KEEP_BACKUPS:]:
                 io.unlink(old.path)
+
+    def _sound_backups(self) -> list[Backup]:
+        """Backups to offer when state.json is damaged: not the newest if it is state.json itself (a link)."""
+        backups = self.backups()
+        with contextlib.suppress(OSError):
+            state = (self.folder / STATE).stat()
+            backups = [b for b in backups if (b.path.stat().st_ino, b.path.stat().st_dev) != (state.st_ino, state.st_dev)]
+        return backups
 
     def backups(self) -> list[Backup]:
         return list_backups(self.folder)

@@ -83,3 +83,33 @@ def test_a_checkpoint_of_a_log_that_changed_underneath_it_is_not_used(tmp_path, 
         release.set()
         store._fd = None  # the log was damaged on purpose: close without a checkpoint of it
         store.close()
+
+
+def test_a_backup_at_close_is_a_link_to_the_checkpoint_not_a_copy(tmp_path):
+    import pytest
+
+    from selfassess.storage.store import StoreDamaged
+
+    folder = tmp_path / "store"
+    for i in range(3):
+        with Store(folder) as s:
+            put(s, f"r{i}", value=i)
+    state = (folder / "state.json").stat()
+    backups = Store(folder, writer=False).backups()
+    newest = backups[0].path.stat()
+    assert (newest.st_ino, newest.st_nlink) == (state.st_ino, 2)  # one file, two names: no bytes copied
+    older = backups[1].path.read_bytes()
+    with Store(folder) as s:
+        put(s, "r3", value=3)  # the next checkpoint replaces state.json whole: the linked backup keeps its bytes
+    assert backups[0].path.stat().st_nlink == 1 and json.loads(backups[0].path.read_bytes())["checkpoint"]["seq"] == 3
+    assert backups[1].path.read_bytes() == older
+    # Damaged in place (not as selfassess writes it), state.json takes its newest backup with it:
+    # the offer to restore names the newest backup that is another file.
+    (folder / "state.json").write_text("")
+    with pytest.raises(StoreDamaged) as info:
+        Store(folder)
+    names = sorted(p.name for p in (folder / "backups").iterdir())  # oldest first (time, then event)
+    assert names[-1] not in str(info.value) and names[-2] in str(info.value)
+    assert "plus 1 later event(s)" in Store.restore(folder, backup=names[-2])
+    with Store(folder) as s:
+        assert len(s.all("things")) == 4 and s.verify().ok
