@@ -146,6 +146,7 @@ def state_document(store_id: str, checkpoint: dict[str, Any], tables: dict[str, 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 _CHUNK = 256  # records serialised between writes: a checkpoint in the background lets a save in between
+_PAUSE = 0.0005  # and sleeps this long there: a thread only giving up the interpreter often takes it straight back
 
 
 def write_state(fd: int, store_id: str, checkpoint: dict[str, Any], tables: dict[str, dict[str, Any]],
@@ -183,7 +184,7 @@ def write_state(fd: int, store_id: str, checkpoint: dict[str, Any], tables: dict
         out.clear()
         size = 0
         if yielding:
-            time.sleep(0)
+            time.sleep(_PAUSE)
 
     emit("{")
     for t, name in enumerate(sorted(tables)):
@@ -200,7 +201,7 @@ def write_state(fd: int, store_id: str, checkpoint: dict[str, Any], tables: dict
                 emit(("" if first else ",") + _CANONICAL.encode(rid) + ":" + _CANONICAL.encode(records[rid]))
                 first = False
             if yielding:
-                time.sleep(0)
+                time.sleep(_PAUSE)
         emit("}")
     emit("}")
     tail = b"}"
