@@ -5,7 +5,8 @@ Layout of a store folder:
     audit.log     the audit hash chain, one JSON event per line, append-only: the write-ahead log
     lock          held by a writer for one commit at a time (and for checkpoints, backups, restore);
                   lock.json says who holds it (cleared on release)
-    backups/      rotated copies of state.json
+    backups/      rotated backups of state.json: hard links to checkpoints written at close (state.json
+                  is only ever replaced whole, so a link keeps its bytes), copies where links fail
     recovered/    bytes set aside during recovery (a torn last line, a damaged store's files)
     base.json     only after restoring a backup whose log was lost: the backup the log starts from
 
@@ -14,7 +15,8 @@ then applies it to the in-memory tables. Several copies (the app, a script, the 
 write the same store: each takes the lock for one commit only, first replays the events other
 copies appended since it last looked (each must link to its head), then appends its own, so the
 chain orders every save of every copy. state.json is rewritten atomically (temp file,
-fsync, rename, directory fsync) only at checkpoints, so a save never rewrites years of data.
+fsync, rename, directory fsync) only at checkpoints, so a save never rewrites years of data;
+the checkpoint a save asks for is written by a thread beside the saves (see _start_checkpoint).
 Opening reads the checkpoint and replays the events after it.
 
 Store files are never read or written through symbolic links, and everything is created
