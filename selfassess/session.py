@@ -17,6 +17,8 @@ from .core.clock import Clock, system_clock
 from .core.workspace import Workspace
 from .storage.store import (
     Backup,
+    ChangedMeanwhile,
+    SaveFailed,
     Store,
     StoreDamaged,
     StoreLocked,
@@ -81,7 +83,23 @@ def open_session(home: Path, catalogue: Catalogue, actor: str, *, writer: bool =
                   "You can look and export here; close and reopen this window to make changes.")
         store = Store(folder, writer=False)
     ws = Workspace(store, catalogue, actor, clock or system_clock())
+    if store.writer:
+        _upgrade(store, ws)
     return Session(store, ws, list(store.notices), reason)
+
+
+def _upgrade(store: Store, ws: Workspace) -> None:
+    """Bring records written by an earlier version to today's shape, once, as one audit event.
+
+    Until it is done the old shape still reads the same, so a store busy now, or another copy
+    upgrading it at the same moment, only puts it off to the next open."""
+    try:
+        ws.upgrade()
+    except (StoreLocked, ChangedMeanwhile):
+        pass
+    except SaveFailed as exc:
+        store.notices.append(f"the store's records could not be upgraded to this version's shape ({exc}); "
+                             "everything reads as before, and it is tried again next time")
 
 
 DEMO_PREFIX = "selfassess-demo-"

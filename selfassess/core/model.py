@@ -300,6 +300,33 @@ class ProgressUpdate(Record):
 
 
 @dataclass(frozen=True)
+class ProgressNote(Record):
+    """One progress note as kept: its own record in the `progress` table, appended, never rewritten.
+
+    An action's record holds no history, so a note costs the same to save in its first week as
+    in its twentieth year; the history is read back by joining an action's notes (and, for an
+    action carried forward, those of the action it was carried from)."""
+
+    id: str
+    action_id: str
+    n: int  # its place among this action's own notes, from 1
+    date: str
+    author: str
+    text: str
+    status: str | None = None
+    due: str | None = None
+    owner: str | None = None
+
+    @classmethod
+    def of(cls, note_id: str, action_id: str, n: int, update: ProgressUpdate) -> ProgressNote:
+        return cls(note_id, action_id, n, update.date, update.author, update.text, update.status, update.due, update.owner)
+
+    @property
+    def update(self) -> ProgressUpdate:
+        return ProgressUpdate(self.date, self.author, self.text, self.status, self.due, self.owner)
+
+
+@dataclass(frozen=True)
 class Action(Record):
     id: str
     assessment_id: str
@@ -315,9 +342,15 @@ class Action(Record):
     dropped_reason: str = ""
     created_at: str = ""
     created_by: str = ""
+    # The whole history, oldest first, carried-forward years included. Not kept on the action's
+    # record (see ProgressNote): the workspace joins it in when it reads an action; a record that
+    # still holds it (a store from before notes were their own records, a submitted bundle) is read as it is.
     updates: tuple[ProgressUpdate, ...] = field(default_factory=tuple)
     carried_from: str | None = None
     origin: str = "custom"  # "suggested" when adopted from the framework's suggested actions
+    # How many entries of the carried_from action's history this one inherits: that history as it
+    # stood when carried (notes added to last year's copy later are not this one's). Kept in the store only.
+    carried_notes: int = 0
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Action:
@@ -327,6 +360,16 @@ class Action(Record):
             question_ids=tuple(data.get("question_ids", ())),
             updates=tuple(ProgressUpdate.from_record(u) for u in data.get("updates", ())),
         )
+
+    def to_record(self) -> dict[str, Any]:
+        """The action as a document (a submission's plan, `actions --json`): its history in full."""
+        record = super().to_record()
+        del record["carried_notes"]
+        return record
+
+    def stored(self) -> dict[str, Any]:
+        """The record kept in the store: no history (each note is its own record), and where it joins last year's."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "updates"}
 
     @property
     def closed(self) -> bool:

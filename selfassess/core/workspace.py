@@ -41,6 +41,7 @@ from .model import (
     EvidenceFile,
     Feedback,
     Organisation,
+    ProgressNote,
     ProgressUpdate,
     Signatory,
     SignOff,
@@ -136,6 +137,10 @@ class Workspace:
         self.actor = actor
         self.clock = clock or Clock()
         self._frameworks: dict[str, fw.Framework] = {}
+        # Actions' histories as joined, while the chain stands where they were read (repo.head):
+        # a note after a note costs the note, not the history again.
+        self._histories: dict[str, tuple[ProgressUpdate, ...]] = {}
+        self._histories_at: tuple[int, str] | None = None
 
     @property
     def readonly(self) -> bool:
@@ -144,10 +149,72 @@ class Workspace:
     def today(self) -> date:
         return self.clock.today()
 
-    def commit(self, action: str, summary: str, changes: list[Change]) -> None:
-        """Make a set of record changes durable as one audit event (nothing if there are none)."""
-        if changes:
-            self.repo.commit(action, self.actor, summary, changes, self.clock.now())
+    def commit(self, action: str, summary: str, changes: list[Change],
+               history: tuple[str, tuple[ProgressUpdate, ...]] | None = None) -> None:
+        """Make a set of record changes durable as one audit event (nothing if there are none).
+        history: the one action whose history these changes extend, and that history now."""
+        if not changes:
+            return
+        event = self.repo.commit(action, self.actor, summary, changes, self.clock.now())
+        at = self._histories_at
+        follows = at is not None and event.get("prev") == at[1] and event.get("seq") == at[0] + 1
+        touched = [c for c in changes if c.table == "progress"
+                   or (c.table == "actions" and c.before is not None and c.after is not None
+                       and (c.before.get("carried_from"), c.before.get("carried_notes"))
+                       != (c.after.get("carried_from"), c.after.get("carried_notes")))]
+        if follows and (not touched or (history is not None and not any(
+                (c.after or c.before or {}).get("action_id", history[0]) != history[0] for c in touched))):
+            self._histories_at = (event["seq"], event["hash"])
+            if history is not None:
+                self._histories[history[0]] = history[1]
+        else:
+            self._histories, self._histories_at = {}, None
+
+    def _known_histories(self) -> dict[str, tuple[ProgressUpdate, ...]]:
+        """The histories joined so far, as long as nothing was saved since (by this copy or another)."""
+        head = self.repo.head
+        if head != self._histories_at:
+            self._histories, self._histories_at = {}, head
+        return self._histories
+
+    # --- the shape of the records -----------------------------------------------------------------
+
+    def upgrade(self) -> int:
+        """Move histories kept on action records (stores written before notes were their own records)
+        into progress notes, in one audit event; how many actions were upgraded (0: nothing to do).
+
+        Each action's history is what it was: a carried copy keeps the entries it inherited as a
+        link (carried_notes: how far its history agreed with the action it came from), and only
+        its own entries become its notes. Idempotent: an upgraded action has carried_notes, which
+        is how the ones still to do are found (through an index, not a scan of every record)."""
+        legacy = self.repo.find("actions", carried_notes=None)
+        if not legacy:
+            return 0
+        originals = {r["id"]: r for r in legacy}
+        changes: list[Change] = []
+        for rec in legacy:
+            history = [ProgressUpdate.from_record(u) for u in rec.get("updates", ())]
+            source_id = rec.get("carried_from")
+            source = None
+            if isinstance(source_id, str):
+                source = originals.get(source_id) or self.repo.get("actions", source_id)
+            inherited = 0
+            if source is not None:
+                before = self._history(source, {}) if "updates" not in source else tuple(
+                    ProgressUpdate.from_record(u) for u in source["updates"])
+                while inherited < min(len(before), len(history)) and before[inherited] == history[inherited]:
+                    inherited += 1
+            after = {k: v for k, v in rec.items() if k != "updates"}
+            after["carried_notes"] = inherited
+            changes.append(Change("actions", rec["id"], rec, after))
+            own = history[inherited:]
+            for n, update in enumerate(own, start=1):
+                changes.append(self._note_change(rec["id"], n, update))
+            for note in self.repo.find("progress", action_id=rec["id"]):  # written since, without the upgrade
+                changes.append(Change("progress", note["id"], note, {**note, "n": note["n"] + len(own)}))
+        self.commit("store.upgrade", f"records upgraded: the histories of {len(legacy)} action(s) kept as progress notes "
+                    "of their own, each carried-forward action linked to the one it came from", changes)
+        return len(legacy)
 
     # --- organisations ------------------------------------------------------------------------
 
@@ -238,13 +305,52 @@ class Workspace:
         found = self.repo.find("answers", assessment_id=assessment_id, question_id=question_id)
         return Answer.from_record(found[0]) if found else None
 
-    def actions(self, assessment_id: str | None = None) -> list[Action]:
+    def actions(self, assessment_id: str | None = None, *, history: bool = True) -> list[Action]:
+        """An assessment's actions (or every action), in ref order, each with its whole history.
+
+        history=False leaves the history out (updates empty): for counts and statuses only, which
+        then never read a note."""
         recs = self.repo.find("actions", assessment_id=assessment_id) if assessment_id else self.repo.all("actions")
-        return sorted((Action.from_record(r) for r in recs), key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
+        seen = self._known_histories() if history else {}
+        found = (self._action_of(r, seen) if history else Action.from_record(r) for r in recs)
+        return sorted(found, key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
 
     def action(self, handle: str) -> Action:
-        return Action.from_record(self.by_handle("actions", handle, "action",
-                                                  Hint("see the ids", command="selfassess actions ASSESSMENT")))
+        return self._action_of(self.by_handle("actions", handle, "action",
+                                              Hint("see the ids", command="selfassess actions ASSESSMENT")),
+                               self._known_histories())
+
+    def _action_of(self, rec: dict[str, Any], seen: dict[str, tuple[ProgressUpdate, ...]]) -> Action:
+        return Action.from_record(rec).replace(updates=self._history(rec, seen))
+
+    def _history(self, rec: dict[str, Any], seen: dict[str, tuple[ProgressUpdate, ...]]) -> tuple[ProgressUpdate, ...]:
+        """An action's whole history, oldest first: what it inherited when carried forward (that
+        action's history as it stood then: its first carried_notes entries), then its own notes.
+        `seen` keeps the histories already joined, so a year's actions share the walk back."""
+        chain: list[dict[str, Any]] = []  # this action, then the ones it was carried from, newest first
+        ids: set[str] = set()
+        current: dict[str, Any] | None = rec
+        while current is not None and current["id"] not in seen and current["id"] not in ids:
+            chain.append(current)
+            ids.add(current["id"])
+            source = current.get("carried_from")
+            # A record from before notes were their own records holds its whole history itself.
+            inherits = "updates" not in current and current.get("carried_notes")
+            current = self.repo.get("actions", source) if inherits and isinstance(source, str) else None
+        history = seen[current["id"]] if current is not None and current["id"] in seen else ()
+        for r in reversed(chain):
+            if "updates" in r:
+                history = tuple(ProgressUpdate.from_record(u) for u in r["updates"])
+            else:
+                history = history[:r.get("carried_notes", 0)]
+            history += self._own_notes(r["id"])
+            seen[r["id"]] = history
+        return seen[rec["id"]]
+
+    def _own_notes(self, action_id: str) -> tuple[ProgressUpdate, ...]:
+        notes = sorted((ProgressNote.from_record(r) for r in self.repo.find("progress", action_id=action_id)),
+                       key=lambda p: p.n)
+        return tuple(p.update for p in notes)
 
     def previous(self, assessment: Assessment) -> Assessment | None:
         """The assessment this one follows: the one it was started from, else the last earlier period."""
@@ -267,7 +373,7 @@ class Workspace:
         scores = score(framework, answers)
         previous = self.previous(assessment)
         previous_scores = self.scores(previous) if previous else None
-        actions = action_rules.summarise(self.live_actions(assessment.id), self.today())
+        actions = action_rules.summarise(self.live_actions(assessment.id, history=False), self.today())
         figures = compute(framework, answers, assessment, previous=previous_scores,
                           previous_period=previous.period if previous else None, actions=actions)
         return AssessmentSummary(
@@ -284,7 +390,8 @@ class Workspace:
         from .checks import challenges
 
         previous = self.previous(assessment)
-        return challenges(self.framework(assessment), self.answers(assessment.id), self.live_actions(assessment.id),
+        return challenges(self.framework(assessment), self.answers(assessment.id),
+                          self.live_actions(assessment.id, history=False),
                           self.today(), previous_framework=self.framework(previous) if previous else None,
                           previous_answers=self.answers(previous.id) if previous else None,
                           evidence=self.evidence(assessment.id))
@@ -295,10 +402,10 @@ class Workspace:
 
         return blockers(self.framework(assessment), self.answers(assessment.id))
 
-    def live_actions(self, assessment_id: str) -> list[Action]:
-        """An assessment's actions, less those carried forward into a later assessment (tracked there)."""
-        carried = {r.get("carried_from") for r in self.repo.all("actions")}
-        return [a for a in self.actions(assessment_id) if a.id not in carried]
+    def live_actions(self, assessment_id: str, *, history: bool = True) -> list[Action]:
+        """An assessment's actions, less those carried forward into a later assessment (tracked there).
+        history=False: without their histories, as for actions()."""
+        return [a for a in self.actions(assessment_id, history=history) if not self.repo.find("actions", carried_from=a.id)]
 
     def compare(self, before: Assessment, after: Assessment) -> Comparison:
         from .compare import compare
@@ -368,9 +475,9 @@ class Workspace:
         orphaned: tuple[str, ...] = ()
         if previous is not None:
             answer_changes, orphaned = self._carry_answers(previous, assessment, framework, NEEDS_REVIEW)
-            action_changes = self._copy_actions(previous, assessment, framework, only_open=True,
-                                                note=f"Carried forward from {previous.period}")
-            answers, actions = len(answer_changes), len(action_changes)
+            action_changes, actions = self._copy_actions(previous, assessment, framework, only_open=True,
+                                                         note=f"Carried forward from {previous.period}")
+            answers = len(answer_changes)
             changes += answer_changes + action_changes
         summary = f"started {org.name} {period} {framework.key}"
         if previous is not None:
@@ -414,8 +521,12 @@ class Workspace:
             changes.append(Change("answers", new.id, None, new.to_record()))
         return changes, tuple(sorted(orphaned))
 
-    def _copy_actions(self, src: Assessment, dst: Assessment, framework: fw.Framework, *, only_open: bool, note: str) -> list[Change]:
+    def _copy_actions(self, src: Assessment, dst: Assessment, framework: fw.Framework, *, only_open: bool,
+                      note: str) -> tuple[list[Change], int]:
+        """The changes that carry src's actions into dst, and how many actions: each copy links to the
+        one it came from and inherits its history as it stands (not copied), plus one note saying so."""
         changes = []
+        count = 0
         for a in self.actions(src.id):
             if only_open and a.closed:
                 continue
@@ -424,9 +535,16 @@ class Workspace:
                 qids.extend([q] if framework.has_question(q) else framework.successors(q))
             update = ProgressUpdate(self.today().isoformat(), self.actor, note)
             copy = a.replace(id=new_id(), assessment_id=dst.id, question_ids=tuple(qids), carried_from=a.id,
-                             updates=a.updates + (update,))
-            changes.append(Change("actions", copy.id, None, copy.to_record()))
-        return changes
+                             carried_notes=len(a.updates), updates=a.updates + (update,))
+            changes.append(Change("actions", copy.id, None, copy.stored()))
+            changes.append(self._note_change(copy.id, 1, update))
+            count += 1
+        return changes, count
+
+    @staticmethod
+    def _note_change(action_id: str, n: int, update: ProgressUpdate) -> Change:
+        note = ProgressNote.of(new_id(), action_id, n, update)
+        return Change("progress", note.id, None, note.to_record())
 
     # --- answering ----------------------------------------------------------------------------
 
@@ -556,7 +674,7 @@ class Workspace:
         state = check_choice(status, ACTION_STATUSES, "action status") if status else NOT_STARTED
         if state == DROPPED:
             raise InvalidInput("a new action cannot start as dropped, expected another status")
-        refs = [_ref_number(a.ref) for a in self.actions(assessment.id)]
+        refs = [_ref_number(a.ref) for a in self.actions(assessment.id, history=False)]
         action = Action(
             id=new_id(), assessment_id=assessment.id, ref=f"A{max(refs, default=0) + 1:02d}", title=title, owner=owner,
             owner_role=check_text(owner_role, "owner role", max_length=200).strip(),
@@ -566,7 +684,7 @@ class Workspace:
         )
         stands = f", {ACTION_STATUSES[state].lower()}" if state != NOT_STARTED else ""
         self.commit("action.add", f"{action.ref} {title} (owner {owner}, due {action.current_due}{stands})",
-                     [Change("actions", action.id, None, action.to_record())])
+                     [Change("actions", action.id, None, action.stored())])
         return action
 
     def update_action(self, handle: str, *, status: str | None = None, due: str | None = None, note: str | None = None,
@@ -610,13 +728,26 @@ class Workspace:
             raise InvalidInput("the progress note is empty or only spaces, expected some text saying what happened")
         if not fields and not text:
             return action
+        changes: list[Change] = []
+        updated = action.replace(**fields)
         if changed or text:
+            # The note is a record of its own, appended: the action's record changes only if a field does,
+            # so what a note writes to the log does not grow with the action's history.
             update = ProgressUpdate(self.today().isoformat(), self.actor, text or _describe_update(changed),
                                     status=changed.get("status"), due=changed.get("due"), owner=changed.get("owner"))
-            fields["updates"] = action.updates + (update,)
-        updated = action.replace(**fields)
+            record = self.repo.get("actions", action.id) or {}
+            inherited = len(record["updates"]) if "updates" in record else record.get("carried_notes", 0)
+            own = len(action.updates) - min(inherited, len(action.updates))
+            changes.append(self._note_change(action.id, own + 1, update))
+            updated = updated.replace(updates=action.updates + (update,))
+        before = self.repo.get("actions", action.id)
+        if before is None:
+            raise NotFound(f"no action with id {action.id}")
+        after = {**before, **{k: v for k, v in updated.stored().items() if k in fields}}
+        if after != before:
+            changes.insert(0, Change("actions", action.id, before, after))
         summary = f"{action.ref} " + (", ".join(f"{k} {v}" for k, v in changed.items()) or "progress note")
-        self.commit("action.update", summary, [Change("actions", action.id, action.to_record(), updated.to_record())])
+        self.commit("action.update", summary, changes, history=(action.id, updated.updates))
         return updated
 
     def suggested_actions(self, assessment: Assessment, question_id: str) -> tuple[str, ...]:
@@ -769,8 +900,8 @@ class Workspace:
                           reopened_from=old.id, created_at=self.clock.now(), created_by=self.actor)
         framework = self.framework(old)
         answer_changes, _ = self._carry_answers(old, new, framework, AGREED)
-        action_changes = self._copy_actions(old, new, framework, only_open=False,
-                                            note=f"Reopened as version {new.version}: {reason}")
+        action_changes, _ = self._copy_actions(old, new, framework, only_open=False,
+                                               note=f"Reopened as version {new.version}: {reason}")
         # The same files stand as evidence for the new version (the blobs are shared, named by hash).
         evidence_changes = [Change(EVIDENCE, c.id, None, c.to_record()) for c in
                             (e.replace(id=new_id(), assessment_id=new.id, carried_from=e.id) for e in self.evidence(old.id))]

@@ -5,7 +5,8 @@ Layout of a store folder:
     audit.log     the audit hash chain, one JSON event per line, append-only: the write-ahead log
     lock          held by a writer for one commit at a time (and for checkpoints, backups, restore);
                   lock.json says who holds it (cleared on release)
-    backups/      rotated copies of state.json
+    backups/      rotated backups of state.json: hard links to checkpoints written at close (state.json
+                  is only ever replaced whole, so a link keeps its bytes), copies where links fail
     evidence/     evidence files, each named by its SHA-256 and kept as added: `evidence` records name
                   them by their sha256; audit verify rehashes every one
     recovered/    bytes set aside during recovery (a torn last line, a damaged store's files)
@@ -16,7 +17,8 @@ then applies it to the in-memory tables. Several copies (the app, a script, the 
 write the same store: each takes the lock for one commit only, first replays the events other
 copies appended since it last looked (each must link to its head), then appends its own, so the
 chain orders every save of every copy. state.json is rewritten atomically (temp file,
-fsync, rename, directory fsync) only at checkpoints, so a save never rewrites years of data.
+fsync, rename, directory fsync) only at checkpoints, so a save never rewrites years of data;
+the checkpoint a save asks for is written by a thread beside the saves (see _start_checkpoint).
 Opening reads the checkpoint and replays the events after it.
 
 Store files are never read or written through symbolic links, and everything is created
@@ -33,6 +35,7 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -146,6 +149,72 @@ def state_document(store_id: str, checkpoint: dict[str, Any], tables: dict[str, 
     data["tables"] = tables
     data["digest"] = state_digest(data)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_CHUNK = 256  # records serialised between writes: a checkpoint in the background lets a save in between
+_PAUSE = 0.0005  # and sleeps this long there: a thread only giving up the interpreter often takes it straight back
+
+
+def write_state(fd: int, store_id: str, checkpoint: dict[str, Any], tables: dict[str, dict[str, Any]],
+                log_start: dict[str, Any] | None = None, *, yielding: bool = False) -> None:
+    """Write a state.json (current format) to fd record by record, its digest hashed on the way.
+
+    The same document state_document makes, but never held in memory whole, and with the tables in
+    canonical form (sorted keys and ids), so the bytes written are the bytes the digest covers:
+    one pass. yielding: let other threads run between chunks (a background checkpoint must not
+    hold up a save for longer than a chunk takes)."""
+    log_start = log_start or None
+    digest = hashlib.sha256()
+    cp = {"seq": checkpoint["seq"], "hash": checkpoint["hash"], "offset": checkpoint["offset"]}
+    digest.update(b'{"checkpoint":' + audit.canonical(cp) + b',"format":' + str(FORMAT).encode()
+                  + b',"log_start":' + audit.canonical(log_start) + b',"store_id":' + audit.canonical(store_id)
+                  + b',"tables":')
+    head = {"format": FORMAT, "store_id": store_id, "checkpoint": checkpoint}
+    if log_start:
+        head["log_start"] = log_start
+    out = [json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1].encode("utf-8") + b',"tables":']
+    size = 0
+
+    def emit(part: str) -> None:
+        nonlocal size
+        data = part.encode("utf-8")
+        digest.update(data)
+        out.append(data)
+        size += 1
+        if size >= _CHUNK:
+            flush()
+
+    def flush() -> None:
+        nonlocal size
+        write_all(fd, b"".join(out))
+        out.clear()
+        size = 0
+        if yielding:
+            time.sleep(_PAUSE)
+
+    emit("{")
+    for t, name in enumerate(sorted(tables)):
+        records = tables[name]
+        emit(("," if t else "") + _CANONICAL.encode(name) + ":{")
+        first = True
+        # Sorted in pieces by first character (the same order as one sort of every id): a sort of a
+        # hundred thousand ids holds the interpreter for tens of milliseconds, a piece for a few.
+        buckets: dict[str, list[str]] = {}
+        for rid in records:
+            buckets.setdefault(rid[:1], []).append(rid)
+        for key in sorted(buckets):
+            for rid in sorted(buckets[key]):
+                emit(("" if first else ",") + _CANONICAL.encode(rid) + ":" + _CANONICAL.encode(records[rid]))
+                first = False
+            if yielding:
+                time.sleep(_PAUSE)
+        emit("}")
+    emit("}")
+    tail = b"}"
+    digest.update(tail)
+    out.append(b',"digest":"' + digest.hexdigest().encode() + b'"}')
+    flush()
 
 
 def parse_state(raw: bytes) -> dict[str, Any]:
@@ -317,6 +386,12 @@ class Store:
         self._seen_size = -1  # the log's size when last looked at: an unchanged size costs one fstat
         self._others: list[dict[str, Any]] = []  # events other copies wrote, replayed here, not yet taken
         self._log_start: dict[str, Any] | None = None
+        # A checkpoint due after a save is written by a thread of its own (see _start_checkpoint):
+        # this mutex keeps it and this copy's commits from holding the lock at once.
+        self._mutex = threading.Lock()
+        self._job: threading.Thread | None = None
+        self._generation = 0  # moves on whenever the tables are read again from disk (a restore by another copy)
+        self._last_line = 0  # the length of the last event applied: where it starts in the log, for a checkpoint to check
         linked = linked_files(self.folder)
         if linked:
             raise StoreDamaged(_links_refused(self.folder, linked))
@@ -360,15 +435,20 @@ class Store:
         lock = self._lock
         if lock is None:
             raise SaveFailed("the store is closed; nothing was saved")
+        if not self._mutex.acquire(timeout=self._wait):  # a checkpoint thread holds it for a rename
+            raise StoreLocked(f"the store at {self.folder} is busy: this copy's own checkpoint has held it for more "
+                              f"than {self._wait:g} seconds. Nothing was changed. Try again in a moment.", "this copy")
         try:
             lock.acquire(self._wait)
         except LockTimeout:
+            self._mutex.release()
             who = self._holder()
             raise StoreLocked(f"the store at {self.folder} is busy: {who} has held it for more than {self._wait:g} "
                               "seconds, though a save takes milliseconds. Nothing was changed. Try again in a moment, "
                               "or retry with --wait SECONDS; if it stays busy, that copy may be stuck: close it. "
                               "Read-only commands (assessments, actions, export, audit verify) still work.", who) from None
         except OSError as exc:
+            self._mutex.release()
             raise _cannot_write("cannot lock the store", self.folder, exc) from None
         self._held = 1
         try:
@@ -380,6 +460,7 @@ class Store:
             # Cleared while still held: a copy that fails to take the lock never names one that has let go.
             self._write_note({"released": time.strftime("%Y-%m-%d %H:%M:%S"), "pid": os.getpid()})
             lock.release()
+            self._mutex.release()
 
     def _write_note(self, info: dict[str, Any]) -> None:
         """Who holds the lock, for a copy kept waiting to name. A courtesy: a full disk must not stop a save.
@@ -415,6 +496,7 @@ class Store:
 
     def _load(self) -> None:
         state_path, log_path = self.folder / STATE, self.folder / LOG
+        self._generation += 1
         if self._held:  # no other writer is between a temp file and its rename now
             self._clean_temp_files()
         log_exists = log_path.exists() and log_path.stat().st_size > 0
@@ -445,10 +527,10 @@ class Store:
                 raise type(error)(f"{error}. Nothing was changed.", *([error.why] if isinstance(error, StoreNotWritable) else [])) from None
             self._seen_size = self._log_size
             if self._tail >= CHECKPOINT_EVERY:
-                self._keep_warning(self._try_checkpoint())
+                self._start_checkpoint()  # opening does not wait for it either
 
     def _both_missing(self, evidence: str) -> str:
-        backups = self.backups()
+        backups = self._sound_backups()
         if backups:
             fix = (f"restore the newest backup ({backups[0].time}, event {backups[0].seq}): "
                    f"selfassess store restore --backup {backups[0].path.name} (selfassess store backups lists them all)")
@@ -463,7 +545,7 @@ class Store:
                 io.unlink(p)
 
     def _damaged(self, what: str, fix: str) -> str:
-        backups = self.backups()
+        backups = self._sound_backups()
         offer = f" or restore the newest backup ({backups[0].time}): selfassess store restore --backup {backups[0].path.name}" if backups else ""
         return (f"the store at {self.folder} cannot be opened: {what}. Nothing has been changed or discarded. "
                 f"To recover, run: {fix}{offer}. To see what differs: selfassess audit verify")
@@ -524,6 +606,7 @@ class Store:
             self._apply(event)
             self._seq, self._head = event["seq"], event["hash"]
             self._log_size += len(line) + 1  # as each event is applied: a failure later leaves a true position
+            self._last_line = len(line) + 1
             self._tail += 1
             if others is not None:
                 others.append(event)
@@ -704,12 +787,13 @@ class Store:
             raise SaveFailed(f"could not save ({summary}): {_why(exc)} while writing {self.folder / LOG}. "
                              "Nothing was saved; what was saved before is intact.") from None
         self._log_size += len(line)
+        self._last_line = len(line)
         self._seen_size = self._log_size
         self._seq, self._head = event["seq"], event["hash"]
         self._apply(event)
         self._tail += 1
         if self._tail >= CHECKPOINT_EVERY:
-            self._keep_warning(self._try_checkpoint())  # the save stands; the warning is told once
+            self._start_checkpoint()  # written beside the saves, never in their way
         return event
 
     def _apply(self, event: dict[str, Any]) -> None:
@@ -733,17 +817,101 @@ class Store:
     def checkpoint(self) -> None:
         """Write every table to state.json atomically, marking how much of the log it holds."""
         self._require_writer()
+        if not self._held:
+            self.settle()
         with self._locked():  # under the lock, after the others' events: it covers the whole log
             self.refresh()
             checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
                           "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            tmp = None
             try:
-                atomic_write(self.folder / STATE, state_document(self.store_id, checkpoint, self._tables, self._log_start))
+                tmp = self._write_temp_state(checkpoint, self._tables, self._log_start, yielding=False)
+                io.replace(tmp, self.folder / STATE)
+                tmp = None
+                fsync_dir(self.folder)
             except OSError as exc:
-                raise SaveFailed(f"could not write a checkpoint of the store ({_why(exc)}); every change is still safe in "
-                                 f"{self.folder / LOG} and will be replayed next time") from None
+                raise SaveFailed(_checkpoint_failed(self.folder, exc)) from None
+            finally:
+                if tmp is not None:
+                    with contextlib.suppress(OSError):
+                        io.unlink(tmp)
             self._checkpoint = checkpoint
             self._tail = 0
+
+    def _write_temp_state(self, checkpoint: dict[str, Any], tables: dict[str, dict[str, Any]],
+                          log_start: dict[str, Any] | None, *, yielding: bool) -> Path:
+        """A new state.json beside the old, written and fsynced, ready to be renamed over it."""
+        tmp = self.folder / f".{STATE}.{uuid.uuid4().hex[:8]}.tmp"
+        fd = io.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
+        try:
+            try:
+                write_state(fd, self.store_id, checkpoint, tables, log_start, yielding=yielding)
+                io.fsync(fd)
+            finally:
+                io.close(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                io.unlink(tmp)
+            raise
+        return tmp
+
+    def _start_checkpoint(self) -> None:
+        """Start writing a checkpoint in the background, of the tables as they stand after this event.
+
+        The save that asks for it pays only for a shallow copy of each table (records are replaced,
+        never changed in place, so the copy stays as it was). The thread serialises and fsyncs a new
+        state.json without the lock, then takes the lock only to check the log still holds the event
+        it covers and to rename it over the old: a commit waits at most for that rename. Until the
+        rename, state.json is the old checkpoint, and every save is in the log: a crash loses nothing."""
+        if self._job is not None and self._job.is_alive():
+            return  # one at a time; the next save past the mark asks again
+        tables = {name: dict(records) for name, records in self._tables.items()}
+        checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
+                      "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        self._job = threading.Thread(target=self._background_checkpoint, name="selfassess-checkpoint", daemon=True,
+                                     args=(tables, checkpoint, self._log_start, self._last_line, self._generation))
+        self._job.start()
+
+    def _background_checkpoint(self, tables: dict[str, dict[str, Any]], checkpoint: dict[str, Any],
+                               log_start: dict[str, Any] | None, last_line: int, generation: int) -> None:
+        tmp: Path | None = None
+        try:
+            tmp = self._write_temp_state(checkpoint, tables, log_start, yielding=True)
+            del tables
+            with self._mutex:
+                lock = self._lock
+                if (lock is None or self._fd is None or generation != self._generation
+                        or checkpoint["seq"] <= self._checkpoint["seq"]):
+                    return  # closed, read again from disk, or a newer checkpoint was written meanwhile
+                try:
+                    lock.acquire(self._wait)
+                except LockTimeout:
+                    return  # another copy is busy: the next save past the mark tries again
+                try:
+                    if not _log_holds(self.folder / LOG, checkpoint, last_line):
+                        return  # another copy restored the store meanwhile: this state is no longer the log's
+                    io.replace(tmp, self.folder / STATE)
+                    tmp = None
+                    fsync_dir(self.folder)
+                    self._checkpoint = checkpoint
+                    self._tail = self._seq - checkpoint["seq"]
+                finally:
+                    lock.release()
+        except FileNotFoundError:
+            pass  # its temp file was tidied away by another copy opening the store: tried again later
+        except OSError as exc:
+            self._keep_warning(_checkpoint_failed(self.folder, exc))  # the saves stand; told once
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    io.unlink(tmp)
+
+    def settle(self) -> None:
+        """Wait for a checkpoint being written in the background, if there is one."""
+        job = self._job
+        if job is not None:
+            job.join()
+            self._job = None
 
     def _try_checkpoint(self) -> str | None:
         try:
@@ -755,6 +923,7 @@ class Store:
     def close(self) -> str | None:
         """Checkpoint, back up and release the lock. Returns a warning if the checkpoint failed."""
         warning = None
+        self.settle()
         if self.writer and self._fd is not None:
             if self._seq != self._checkpoint["seq"] and not self._broken:
                 try:
@@ -853,13 +1022,34 @@ class Store:
     # --- backups ------------------------------------------------------------------------------
 
     def _backup(self) -> None:
+        """Keep the checkpoint just written as a backup: a hard link to it, not a copy.
+
+        state.json is only ever replaced whole (a new file renamed over it), never written in place,
+        so the linked file keeps this checkpoint's bytes once the next checkpoint replaces state.json.
+        Where links cannot be made (some file systems), a copy. A state.json damaged in place
+        would damage the newest backup with it: its checksum says so, and the offer to restore
+        names the newest backup that is not state.json itself (see _sound_backups)."""
         folder = self.folder / BACKUPS
         with contextlib.suppress(OSError):
             io.mkdir(folder, mode=0o700, exist_ok=True)
-            atomic_write(folder / f"state-{time.strftime('%Y%m%d-%H%M%S')}-e{self._seq:08d}.json",
-                         io.read_bytes(self.folder / STATE))
+            path = folder / f"state-{time.strftime('%Y%m%d-%H%M%S')}-e{self._seq:08d}.json"
+            try:
+                os.link(self.folder / STATE, path, follow_symlinks=False)
+                fsync_dir(folder)
+            except FileExistsError:
+                pass  # the same second and event: already kept
+            except OSError:
+                atomic_write(path, io.read_bytes(self.folder / STATE))
             for old in self.backups()[KEEP_BACKUPS:]:
                 io.unlink(old.path)
+
+    def _sound_backups(self) -> list[Backup]:
+        """Backups to offer when state.json is damaged: not the newest if it is state.json itself (a link)."""
+        backups = self.backups()
+        with contextlib.suppress(OSError):
+            state = (self.folder / STATE).stat()
+            backups = [b for b in backups if (b.path.stat().st_ino, b.path.stat().st_dev) != (state.st_ino, state.st_dev)]
+        return backups
 
     def backups(self) -> list[Backup]:
         return list_backups(self.folder)
@@ -1237,6 +1427,29 @@ def _verify(folder: Path, report: VerifyReport, state_raw: bytes | None, log: _L
     elif current is not None and now is not None and not chain:
         report.problems += [f"current state: {line}" for line in audit.diff_states(_nonempty(now), _nonempty(current))]
     return report
+
+
+def _checkpoint_failed(folder: Path, exc: OSError) -> str:
+    return (f"could not write a checkpoint of the store ({_why(exc)}); every change is still safe in "
+            f"{folder / LOG} and will be replayed next time")
+
+
+def _log_holds(path: Path, checkpoint: dict[str, Any], last_line: int) -> bool:
+    """Whether the log still ends the checkpoint's event where the checkpoint says: the line before
+    its offset is that event (its hash, through the chain, vouches for every event before it)."""
+    if not checkpoint["offset"]:
+        return True
+    fd = io.open(path, os.O_RDONLY | NOFOLLOW)
+    try:
+        line = os.pread(fd, last_line, checkpoint["offset"] - last_line)
+    finally:
+        io.close(fd)
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return False
+    return (isinstance(event, dict) and line.endswith(b"\n") and event.get("seq") == checkpoint["seq"]
+            and event.get("hash") == checkpoint["hash"] and audit.event_hash(event) == event["hash"])
 
 
 def _overlap(events: list[dict[str, Any]], changes: list[Change]) -> dict[str, Any] | None:

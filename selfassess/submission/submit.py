@@ -67,7 +67,8 @@ def prepare(ws: Workspace, handle: str, *, with_evidence: bool = False) -> Prepa
         "answers": [a.to_record() for a in sorted(ws.answers(assessment.id).values(), key=lambda a: a.question_id)],
         "actions": [a.to_record() for a in ws.actions(assessment.id)],  # the whole plan as signed off
         # Actions since carried into a later year: counted there, never twice (the figures leave them out).
-        "carried_forward": sorted({a.id for a in ws.actions(assessment.id)} - {a.id for a in ws.live_actions(assessment.id)}),
+        "carried_forward": sorted({a.id for a in ws.actions(assessment.id, history=False)}
+                                  - {a.id for a in ws.live_actions(assessment.id, history=False)}),
         "audit_head": {"seq": seq, "hash": head},
         # The figures the board report in this bundle shows, computed once in core (whole percents, half up).
         "figures": report.figures.to_json(),
@@ -202,7 +203,7 @@ def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:
     if body.assessment_id != assessment.id:
         raise bundle.BundleError(bundle.MALFORMED, f"{path.name} names another assessment than the one that submission was of")
     framework = ws.framework(assessment)
-    action_ids = {a.id for a in ws.actions(assessment.id)}
+    action_ids = {a.id for a in ws.actions(assessment.id, history=False)}
     good, skipped = [], []
     for item in body.items:
         known = ((item.target == "action" and item.target_id in action_ids)

@@ -316,6 +316,7 @@ def test_a_checkpoint_that_fails_during_a_save_is_told_not_thrown_away(folder, m
         m.setattr(store_module.io, "replace", lambda *a: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
         put(store, "a", value=1)
         put(store, "b", value=2)  # the second event since the checkpoint: one is tried, and fails
+        store.settle()  # it is written in the background: wait for it, with the disk still full
     assert store_module.io.replace is real_replace
     told = session.new_notices()
     assert len(told) == 1 and "could not write a checkpoint" in told[0] and "the disk is full" in told[0]
