@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from ..core import actions as rules
 from ..core.checks import Challenge
 from ..core.figures import Figures, percent_text
-from ..core.framework import Framework
+from ..core.framework import Framework, Wording
 from ..core.lifecycle import answer_stage
 from ..core.model import (
     ANSWER_STATES,
@@ -152,6 +152,14 @@ class ReportData:
     # The scoring key: each level of the framework's main scale and the score it counts for.
     scale_key: tuple[tuple[str, int], ...] = ()
     coversheet: CoverSheet | None = None  # the board cover sheet, page 1 of the board report
+    # The framework's words for what the documents are (their titles, subject and openings).
+    wording: Wording = Wording("Self-assessment", "self-assessment", "Self-assessment")
+
+    @property
+    def subject_title(self) -> str:
+        """The subject at the start of a phrase: 'Health inequalities action plan'."""
+        subject = self.wording.subject
+        return subject[:1].upper() + subject[1:]
 
     @property
     def completeness(self) -> float:
@@ -254,6 +262,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         figures=figures, challenges=tuple(ws.checks(assessment)),
         last_changed=_last_changed(assessment, answers.values(), ws.live_actions(assessment.id)),
         scale_key=_scale_key(framework), coversheet=ws.coversheet(assessment.id),
+        wording=framework.wording,
     )
 
 

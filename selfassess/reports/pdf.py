@@ -490,7 +490,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     if data.coversheet is not None:
         story += _cover_sheet(data, t, p)
     # Cover
-    story += [Spacer(1, 3 * cm), p("Health inequalities: board self-assessment", "title")]
+    story += [Spacer(1, 3 * cm), p(t(data.wording.report_title, "report title", bold=True), "title")]
     if data.is_draft:
         story.append(p("<font color='#C00000'><b>DRAFT for the board</b></font>", "subtitle"))
     story += [
@@ -535,6 +535,8 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     if data.is_draft:
         story.append(p("<b>DRAFT for the board.</b> The board has not signed this assessment off; what follows is "
                        "put to the board to agree, and may change."))
+    if data.wording.opening:  # the framework's own opening: why the board assesses itself against it
+        story.append(p(t(data.wording.opening, "framework opening")))
     who = "The board assessed the trust" if not data.is_draft else "This draft assesses the trust"
     story.append(p(f"{who} against {t(data.framework_title, 'framework title')} for {escape(data.period)}. "
                    f"The overall score is <b>{escape(score_words(f.percent, f.provisional))}</b>"
@@ -697,13 +699,15 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
 
     out = io.BytesIO()
     header = (("DRAFT · " if data.is_draft else "")
-              + f"{data.organisation} · {data.period} · Board report: health inequalities self-assessment")
+              + f"{data.organisation} · {data.period} · Board report: {data.wording.subject} self-assessment")
     org = cleaner.clean(data.organisation, "organisation").replace("\n", " ")
+    subject = cleaner.clean(data.wording.subject, "framework subject").replace("\n", " ")
+    subject_title = cleaner.clean(data.subject_title, "framework subject").replace("\n", " ")
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm,
                             bottomMargin=2 * cm, lang="en-GB",
                             title=("DRAFT for the board: " if data.is_draft else "")
-                            + f"Board report: health inequalities self-assessment {data.period}, {org}",
-                            author=org, subject=f"Health inequalities board self-assessment against "
+                            + f"Board report: {subject} self-assessment {data.period}, {org}",
+                            author=org, subject=f"{subject_title} board self-assessment against "
                             f"{cleaner.clean(data.framework_title, 'framework title')}",
                             creator="selfassess", invariant=1)
     header_text = _fit_line(t.plain(header, "running header"), BODY, 7.5, A4[0] - 4 * cm)
@@ -721,8 +725,8 @@ def _cover_sheet(data: ReportData, t: _Text, p: Callable[..., Paragraph]) -> lis
     sheet = data.coversheet
     if sheet is None:  # none entered: the report opens with its own title page
         return []
-    title = "Health inequalities: board self-assessment " + data.period
-    rows = [[p("<b>Report title</b>", "cell"), p(escape(title) + (" (DRAFT for the board)" if data.is_draft else ""), "cell")]]
+    title = data.wording.report_title + " " + data.period
+    rows = [[p("<b>Report title</b>", "cell"), p(t(title, "report title", bold=False) + (" (DRAFT for the board)" if data.is_draft else ""), "cell")]]
     for key, label in COVER_FIELDS.items():
         if key == "purpose":
             boxes = "&nbsp;&nbsp;&nbsp; ".join(("☒ <b>" + escape(v) + "</b>") if sheet.purpose == k else ("☐ " + escape(v))
