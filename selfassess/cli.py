@@ -18,6 +18,7 @@ import click
 from . import paths
 from .core.errors import FrameworkError, SelfAssessError
 from .core.figures import percent_text
+from .core.framework import number_text
 from .core.text import json_text, shown
 from .paths import make_private_dir
 
@@ -385,24 +386,30 @@ def new_assessment(c: Context, organisation: str, framework_name: str | None, pe
 @cli.command()
 @click.argument("assessment")
 @click.argument("question")
-@click.option("--rating", help="Level key, label or number on the question's scale (1 = lowest).")
+@click.option("--rating", help="Level key or label on the question's scale (on a scale scoring 1, 2, 3... the number too).")
+@click.option("--score", metavar="N", help="A score on the question's scale, such as 0 for Undeveloped on EDS 2022's 0 to 3.")
 @click.option("--na", "na_reason", metavar="REASON", help="Mark not applicable, with the reason.")
 @click.option("--evidence", help="The evidence for the rating.")
 @click.option("--notes", help="Notes.")
 @click.option("--assurance", help="self_asserted, evidenced or independently_verified.")
 @click.option("--state", help="draft or agreed (an edit of a carried-forward answer makes it draft).")
 @pass_ctx
-def answer(c: Context, assessment: str, question: str, rating: str | None, na_reason: str | None, evidence: str | None,
-           notes: str | None, assurance: str | None, state: str | None) -> None:
+def answer(c: Context, assessment: str, question: str, rating: str | None, score: str | None, na_reason: str | None,
+           evidence: str | None, notes: str | None, assurance: str | None, state: str | None) -> None:
     """Answer QUESTION (id or ref such as 1.3) of ASSESSMENT. Only the options given change."""
-    if rating is not None and na_reason is not None:
-        raise click.UsageError("give --rating or --na, not both")
+    if sum(x is not None for x in (rating, score, na_reason)) > 1:
+        raise click.UsageError("give one of --rating, --score or --na")
     with c.workspace(write=True) as ws:
-        a = ws.answer(assessment, question, rating=rating, na_reason=na_reason, evidence=evidence, notes=notes,
-                      assurance=assurance, state=state)
+        a = ws.answer(assessment, question, rating=rating, score=score, na_reason=na_reason, evidence=evidence,
+                      notes=notes, assurance=assurance, state=state)
         fw_ = ws.framework(ws.assessment(a.assessment_id))
         q = fw_.question(a.question_id)
-        shown = "N/A" if a.is_na else (fw_.scale_for(q).level(a.rating).label if a.rating else "no rating")
+        scale = fw_.scale_for(q)
+        level = scale.level(a.rating) if a.rating else None
+        # The score too wherever it differs from the level's place (0 to 3), so what was saved is plain.
+        shown = "N/A" if a.is_na else "no rating" if level is None else (
+            level.label if scale.positions_are_scores and not scale.show_scores
+            else f"{level.label} (score {number_text(level.score)})")
     echo(f"saved {q.ref} {q.id}: {shown}")
 
 

@@ -425,12 +425,17 @@ class Workspace:
 
     def answer(self, assessment_handle: str, question: str, *, rating: str | None = None, na_reason: str | None = None,
                evidence: str | None = None, notes: str | None = None, assurance: str | None = None,
-               state: str | None = None, clear_rating: bool = False) -> Answer:
-        """Record or change an answer. Only the fields given change; the rest stay as they were."""
+               state: str | None = None, clear_rating: bool = False, score: str | float | None = None) -> Answer:
+        """Record or change an answer. Only the fields given change; the rest stay as they were.
+        The rating is a level's key or label, or (score) a score on the question's scale."""
         assessment = self.assessment(assessment_handle)
         self._editable(assessment)
         framework = self.framework(assessment)
         q = framework.question(question)
+        if rating is not None and score is not None:
+            raise InvalidInput("give a rating or a score, not both")
+        if score is not None:
+            rating = self._score_key(framework, q, score)
         if rating is not None and na_reason is not None:
             raise InvalidInput("give a rating or N/A with a reason, not both")
         existing = self.answer_for(assessment.id, q.id)
@@ -480,13 +485,40 @@ class Workspace:
         if len(text) > 200:
             raise InvalidInput(f"the rating is {len(text):,} characters long, expected a level key, label or number "
                                f"on the {scale.title} scale")
-        if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(scale.levels):
-            return scale.levels[int(text) - 1].key
         for level in scale.levels:
             if text.lower() == level.label.lower():
                 return level.key
-        choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
+        if text.isascii() and text.isdigit() and len(text) <= 3:
+            if scale.positions_are_scores and 1 <= int(text) <= len(scale.levels):
+                return scale.levels[int(text) - 1].key  # scores 1, 2, 3...: the number is both
+            if not scale.positions_are_scores:
+                # On a scale such as 0 to 3, '3' could be the third level or the score 3: never guess.
+                raise InvalidInput(
+                    f"'{text}' is not a level of the {scale.title} scale, whose scores are "
+                    + ", ".join(f"{fw.number_text(lv.score)} {lv.label}" for lv in scale.levels)
+                    + f"; give the level's key or label, or the score with --score {text}")
+        if scale.positions_are_scores:
+            choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
+        else:
+            choices = ", ".join(f"{lv.key} ({lv.label}, score {fw.number_text(lv.score)})" for lv in scale.levels)
         raise InvalidInput(f"'{rating}' is not a rating on the {scale.title} scale, expected one of: {choices}")
+
+    @staticmethod
+    def _score_key(framework: fw.Framework, q: fw.Question, score: str | float) -> str:
+        """The level a score on the question's scale names: --score 0 on EDS 2022 is Undeveloped."""
+        scale = framework.scale_for(q)
+        text = str(score).strip()
+        try:
+            value = float(text) if len(text) <= 20 else None
+        except ValueError:
+            value = None
+        if value is None or value != value:  # not a number, or NaN
+            raise InvalidInput(f"score '{text[:40]}' is not a number, expected one of the {scale.title} scale's scores: "
+                               + ", ".join(f"{fw.number_text(lv.score)} {lv.label}" for lv in scale.levels))
+        try:
+            return scale.level_for_score(value).key
+        except NotFound as exc:
+            raise InvalidInput(str(exc)) from None
 
     # --- the board cover sheet ------------------------------------------------------------------
 

@@ -198,7 +198,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             rating = "Not applicable"
         elif a and a.rating:
             try:
-                rating = scale.level(a.rating).label
+                rating = scale.label_of(a.rating)  # with its score where the framework shows scores
                 number = scale.number_of(a.rating)
             except Exception:
                 rating = a.rating

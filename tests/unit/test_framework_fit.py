@@ -1,0 +1,219 @@
+"""Frameworks that fit the NHS's own: their words in the documents, scores as well as levels,
+totals and bands as data, and the validator's refusals of scales that cannot be scored."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from selfassess.core import framework as fw
+from selfassess.core.catalogue import load_catalogue
+from selfassess.core.errors import FrameworkError, InvalidInput
+from selfassess.reports.annual import draft, title
+from selfassess.reports.data import gather
+from selfassess.reports.export import render
+from tests.conftest import BUNDLED
+from tests.helpers import BOARD_ID, open_workspace
+
+SCALE_0_3 = """\
+scales:
+  - id: eds
+    title: EDS rating
+    show_scores: true
+    levels:
+      - {key: undeveloped, label: Undeveloped, score: 0}
+      - {key: developing, label: Developing, score: 1}
+      - {key: achieving, label: Achieving, score: 2}
+      - {key: excelling, label: Excelling, score: 3}
+"""
+
+
+def user_framework(extra: str = "", scales: str = SCALE_0_3, questions: int = 2) -> str:
+    qs = "".join(f"""\
+      - id: q{i}
+        ref: "1.{i}"
+        text: Question {i}?
+        source: {{document: doc}}
+""" for i in range(1, questions + 1))
+    return textwrap.dedent("""\
+        format: 1
+        id: user-fw
+        version: "1"
+        title: A user framework
+        publisher: Tests
+        sources:
+          - id: doc
+            title: A document
+        """) + scales + extra + "domains:\n  - id: d1\n    ref: \"1\"\n    title: Domain one\n    questions:\n" + qs
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(FrameworkError) as info:
+        fw.parse(text, "f.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def workspace_with(tmp_path, text: str):
+    folder = tmp_path / "frameworks"
+    folder.mkdir(exist_ok=True)
+    (folder / "user.yaml").write_text(text, encoding="utf-8")
+    return open_workspace(tmp_path / "s", catalogue=load_catalogue(BUNDLED, [folder]))
+
+
+def document_texts(data) -> dict[str, str]:
+    """The words of every document, properties included."""
+    import io
+
+    import docx
+    import openpyxl
+    from pypdf import PdfReader
+
+    pdf = PdfReader(io.BytesIO(render(data, "pdf")[0]))
+    word = docx.Document(io.BytesIO(render(data, "docx")[0]))
+    book = openpyxl.load_workbook(io.BytesIO(render(data, "xlsx")[0]))
+    cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    return {
+        "pdf": "\n".join(page.extract_text() for page in pdf.pages) + str(dict(pdf.metadata or {})),
+        "md": render(data, "md")[0].decode(),
+        "ics": render(data, "ics")[0].decode(),
+        "docx": "\n".join(p.text for p in word.paragraphs) + word.core_properties.title + word.core_properties.subject,
+        "xlsx": "\n".join(cells) + (book.properties.subject or "") + (book.properties.title or ""),
+    }
+
+
+# --- framework-led wording ---------------------------------------------------------------------
+
+
+def test_the_board_framework_keeps_todays_words():
+    words = fw.load_file(BUNDLED / "board-health-inequalities.yaml").wording
+    assert words.report_title == "Health inequalities: board self-assessment"
+    assert words.annual_title == "Health inequalities"
+    assert words.annual_opening_for("Northgate") == [
+        ("Northgate", True), (" has a legal duty to have regard to the need to reduce inequalities in access to, "
+                              "and outcomes from, its services.", False)]
+
+
+def test_a_framework_without_wording_is_called_by_its_own_title_never_the_bundled_subject(tmp_path):
+    store, ws = workspace_with(tmp_path, user_framework())
+    try:
+        a = ws.new_assessment("Trust", "user-fw", "2025/26").assessment
+        data = gather(ws, a)
+        assert title(data) == "A user framework (DRAFT for the board)"
+        text = " ".join(str(b) for b in draft(data))
+        assert "inequalities" not in text.lower() and "legal duty" not in text
+        assert "nequalities" not in "\n".join(document_texts(data).values())
+    finally:
+        store.close()
+
+
+def test_documents_take_their_titles_and_openings_from_the_framework(tmp_path):
+    from pypdf import PdfReader
+    import io
+
+    wording = textwrap.dedent("""\
+        wording:
+          report_title: "Equality Delivery System: our review"
+          subject: EDS 2022
+          opening: Every NHS provider reviews its equality performance each year.
+          annual_title: Equality Delivery System 2022
+          annual_opening: "{organisation} reviewed itself with its partners."
+        """)
+    store, ws = workspace_with(tmp_path, user_framework(wording))
+    try:
+        a = ws.new_assessment("Northgate NHS Trust", "user-fw", "2025/26").assessment
+        data = gather(ws, a)
+        md = render(data, "md")[0].decode()
+        assert md.splitlines()[0] == "# Equality Delivery System 2022 (DRAFT for the board)"
+        assert "Northgate NHS Trust reviewed itself with its partners. This section reports" in md
+        pdf = PdfReader(io.BytesIO(render(data, "pdf")[0]))
+        first = " ".join(pdf.pages[0].extract_text().split())
+        assert "Equality Delivery System: our review" in first
+        assert "Every NHS provider reviews its equality performance each year." in " ".join(pdf.pages[1].extract_text().split())
+        assert pdf.metadata.title.startswith("DRAFT for the board: Board report: EDS 2022 self-assessment")
+        assert b"EDS 2022 action plan" in render(data, "ics")[0]
+    finally:
+        store.close()
+
+
+def test_wording_placeholders_other_than_organisation_are_refused():
+    found = problems_of(user_framework('wording:\n  annual_opening: "{trust} has a duty."\n  opening: "{organisation}"\n'))
+    assert any("wording annual_opening has '{trust}', expected only {organisation}" in p for p in found)
+    assert any("wording opening has '{organisation}', expected plain text" in p for p in found)
+
+
+# --- scores as well as levels --------------------------------------------------------------------
+
+
+def test_score_zero_is_saved_as_the_lowest_level_and_rating_takes_keys_or_labels(tmp_path):
+    store, ws = workspace_with(tmp_path, user_framework())
+    try:
+        a = ws.new_assessment("Trust", "user-fw", "2025/26").assessment
+        assert ws.answer(a.id, "1.1", score="0").rating == "undeveloped"
+        assert ws.answer(a.id, "1.1", score=3).rating == "excelling"
+        assert ws.answer(a.id, "1.2", rating="Achieving").rating == "achieving"
+        assert ws.answer(a.id, "1.2", rating="developing").rating == "developing"
+        # '3' on a 0 to 3 scale is never silently the third level (Achieving, score 2).
+        with pytest.raises(InvalidInput, match="'3' is not a level of the EDS rating scale.*--score 3"):
+            ws.answer(a.id, "1.2", rating="3")
+        with pytest.raises(InvalidInput, match="4 is not a score on the EDS rating scale, expected one of: 0 Undeveloped"):
+            ws.answer(a.id, "1.2", score=4)
+        with pytest.raises(InvalidInput, match="not a number"):
+            ws.answer(a.id, "1.2", score="lots")
+        assert ws.answer_for(a.id, "q2").rating == "developing"  # refused: nothing changed
+        # Documents show the score beside the label where the framework says so.
+        rows = {r.ref: r.rating for r in gather(ws, a).answers}
+        assert rows == {"1.1": "Excelling (3)", "1.2": "Developing (1)"}
+    finally:
+        store.close()
+
+
+def test_the_cli_takes_score_and_says_what_was_saved(tmp_path, run, home):
+    folder = home / "frameworks"
+    folder.mkdir(parents=True)
+    (folder / "user.yaml").write_text(user_framework(), encoding="utf-8")
+    res = run("new", "Trust", "--framework", "user-fw", "--period", "2025/26")
+    assert res.exit_code == 0, res
+    aid = res.stdout.split()[0][:8]
+    res = run("answer", aid, "1.1", "--score", "0")
+    assert res.exit_code == 0 and res.stdout == "saved 1.1 q1: Undeveloped (score 0)\n", res
+    res = run("answer", aid, "1.1", "--rating", "3")
+    assert res.exit_code != 0 and "give the level's key or label, or the score with --score 3" in res.stderr
+    res = run("answer", aid, "1.1", "--rating", "Excelling", "--score", "3")
+    assert res.exit_code != 0
+
+
+def test_board_numbers_still_pick_levels_as_they_always_have(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = ws.new_assessment("Trust", BOARD_ID, "2025/26").assessment
+        assert ws.answer(a.id, "1.1", rating="3").rating == "established"
+        assert ws.answer(a.id, "1.1", score=1).rating == "emerging"
+    finally:
+        store.close()
+
+
+def test_digit_keys_are_scores_on_a_scale_from_zero():
+    zero = fw.parse(user_framework(), "f.yaml").scale("eds")
+    assert zero.by_score and [zero.digit_of(k) for k in zero.level_keys()] == [0, 1, 2, 3]
+    assert zero.level_by_digit(0).key == "undeveloped" and zero.level_by_digit(4) is None
+    board = fw.load_file(BUNDLED / "board-health-inequalities.yaml").scale("maturity")
+    assert not board.by_score and board.level_by_digit(1).key == "emerging" and board.level_by_digit(0) is None
+
+
+def test_duplicate_scores_and_a_gap_outside_the_scale_are_refused_with_where():
+    scales = textwrap.dedent("""\
+        scales:
+          - id: s
+            title: S
+            gap_at_or_below: 5
+            levels:
+              - {key: a, label: A, score: 1}
+              - {key: b, label: B, score: 1}
+        """)
+    found = problems_of(user_framework(scales=scales))
+    assert "f.yaml:15:35: level 'b' scores 1, as 'a' does in scale 's', expected each level its own score" in found
+    assert "f.yaml:12:22: gap_at_or_below is 5, outside the scale 's' (scores 1 to 1), expected at least 1 and below 1" in found
+    below = scales.replace("gap_at_or_below: 5", "gap_at_or_below: 0").replace("score: 1}\n      - {key: b, label: B, score: 1}",
+                                                                               "score: 1}\n      - {key: b, label: B, score: 2}")
+    assert any("gap_at_or_below is 0, outside the scale 's' (scores 1 to 2)" in p for p in problems_of(user_framework(scales=below)))
