@@ -260,6 +260,9 @@ def summary_json(s: AssessmentSummary) -> dict[str, Any]:
                     "slipped": s.actions.slipped, "done": s.actions.done},
         "signoff": a.signoff.to_record() if a.signoff else None,
         "figures": f.to_json(),  # the figures every document shows (whole percents, half up)
+        # The framework's own total and its band (None where it declares none, or until all are answered).
+        "total": f.total.to_json() if f.total else None,
+        "band": f.total.band if f.total else None,
     }
 
 
@@ -307,6 +310,8 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
                f"{f.agreed} agreed, {f.drafts} draft; overall score {_score(f.percent, f.provisional)}")
     if f.awaiting_review or f.not_started:
         echo(f"{f.awaiting_review} carried forward and not yet reviewed, {f.not_started} not started")
+    if f.total:
+        echo(f.total.text())
     prev = f" vs {f.previous_period}" if f.previous_period else ""
     for d in f.domains:
         arrow = "" if d.change is None else f"  {d.change:+d} pts{prev}"

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import actions as action_rules
-from .framework import Framework, Question
+from .framework import Framework, Question, number_text
 from .lifecycle import answer_stage
 from .model import (
     AGREED,
@@ -107,6 +107,95 @@ class DomainFigures:
 
 
 @dataclass(frozen=True)
+class TotalFigures:
+    """The framework's own total (EDS 2022: the sum of eleven outcome scores, out of 33) and its band.
+
+    Question scores are the levels' own scores, unweighted. A band is named only once every
+    question the total counts is answered: a part-total in a band would say more than the record."""
+
+    label: str
+    method: str  # "sum" or "mean"
+    value: float | None  # None until a question it counts is scored
+    out_of: float  # the highest it can be, over the questions counted
+    questions: int  # the questions it counts
+    answered: int  # of those, rated or N/A
+    scored: int  # of those, counted in the value
+    band: str | None
+    provisional: bool  # counts answers carried forward and not yet reviewed
+    meaning: str = ""  # the framework's words for what the total means
+
+    @property
+    def complete(self) -> bool:
+        return self.answered == self.questions
+
+    def value_text(self) -> str:
+        if self.value is None:
+            return "–"
+        return number_text(round(self.value, 1) if self.method == "mean" else self.value)
+
+    def text(self) -> str:
+        """'EDS 2022 score: 22 of 33 (Achieving)', or how far it has got while questions are open."""
+        head = f"{self.label}: {self.value_text()} of {number_text(self.out_of)}"
+        if self.value is None:
+            return f"{self.label}: not scored yet (0 of {self.questions} scored)"
+        if not self.complete:
+            return f"{head} so far ({self.answered} of {self.questions} answered; a band once all are answered)"
+        return head + (f" ({self.band}" + ("; provisional" if self.provisional else "") + ")" if self.band else
+                       (" (provisional)" if self.provisional else ""))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "method": self.method,
+                "value": None if self.value is None else round(float(self.value), 4),
+                "out_of": float(self.out_of), "questions": self.questions, "answered": self.answered,
+                "scored": self.scored, "band": self.band, "provisional": self.provisional}
+
+
+def total_of(framework: Framework, answers: Mapping[str, Answer]) -> TotalFigures | None:
+    """The framework's total over the domains it names, or None when it declares none."""
+    total = framework.total
+    if total is None:
+        return None
+    values: list[float] = []
+    highs: list[float] = []
+    questions = answered = 0
+    provisional = False
+    for domain_id in total.domain_ids:
+        for q in framework.domain(domain_id).questions:
+            questions += 1
+            scale = framework.scale_for(q)
+            a = answers.get(q.id)
+            if a is None or not a.is_answered:
+                highs.append(scale.max_score)
+                continue
+            if a.is_na:
+                answered += 1
+                if framework.na_scoring == "exclude":
+                    continue  # left out of the total and of what it is out of
+                raw = scale.min_score
+            else:
+                try:
+                    raw = scale.level(a.rating or "").score
+                except Exception:
+                    highs.append(scale.max_score)
+                    continue  # a rating no longer on the scale is shown, not scored
+                answered += 1
+            provisional = provisional or a.state == NEEDS_REVIEW
+            values.append(raw)
+            highs.append(scale.max_score)
+    if total.method == "sum":
+        value = sum(values) if values else None
+        out_of = sum(highs)
+    else:
+        value = sum(values) / len(values) if values else None
+        out_of = max(highs, default=0.0)
+    complete = answered == questions
+    band = total.band(value) if value is not None and complete else None
+    return TotalFigures(label=total.label, method=total.method, value=value, out_of=out_of, questions=questions,
+                        answered=answered, scored=len(values), band=band.label if band else None,
+                        provisional=provisional and value is not None, meaning=framework.wording.total_meaning)
+
+
+@dataclass(frozen=True)
 class Figures:
     questions: int
     answered: int
@@ -131,6 +220,7 @@ class Figures:
     actions_done: int
     overdue_by_owner: tuple[tuple[str, int], ...]
     signed_off: bool
+    total: TotalFigures | None = None  # the framework's own total and band, where it declares one
 
     @property
     def rated(self) -> int:
@@ -191,6 +281,7 @@ class Figures:
             "actions": {"total": self.actions_total, "open": self.actions_open, "overdue": self.actions_overdue,
                         "slipped": self.actions_slipped, "done": self.actions_done},
             "signed_off": self.signed_off,
+            "total": self.total.to_json() if self.total else None,
             "domains": [d.to_json() for d in self.domains],
         }
 
@@ -261,5 +352,6 @@ def compute(framework: Framework, answers: Mapping[str, Answer], assessment: Ass
         actions_total=act.total, actions_open=act.open, actions_overdue=act.overdue, actions_slipped=act.slipped,
         actions_done=act.done, overdue_by_owner=tuple(act.overdue_by_owner),
         signed_off=assessment.status in FROZEN_STATUSES and assessment.signoff is not None,
+        total=total_of(framework, answers),
     )
 

@@ -104,6 +104,8 @@ def draft(data: ReportData) -> list[Block]:
                if f.percent is not None else "The trust has no overall score yet, as no question has been rated this year.")
     ranking = f.strongest_weakest_text()
     blocks.append(Para.of(overall + (f" {ranking}" if ranking else "")))
+    if f.total:  # the framework's own total and band (EDS 2022: out of 33), in its own words
+        blocks.append(Para.of(f.total.text() + ".", *((" ", (f.total.meaning, True)) if f.total.meaning else ())))
     blocks.append(TableBlock(
         ("Domain", "Score", "Level", "Change"),
         tuple((f"{d.ref} {d.title}", score_words(d.percent, d.provisional), d.level or "Not scored",

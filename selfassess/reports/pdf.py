@@ -501,6 +501,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         ["Status", escape(data.status) + (f" (version {data.version})" if data.version > 1 else "")],
         ["Framework", f"{t(data.framework_title, 'framework title')}, version {escape(data.framework_version)}"],
         ["Overall score", escape(score_and_level(f.percent, f.level, f.provisional))],
+        *([[escape(f.total.label), t(f.total.text().split(": ", 1)[1], "framework total")]] if f.total else []),
         ["Completeness", f"{f.answered} of {f.questions} questions answered and reviewed"
                          + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
                          + (f"; {f.drafts} draft" if f.drafts else "")],
@@ -546,6 +547,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                       if f.awaiting_review else "")
                    + (f"; {f.drafts} answers are still draft" if f.drafts else "")
                    + "."))
+    if f.total:  # the framework's own total and band, and what it means in the framework's words
+        story.append(p(f"<b>{t(f.total.text(), 'framework total', bold=True)}</b>"
+                       + (f" {t(f.total.meaning, 'what the total means')}" if f.total.meaning else "")))
     if f.rated:
         story.append(p(f"Of the {f.rated} rated answers, "
                        + escape(", ".join(f"{n} {label.lower()}" for label, n in f.assurance)) + "."))

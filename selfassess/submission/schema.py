@@ -254,8 +254,27 @@ class ActionCountsDoc(Strict):
     done: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
 
 
+Score = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
+
+
+class TotalDoc(Strict):
+    """The framework's own total and band (EDS 2022: out of 33), as the documents show it."""
+
+    label: Required
+    method: Literal["sum", "mean"]
+    value: Score | None
+    out_of: Score
+    questions: Count
+    answered: Count
+    scored: Count
+    band: Name | None
+    provisional: bool
+
+
 class FiguresDoc(_Scored):
     """The headline figures the trust's documents show (core/figures.py), as sent."""
+
+    total: TotalDoc | None = None  # only where the framework declares a total; absent before it could
 
     completeness_percent: Percent
     previous_period: Period | None
@@ -525,7 +544,7 @@ class StoredSubmission(Strict):
 
 # Figures that follow from the answers alone (the previous year's and the overdue counts do not).
 _ANSWER_FIGURES = ("questions", "answered", "agreed", "drafts", "awaiting_review", "not_applicable", "not_started",
-                   "completeness_percent", "score_percent", "level", "provisional", "signed_off")
+                   "completeness_percent", "score_percent", "level", "provisional", "signed_off", "total")
 _DOMAIN_FIGURES = ("id", "questions", "answered", "agreed", "drafts", "awaiting_review", "not_applicable",
                    "not_started", "score_percent", "level", "provisional")
 

@@ -217,3 +217,128 @@ def test_duplicate_scores_and_a_gap_outside_the_scale_are_refused_with_where():
     below = scales.replace("gap_at_or_below: 5", "gap_at_or_below: 0").replace("score: 1}\n      - {key: b, label: B, score: 1}",
                                                                                "score: 1}\n      - {key: b, label: B, score: 2}")
     assert any("gap_at_or_below is 0, outside the scale 's' (scores 1 to 2)" in p for p in problems_of(user_framework(scales=below)))
+
+
+# --- EDS 2022: totals and bands ---------------------------------------------------------------
+
+EDS = "eds-2022"
+
+
+def eds_assessment(ws, scores: list[int]):
+    a = ws.new_assessment("Northgate NHS Trust", EDS, "2025/26").assessment
+    questions = list(ws.framework(a).questions())
+    assert len(questions) == 11
+    for q, value in zip(questions, scores, strict=True):
+        ws.answer(a.id, q.id, score=value)
+    return ws.assessment(a.id)
+
+
+def test_eds_2022_has_three_domains_eleven_outcomes_and_the_0_to_3_scale():
+    f = fw.load_file(BUNDLED / "eds-2022.yaml")
+    assert [len(d.questions) for d in f.domains] == [4, 4, 3]
+    assert [q.ref for q in f.questions()] == ["1A", "1B", "1C", "1D", "2A", "2B", "2C", "2D", "3A", "3B", "3C"]
+    scale = f.scale("eds-rating")
+    assert [(lv.label, lv.score) for lv in scale.levels] == [
+        ("Undeveloped", 0), ("Developing", 1), ("Achieving", 2), ("Excelling", 3)]
+    assert f.total is not None and f.total.method == "sum"
+    assert [(b.label, b.at_least) for b in f.total.bands] == [
+        ("Undeveloped", 0), ("Developing", 8), ("Achieving", 22), ("Excelling", 33)]
+    assert all(q.source.document == "nhse-eds-2022" for q in f.questions())
+    assert any(s.publisher == "NHS England" and "england.nhs.uk" in s.url for s in f.sources)
+
+
+@pytest.mark.parametrize(("scores", "value", "band"), [
+    ([2] * 11, 22, "Achieving"),
+    ([1] * 7 + [0] * 4, 7, "Undeveloped"),
+    ([3] * 11, 33, "Excelling"),
+    ([3] * 7 + [0] * 3 + [0], 21, "Developing"),
+    ([1] * 8 + [0] * 3, 8, "Developing"),
+    ([3] * 10 + [2], 32, "Achieving"),
+])
+def test_eds_2022_scores_add_up_to_the_published_bands(tmp_path, scores, value, band):
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = eds_assessment(ws, scores)
+        total = ws.figures(a).total
+        assert total is not None
+        assert (total.value, total.out_of, total.band) == (value, 33, band)
+        assert total.text() == f"EDS 2022 overall score: {value} of 33 ({band})"
+    finally:
+        store.close()
+
+
+def test_a_part_total_names_no_band(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = ws.new_assessment("Trust", EDS, "2025/26").assessment
+        ws.answer(a.id, "1A", score=3)
+        ws.answer(a.id, "1B", score=2)
+        total = ws.figures(a).total
+        assert (total.value, total.band, total.answered, total.questions) == (5, None, 2, 11)
+        assert total.text() == "EDS 2022 overall score: 5 of 33 so far (2 of 11 answered; a band once all are answered)"
+    finally:
+        store.close()
+
+
+def test_score_zero_on_eds_is_undeveloped_and_show_gives_total_and_band(run):
+    res = run("new", "Trust", "--framework", EDS, "--period", "2025/26")
+    aid = res.stdout.split()[0][:8]
+    res = run("answer", aid, "1A", "--score", "0")
+    assert res.exit_code == 0 and res.stdout == "saved 1A eds.services.access: Undeveloped (score 0)\n", res
+    for ref in ["1B", "1C", "1D", "2A", "2B", "2C", "2D", "3A", "3B", "3C"]:
+        assert run("answer", aid, ref, "--score", "2").exit_code == 0
+    import json
+
+    data = json.loads(run("show", aid, "--json").stdout)
+    assert data["band"] == "Developing" and data["total"]["value"] == 20 and data["total"]["out_of"] == 33
+    assert data["figures"]["total"] == data["total"]
+    text = run("show", aid).stdout
+    assert "EDS 2022 overall score: 20 of 33 (Developing)" in text
+
+
+def test_eds_documents_take_title_opening_and_total_from_the_framework(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        data = gather(ws, eds_assessment(ws, [2] * 11))
+        texts = {k: " ".join(v.split()) for k, v in document_texts(data).items()}
+        assert "Equality Delivery System 2022: our review" in texts["pdf"]
+        assert "EDS 2022 overall score: 22 of 33 (Achieving)" in texts["pdf"]
+        assert "Achieving (2)" in texts["pdf"]  # scores shown beside the labels, as the framework asks
+        assert texts["md"].startswith("# Equality Delivery System 2022 (DRAFT for the board)")
+        assert "Northgate NHS Trust reviews its services, workforce and leadership each year" in texts["md"]
+        assert "EDS 2022 overall score: 22 of 33 (Achieving). The EDS 2022 overall score is the sum" in texts["md"]
+        for name, text in texts.items():
+            assert "nequalities: board self-assessment" not in text and "legal duty" not in text, name
+    finally:
+        store.close()
+
+
+def test_the_submission_carries_the_total_and_a_wrong_one_is_refused(tmp_path):
+    from selfassess.submission.schema import FiguresDoc, SubmissionDoc, expected_figures
+
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = eds_assessment(ws, [2] * 11)
+        sent = ws.figures(a).to_json()
+        assert sent["total"]["band"] == "Achieving" and sent["total"]["value"] == 22
+        doc = FiguresDoc.model_validate(sent)
+        assert doc.total is not None and doc.total.band == "Achieving"
+        board = ws.figures(ws.new_assessment("Trust", BOARD_ID, "2025/26").assessment).to_json()
+        assert board["total"] is None and FiguresDoc.model_validate({k: v for k, v in board.items() if k != "total"}).total is None
+        assert SubmissionDoc and expected_figures  # the submission checks the total as it checks every figure
+    finally:
+        store.close()
+
+
+def test_band_thresholds_outside_the_totals_or_out_of_order_are_refused():
+    def with_total(bands: str, domains: str = "") -> list[str]:
+        return problems_of(user_framework(f"total:\n  method: sum\n{domains}  bands:\n{bands}"))
+
+    found = with_total("    - {label: Low, at_least: 0}\n    - {label: High, at_least: 9}\n")
+    assert any("band 'High' starts at 9, outside the totals this framework can give (0 to 6)" in p for p in found), found
+    found = with_total("    - {label: Low, at_least: 1}\n")
+    assert any("the first band 'Low' starts at 1, above the lowest possible total 0" in p for p in found), found
+    found = with_total("    - {label: Low, at_least: 0}\n    - {label: Mid, at_least: 4}\n    - {label: Hi, at_least: 3}\n")
+    assert any("band 'Hi' starts at 3, not above the band before it (4), expected bands in rising order" in p for p in found)
+    found = with_total("    - {label: Low, at_least: 0}\n", "  domains: [d9]\n")
+    assert any("total counts domain 'd9', which is not a domain of this framework" in p for p in found)

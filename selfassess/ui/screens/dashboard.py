@@ -65,6 +65,8 @@ class DashboardScreen(AppScreen):
         lines = [f"Completeness {f.completeness}%: {f.answered} of {f.questions} answered"
                  + (f", {f.drafts} draft" if f.drafts else "")
                  + (f", {f.awaiting_review} carried forward awaiting review" if f.awaiting_review else "")]
+        if f.total:  # the framework's own total and band (EDS 2022: out of 33)
+            lines.insert(0, f.total.text())
         ranking = f.strongest_weakest_text()
         if ranking:
             lines.append(ranking)
