@@ -393,20 +393,22 @@ def new_assessment(c: Context, organisation: str, framework_name: str | None, pe
 @click.argument("question")
 @click.option("--rating", help="Level key or label on the question's scale (on a scale scoring 1, 2, 3... the number too).")
 @click.option("--score", metavar="N", help="A score on the question's scale, such as 0 for Undeveloped on EDS 2022's 0 to 3.")
+@click.option("--service", "--site", "part", metavar="NAME", help="The service (or site) of a question rated per service.")
 @click.option("--na", "na_reason", metavar="REASON", help="Mark not applicable, with the reason.")
 @click.option("--evidence", help="The evidence for the rating.")
 @click.option("--notes", help="Notes.")
 @click.option("--assurance", help="self_asserted, evidenced or independently_verified.")
 @click.option("--state", help="draft or agreed (an edit of a carried-forward answer makes it draft).")
 @pass_ctx
-def answer(c: Context, assessment: str, question: str, rating: str | None, score: str | None, na_reason: str | None,
-           evidence: str | None, notes: str | None, assurance: str | None, state: str | None) -> None:
+def answer(c: Context, assessment: str, question: str, rating: str | None, score: str | None, part: str | None,
+           na_reason: str | None, evidence: str | None, notes: str | None, assurance: str | None,
+           state: str | None) -> None:
     """Answer QUESTION (id or ref such as 1.3) of ASSESSMENT. Only the options given change."""
     if sum(x is not None for x in (rating, score, na_reason)) > 1:
         raise click.UsageError("give one of --rating, --score or --na")
     with c.workspace(write=True) as ws:
-        a = ws.answer(assessment, question, rating=rating, score=score, na_reason=na_reason, evidence=evidence,
-                      notes=notes, assurance=assurance, state=state)
+        a = ws.answer(assessment, question, rating=rating, score=score, part=part, na_reason=na_reason,
+                      evidence=evidence, notes=notes, assurance=assurance, state=state)
         fw_ = ws.framework(ws.assessment(a.assessment_id))
         q = fw_.question(a.question_id)
         scale = fw_.scale_for(q)
@@ -416,6 +418,36 @@ def answer(c: Context, assessment: str, question: str, rating: str | None, score
             level.label if scale.positions_are_scores and not scale.show_scores
             else f"{level.label} (score {number_text(level.score)})")
     echo(f"saved {q.ref} {q.id}: {shown}")
+
+
+@cli.command("services")
+@click.argument("assessment")
+@click.option("--add", "names", multiple=True, metavar="NAME", help="Name a service to rate (repeat for more).")
+@click.option("--kind", type=click.Choice(["service", "site"]), help="service or site, where the framework rates both.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def services(c: Context, assessment: str, names: tuple[str, ...], kind: str | None, as_json: bool) -> None:
+    """The services (or sites) ASSESSMENT rates its per-service domains for, such as EDS 2022's Domain 1."""
+    with c.workspace(write=bool(names)) as ws:
+        a = ws.assessment(assessment)
+        for name in names:
+            a = ws.add_part(a.id, name, kind)
+        framework = ws.framework(a)
+        missing = ws.missing_parts(a)
+    held = [{"domain": d.framework_id, "ref": d.ref, "title": d.title, "kind": d.rated_per, "name": d.part,
+             "questions": [{"id": q.id, "ref": q.ref} for q in d.questions]}
+            for d in framework.domains if d.rated_per and d.part]
+    if as_json:
+        _echo_json({"assessment": a.id, "parts": {k: list(v) for k, v in a.parts.items()}, "domains": held,
+                    "missing": missing})
+        return
+    for h in held:
+        refs = [q["ref"] for q in h["questions"]]
+        echo(f"  {h['ref']:<6}{h['title']}  (questions {refs[0]} to {refs[-1]})" if refs else f"  {h['ref']:<6}{h['title']}")
+    for m in missing:
+        echo(f"needs more: {m}", err=True)
+    if not held and not missing:
+        echo("this assessment's framework rates no domain per service or site")
 
 
 def action_json(ws: Workspace, a: Action, assessment: Assessment) -> dict[str, Any]:

@@ -151,47 +151,80 @@ class TotalFigures:
 
 
 def total_of(framework: Framework, answers: Mapping[str, Answer]) -> TotalFigures | None:
-    """The framework's total over the domains it names, or None when it declares none."""
+    """The framework's total over the domains it names, or None when it declares none.
+
+    A question rated per service counts once: its services' scores rolled up as the framework
+    says (their mean, or the lowest), and it is answered when every named service is, and at
+    least as many services are named as the framework asks."""
     total = framework.total
     if total is None:
         return None
-    values: list[float] = []
-    highs: list[float] = []
-    questions = answered = 0
+    # Each question of the framework's own, with the scores of its copies (one a service).
+    groups: dict[str, list[float | None]] = {}
+    highs: dict[str, float] = {}
+    roll: dict[str, str] = {}
+    short: set[str] = set()  # questions of a domain with fewer services than it needs
     provisional = False
-    for domain_id in total.domain_ids:
-        for q in framework.domain(domain_id).questions:
-            questions += 1
+    named: dict[str, int] = {}
+    for d in framework.domains:
+        if d.framework_id in total.domain_ids and d.rated_per:
+            named[d.framework_id] = named.get(d.framework_id, 0) + (1 if d.questions else 0)
+    for d in framework.domains:
+        if d.framework_id not in total.domain_ids:
+            continue
+        for q in d.questions:
+            key = q.framework_id
             scale = framework.scale_for(q)
+            highs[key] = scale.max_score
+            roll[key] = d.roll_up
+            if d.rated_per and named.get(d.framework_id, 0) < d.at_least:
+                short.add(key)
+            values = groups.setdefault(key, [])
             a = answers.get(q.id)
-            if a is None or not a.is_answered:
-                highs.append(scale.max_score)
-                continue
-            if a.is_na:
-                answered += 1
-                if framework.na_scoring == "exclude":
-                    continue  # left out of the total and of what it is out of
-                raw = scale.min_score
-            else:
-                try:
-                    raw = scale.level(a.rating or "").score
-                except Exception:
-                    highs.append(scale.max_score)
-                    continue  # a rating no longer on the scale is shown, not scored
-                answered += 1
-            provisional = provisional or a.state == NEEDS_REVIEW
+            raw: float | None = None
+            if a is not None and a.is_answered:
+                if a.is_na:
+                    raw = scale.min_score if framework.na_scoring != "exclude" else float("nan")
+                else:
+                    try:
+                        raw = scale.level(a.rating or "").score
+                    except Exception:
+                        raw = None  # a rating no longer on the scale is shown, not scored
+                provisional = provisional or (a.state == NEEDS_REVIEW and raw is not None)
             values.append(raw)
-            highs.append(scale.max_score)
+    # A domain rated per service with no service named has no copies: its questions still count.
+    for d in framework.domains:
+        if d.framework_id in total.domain_ids and d.rated_per and not d.questions:
+            base = next((x for x in framework.data()["domains"] if x["id"] == d.framework_id), None)
+            for q in (base or {}).get("questions", ()):
+                groups.setdefault(q["id"], [None])
+                highs.setdefault(q["id"], framework.scale(q.get("scale", framework.default_scale)).max_score)
+                short.add(q["id"])
+    scored: list[float] = []
+    out_of: list[float] = []
+    answered = 0
+    for key, values in groups.items():
+        if values and all(v is not None for v in values) and key not in short:
+            answered += 1
+        present = [v for v in values if v is not None and v == v]  # NaN: N/A left out
+        if not present:
+            if values and all(v is not None for v in values):
+                continue  # every copy N/A and N/A is left out: neither scored nor counted in out_of
+            out_of.append(highs[key])
+            continue
+        scored.append(min(present) if roll.get(key) == "lowest" else sum(present) / len(present))
+        out_of.append(highs[key])
+    questions = len(groups)
     if total.method == "sum":
-        value = sum(values) if values else None
-        out_of = sum(highs)
+        value = sum(scored) if scored else None
+        top = sum(out_of)
     else:
-        value = sum(values) / len(values) if values else None
-        out_of = max(highs, default=0.0)
+        value = sum(scored) / len(scored) if scored else None
+        top = max(out_of, default=0.0)
     complete = answered == questions
     band = total.band(value) if value is not None and complete else None
-    return TotalFigures(label=total.label, method=total.method, value=value, out_of=out_of, questions=questions,
-                        answered=answered, scored=len(values), band=band.label if band else None,
+    return TotalFigures(label=total.label, method=total.method, value=value, out_of=top, questions=questions,
+                        answered=answered, scored=len(scored), band=band.label if band else None,
                         provisional=provisional and value is not None, meaning=framework.wording.total_meaning)
 
 

@@ -8,6 +8,7 @@ file does not change it, and any change of content does.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -181,6 +182,13 @@ class Question:
     level_descriptions: tuple[tuple[str, str], ...] = ()
     tags: tuple[str, ...] = ()
     weight: float = 1.0
+    base_id: str = ""  # in a domain rated per service: the framework's own question id
+    part: str = ""  # ...and the service (or site) this copy rates
+
+    @property
+    def framework_id(self) -> str:
+        """The id the framework itself gives this question (the same unless rated per service)."""
+        return self.base_id or self.id
 
     def level_description(self, key: str) -> str:
         return dict(self.level_descriptions).get(key, "")
@@ -193,6 +201,15 @@ class Domain:
     title: str
     questions: tuple[Question, ...]
     description: str = ""
+    rated_per: str | None = None  # "service" or "site": held once per named part
+    at_least: int = 1
+    roll_up: str = "mean"  # "mean" or "lowest": a question's scores across parts, in the total
+    base_id: str = ""  # in a copy for one part: the framework's own domain id
+    part: str = ""
+
+    @property
+    def framework_id(self) -> str:
+        return self.base_id or self.id
 
 
 @dataclass(frozen=True)
@@ -227,6 +244,11 @@ class Framework:
     def key(self) -> str:
         """id@version: how users name one version of a framework."""
         return f"{self.id}@{self.version}"
+
+    @property
+    def has_parts(self) -> bool:
+        """Some domain is rated per service (or site)."""
+        return any(d.rated_per for d in self.domains)
 
     @property
     def short_hash(self) -> str:
@@ -317,6 +339,37 @@ class Framework:
         }
 
 
+def part_slug(name: str) -> str:
+    """The id piece of a service's name: 'Maternity (Northgate)' -> 'maternity-northgate'."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "part"
+
+
+def with_parts(framework: Framework, parts: dict[str, tuple[str, ...]]) -> Framework:
+    """The framework as one assessment holds it: each domain rated per service (or site) once per
+    service it names, as 'Commissioned or provided services: Maternity' (ref 1.1), its questions
+    'eds.services.access:maternity' (ref 1A.1). Same content and hash: only the view differs."""
+    if not any(d.rated_per for d in framework.domains):
+        return framework
+    domains: list[Domain] = []
+    for d in framework.domains:
+        if not d.rated_per:
+            domains.append(d)
+            continue
+        names = parts.get(d.rated_per, ())
+        if not names:  # none named yet: the domain is there, with nothing to rate until one is
+            domains.append(dataclasses.replace(d, questions=()))
+            continue
+        for i, name in enumerate(names, start=1):
+            slug = part_slug(name)
+            did = f"{d.id}:{slug}"
+            qs = tuple(dataclasses.replace(q, id=f"{q.id}:{slug}", ref=f"{q.ref}.{i}", domain_id=did, base_id=q.id,
+                                           part=name) for q in d.questions)
+            domains.append(dataclasses.replace(d, id=did, ref=f"{d.ref}.{i}", title=f"{d.title}: {name}",
+                                               questions=qs, base_id=d.id, part=name))
+    questions = {q.id: q for dom in domains for q in dom.questions}
+    return dataclasses.replace(framework, domains=tuple(domains), _questions=questions)
+
+
 canonical_json = canonical  # the audit chain's canonical JSON: one spelling of a framework's bytes
 
 
@@ -405,6 +458,10 @@ def _check_meaning(data: Any, filename: str) -> list[Problem]:
     live_questions: set[str] = set()
     for domain, _ in items(data, "domains"):
         claim(domain, "domain")
+        for key in ("at_least", "roll_up"):
+            if key in domain and "rated_per" not in domain:
+                at(_pos(domain, key), f"domain '{domain.get('id')}' has '{key}' but is not rated per service or site, "
+                                      "expected 'rated_per: service' (or site) beside it")
         for q, _qpos in items(domain, "questions"):
             claim(q, "question")
             if isinstance(q.get("id"), str):
@@ -610,7 +667,9 @@ def build(data: dict[str, Any], origin: str) -> Framework:
             )
             qs.append(question)
             questions[question.id] = question
-        domains.append(Domain(d["id"], d["ref"], d["title"], tuple(qs), d.get("description", "")))
+        domains.append(Domain(d["id"], d["ref"], d["title"], tuple(qs), d.get("description", ""),
+                              rated_per=d.get("rated_per"), at_least=int(d.get("at_least", 1)),
+                              roll_up=d.get("roll_up", "mean")))
     na = data.get("not_applicable", {})
     words = data.get("wording", {})
     report_title = words.get("report_title", data["title"])

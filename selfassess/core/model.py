@@ -214,12 +214,16 @@ class Assessment(Record):
     reopened_from: str | None = None  # the signed-off version this one reopens
     superseded_by: str | None = None  # set on a signed-off version when it is reopened
     submitted_at: str | None = None
+    # The services (or sites) a domain rated per service is held for: {"service": ("Maternity", ...)}.
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Assessment:
         obj = super().from_record(data)
         if data.get("signoff"):
             obj = dataclasses.replace(obj, signoff=SignOff.from_record(data["signoff"]))
+        if data.get("parts"):
+            obj = dataclasses.replace(obj, parts={k: tuple(v) for k, v in data["parts"].items()})
         return obj
 
     @property

@@ -119,6 +119,7 @@ class Workspace:
         self.actor = actor
         self.clock = clock or Clock()
         self._frameworks: dict[str, fw.Framework] = {}
+        self._held: dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], fw.Framework] = {}  # per-service views
 
     @property
     def readonly(self) -> bool:
@@ -155,7 +156,19 @@ class Workspace:
     # --- frameworks ---------------------------------------------------------------------------
 
     def framework(self, assessment: Assessment) -> fw.Framework:
-        """The exact framework version an assessment was answered against (pinned in the store)."""
+        """The exact framework version an assessment was answered against (pinned in the store), as
+        this assessment holds it: a domain rated per service once for each service it names."""
+        base = self.pinned_framework(assessment)
+        if not base.has_parts:
+            return base
+        key = (assessment.framework_hash, tuple(sorted(assessment.parts.items())))
+        held = self._held.get(key)
+        if held is None:
+            held = self._held[key] = fw.with_parts(base, assessment.parts)
+        return held
+
+    def pinned_framework(self, assessment: Assessment) -> fw.Framework:
+        """The framework exactly as pinned, before any domain is held per service."""
         cached = self._frameworks.get(assessment.framework_hash)
         if cached:
             return cached
@@ -275,7 +288,7 @@ class Workspace:
         """What must be done before the board is asked to agree, or signs (core/lifecycle.py)."""
         from .lifecycle import blockers
 
-        return blockers(self.framework(assessment), self.answers(assessment.id))
+        return blockers(self.framework(assessment), self.answers(assessment.id), self.missing_parts(assessment))
 
     def live_actions(self, assessment_id: str) -> list[Action]:
         """An assessment's actions, less those carried forward into a later assessment (tracked there)."""
@@ -340,11 +353,15 @@ class Workspace:
             if other.framework_id == framework.id and other.period == period and other.superseded_by is None:
                 raise Refused(f"{org.name} already has a {period} assessment of {framework.title} ({short(other.id)}); "
                               "open that one instead")
+        # Services named last year are held again (they can be added to); their answers carry with them.
+        parts = {k: v for k, v in previous.parts.items()} if previous is not None else {}
         assessment = Assessment(
             id=new_id(), organisation_id=org.id, framework_id=framework.id, framework_version=framework.version,
             framework_hash=framework.content_hash, period=period, status=IN_PROGRESS,
             created_at=self.clock.now(), created_by=self.actor, previous_id=previous.id if previous else None,
+            parts=parts,
         )
+        framework = fw.with_parts(framework, parts)
         changes = org_changes + self._pin(framework) + [Change("assessments", assessment.id, None, assessment.to_record())]
         answers = actions = 0
         orphaned: tuple[str, ...] = ()
@@ -425,13 +442,15 @@ class Workspace:
 
     def answer(self, assessment_handle: str, question: str, *, rating: str | None = None, na_reason: str | None = None,
                evidence: str | None = None, notes: str | None = None, assurance: str | None = None,
-               state: str | None = None, clear_rating: bool = False, score: str | float | None = None) -> Answer:
+               state: str | None = None, clear_rating: bool = False, score: str | float | None = None,
+               part: str | None = None) -> Answer:
         """Record or change an answer. Only the fields given change; the rest stay as they were.
-        The rating is a level's key or label, or (score) a score on the question's scale."""
+        The rating is a level's key or label, or (score) a score on the question's scale; part names
+        the service (or site) of a question rated per service."""
         assessment = self.assessment(assessment_handle)
         self._editable(assessment)
         framework = self.framework(assessment)
-        q = framework.question(question)
+        q = self._question_for(framework, question, part)
         if rating is not None and score is not None:
             raise InvalidInput("give a rating or a score, not both")
         if score is not None:
@@ -475,6 +494,67 @@ class Workspace:
         what = _describe_answer(framework, q, updated)
         self.commit("answer.set", f"{q.ref} {what}", [Change("answers", updated.id, before, updated.to_record())])
         return updated
+
+    @staticmethod
+    def _question_for(framework: fw.Framework, question: str, part: str | None) -> fw.Question:
+        """A question by id or ref; with part, the copy of a question rated per service for that service."""
+        if part is None:
+            try:
+                return framework.question(question)
+            except NotFound:
+                copies = [q for q in framework.questions() if q.base_id and question in (q.base_id, q.ref.rsplit(".", 1)[0])]
+                empty = [d for d in framework.domains if d.rated_per and not d.questions]
+                if not copies and empty:
+                    raise InvalidInput(f"no question '{question}' to answer yet: {empty[0].ref} {empty[0].title} is rated "
+                                       f"per {empty[0].rated_per} and none is named",
+                                       hint=Hint("name one", command="selfassess services ASSESSMENT --add NAME")) from None
+                if copies:
+                    raise InvalidInput(f"{question} is rated for each service, expected --service NAME (one of: "
+                                       + ", ".join(q.part for q in copies) + f") or its ref for one service, such as {copies[0].ref}") from None
+                raise
+        wanted = part.strip().lower()
+        for q in framework.questions():
+            if q.base_id and q.part.lower() == wanted and question in (q.base_id, q.ref.rsplit(".", 1)[0], q.id, q.ref):
+                return q
+        named = sorted({q.part for q in framework.questions() if q.base_id})
+        raise NotFound(f"no question '{question}' for the service '{part}' in this assessment, expected a question "
+                       f"rated per service and one of its services: {', '.join(named) or '(none named yet)'}",
+                       hint=Hint("name a service", command="selfassess services ASSESSMENT --add NAME"))
+
+    # --- services (or sites) of a domain rated per service ---------------------------------------
+
+    def add_part(self, assessment_handle: str, name: str, kind: str | None = None) -> Assessment:
+        """Name a service (or site) the assessment holds its per-service domains for."""
+        assessment = self.assessment(assessment_handle)
+        self._editable(assessment)
+        base = self.pinned_framework(assessment)
+        kinds = sorted({d.rated_per for d in base.domains if d.rated_per})
+        if not kinds:
+            raise Refused(f"{base.title} rates no domain per service or site: there is nothing to name")
+        if kind is None:
+            if len(kinds) > 1:
+                raise InvalidInput(f"{base.title} rates domains per {' and per '.join(kinds)}: say which with --kind")
+            kind = kinds[0]
+        if kind not in kinds:
+            raise InvalidInput(f"{base.title} rates no domain per {kind}, expected: {', '.join(kinds)}")
+        text = check_text(name, f"the {kind}'s name", required=True, max_length=80)
+        names = assessment.parts.get(kind, ())
+        if fw.part_slug(text) in {fw.part_slug(n) for n in names}:
+            raise Refused(f"the {kind} '{text}' is already named for this assessment; nothing was changed")
+        updated = assessment.replace(parts={**assessment.parts, kind: (*names, text)})
+        self.commit("assessment.part", f"named the {kind} {text}",
+                    [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        return updated
+
+    def missing_parts(self, assessment: Assessment) -> list[str]:
+        """Domains rated per service with fewer services named than the framework asks."""
+        out = []
+        for d in self.pinned_framework(assessment).domains:
+            if d.rated_per:
+                have = len(assessment.parts.get(d.rated_per, ()))
+                if have < d.at_least:
+                    out.append(f"{d.ref} {d.title} is rated per {d.rated_per}: {d.at_least} needed, {have} named")
+        return out
 
     @staticmethod
     def _rating_key(framework: fw.Framework, q: fw.Question, rating: str) -> str:

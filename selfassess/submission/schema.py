@@ -161,6 +161,8 @@ class AssessmentDoc(Strict):
     reopened_from: Id | None = None
     superseded_by: Id | None = None
     submitted_at: Moment | None = None
+    # The services (or sites) a domain rated per service was held for.
+    parts: dict[Literal["service", "site"], list[Required]] = Field(default_factory=dict, max_length=2)
 
 
 class AnswerDoc(Strict):
@@ -449,6 +451,7 @@ def framework_copy(raw: bytes) -> fw.Framework:
 def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
     """Everything a well-formed submission says must agree: ids, the framework, each rating."""
     a, org = sub.assessment, sub.organisation
+    framework = fw.with_parts(framework, {k: tuple(v) for k, v in a.parts.items()})
     problems: list[str] = []
     if a.organisation_id != org.id:
         problems.append("the assessment belongs to another organisation than the one named")
@@ -556,6 +559,7 @@ def expected_figures(sub: SubmissionDoc, framework: fw.Framework) -> dict[str, A
     from ..core.figures import compute
     from ..core.model import Action, Answer, Assessment
 
+    framework = fw.with_parts(framework, {k: tuple(v) for k, v in sub.assessment.parts.items()})
     answers = {a.question_id: Answer.from_record(a.model_dump()) for a in sub.answers}
     carried = set(sub.carried_forward)
     plan = rules.summarise([Action.from_record(a.model_dump()) for a in sub.actions if a.id not in carried],

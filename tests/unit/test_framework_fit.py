@@ -224,12 +224,20 @@ def test_duplicate_scores_and_a_gap_outside_the_scale_are_refused_with_where():
 EDS = "eds-2022"
 
 
-def eds_assessment(ws, scores: list[int]):
+def eds_assessment(ws, scores: list[int], services: tuple[str, ...] = ("Maternity", "Emergency care")):
+    """An EDS 2022 assessment whose eleven outcome scores are these (each service of Domain 1
+    given the outcome's score)."""
     a = ws.new_assessment("Northgate NHS Trust", EDS, "2025/26").assessment
-    questions = list(ws.framework(a).questions())
-    assert len(questions) == 11
-    for q, value in zip(questions, scores, strict=True):
-        ws.answer(a.id, q.id, score=value)
+    for name in services:
+        ws.add_part(a.id, name)
+    base = list(ws.pinned_framework(a).questions())
+    assert len(base) == 11
+    for q, value in zip(base, scores, strict=True):
+        if q.domain_id == "eds.services":
+            for name in services:
+                ws.answer(a.id, q.ref, score=value, part=name)
+        else:
+            ws.answer(a.id, q.id, score=value)
     return ws.assessment(a.id)
 
 
@@ -271,11 +279,17 @@ def test_a_part_total_names_no_band(tmp_path):
     store, ws = open_workspace(tmp_path / "s")
     try:
         a = ws.new_assessment("Trust", EDS, "2025/26").assessment
-        ws.answer(a.id, "1A", score=3)
-        ws.answer(a.id, "1B", score=2)
+        ws.answer(a.id, "2A", score=3)
+        ws.answer(a.id, "2B", score=2)
         total = ws.figures(a).total
         assert (total.value, total.band, total.answered, total.questions) == (5, None, 2, 11)
         assert total.text() == "EDS 2022 overall score: 5 of 33 so far (2 of 11 answered; a band once all are answered)"
+        # All eleven scored but only one service named where two are needed: still no band.
+        a = ws.add_part(a.id, "Maternity")
+        for ref in ["1A", "1B", "1C", "1D", "2C", "2D", "3A", "3B", "3C"]:
+            ws.answer(a.id, ref, score=3, part="Maternity" if ref.startswith("1") else None)
+        total = ws.figures(a).total
+        assert (total.value, total.band, total.answered) == (32, None, 7)
     finally:
         store.close()
 
@@ -284,8 +298,18 @@ def test_score_zero_on_eds_is_undeveloped_and_show_gives_total_and_band(run):
     res = run("new", "Trust", "--framework", EDS, "--period", "2025/26")
     aid = res.stdout.split()[0][:8]
     res = run("answer", aid, "1A", "--score", "0")
-    assert res.exit_code == 0 and res.stdout == "saved 1A eds.services.access: Undeveloped (score 0)\n", res
-    for ref in ["1B", "1C", "1D", "2A", "2B", "2C", "2D", "3A", "3B", "3C"]:
+    assert res.exit_code != 0 and "1 Commissioned or provided services is rated per service and none is named" in res.stderr
+    res = run("services", aid, "--add", "Maternity", "--add", "Emergency care")
+    assert res.exit_code == 0 and "1.2   Commissioned or provided services: Emergency care  (questions 1A.2 to 1D.2)" in res.stdout
+    res = run("answer", aid, "1A", "--score", "0", "--service", "maternity")
+    assert res.exit_code == 0 and res.stdout == "saved 1A.1 eds.services.access:maternity: Undeveloped (score 0)\n", res
+    res = run("answer", aid, "1A", "--score", "0")
+    assert res.exit_code != 0 and "1A is rated for each service, expected --service NAME (one of: Maternity, Emergency care)" in res.stderr
+    assert run("answer", aid, "1A.2", "--score", "0").exit_code == 0  # a service's own ref
+    for ref in ["1B", "1C", "1D"]:
+        for service in ["Maternity", "Emergency care"]:
+            assert run("answer", aid, ref, "--score", "2", "--service", service).exit_code == 0
+    for ref in ["2A", "2B", "2C", "2D", "3A", "3B", "3C"]:
         assert run("answer", aid, ref, "--score", "2").exit_code == 0
     import json
 
@@ -342,3 +366,55 @@ def test_band_thresholds_outside_the_totals_or_out_of_order_are_refused():
     assert any("band 'Hi' starts at 3, not above the band before it (4), expected bands in rising order" in p for p in found)
     found = with_total("    - {label: Low, at_least: 0}\n", "  domains: [d9]\n")
     assert any("total counts domain 'd9', which is not a domain of this framework" in p for p in found)
+
+
+# --- repeated parts: Domain 1 per service ----------------------------------------------------------
+
+
+def test_eds_domain_1_is_held_once_per_service_each_scored_and_rolled_up(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = ws.new_assessment("Northgate NHS Trust", EDS, "2025/26").assessment
+        assert ws.missing_parts(a) == ["1 Commissioned or provided services is rated per service: 2 needed, 0 named"]
+        ws.add_part(a.id, "Maternity")
+        a = ws.add_part(a.id, "Emergency care")
+        with pytest.raises(Exception, match="already named"):
+            ws.add_part(a.id, "maternity")
+        framework = ws.framework(a)
+        assert [(d.ref, d.title) for d in framework.domains] == [
+            ("1.1", "Commissioned or provided services: Maternity"),
+            ("1.2", "Commissioned or provided services: Emergency care"),
+            ("2", "Workforce health and well-being"), ("3", "Inclusive leadership")]
+        assert framework.question_count == 4 * 2 + 4 + 3 and framework.content_hash == ws.pinned_framework(a).content_hash
+        for ref in ["1A", "1B", "1C", "1D"]:
+            ws.answer(a.id, ref, score=3, part="Maternity")
+            ws.answer(a.id, ref, score=1, part="Emergency care")
+        for ref in ["2A", "2B", "2C", "2D", "3A", "3B", "3C"]:
+            ws.answer(a.id, ref, score=2)
+        f = ws.figures(a)
+        # Each service scored apart; in the total each outcome is their mean (3 and 1 give 2).
+        assert [d.percent for d in f.domains[:2]] == [100, 33]
+        assert (f.total.value, f.total.band, f.total.answered) == (22, "Achieving", 11)
+        assert not ws.blockers(a).missing_parts
+        # Answers are keyed by service: the two services' answers to 1A are two answers.
+        answers = ws.answers(a.id)
+        assert answers["eds.services.access:maternity"].rating == "excelling"
+        assert answers["eds.services.access:emergency-care"].rating == "developing"
+        # Next year holds the same services, and their answers carry forward with them.
+        nxt = ws.new_assessment("", None, "2026/27", from_handle=a.id)
+        assert nxt.assessment.parts == {"service": ("Maternity", "Emergency care")}
+        assert nxt.answers == 15 and not nxt.orphaned
+    finally:
+        store.close()
+
+
+def test_too_few_services_stop_the_assessment_going_to_the_board(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = eds_assessment(ws, [2] * 11, services=("Maternity",))
+        found = ws.blockers(a)
+        assert found.blocking(agree_drafts=True)
+        assert "rated per service: 2 needed, 1 named" in found.message("ready for board", agree_drafts=True)
+        assert ws.figures(a).total.band is None
+    finally:
+        store.close()
