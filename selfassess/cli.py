@@ -317,6 +317,10 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
         arrow = "" if d.change is None else f"  {d.change:+d} pts{prev}"
         echo(f"  {d.ref:<4}{d.title[:44]:<46}{d.answered:>3}/{d.questions:<4}{_score(d.percent, d.provisional):>6}"
                    f"  {d.level or '':<12}{arrow}")
+        if d.target:
+            echo(f"      {d.target.text()}")
+    if f.targets_set:
+        echo(f.targets_text())
     echo(f"actions: {f.actions_open} open, {f.actions_overdue} overdue, {f.actions_slipped} slipped, "
                f"{f.actions_done} done")
     if f.provisional:
@@ -418,6 +422,21 @@ def answer(c: Context, assessment: str, question: str, rating: str | None, score
             level.label if scale.positions_are_scores and not scale.show_scores
             else f"{level.label} (score {number_text(level.score)})")
     echo(f"saved {q.ref} {q.id}: {shown}")
+
+
+@cli.command("target")
+@click.argument("assessment")
+@click.argument("domain")
+@click.argument("level")
+@click.option("--by", "by", required=True, metavar="DATE", help="The date to reach it by, YYYY-MM-DD.")
+@pass_ctx
+def target(c: Context, assessment: str, domain: str, level: str, by: str) -> None:
+    """Set the board's target LEVEL (key or label) for DOMAIN (id or ref) of ASSESSMENT, to reach by DATE."""
+    with c.workspace(write=True) as ws:
+        a = ws.set_target(assessment, domain, level, by)
+        f = ws.figures(a)
+        d = f.domain(ws.framework(a).domain(domain).id)
+    echo(f"{d.ref} {d.title}: {d.target.text() if d.target else 'no target'}")
 
 
 @cli.command("services")
@@ -890,18 +909,32 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
                     "trusts": [{"submission": r.submission_id, "organisation": r.organisation, "ods_code": r.ods_code,
                                 "period": r.period, "overall": r.overall, "completeness": r.completeness,
                                 "domains": r.domains, "open_actions": r.open_actions, "overdue": r.overdue,
-                                "slipped": r.slipped, "queried": r.queried} for r in rows]})
+                                "slipped": r.slipped, "queried": r.queried, "targets_set": r.targets_set,
+                                "targets_met": r.targets_met, "meets_targets": r.meets_targets} for r in rows],
+                    "targets": _targets_summary(rows)})
         return
     if not rows:
         echo("No submissions imported yet: selfassess review import FOLDER")
         return
+    with_targets = any(r.targets_set for r in rows)  # the column only once some trust has set targets
     echo(f"{'TRUST':<32}{'PERIOD':<9}{'ALL':>5}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in titles)
-               + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}")
+               + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}" + (f"{'TARGETS':>9}" if with_targets else ""))
     for r in rows:
+        met = f"{r.targets_met}/{r.targets_set}" if r.targets_set else "–"
         echo(f"{r.organisation[:31]:<32}{r.period:<9}{percent_text(r.overall):>5}"
                    + "".join(f"{percent_text(r.domains.get(d)):>6}" for d in ids)
-                   + f"{percent_text(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
+                   + f"{percent_text(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}"
+                   + (f"{met:>9}" if with_targets else ""))
     echo("domains: " + "; ".join(titles))
+    if with_targets:
+        t = _targets_summary(rows)
+        echo(f"targets: {t['meeting']} of {t['setting']} trusts that set targets meet all of them "
+             f"({len(rows) - t['setting']} set none)")
+
+
+def _targets_summary(rows: list[Any]) -> dict[str, int]:
+    """How many trusts set targets, and how many meet every one they set."""
+    return {"setting": sum(1 for r in rows if r.targets_set), "meeting": sum(1 for r in rows if r.meets_targets)}
 
 
 def _compare_by_group(c: Context, framework_id: str | None, by: str, as_json: bool) -> None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import actions as action_rules
-from .framework import Framework, Question, number_text
+from .framework import Domain, Framework, Question, Scale, number_text
 from .lifecycle import answer_stage
 from .model import (
     AGREED,
@@ -75,6 +76,70 @@ def is_strength(framework: Framework, q: Question, answer: Answer | None) -> boo
 
 
 @dataclass(frozen=True)
+class TargetFigures:
+    """Where a domain stands against the board's target level for it."""
+
+    level: str  # the target level's label
+    level_key: str
+    by: str  # YYYY-MM-DD
+    met: bool | None  # None while the domain has no score
+    gap: float | None  # the target level's score less the domain's mean, on the scale (0 when met)
+    overdue: bool  # the date has passed and it is not met
+
+    def text(self) -> str:
+        """'target Established by 31 March 2027: met', or how far short it is."""
+        from datetime import date as _date
+
+        d = _date.fromisoformat(self.by)
+        head = f"target {self.level} by {d.day} {d:%B %Y}"
+        if self.met is None:
+            return f"{head}: not scored yet"
+        if self.met:
+            return f"{head}: met"
+        return f"{head}: {number_text(round(self.gap or 0, 1))} below" + (" (overdue)" if self.overdue else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"level": self.level_key, "label": self.level, "by": self.by, "met": self.met,
+                "gap": None if self.gap is None else round(self.gap, 4)}
+
+
+def domain_scale(framework: Framework, domain_id: str) -> Scale:
+    """The scale most of a domain's questions use: the one its target level is on."""
+    from collections import Counter
+
+    d = framework.domain(domain_id)
+    used = Counter(q.scale_id for q in d.questions) or Counter([framework.default_scale])
+    return framework.scale(used.most_common(1)[0][0])
+
+
+def target_record(targets: Mapping[str, Mapping[str, str]], domain: Domain) -> Mapping[str, str] | None:
+    """A domain's target: its own, or (a copy for one service) the one set for the whole domain."""
+    return targets.get(domain.id) or targets.get(domain.framework_id)
+
+
+def targets_of(framework: Framework, scores: Scores, targets: Mapping[str, Mapping[str, str]],
+               today: date | None) -> dict[str, TargetFigures]:
+    """Each domain with a target, against it: met when the domain's mean reaches the level's score.
+    The regulator's import works these out from the same function, so both sides agree."""
+    out: dict[str, TargetFigures] = {}
+    for d, ds in zip(framework.domains, scores.domains, strict=True):
+        rec = target_record(targets, d)
+        if not rec:
+            continue
+        scale = domain_scale(framework, d.id)
+        try:
+            level = scale.level(rec["level"])
+        except Exception:
+            continue  # a level no longer on the scale: the target is shown nowhere rather than wrongly
+        mean = ds.mean_score
+        met = None if mean is None else mean >= level.score - 1e-9
+        gap = None if mean is None else max(0.0, level.score - mean)
+        overdue = bool(met is False and today is not None and rec["by"] < today.isoformat())
+        out[d.id] = TargetFigures(level.label, level.key, rec["by"], met, gap, overdue)
+    return out
+
+
+@dataclass(frozen=True)
 class DomainFigures:
     id: str
     ref: str
@@ -94,6 +159,7 @@ class DomainFigures:
     change: int | None  # points, between the whole percents shown (so 48% against 43% is +5)
     strengths: tuple[str, ...]  # question ids, reviewed answers only
     gaps: tuple[str, ...]  # question ids, reviewed answers only
+    target: TargetFigures | None = None  # the board's target level for the domain, and the gap to it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,7 +168,7 @@ class DomainFigures:
             "awaiting_review": self.awaiting_review, "not_applicable": self.not_applicable,
             "not_started": self.not_started, "score_percent": self.percent, "level": self.level,
             "provisional": self.provisional, "previous_score_percent": self.previous_percent,
-            "change_points": self.change,
+            "change_points": self.change, "target": self.target.to_json() if self.target else None,
         }
 
 
@@ -256,6 +322,22 @@ class Figures:
     total: TotalFigures | None = None  # the framework's own total and band, where it declares one
 
     @property
+    def targets_set(self) -> int:
+        return sum(1 for d in self.domains if d.target)
+
+    @property
+    def targets_met(self) -> int:
+        return sum(1 for d in self.domains if d.target and d.target.met)
+
+    def targets_text(self) -> str:
+        """'Targets: 1 of 3 met' (empty when the board has set none)."""
+        if not self.targets_set:
+            return ""
+        late = sum(1 for d in self.domains if d.target and d.target.overdue)
+        return (f"Targets: {self.targets_met} of {self.targets_set} met"
+                + (f", {late} past {'its' if late == 1 else 'their'} date" if late else ""))
+
+    @property
     def rated(self) -> int:
         """Answered with a rating (not N/A): the answers the assurance counts count."""
         return self.answered - self.not_applicable
@@ -315,6 +397,7 @@ class Figures:
                         "slipped": self.actions_slipped, "done": self.actions_done},
             "signed_off": self.signed_off,
             "total": self.total.to_json() if self.total else None,
+            "targets": {"set": self.targets_set, "met": self.targets_met},
             "domains": [d.to_json() for d in self.domains],
         }
 
@@ -332,9 +415,10 @@ def _change(now: int | None, before: int | None) -> int | None:
 
 def compute(framework: Framework, answers: Mapping[str, Answer], assessment: Assessment, *,
             previous: Scores | None = None, previous_period: str | None = None,
-            actions: action_rules.ActionSummary | None = None) -> Figures:
+            actions: action_rules.ActionSummary | None = None, today: date | None = None) -> Figures:
     """The figures of one assessment from its answers (keyed by question id) and live actions."""
     scores = score(framework, answers)
+    targets = targets_of(framework, scores, assessment.targets, today)
     prev = {d.domain_id: d for d in previous.domains} if previous else {}
     domains: list[DomainFigures] = []
     assurance: dict[str, int] = {}
@@ -368,6 +452,7 @@ def compute(framework: Framework, answers: Mapping[str, Answer], assessment: Ass
             percent=now, exact_percent=ds.percent, level=ds.level_label,
             provisional=counts[NEEDS_REVIEW] > 0 and now is not None,
             previous_percent=before, change=_change(now, before), strengths=tuple(strengths), gaps=tuple(gaps),
+            target=targets.get(d.id),
         ))
     now = whole_percent(scores.percent)
     before = whole_percent(previous.percent) if previous else None

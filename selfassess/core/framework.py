@@ -348,8 +348,8 @@ def with_parts(framework: Framework, parts: dict[str, tuple[str, ...]]) -> Frame
     """The framework as one assessment holds it: each domain rated per service (or site) once per
     service it names, as 'Commissioned or provided services: Maternity' (ref 1.1), its questions
     'eds.services.access:maternity' (ref 1A.1). Same content and hash: only the view differs."""
-    if not any(d.rated_per for d in framework.domains):
-        return framework
+    if not any(d.rated_per for d in framework.domains) or any(d.base_id for d in framework.domains):
+        return framework  # nothing rated per service, or already held per service
     domains: list[Domain] = []
     for d in framework.domains:
         if not d.rated_per:

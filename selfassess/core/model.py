@@ -216,6 +216,9 @@ class Assessment(Record):
     submitted_at: str | None = None
     # The services (or sites) a domain rated per service is held for: {"service": ("Maternity", ...)}.
     parts: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # The board's target level for a domain and the date to reach it by, keyed by domain id:
+    # {"leadership": {"level": "established", "by": "2027-03-31", "set_by": ..., "set_at": ...}}.
+    targets: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Assessment:

@@ -265,7 +265,8 @@ class Workspace:
         previous_scores = self.scores(previous) if previous else None
         actions = action_rules.summarise(self.live_actions(assessment.id), self.today())
         figures = compute(framework, answers, assessment, previous=previous_scores,
-                          previous_period=previous.period if previous else None, actions=actions)
+                          previous_period=previous.period if previous else None, actions=actions,
+                          today=self.today())
         return AssessmentSummary(
             assessment, self.organisation(assessment.organisation_id), framework, scores,
             previous, previous_scores, trend(scores, previous_scores), actions, figures,
@@ -543,6 +544,31 @@ class Workspace:
             raise Refused(f"the {kind} '{text}' is already named for this assessment; nothing was changed")
         updated = assessment.replace(parts={**assessment.parts, kind: (*names, text)})
         self.commit("assessment.part", f"named the {kind} {text}",
+                    [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        return updated
+
+    # --- targets ---------------------------------------------------------------------------------
+
+    def set_target(self, assessment_handle: str, domain: str, level: str, by: str) -> Assessment:
+        """The board's target level for a domain (id or ref) and the date to reach it by."""
+        from .figures import domain_scale
+
+        assessment = self.assessment(assessment_handle)
+        self._editable(assessment)
+        framework = self.framework(assessment)
+        d = framework.domain(domain)
+        if not d.questions:
+            raise InvalidInput(f"{d.ref} {d.title} has nothing to rate yet: name its {d.rated_per or 'part'}s first")
+        scale = domain_scale(framework, d.id)
+        key = self._rating_key(framework, d.questions[0], level) if scale.id == d.questions[0].scale_id else level
+        target_level = scale.level(key)
+        when = parse_date(by, "the target date")
+        rec = {"level": target_level.key, "by": when.isoformat(), "set_by": self.actor, "set_at": self.clock.now()}
+        old = assessment.targets.get(d.id)
+        if old and (old["level"], old["by"]) == (rec["level"], rec["by"]):
+            return assessment  # the same target: nothing to record
+        updated = assessment.replace(targets={**assessment.targets, d.id: rec})
+        self.commit("assessment.target", f"target for {d.ref} {d.title}: {target_level.label} by {rec['by']}",
                     [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
         return updated
 

@@ -586,6 +586,14 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     heads = ["Domain", "Answered", "Score", "Level", data.previous_period or "Previous", "Change"]
     story.append(Table(table, colWidths=_fit_widths(heads, [5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 1.9 * cm]),
                        repeatRows=1, style=_grid()))
+    if f.targets_set:  # the board's targets, and the gap to each
+        story.append(p(escape(f.targets_text()) + ".", "h2"))
+        rows = [[p("<b>Domain</b>", "cell"), p("<b>Target</b>", "cell"), p("<b>Now</b>", "cell")]]
+        rows += [[p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"),
+                  p(escape(d.target.text().removeprefix("target ")), "cell"),
+                  p(escape(d.level or "Not scored"), "cell")] for d in f.domains if d.target]
+        story.append(Table(rows, colWidths=_fit_widths(["Domain", "Target", "Now"], [7 * cm, 7 * cm, 2.6 * cm]),
+                           repeatRows=1, style=_grid()))
 
     # Points for challenge: what a non-executive would ask about before signing
     story.append(p("Points for challenge", "h2"))

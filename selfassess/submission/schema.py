@@ -145,6 +145,13 @@ class SignOffDoc(Strict):
     recorded_at: Moment
 
 
+class TargetDoc(Strict):
+    level: Id
+    by: Day
+    set_by: Name = ""
+    set_at: MaybeMoment = ""
+
+
 class AssessmentDoc(Strict):
     id: Id
     organisation_id: Id
@@ -163,6 +170,7 @@ class AssessmentDoc(Strict):
     submitted_at: Moment | None = None
     # The services (or sites) a domain rated per service was held for.
     parts: dict[Literal["service", "site"], list[Required]] = Field(default_factory=dict, max_length=2)
+    targets: dict[Id, TargetDoc] = Field(default_factory=dict, max_length=500)  # the board's targets by domain
 
 
 class AnswerDoc(Strict):
@@ -215,6 +223,7 @@ class AuditHead(Strict):
 
 
 Count = Annotated[int, Field(ge=0, le=MAX_ANSWERS)]
+Score = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
 Percent = Annotated[int, Field(ge=0, le=100)]
 Points = Annotated[int, Field(ge=-100, le=100)]
 
@@ -236,10 +245,24 @@ class _Scored(Strict):
     change_points: Points | None
 
 
+class DomainTargetDoc(Strict):
+    level: Id
+    label: Required
+    by: Day
+    met: bool | None
+    gap: Score | None
+
+
 class DomainFiguresDoc(_Scored):
     id: Id
     ref: Annotated[str, StringConstraints(max_length=20)]
     title: Required
+    target: DomainTargetDoc | None = None  # the board's target for the domain; absent before targets
+
+
+class TargetCountsDoc(Strict):
+    set: Count
+    met: Count
 
 
 class AssuranceDoc(Strict):
@@ -254,9 +277,6 @@ class ActionCountsDoc(Strict):
     overdue: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
     slipped: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
     done: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
-
-
-Score = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
 
 
 class TotalDoc(Strict):
@@ -277,6 +297,7 @@ class FiguresDoc(_Scored):
     """The headline figures the trust's documents show (core/figures.py), as sent."""
 
     total: TotalDoc | None = None  # only where the framework declares a total; absent before it could
+    targets: TargetCountsDoc | None = None  # absent before targets could be set
 
     completeness_percent: Percent
     previous_period: Period | None
@@ -573,6 +594,8 @@ def _figures_disagree(sub: SubmissionDoc, figures: FiguresDoc, framework: fw.Fra
     ours = expected_figures(sub, framework)
     sent = figures.model_dump()
     wrong = [k for k in _ANSWER_FIGURES if ours[k] != sent[k]]
+    if sent.get("targets") is not None and ours["targets"] != sent["targets"]:  # absent in older submissions
+        wrong.append("targets")
     for group in ("assurance", "actions"):
         if ours[group] != sent[group]:
             wrong.append(group)
@@ -581,6 +604,8 @@ def _figures_disagree(sub: SubmissionDoc, figures: FiguresDoc, framework: fw.Fra
     else:
         for i, (o, t) in enumerate(zip(ours["domains"], sent["domains"], strict=True)):
             wrong += [f"domains.{i}.{k}" for k in _DOMAIN_FIGURES if o[k] != t[k]]
+            if t.get("target") is not None and o["target"] != t["target"]:
+                wrong.append(f"domains.{i}.target")
     for where, f in [("", sent), *((f"domains.{i}.", d) for i, d in enumerate(sent["domains"]))]:
         now, before, change = f["score_percent"], f["previous_score_percent"], f["change_points"]
         if (change is not None) != (now is not None and before is not None) or (

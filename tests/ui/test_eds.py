@@ -23,6 +23,7 @@ async def test_digit_keys_are_eds_scores_and_the_dashboard_shows_the_band(tmp_pa
     for q in ws.framework(ws.assessment(aid)).questions():
         if q.id != "eds.services.access:maternity":
             ws.answer(aid, q.id, score=2)
+    ws.set_target(aid, "3", "excelling", "2027-03-31")
     session.close()
     app = new_app(home)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -40,3 +41,4 @@ async def test_digit_keys_are_eds_scores_and_the_dashboard_shows_the_band(tmp_pa
         text = str(app.screen.query_one("#completeness", Static).render())
         # 1A is 3 and 2 across the services (mean 2.5); ten more outcomes at 2: 22.5 of 33.
         assert "EDS 2022 overall score: 22.5 of 33 (Achieving)" in text
+        assert "Targets: 0 of 1 met:" in text and "3 Inclusive leadership: target Excelling by 31 March 2027: 1 below" in text

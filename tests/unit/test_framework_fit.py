@@ -224,10 +224,11 @@ def test_duplicate_scores_and_a_gap_outside_the_scale_are_refused_with_where():
 EDS = "eds-2022"
 
 
-def eds_assessment(ws, scores: list[int], services: tuple[str, ...] = ("Maternity", "Emergency care")):
+def eds_assessment(ws, scores: list[int], services: tuple[str, ...] = ("Maternity", "Emergency care"),
+                   organisation: str = "Northgate NHS Trust"):
     """An EDS 2022 assessment whose eleven outcome scores are these (each service of Domain 1
     given the outcome's score)."""
-    a = ws.new_assessment("Northgate NHS Trust", EDS, "2025/26").assessment
+    a = ws.new_assessment(organisation, EDS, "2025/26").assessment
     for name in services:
         ws.add_part(a.id, name)
     base = list(ws.pinned_framework(a).questions())
@@ -416,5 +417,78 @@ def test_too_few_services_stop_the_assessment_going_to_the_board(tmp_path):
         assert found.blocking(agree_drafts=True)
         assert "rated per service: 2 needed, 1 named" in found.message("ready for board", agree_drafts=True)
         assert ws.figures(a).total.band is None
+    finally:
+        store.close()
+
+
+# --- targets ---------------------------------------------------------------------------------------
+
+
+def test_a_target_per_domain_shows_its_gap_in_show_and_the_board_report(run):
+    res = run("new", "Trust", "--framework", BOARD_ID, "--period", "2025/26")
+    aid = res.stdout.split()[0][:8]
+    for ref in ["1.1", "1.2", "1.3"]:
+        run("answer", aid, ref, "--rating", "developing")
+    res = run("target", aid, "1", "Established", "--by", "2027-03-31")
+    assert res.exit_code == 0 and res.stdout == (
+        "1 Leadership and accountability: target Established by 31 March 2027: 1 below\n"), res
+    assert run("target", aid, "1", "nonsense", "--by", "2027-03-31").exit_code != 0
+    assert run("target", aid, "1", "leading", "--by", "someday").exit_code != 0
+    text = run("show", aid).stdout
+    assert "      target Established by 31 March 2027: 1 below" in text and "Targets: 0 of 1 met" in text
+    import json
+
+    data = json.loads(run("show", aid, "--json").stdout)
+    first = data["figures"]["domains"][0]
+    assert first["target"] == {"level": "established", "label": "Established", "by": "2027-03-31", "met": False, "gap": 1.0}
+    assert data["figures"]["targets"] == {"set": 1, "met": 0}
+    res = run("target", aid, "1", "developing", "--by", "2027-03-31")
+    assert res.stdout.endswith("target Developing by 31 March 2027: met\n")
+    log = run("audit", "log").stdout
+    assert "target for 1 Leadership and accountability: Developing by 2027-03-31" in log
+
+
+def test_the_regulator_counts_the_trusts_that_meet_their_targets(tmp_path, run, home):
+    """Two trusts submit EDS 2022 (Domain 1 per service); one meets its target, one does not."""
+    from selfassess.submission import keys, review
+    from selfassess.submission.submit import submit
+
+    reg_store, reg = open_workspace(tmp_path / "regulator" / "store")
+    try:
+        bundles = []
+        for name, code, score in [("Northgate NHS Trust", "RNG", 2), ("Southgate NHS Trust", "RSG", 1)]:
+            folder = tmp_path / name.split()[0]
+            store, ws = open_workspace(folder / "store")
+            try:
+                a = eds_assessment(ws, [score] * 11, organisation=name)
+                ws.set_target(a.id, "3", "achieving", "2026-12-31")
+                ws.agree_drafts(a.id)
+                a = ws.sign_off(a.id, [("Ann Chair", "Chair")], meeting="Board", on="2026-05-22")
+                bundles.append(submit(ws, folder, a.id, tmp_path / f"{code}.selfassess").path)
+                keys.register_key(reg, keys.key_fingerprint(keys.load_or_create(folder)), name, code)
+            finally:
+                store.close()
+        r = review.Review(reg, tmp_path / "regulator")
+        r.import_bundles(bundles)
+        rows = {row.ods_code or row.organisation: row for row in r.compare("eds-2022").rows}
+        by_name = {row.organisation: row for row in rows.values()}
+        north, south = by_name["Northgate NHS Trust"], by_name["Southgate NHS Trust"]
+        assert (north.targets_set, north.targets_met, north.meets_targets) == (1, 1, True)
+        assert (south.targets_set, south.targets_met, south.meets_targets) == (1, 0, False)
+        # The regulator scores Domain 1 per service, as the trust held it.
+        assert north.domains["eds.services:maternity"] == pytest.approx(100 * 2 / 3)
+    finally:
+        reg_store.close()
+
+
+def test_the_board_report_lists_each_target_and_its_gap(tmp_path):
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = eds_assessment(ws, [2] * 11)
+        ws.set_target(a.id, "2", "excelling", "2027-03-31")
+        a = ws.set_target(a.id, "3", "Developing", "2027-03-31")
+        pdf = " ".join(document_texts(gather(ws, a))["pdf"].split())
+        assert "Targets: 1 of 2 met." in pdf
+        assert "Excelling by 31 March 2027: 1 below" in pdf and "Developing by 31 March 2027: met" in pdf
     finally:
         store.close()

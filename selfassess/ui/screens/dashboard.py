@@ -70,6 +70,9 @@ class DashboardScreen(AppScreen):
         ranking = f.strongest_weakest_text()
         if ranking:
             lines.append(ranking)
+        if f.targets_set:  # the board's targets and the gap to each
+            lines.append(f.targets_text() + ":")
+            lines += [f"  {d.ref} {d.title}: {d.target.text()}" for d in f.domains if d.target]
         points = len(ws.checks(a))
         if points:
             lines.append(f"{points} point(s) for challenge: k to see them")
