@@ -453,7 +453,7 @@ def services(c: Context, assessment: str, names: tuple[str, ...], kind: str | No
             a = ws.add_part(a.id, name, kind)
         framework = ws.framework(a)
         missing = ws.missing_parts(a)
-    held = [{"domain": d.framework_id, "ref": d.ref, "title": d.title, "kind": d.rated_per, "name": d.part,
+    held: list[dict[str, Any]] = [{"domain": d.framework_id, "ref": d.ref, "title": d.title, "kind": d.rated_per, "name": d.part,
              "questions": [{"id": q.id, "ref": q.ref} for q in d.questions]}
             for d in framework.domains if d.rated_per and d.part]
     if as_json:

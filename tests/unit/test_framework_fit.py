@@ -108,8 +108,9 @@ def test_a_framework_without_wording_is_called_by_its_own_title_never_the_bundle
 
 
 def test_documents_take_their_titles_and_openings_from_the_framework(tmp_path):
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     wording = textwrap.dedent("""\
         wording:
