@@ -371,9 +371,11 @@ def demo(c: Context) -> None:
 @click.option("--from", "from_handle", metavar="PREVIOUS", help="Carry answers (marked for review) and open actions forward from this assessment.")
 @click.option("--ods", "ods_code", default="", help="ODS code of a new organisation: 3 to 5 letters or digits, such as RXX.")
 @click.option("--type", "org_type", default="acute", show_default=True, help="Type of a new organisation.")
+@click.option("--suggest-from", "suggest_from", metavar="ASSESSMENT",
+              help="Take what this assessment of another framework suggests (through the crosswalks) as draft answers to review.")
 @pass_ctx
 def new_assessment(c: Context, organisation: str, framework_name: str | None, period: str, from_handle: str | None,
-                   ods_code: str, org_type: str) -> None:
+                   ods_code: str, org_type: str, suggest_from: str | None) -> None:
     """Start an assessment for ORGANISATION (a name or ODS code).
 
     A name that starts with '-' needs '--' before it, after the options:
@@ -382,9 +384,12 @@ def new_assessment(c: Context, organisation: str, framework_name: str | None, pe
     selfassess new --framework ID --period 2025/26 -- "-Northgate NHS Trust"
     """
     with c.workspace(write=True) as ws:
-        result = ws.new_assessment(organisation, framework_name, period, from_handle=from_handle, ods_code=ods_code, org_type=org_type)
+        result = ws.new_assessment(organisation, framework_name, period, from_handle=from_handle, ods_code=ods_code,
+                                   org_type=org_type, suggest_from=suggest_from)
         title = ws.title_of(result.assessment)
     echo(f"{result.assessment.id}  {title}")
+    if suggest_from:
+        echo(f"took {result.answers} suggested answer(s) as drafts to review (see the notes of each); none is agreed")
     if from_handle:
         echo(f"carried forward {result.answers} answer(s), marked 'carried forward, needs review', "
                    f"and {result.actions} open action(s)")
@@ -422,6 +427,29 @@ def answer(c: Context, assessment: str, question: str, rating: str | None, score
             level.label if scale.positions_are_scores and not scale.show_scores
             else f"{level.label} (score {number_text(level.score)})")
     echo(f"saved {q.ref} {q.id}: {shown}")
+
+
+@cli.command("project")
+@click.argument("assessment")
+@click.option("--to", "to_framework", required=True, metavar="FRAMEWORK", help="The framework to project onto (id or id@version).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def project_cmd(c: Context, assessment: str, to_framework: str, as_json: bool) -> None:
+    """What ASSESSMENT's answers suggest for each question of another framework, and from which answer and link."""
+    with c.workspace(write=False) as ws:
+        a = ws.assessment(assessment)
+        target, suggestions = ws.project(a.id, to_framework)
+    if as_json:
+        _echo_json({"assessment": a.id, "framework": {"id": target.id, "version": target.version},
+                    "suggestions": [x.to_json() for x in suggestions]})
+        return
+    echo(f"{target.title} ({target.key}), from the answers of {a.id[:8]} {a.period}:")
+    for x in suggestions:
+        if x.level is None:
+            echo(f"  {x.ref:<6}no suggestion")
+        else:
+            echo(f"  {x.ref:<6}{x.label} ({'equal' if x.equal else 'partial'}) from {x.provenance()}")
+    echo("suggestions only: start an assessment with --suggest-from to take them as drafts to review")
 
 
 @cli.command("target")

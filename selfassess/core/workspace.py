@@ -56,6 +56,7 @@ from .scoring import Scores, score, trend
 if TYPE_CHECKING:
     from .checks import Challenge
     from .compare import Comparison
+    from .crosswalk import Suggestion
     from .figures import Figures
     from .lifecycle import Blockers
 
@@ -329,9 +330,48 @@ class Workspace:
 
     # --- starting an assessment ---------------------------------------------------------------
 
+    def project(self, assessment_handle: str, to_framework: str) -> tuple[fw.Framework, list[Suggestion]]:
+        """What an assessment's answers suggest for each question of another framework, through the
+        crosswalks that join them, with the answer and link behind each suggestion."""
+        from .crosswalk import project
+
+        source = self.assessment(assessment_handle)
+        target = self.catalogue.get(to_framework)
+        return target, project(self.framework(source), self.answers(source.id), target, self.catalogue.crosswalks)
+
     def new_assessment(self, organisation: str, framework_name: str | None, period: str, *,
-                       from_handle: str | None = None, ods_code: str = "", org_type: str = "acute") -> CarryForward:
-        """Start an assessment; with from_handle, carry answers (marked for review) and open actions forward."""
+                       from_handle: str | None = None, ods_code: str = "", org_type: str = "acute",
+                       suggest_from: str | None = None) -> CarryForward:
+        """Start an assessment; with from_handle, carry answers (marked for review) and open actions forward.
+        With suggest_from (an assessment of another framework), take what its answers suggest
+        through the crosswalks as draft answers to review: never agreed ones."""
+        if suggest_from is not None:
+            if from_handle is not None:
+                raise InvalidInput("take answers from last year (--from) or suggestions from another framework "
+                                   "(--suggest-from), not both")
+            if not framework_name:
+                raise InvalidInput("suggestions need the framework to start on, expected --framework ID")
+            target, suggestions = self.project(suggest_from, framework_name)
+            source = self.assessment(suggest_from)
+            org = self.organisation(source.organisation_id)
+            if organisation and organisation.strip().lower() not in (org.name.lower(), org.ods_code.lower()):
+                raise InvalidInput(f"assessment {short(source.id)} belongs to {org.name}, not '{organisation}'")
+            made = self.new_assessment(org.name, framework_name, period)
+            changes = []
+            framework = self.framework(made.assessment)
+            for sug in suggestions:
+                if sug.level is None or not framework.has_question(sug.question_id):
+                    continue
+                note = ("Suggested from the " + f"{source.period} {self.framework(source).title} answers: "
+                        + sug.provenance() + ". A draft to review, not the board's answer.")
+                a = Answer(id=new_id(), assessment_id=made.assessment.id, question_id=sug.question_id,
+                           rating=sug.level, notes=note, state=DRAFT, updated_by=self.actor,
+                           updated_at=self.clock.now())
+                changes.append(Change("answers", a.id, None, a.to_record()))
+            if changes:
+                self.commit("answer.suggest", f"{len(changes)} draft answer(s) suggested from {short(source.id)} "
+                            f"through the crosswalks", changes)
+            return CarryForward(made.assessment, len(changes), 0, ())
         period = check_period(period)
         previous = self.assessment(from_handle) if from_handle else None
         if previous is not None:

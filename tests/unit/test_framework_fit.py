@@ -493,3 +493,123 @@ def test_the_board_report_lists_each_target_and_its_gap(tmp_path):
         assert "Excelling by 31 March 2027: 1 below" in pdf and "Developing by 31 March 2027: met" in pdf
     finally:
         store.close()
+
+
+# --- crosswalks --------------------------------------------------------------------------------------
+
+CROSSWALK = """\
+format: 1
+id: a-to-b
+title: A to B
+from: {framework: user-fw, version: "1"}
+to: {framework: board-health-inequalities, version: "2025.1"}
+links:
+  - from: [q1, q2]
+    to: [leadership.executive-lead, leadership.board-committee]
+    relation: intersects
+  - from: [q1]
+    to: [leadership.board-objectives]
+    relation: equal
+  - from: [q2]
+    to: [leadership.board-objectives]
+    relation: subset
+"""
+
+
+def test_bundled_crosswalks_load_and_every_link_is_kept_whole():
+    from selfassess.core.catalogue import load_catalogue
+
+    cat = load_catalogue(BUNDLED, [])
+    walks = {c.id: c for c in cat.crosswalks}
+    assert set(walks) == {"board-to-eds-2022", "board-to-what-works"} and not cat.failures
+    eds = walks["board-to-eds-2022"]
+    many = [x for x in eds.links if len(x.sources) > 1 or len(x.targets) > 1]
+    assert any(len(x.sources) == 3 and len(x.targets) == 2 for x in many)  # three to two: one link
+    assert len(eds.links) == 7
+    back = eds.oriented("eds-2022")
+    assert back[0].relation == "superset" and back[0].sources == ("eds.leadership.papers",)
+
+
+def test_crosswalk_links_many_to_many_are_all_kept_in_a_projection(tmp_path):
+    from selfassess.core import crosswalk as cw
+
+    store, ws = workspace_with(tmp_path, user_framework())
+    try:
+        frameworks = ws.catalogue.frameworks
+        walk = cw.parse(CROSSWALK, "a-to-b.yaml", frameworks)
+        assert [(x.sources, x.targets) for x in walk.links] == [
+            (("q1", "q2"), ("leadership.executive-lead", "leadership.board-committee")),
+            (("q1",), ("leadership.board-objectives",)), (("q2",), ("leadership.board-objectives",))]
+        a = ws.new_assessment("Trust", "user-fw", "2025/26").assessment
+        ws.answer(a.id, "1.1", rating="excelling")
+        ws.answer(a.id, "1.2", rating="developing")
+        board = ws.catalogue.get(BOARD_ID)
+        found = {x.question_id: x for x in cw.project(ws.framework(a), ws.answers(a.id), board, [walk])}
+        # Both answers reach both targets of the two-to-two link, and both links reach board-objectives.
+        lead = found["leadership.executive-lead"]
+        assert [(e.question_id, e.relation) for e in lead.evidence] == [("q1", "intersects"), ("q2", "intersects")]
+        assert found["leadership.board-committee"].evidence == lead.evidence
+        objectives = found["leadership.board-objectives"]
+        assert [(e.question_id, e.relation) for e in objectives.evidence] == [("q1", "equal"), ("q2", "subset")]
+        # Excelling (top) and Developing (1 of 3) average 2/3 of the way up: Established on 1-4.
+        assert lead.label == "Established" and not lead.equal
+        assert found["leadership.board-papers-impact"].level is None
+    finally:
+        store.close()
+
+
+def test_a_crosswalk_naming_unknown_questions_is_refused_with_where(tmp_path):
+    from selfassess.core import crosswalk as cw
+
+    store, ws = workspace_with(tmp_path, user_framework())
+    try:
+        bad = CROSSWALK.replace("[q1, q2]", "[q1, q9]").replace("relation: equal", "relation: same")
+        with pytest.raises(FrameworkError) as info:
+            cw.parse(bad, "x.yaml", ws.catalogue.frameworks)
+        found = [str(p) for p in info.value.problems]
+        assert any(p.startswith("x.yaml:12:15:") and "relation is 'same', expected one of: equal" in p for p in found), found
+        bad = CROSSWALK.replace("[q1, q2]", "[q1, q9]")
+        with pytest.raises(FrameworkError) as info:
+            cw.parse(bad, "x.yaml", ws.catalogue.frameworks)
+        assert [str(p) for p in info.value.problems] == ["x.yaml:7:16: link 1 from 'q9' is not a question of user-fw@1"]
+    finally:
+        store.close()
+
+
+def test_project_and_suggested_drafts_never_agreed(run):
+    import json
+
+    res = run("new", "Trust", "--framework", BOARD_ID, "--period", "2025/26")
+    aid = res.stdout.split()[0][:8]
+    run("answer", aid, "1.4", "--rating", "established", "--state", "agreed")  # board papers set out the effect
+    run("answer", aid, "4.2", "--rating", "leading")  # unrelated to EDS
+    res = run("project", aid, "--to", "eds-2022", "--json")
+    assert res.exit_code == 0, res
+    data = json.loads(res.stdout)
+    by_ref = {s["ref"]: s for s in data["suggestions"]}
+    assert by_ref["3B"]["label"] == "Achieving" and by_ref["3B"]["strength"] == "partial"
+    assert by_ref["3B"]["from"] == [{"question": "leadership.board-papers-impact", "ref": "1.4", "rating": "Established",
+                                     "relation": "subset", "crosswalk": "board-to-eds-2022",
+                                     "note": by_ref["3B"]["from"][0]["note"]}]
+    assert by_ref["2A"]["suggested_level"] is None
+    text = run("project", aid, "--to", "eds-2022").stdout
+    assert "3B    Achieving (partial) from 1.4 Established (subset, board-to-eds-2022)" in text
+    res = run("new", "Trust", "--framework", "eds-2022", "--period", "2025/26", "--suggest-from", aid)
+    assert res.exit_code == 0 and "took 1 suggested answer(s) as drafts to review" in res.stdout, res
+    eds = res.stdout.split()[0][:8]
+    shown = json.loads(run("show", eds, "--json").stdout)
+    assert shown["figures"]["drafts"] == 1 and shown["figures"]["agreed"] == 0
+
+
+def test_the_published_crosswalk_schema_is_current_and_the_bundled_ones_pass_it():
+    import json
+
+    import jsonschema
+    import yaml
+
+    from selfassess.core.crosswalk import json_schema_text
+
+    text = (BUNDLED / "crosswalks" / "schema.json").read_text(encoding="utf-8")
+    assert text == json_schema_text()
+    for path in (BUNDLED / "crosswalks").glob("*.yaml"):
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), json.loads(text))

@@ -22,6 +22,7 @@ def test_wheel_carries_the_frameworks_and_an_installed_copy_finds_them(tmp_path)
     assert "selfassess/_bundled/frameworks/board-health-inequalities.yaml" in names
     assert "selfassess/_bundled/frameworks/what-works-evidence.yaml" in names
     assert "selfassess/_bundled/frameworks/eds-2022.yaml" in names
+    assert "selfassess/_bundled/frameworks/crosswalks/board-to-eds-2022.yaml" in names
     assert "selfassess/_bundled/frameworks/schema.json" in names
 
     target = tmp_path / "site"
