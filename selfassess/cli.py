@@ -300,8 +300,10 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     with c.workspace(write=False) as ws:
         s = ws.summary(ws.assessment(assessment))
         title = ws.title_of(s.assessment)
+        archived = ws.archived(s.assessment.id)
     if as_json:
-        _echo_json(summary_json(s))
+        _echo_json({**summary_json(s), "archived": [{"question": r["question_id"], "rating": r.get("rating"),
+                                                     "version": r["archived_from"]} for r in archived]})
         return
     f = s.figures
     echo(title)
@@ -321,6 +323,9 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
             echo(f"      {d.target.text()}")
     if f.targets_set:
         echo(f.targets_text())
+    if archived:
+        echo("archived by a migration (kept, pinned to the old version): "
+             + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
     echo(f"actions: {f.actions_open} open, {f.actions_overdue} overdue, {f.actions_slipped} slipped, "
                f"{f.actions_done} done")
     if f.provisional:
@@ -427,6 +432,39 @@ def answer(c: Context, assessment: str, question: str, rating: str | None, score
             level.label if scale.positions_are_scores and not scale.show_scores
             else f"{level.label} (score {number_text(level.score)})")
     echo(f"saved {q.ref} {q.id}: {shown}")
+
+
+@cli.command("migrate")
+@click.argument("assessment")
+@click.option("--to", "to", required=True, metavar="FRAMEWORK[@VERSION]", help="The version to move to (default: the latest).")
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def migrate(c: Context, assessment: str, to: str, dry_run: bool, as_json: bool) -> None:
+    """Move ASSESSMENT to another version of its framework without losing an answer: unchanged answers
+    carry over, split or merged questions are flagged for re-rating, answers to questions no longer
+    asked are archived, pinned to the old version. Running it again changes nothing."""
+    with c.workspace(write=not dry_run) as ws:
+        a = ws.assessment(assessment)
+        found = ws.migrate(a.id, to, dry_run=dry_run)
+        archived = ws.archived(a.id)
+    if as_json:
+        _echo_json({"assessment": a.id, "from": found.from_key, "to": found.to_key, "dry_run": dry_run,
+                    "changed": not found.changes_nothing and not dry_run,
+                    "moves": [{"question": m.question_id, "ref": m.ref, "kind": m.kind, "to": list(m.targets),
+                               "rerate": m.rerate} for m in found.moves],
+                    "archived": [{"question": r["question_id"], "rating": r.get("rating"), "version": r["archived_from"]}
+                                 for r in archived]})
+        return
+    if found.changes_nothing:
+        echo(f"{a.id[:8]} is already on {found.to_key}: nothing to change")
+        return
+    echo(("would move" if dry_run else "moved") + f" {a.id[:8]} {a.period} from {found.from_key} to {found.to_key}")
+    for line in found.lines():
+        echo(f"  {line}")
+    if archived:
+        echo("archived (kept, pinned to the version they were given under): "
+             + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
 
 
 @cli.command("project")

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from .crosswalk import Suggestion
     from .figures import Figures
     from .lifecycle import Blockers
+    from .migration import Plan
 
 
 class Repository(Protocol):
@@ -586,6 +587,97 @@ class Workspace:
         self.commit("assessment.part", f"named the {kind} {text}",
                     [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
         return updated
+
+    # --- migrating to a new framework version -----------------------------------------------------
+
+    def archived(self, assessment_id: str) -> list[dict[str, Any]]:
+        """Answers kept aside by a migration, each pinned to the framework version it was given under."""
+        return sorted(self.repo.find("archived_answers", assessment_id=assessment_id),
+                      key=lambda r: (r.get("archived_at", ""), r.get("question_id", "")))
+
+    def migrate(self, handle: str, to: str, *, dry_run: bool = False) -> Plan:
+        """Move an assessment to another version of its framework (id@version, or id for the latest),
+        applying the new version's retired, replaced_by, split and merged maps. Unchanged answers carry
+        over; split and merged ones are flagged for re-rating; what is replaced or no longer asked is
+        archived, pinned to the old version, never deleted. A second run changes nothing."""
+        from .migration import CARRY, MERGE, REMOVED, RESCALED, SPLIT, plan
+
+        assessment = self.assessment(handle)
+        target = self.catalogue.get(to)
+        if target.id != assessment.framework_id:
+            raise InvalidInput(f"{target.key} is another framework than this assessment's ({assessment.framework_id}); "
+                               "an assessment moves only between versions of its own framework",
+                               hint=Hint("to start on another framework from these answers",
+                                         command=f"selfassess new ORG --framework {target.id} --suggest-from {short(assessment.id)}"))
+        old = self.framework(assessment)
+        if target.content_hash == assessment.framework_hash:
+            return plan(old, old, {})  # already there: nothing to do, nothing recorded
+        if not dry_run:
+            self._editable(assessment)
+        new = fw.with_parts(target, assessment.parts)
+        answers = self.answers(assessment.id)
+        found = plan(old, new, {qid: a.rating for qid, a in answers.items()})
+        if dry_run:
+            return found
+        now = self.clock.now()
+        changes: list[Change] = self._pin(target)
+        taken = {m.question_id for m in found.moves if m.kind in (CARRY, RESCALED) and m.targets == (m.question_id,)}
+        merged: dict[str, list[Answer]] = {}
+
+        def archive(a: Answer, *, keep_live: bool = False) -> None:
+            rec = {**a.to_record(), "archived_from": old.key, "framework_hash": assessment.framework_hash,
+                   "archived_at": now, "archived_by": self.actor}
+            changes.append(Change("archived_answers", a.id if keep_live is False else f"{a.id}@{old.key}", None, rec))
+            if not keep_live:
+                changes.append(Change("answers", a.id, a.to_record(), None))
+
+        def place(qid: str, src: Answer, rating: str | None, state: str) -> None:
+            if qid in taken:
+                return  # answered directly under the new version: that answer stands
+            taken.add(qid)
+            if rating is not None and rating not in new.scale_for(new.question(qid)).level_keys():
+                rating, state = None, NEEDS_REVIEW
+            a = Answer(id=new_id(), assessment_id=assessment.id, question_id=qid, rating=rating, na_reason=src.na_reason,
+                       evidence=src.evidence, notes=src.notes, assurance=src.assurance, state=state,
+                       updated_by=self.actor, updated_at=now, carried_from=src.id)
+            changes.append(Change("answers", a.id, None, a.to_record()))
+
+        for m in found.moves:
+            a = answers[m.question_id]
+            if m.kind == CARRY and m.targets == (m.question_id,):
+                continue  # unchanged: the same record, untouched
+            if m.kind == RESCALED:
+                archive(a, keep_live=True)
+                changes.append(Change("answers", a.id, a.to_record(),
+                                      a.replace(rating=None, state=NEEDS_REVIEW, updated_by=self.actor, updated_at=now).to_record()))
+                continue
+            archive(a)
+            if m.kind == CARRY:
+                place(m.targets[0], a, a.rating, a.state)
+            elif m.kind == SPLIT:
+                for t in m.targets:
+                    place(t, a, a.rating, NEEDS_REVIEW)
+            elif m.kind == MERGE:
+                merged.setdefault(m.targets[0], []).append(a)
+            elif m.kind != REMOVED:
+                raise AssertionError(m.kind)
+        for qid, sources in merged.items():
+            joined = Answer(id="", assessment_id=assessment.id, question_id=qid,
+                            evidence="\n\n".join(x.evidence for x in sources if x.evidence),
+                            notes="\n\n".join(x.notes for x in sources if x.notes), carried_from=sources[0].id)
+            place(qid, joined.replace(id=sources[0].id), None, NEEDS_REVIEW)
+        # Actions follow their questions to the new ids; a question no longer asked stays named.
+        where = {m.question_id: m.targets for m in found.moves if m.targets and m.targets != (m.question_id,)}
+        for x in self.actions(assessment.id):
+            qids = tuple(dict.fromkeys(t for q in x.question_ids for t in where.get(q, (q,))))
+            if qids != x.question_ids:
+                changes.append(Change("actions", x.id, x.to_record(), x.replace(question_ids=qids).to_record()))
+        moved = assessment.replace(framework_version=target.version, framework_hash=target.content_hash)
+        changes.append(Change("assessments", assessment.id, assessment.to_record(), moved.to_record()))
+        counts = ", ".join(f"{len(found.of(k))} {k}" for k in (CARRY, SPLIT, MERGE, RESCALED, REMOVED) if found.of(k))
+        self.commit("assessment.migrate", f"moved {assessment.period} from {old.key} to {target.key}"
+                    + (f": {counts}" if counts else ""), changes)
+        return found
 
     # --- targets ---------------------------------------------------------------------------------
 
