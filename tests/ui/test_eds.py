@@ -42,3 +42,19 @@ async def test_digit_keys_are_eds_scores_and_the_dashboard_shows_the_band(tmp_pa
         # 1A is 3 and 2 across the services (mean 2.5); ten more outcomes at 2: 22.5 of 33.
         assert "EDS 2022 overall score: 22.5 of 33 (Achieving)" in text
         assert "Targets: 0 of 1 met:" in text and "3 Inclusive leadership: target Excelling by 31 March 2027: 1 below" in text
+
+
+async def test_an_eds_assessment_with_no_service_named_yet_opens(tmp_path, new_app):
+    home = tmp_path / "home"
+    session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
+    aid = session.workspace.new_assessment("Trust", "eds-2022", "2025/26").assessment.id
+    session.close()
+    app = new_app(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(AssessmentScreen(aid))
+        await pilot.pause()
+        assert app.screen.question.ref == "2A"  # Domain 1 has nothing to rate until a service is named
+        app.push_screen(DashboardScreen(aid))
+        await pilot.pause()
+        assert "EDS 2022 overall score: not scored yet" in str(app.screen.query_one("#completeness", Static).render())
+        assert app.is_running
