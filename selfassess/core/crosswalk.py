@@ -21,7 +21,7 @@ from typing import Any
 from . import strict_yaml
 from .errors import FrameworkError, NotFound, Problem
 from .framework import Framework
-from .framework_schema import ID, ID_PATTERN, Checker, ListOf, Num, Obj, Str, _json_schema, _text
+from .framework_schema import ID, ID_PATTERN, Checker, ListOf, Num, Obj, Str, spec_json_schema, text_spec
 from .model import Answer
 
 FORMAT_VERSION = 1
@@ -45,7 +45,7 @@ LINK = Obj(
         "to": ListOf(QID, "Questions of the second framework (one or more).", 1, 50),
         "relation": Str("'equal'; 'subset' (the first side asks part of what the second asks); 'superset'; "
                         "or 'intersects' (they overlap).", enum=RELATIONS),
-        "note": _text("Why these questions are linked."),
+        "note": text_spec("Why these questions are linked."),
     },
     required=("from", "to", "relation"),
 )
@@ -54,9 +54,9 @@ CROSSWALK = Obj(
     {
         "format": Num("The crosswalk file format version; this is 1.", integer=True),
         "id": ID,
-        "title": _text("What the crosswalk joins.", 300),
-        "publisher": _text("Who wrote it.", 300),
-        "description": _text("How the links were chosen."),
+        "title": text_spec("What the crosswalk joins.", 300),
+        "publisher": text_spec("Who wrote it.", 300),
+        "description": text_spec("How the links were chosen."),
         "from": SIDE,
         "to": SIDE,
         "links": ListOf(LINK, "The links, each kept whole.", 1, 5000),
@@ -255,7 +255,7 @@ def project(source: Framework, answers: dict[str, Answer], target: Framework,
 def json_schema_text() -> str:
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "$id": "https://selfassess.invalid/schema/crosswalk-1.json", "title": "selfassess crosswalk",
-              **_json_schema(CROSSWALK)}
+              **spec_json_schema(CROSSWALK)}
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 

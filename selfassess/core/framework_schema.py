@@ -373,6 +373,11 @@ def _json_schema(spec: Any) -> dict[str, Any]:
     raise TypeError(spec)
 
 
+# The same building blocks describe crosswalk files (core/crosswalk.py): these are their public names.
+text_spec = _text
+spec_json_schema = _json_schema
+
+
 def json_schema() -> dict[str, Any]:
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
