@@ -18,6 +18,7 @@ import click
 from . import paths
 from .core.errors import FrameworkError, Hint, SelfAssessError
 from .core.figures import percent_text
+from .core.framework import number_text
 from .core.text import json_text, shown
 from .paths import make_private_dir
 
@@ -318,6 +319,9 @@ def summary_json(s: AssessmentSummary) -> dict[str, Any]:
                     "slipped": s.actions.slipped, "done": s.actions.done},
         "signoff": a.signoff.to_record() if a.signoff else None,
         "figures": f.to_json(),  # the figures every document shows (whole percents, half up)
+        # The framework's own total and its band (None where it declares none, or until all are answered).
+        "total": f.total.to_json() if f.total else None,
+        "band": f.total.band if f.total else None,
     }
 
 
@@ -355,8 +359,10 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     with c.workspace(write=False) as ws:
         s = ws.summary(ws.assessment(assessment))
         title = ws.title_of(s.assessment)
+        archived = ws.archived(s.assessment.id)
     if as_json:
-        _echo_json(summary_json(s))
+        _echo_json({**summary_json(s), "archived": [{"question": r["question_id"], "rating": r.get("rating"),
+                                                     "version": r["archived_from"]} for r in archived]})
         return
     f = s.figures
     echo(title)
@@ -365,11 +371,20 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
                f"{f.agreed} agreed, {f.drafts} draft; overall score {_score(f.percent, f.provisional)}")
     if f.awaiting_review or f.not_started:
         echo(f"{f.awaiting_review} carried forward and not yet reviewed, {f.not_started} not started")
+    if f.total:
+        echo(f.total.text())
     prev = f" vs {f.previous_period}" if f.previous_period else ""
     for d in f.domains:
         arrow = "" if d.change is None else f"  {d.change:+d} pts{prev}"
         echo(f"  {d.ref:<4}{d.title[:44]:<46}{d.answered:>3}/{d.questions:<4}{_score(d.percent, d.provisional):>6}"
                    f"  {d.level or '':<12}{arrow}")
+        if d.target:
+            echo(f"      {d.target.text()}")
+    if f.targets_set:
+        echo(f.targets_text())
+    if archived:
+        echo("archived by a migration (kept, pinned to the old version): "
+             + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
     echo(f"actions: {f.actions_open} open, {f.actions_overdue} overdue, {f.actions_slipped} slipped, "
                f"{f.actions_done} done")
     if f.provisional:
@@ -421,9 +436,11 @@ def demo(c: Context) -> None:
 @click.option("--from", "from_handle", metavar="PREVIOUS", help="Carry answers (marked for review) and open actions forward from this assessment.")
 @click.option("--ods", "ods_code", default="", help="ODS code of a new organisation: 3 to 5 letters or digits, such as RXX.")
 @click.option("--type", "org_type", default="acute", show_default=True, help="Type of a new organisation.")
+@click.option("--suggest-from", "suggest_from", metavar="ASSESSMENT",
+              help="Take what this assessment of another framework suggests (through the crosswalks) as draft answers to review.")
 @pass_ctx
 def new_assessment(c: Context, organisation: str, framework_name: str | None, period: str, from_handle: str | None,
-                   ods_code: str, org_type: str) -> None:
+                   ods_code: str, org_type: str, suggest_from: str | None) -> None:
     """Start an assessment for ORGANISATION (a name or ODS code).
 
     A name that starts with '-' needs '--' before it, after the options:
@@ -432,9 +449,12 @@ def new_assessment(c: Context, organisation: str, framework_name: str | None, pe
     selfassess new --framework ID --period 2025/26 -- "-Northgate NHS Trust"
     """
     with c.workspace(write=True) as ws:
-        result = ws.new_assessment(organisation, framework_name, period, from_handle=from_handle, ods_code=ods_code, org_type=org_type)
+        result = ws.new_assessment(organisation, framework_name, period, from_handle=from_handle, ods_code=ods_code,
+                                   org_type=org_type, suggest_from=suggest_from)
         title = ws.title_of(result.assessment)
     echo(f"{result.assessment.id}  {title}")
+    if suggest_from:
+        echo(f"took {result.answers} suggested answer(s) as drafts to review (see the notes of each); none is agreed")
     if from_handle:
         echo(f"carried forward {result.answers} answer(s), marked 'carried forward, needs review', "
                    f"and {result.actions} open action(s)")
@@ -445,25 +465,134 @@ def new_assessment(c: Context, organisation: str, framework_name: str | None, pe
 @cli.command()
 @click.argument("assessment")
 @click.argument("question")
-@click.option("--rating", help="Level key, label or number on the question's scale (1 = lowest).")
+@click.option("--rating", help="Level key or label on the question's scale (on a scale scoring 1, 2, 3... the number too).")
+@click.option("--score", metavar="N", help="A score on the question's scale, such as 0 for Undeveloped on EDS 2022's 0 to 3.")
+@click.option("--service", "--site", "part", metavar="NAME", help="The service (or site) of a question rated per service.")
 @click.option("--na", "na_reason", metavar="REASON", help="Mark not applicable, with the reason.")
 @click.option("--evidence", help="The evidence for the rating.")
 @click.option("--notes", help="Notes.")
 @click.option("--assurance", help="self_asserted, evidenced or independently_verified.")
 @click.option("--state", help="draft or agreed (an edit of a carried-forward answer makes it draft).")
 @pass_ctx
-def answer(c: Context, assessment: str, question: str, rating: str | None, na_reason: str | None, evidence: str | None,
-           notes: str | None, assurance: str | None, state: str | None) -> None:
+def answer(c: Context, assessment: str, question: str, rating: str | None, score: str | None, part: str | None,
+           na_reason: str | None, evidence: str | None, notes: str | None, assurance: str | None,
+           state: str | None) -> None:
     """Answer QUESTION (id or ref such as 1.3) of ASSESSMENT. Only the options given change."""
-    if rating is not None and na_reason is not None:
-        raise click.UsageError("give --rating or --na, not both")
+    if sum(x is not None for x in (rating, score, na_reason)) > 1:
+        raise click.UsageError("give one of --rating, --score or --na")
     with c.workspace(write=True) as ws:
-        a = ws.answer(assessment, question, rating=rating, na_reason=na_reason, evidence=evidence, notes=notes,
-                      assurance=assurance, state=state)
+        a = ws.answer(assessment, question, rating=rating, score=score, part=part, na_reason=na_reason,
+                      evidence=evidence, notes=notes, assurance=assurance, state=state)
         fw_ = ws.framework(ws.assessment(a.assessment_id))
         q = fw_.question(a.question_id)
-        shown = "N/A" if a.is_na else (fw_.scale_for(q).level(a.rating).label if a.rating else "no rating")
+        scale = fw_.scale_for(q)
+        level = scale.level(a.rating) if a.rating else None
+        # The score too wherever it differs from the level's place (0 to 3), so what was saved is plain.
+        shown = "N/A" if a.is_na else "no rating" if level is None else (
+            level.label if scale.positions_are_scores and not scale.show_scores
+            else f"{level.label} (score {number_text(level.score)})")
     echo(f"saved {q.ref} {q.id}: {shown}")
+
+
+@cli.command("migrate")
+@click.argument("assessment")
+@click.option("--to", "to", required=True, metavar="FRAMEWORK[@VERSION]", help="The version to move to (default: the latest).")
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def migrate(c: Context, assessment: str, to: str, dry_run: bool, as_json: bool) -> None:
+    """Move ASSESSMENT to another version of its framework without losing an answer: unchanged answers
+    carry over, split or merged questions are flagged for re-rating, answers to questions no longer
+    asked are archived, pinned to the old version. Running it again changes nothing."""
+    with c.workspace(write=not dry_run) as ws:
+        a = ws.assessment(assessment)
+        found = ws.migrate(a.id, to, dry_run=dry_run)
+        archived = ws.archived(a.id)
+    if as_json:
+        _echo_json({"assessment": a.id, "from": found.from_key, "to": found.to_key, "dry_run": dry_run,
+                    "changed": not found.changes_nothing and not dry_run,
+                    "moves": [{"question": m.question_id, "ref": m.ref, "kind": m.kind, "to": list(m.targets),
+                               "rerate": m.rerate} for m in found.moves],
+                    "archived": [{"question": r["question_id"], "rating": r.get("rating"), "version": r["archived_from"]}
+                                 for r in archived]})
+        return
+    if found.changes_nothing:
+        echo(f"{a.id[:8]} is already on {found.to_key}: nothing to change")
+        return
+    echo(("would move" if dry_run else "moved") + f" {a.id[:8]} {a.period} from {found.from_key} to {found.to_key}")
+    for line in found.lines():
+        echo(f"  {line}")
+    if archived:
+        echo("archived (kept, pinned to the version they were given under): "
+             + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
+
+
+@cli.command("project")
+@click.argument("assessment")
+@click.option("--to", "to_framework", required=True, metavar="FRAMEWORK", help="The framework to project onto (id or id@version).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def project_cmd(c: Context, assessment: str, to_framework: str, as_json: bool) -> None:
+    """What ASSESSMENT's answers suggest for each question of another framework, and from which answer and link."""
+    with c.workspace(write=False) as ws:
+        a = ws.assessment(assessment)
+        target, suggestions = ws.project(a.id, to_framework)
+    if as_json:
+        _echo_json({"assessment": a.id, "framework": {"id": target.id, "version": target.version},
+                    "suggestions": [x.to_json() for x in suggestions]})
+        return
+    echo(f"{target.title} ({target.key}), from the answers of {a.id[:8]} {a.period}:")
+    for x in suggestions:
+        if x.level is None:
+            echo(f"  {x.ref:<6}no suggestion")
+        else:
+            echo(f"  {x.ref:<6}{x.label} ({'equal' if x.equal else 'partial'}) from {x.provenance()}")
+    echo("suggestions only: start an assessment with --suggest-from to take them as drafts to review")
+
+
+@cli.command("target")
+@click.argument("assessment")
+@click.argument("domain")
+@click.argument("level")
+@click.option("--by", "by", required=True, metavar="DATE", help="The date to reach it by, YYYY-MM-DD.")
+@pass_ctx
+def target(c: Context, assessment: str, domain: str, level: str, by: str) -> None:
+    """Set the board's target LEVEL (key or label) for DOMAIN (id or ref) of ASSESSMENT, to reach by DATE."""
+    with c.workspace(write=True) as ws:
+        a = ws.set_target(assessment, domain, level, by)
+        f = ws.figures(a)
+        d = f.domain(ws.framework(a).domain(domain).id)
+    echo(f"{d.ref} {d.title}: {d.target.text() if d.target else 'no target'}")
+
+
+@cli.command("services")
+@click.argument("assessment")
+@click.option("--add", "names", multiple=True, metavar="NAME", help="Name a service to rate (repeat for more).")
+@click.option("--kind", type=click.Choice(["service", "site"]), help="service or site, where the framework rates both.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def services(c: Context, assessment: str, names: tuple[str, ...], kind: str | None, as_json: bool) -> None:
+    """The services (or sites) ASSESSMENT rates its per-service domains for, such as EDS 2022's Domain 1."""
+    with c.workspace(write=bool(names)) as ws:
+        a = ws.assessment(assessment)
+        for name in names:
+            a = ws.add_part(a.id, name, kind)
+        framework = ws.framework(a)
+        missing = ws.missing_parts(a)
+    held: list[dict[str, Any]] = [{"domain": d.framework_id, "ref": d.ref, "title": d.title, "kind": d.rated_per, "name": d.part,
+             "questions": [{"id": q.id, "ref": q.ref} for q in d.questions]}
+            for d in framework.domains if d.rated_per and d.part]
+    if as_json:
+        _echo_json({"assessment": a.id, "parts": {k: list(v) for k, v in a.parts.items()}, "domains": held,
+                    "missing": missing})
+        return
+    for h in held:
+        refs = [q["ref"] for q in h["questions"]]
+        echo(f"  {h['ref']:<6}{h['title']}  (questions {refs[0]} to {refs[-1]})" if refs else f"  {h['ref']:<6}{h['title']}")
+    for m in missing:
+        echo(f"needs more: {m}", err=True)
+    if not held and not missing:
+        echo("this assessment's framework rates no domain per service or site")
 
 
 def action_json(ws: Workspace, a: Action, assessment: Assessment) -> dict[str, Any]:
@@ -1121,18 +1250,32 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
                     "trusts": [{"submission": r.submission_id, "organisation": r.organisation, "ods_code": r.ods_code,
                                 "period": r.period, "overall": r.overall, "completeness": r.completeness,
                                 "domains": r.domains, "open_actions": r.open_actions, "overdue": r.overdue,
-                                "slipped": r.slipped, "queried": r.queried} for r in rows]})
+                                "slipped": r.slipped, "queried": r.queried, "targets_set": r.targets_set,
+                                "targets_met": r.targets_met, "meets_targets": r.meets_targets} for r in rows],
+                    "targets": _targets_summary(rows)})
         return
     if not rows:
         echo("No submissions imported yet: selfassess review import FOLDER")
         return
+    with_targets = any(r.targets_set for r in rows)  # the column only once some trust has set targets
     echo(f"{'TRUST':<32}{'PERIOD':<9}{'ALL':>5}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in titles)
-               + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}")
+               + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}" + (f"{'TARGETS':>9}" if with_targets else ""))
     for r in rows:
+        met = f"{r.targets_met}/{r.targets_set}" if r.targets_set else "–"
         echo(f"{r.organisation[:31]:<32}{r.period:<9}{percent_text(r.overall):>5}"
                    + "".join(f"{percent_text(r.domains.get(d)):>6}" for d in ids)
-                   + f"{percent_text(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}")
+                   + f"{percent_text(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}"
+                   + (f"{met:>9}" if with_targets else ""))
     echo("domains: " + "; ".join(titles))
+    if with_targets:
+        t = _targets_summary(rows)
+        echo(f"targets: {t['meeting']} of {t['setting']} trusts that set targets meet all of them "
+             f"({len(rows) - t['setting']} set none)")
+
+
+def _targets_summary(rows: list[Any]) -> dict[str, int]:
+    """How many trusts set targets, and how many meet every one they set."""
+    return {"setting": sum(1 for r in rows if r.targets_set), "meeting": sum(1 for r in rows if r.meets_targets)}
 
 
 def _compare_by_group(c: Context, framework_id: str | None, by: str, as_json: bool) -> None:

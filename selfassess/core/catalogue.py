@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import framework as fw
+from .crosswalk import Crosswalk
+from .crosswalk import load_folder as load_crosswalks
 from .errors import FrameworkError, NotFound, Problem
 
 FRAMEWORK_SUFFIXES = (".yaml", ".yml")
@@ -22,6 +24,7 @@ class Catalogue:
         self._frameworks: dict[str, fw.Framework] = {}
         self._kinds: dict[str, str] = {}  # id@version -> "bundled" | "user"
         self._failures: dict[str, list[Problem]] = {}
+        self._crosswalks: list[Crosswalk] = []
         self._loader = loader
 
     def _ensure(self) -> None:
@@ -43,6 +46,16 @@ class Catalogue:
     def failures(self) -> dict[str, list[Problem]]:
         self._ensure()
         return self._failures
+
+    @property
+    def crosswalks(self) -> list[Crosswalk]:
+        """Crosswalks between frameworks here, each checked against the frameworks it joins."""
+        self._ensure()
+        return self._crosswalks
+
+    def add_crosswalk(self, crosswalk: Crosswalk) -> None:
+        self._ensure()
+        self._crosswalks.append(crosswalk)
 
     def add(self, framework: fw.Framework, kind: str) -> None:
         self._ensure()
@@ -97,6 +110,11 @@ def load_catalogue(bundled: Path, user_dirs: list[Path]) -> Catalogue:
                         cat.add(fw.load_file(path), kind)
                     except FrameworkError as exc:
                         cat._failures[str(path)] = exc.problems
+        # Crosswalks (in a crosswalks folder beside the frameworks) are read once the frameworks are.
+        for folder in [bundled, *user_dirs]:
+            found, failures = load_crosswalks(folder / "crosswalks", cat._frameworks)
+            cat._crosswalks += found
+            cat._failures.update(failures)
 
     return Catalogue(load)
 

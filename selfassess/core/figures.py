@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import actions as action_rules
-from .framework import Framework, Question
+from .framework import Domain, Framework, Question, Scale, number_text
 from .lifecycle import answer_stage
 from .model import (
     AGREED,
@@ -75,6 +76,70 @@ def is_strength(framework: Framework, q: Question, answer: Answer | None) -> boo
 
 
 @dataclass(frozen=True)
+class TargetFigures:
+    """Where a domain stands against the board's target level for it."""
+
+    level: str  # the target level's label
+    level_key: str
+    by: str  # YYYY-MM-DD
+    met: bool | None  # None while the domain has no score
+    gap: float | None  # the target level's score less the domain's mean, on the scale (0 when met)
+    overdue: bool  # the date has passed and it is not met
+
+    def text(self) -> str:
+        """'target Established by 31 March 2027: met', or how far short it is."""
+        from datetime import date as _date
+
+        d = _date.fromisoformat(self.by)
+        head = f"target {self.level} by {d.day} {d:%B %Y}"
+        if self.met is None:
+            return f"{head}: not scored yet"
+        if self.met:
+            return f"{head}: met"
+        return f"{head}: {number_text(round(self.gap or 0, 1))} below" + (" (overdue)" if self.overdue else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"level": self.level_key, "label": self.level, "by": self.by, "met": self.met,
+                "gap": None if self.gap is None else round(self.gap, 4)}
+
+
+def domain_scale(framework: Framework, domain_id: str) -> Scale:
+    """The scale most of a domain's questions use: the one its target level is on."""
+    from collections import Counter
+
+    d = framework.domain(domain_id)
+    used = Counter(q.scale_id for q in d.questions) or Counter([framework.default_scale])
+    return framework.scale(used.most_common(1)[0][0])
+
+
+def target_record(targets: Mapping[str, Mapping[str, str]], domain: Domain) -> Mapping[str, str] | None:
+    """A domain's target: its own, or (a copy for one service) the one set for the whole domain."""
+    return targets.get(domain.id) or targets.get(domain.framework_id)
+
+
+def targets_of(framework: Framework, scores: Scores, targets: Mapping[str, Mapping[str, str]],
+               today: date | None) -> dict[str, TargetFigures]:
+    """Each domain with a target, against it: met when the domain's mean reaches the level's score.
+    The regulator's import works these out from the same function, so both sides agree."""
+    out: dict[str, TargetFigures] = {}
+    for d, ds in zip(framework.domains, scores.domains, strict=True):
+        rec = target_record(targets, d)
+        if not rec:
+            continue
+        scale = domain_scale(framework, d.id)
+        try:
+            level = scale.level(rec["level"])
+        except Exception:
+            continue  # a level no longer on the scale: the target is shown nowhere rather than wrongly
+        mean = ds.mean_score
+        met = None if mean is None else mean >= level.score - 1e-9
+        gap = None if mean is None else max(0.0, level.score - mean)
+        overdue = bool(met is False and today is not None and rec["by"] < today.isoformat())
+        out[d.id] = TargetFigures(level.label, level.key, rec["by"], met, gap, overdue)
+    return out
+
+
+@dataclass(frozen=True)
 class DomainFigures:
     id: str
     ref: str
@@ -94,6 +159,7 @@ class DomainFigures:
     change: int | None  # points, between the whole percents shown (so 48% against 43% is +5)
     strengths: tuple[str, ...]  # question ids, reviewed answers only
     gaps: tuple[str, ...]  # question ids, reviewed answers only
+    target: TargetFigures | None = None  # the board's target level for the domain, and the gap to it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,8 +168,130 @@ class DomainFigures:
             "awaiting_review": self.awaiting_review, "not_applicable": self.not_applicable,
             "not_started": self.not_started, "score_percent": self.percent, "level": self.level,
             "provisional": self.provisional, "previous_score_percent": self.previous_percent,
-            "change_points": self.change,
+            "change_points": self.change, "target": self.target.to_json() if self.target else None,
         }
+
+
+@dataclass(frozen=True)
+class TotalFigures:
+    """The framework's own total (EDS 2022: the sum of eleven outcome scores, out of 33) and its band.
+
+    Question scores are the levels' own scores, unweighted. A band is named only once every
+    question the total counts is answered: a part-total in a band would say more than the record."""
+
+    label: str
+    method: str  # "sum" or "mean"
+    value: float | None  # None until a question it counts is scored
+    out_of: float  # the highest it can be, over the questions counted
+    questions: int  # the questions it counts
+    answered: int  # of those, rated or N/A
+    scored: int  # of those, counted in the value
+    band: str | None
+    provisional: bool  # counts answers carried forward and not yet reviewed
+    meaning: str = ""  # the framework's words for what the total means
+
+    @property
+    def complete(self) -> bool:
+        return self.answered == self.questions
+
+    def value_text(self) -> str:
+        if self.value is None:
+            return "–"
+        return number_text(round(self.value, 1) if self.method == "mean" else self.value)
+
+    def text(self) -> str:
+        """'EDS 2022 score: 22 of 33 (Achieving)', or how far it has got while questions are open."""
+        head = f"{self.label}: {self.value_text()} of {number_text(self.out_of)}"
+        if self.value is None:
+            return f"{self.label}: not scored yet (0 of {self.questions} scored)"
+        if not self.complete:
+            return f"{head} so far ({self.answered} of {self.questions} answered; a band once all are answered)"
+        return head + (f" ({self.band}" + ("; provisional" if self.provisional else "") + ")" if self.band else
+                       (" (provisional)" if self.provisional else ""))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "method": self.method,
+                "value": None if self.value is None else round(float(self.value), 4),
+                "out_of": float(self.out_of), "questions": self.questions, "answered": self.answered,
+                "scored": self.scored, "band": self.band, "provisional": self.provisional}
+
+
+def total_of(framework: Framework, answers: Mapping[str, Answer]) -> TotalFigures | None:
+    """The framework's total over the domains it names, or None when it declares none.
+
+    A question rated per service counts once: its services' scores rolled up as the framework
+    says (their mean, or the lowest), and it is answered when every named service is, and at
+    least as many services are named as the framework asks."""
+    total = framework.total
+    if total is None:
+        return None
+    # Each question of the framework's own, with the scores of its copies (one a service).
+    groups: dict[str, list[float | None]] = {}
+    highs: dict[str, float] = {}
+    roll: dict[str, str] = {}
+    short: set[str] = set()  # questions of a domain with fewer services than it needs
+    provisional = False
+    named: dict[str, int] = {}
+    for d in framework.domains:
+        if d.framework_id in total.domain_ids and d.rated_per:
+            named[d.framework_id] = named.get(d.framework_id, 0) + (1 if d.questions else 0)
+    for d in framework.domains:
+        if d.framework_id not in total.domain_ids:
+            continue
+        for q in d.questions:
+            key = q.framework_id
+            scale = framework.scale_for(q)
+            highs[key] = scale.max_score
+            roll[key] = d.roll_up
+            if d.rated_per and named.get(d.framework_id, 0) < d.at_least:
+                short.add(key)
+            values = groups.setdefault(key, [])
+            a = answers.get(q.id)
+            raw: float | None = None
+            if a is not None and a.is_answered:
+                if a.is_na:
+                    raw = scale.min_score if framework.na_scoring != "exclude" else float("nan")
+                else:
+                    try:
+                        raw = scale.level(a.rating or "").score
+                    except Exception:
+                        raw = None  # a rating no longer on the scale is shown, not scored
+                provisional = provisional or (a.state == NEEDS_REVIEW and raw is not None)
+            values.append(raw)
+    # A domain rated per service with no service named has no copies: its questions still count.
+    for d in framework.domains:
+        if d.framework_id in total.domain_ids and d.rated_per and not d.questions:
+            base = next((x for x in framework.data()["domains"] if x["id"] == d.framework_id), None)
+            for q in (base or {}).get("questions", ()):
+                groups.setdefault(q["id"], [None])
+                highs.setdefault(q["id"], framework.scale(q.get("scale", framework.default_scale)).max_score)
+                short.add(q["id"])
+    scored: list[float] = []
+    out_of: list[float] = []
+    answered = 0
+    for key, values in groups.items():
+        if values and all(v is not None for v in values) and key not in short:
+            answered += 1
+        present = [v for v in values if v is not None and v == v]  # NaN: N/A left out
+        if not present:
+            if values and all(v is not None for v in values):
+                continue  # every copy N/A and N/A is left out: neither scored nor counted in out_of
+            out_of.append(highs[key])
+            continue
+        scored.append(min(present) if roll.get(key) == "lowest" else sum(present) / len(present))
+        out_of.append(highs[key])
+    questions = len(groups)
+    if total.method == "sum":
+        value = sum(scored) if scored else None
+        top = sum(out_of)
+    else:
+        value = sum(scored) / len(scored) if scored else None
+        top = max(out_of, default=0.0)
+    complete = answered == questions
+    band = total.band(value) if value is not None and complete else None
+    return TotalFigures(label=total.label, method=total.method, value=value, out_of=top, questions=questions,
+                        answered=answered, scored=len(scored), band=band.label if band else None,
+                        provisional=provisional and value is not None, meaning=framework.wording.total_meaning)
 
 
 @dataclass(frozen=True)
@@ -131,6 +319,23 @@ class Figures:
     actions_done: int
     overdue_by_owner: tuple[tuple[str, int], ...]
     signed_off: bool
+    total: TotalFigures | None = None  # the framework's own total and band, where it declares one
+
+    @property
+    def targets_set(self) -> int:
+        return sum(1 for d in self.domains if d.target)
+
+    @property
+    def targets_met(self) -> int:
+        return sum(1 for d in self.domains if d.target and d.target.met)
+
+    def targets_text(self) -> str:
+        """'Targets: 1 of 3 met' (empty when the board has set none)."""
+        if not self.targets_set:
+            return ""
+        late = sum(1 for d in self.domains if d.target and d.target.overdue)
+        return (f"Targets: {self.targets_met} of {self.targets_set} met"
+                + (f", {late} past {'its' if late == 1 else 'their'} date" if late else ""))
 
     @property
     def rated(self) -> int:
@@ -191,6 +396,8 @@ class Figures:
             "actions": {"total": self.actions_total, "open": self.actions_open, "overdue": self.actions_overdue,
                         "slipped": self.actions_slipped, "done": self.actions_done},
             "signed_off": self.signed_off,
+            "total": self.total.to_json() if self.total else None,
+            "targets": {"set": self.targets_set, "met": self.targets_met},
             "domains": [d.to_json() for d in self.domains],
         }
 
@@ -208,9 +415,10 @@ def _change(now: int | None, before: int | None) -> int | None:
 
 def compute(framework: Framework, answers: Mapping[str, Answer], assessment: Assessment, *,
             previous: Scores | None = None, previous_period: str | None = None,
-            actions: action_rules.ActionSummary | None = None) -> Figures:
+            actions: action_rules.ActionSummary | None = None, today: date | None = None) -> Figures:
     """The figures of one assessment from its answers (keyed by question id) and live actions."""
     scores = score(framework, answers)
+    targets = targets_of(framework, scores, assessment.targets, today)
     prev = {d.domain_id: d for d in previous.domains} if previous else {}
     domains: list[DomainFigures] = []
     assurance: dict[str, int] = {}
@@ -244,6 +452,7 @@ def compute(framework: Framework, answers: Mapping[str, Answer], assessment: Ass
             percent=now, exact_percent=ds.percent, level=ds.level_label,
             provisional=counts[NEEDS_REVIEW] > 0 and now is not None,
             previous_percent=before, change=_change(now, before), strengths=tuple(strengths), gaps=tuple(gaps),
+            target=targets.get(d.id),
         ))
     now = whole_percent(scores.percent)
     before = whole_percent(previous.percent) if previous else None
@@ -261,5 +470,6 @@ def compute(framework: Framework, answers: Mapping[str, Answer], assessment: Ass
         actions_total=act.total, actions_open=act.open, actions_overdue=act.overdue, actions_slipped=act.slipped,
         actions_done=act.done, overdue_by_owner=tuple(act.overdue_by_owner),
         signed_off=assessment.status in FROZEN_STATUSES and assessment.signoff is not None,
+        total=total_of(framework, answers),
     )
 

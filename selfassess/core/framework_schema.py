@@ -93,8 +93,9 @@ SCALE = Obj(
         "id": ID,
         "title": _text("Name of the scale.", 200),
         "description": _text("What the scale measures."),
-        "gap_at_or_below": Num("Ratings scoring at or below this are gaps: the framework's suggested actions are offered."),
-        "levels": ListOf(LEVEL, "Levels from lowest to highest; number keys 1, 2, 3... pick them in this order.", 2, 9),
+        "gap_at_or_below": Num("Ratings scoring at or below this are gaps: the framework's suggested actions are offered. Within the scale's scores."),
+        "show_scores": Bool("Whether documents show each rating's score beside its label, as in 'Achieving (2)'. When the lowest score is 0, the app's digit keys pick levels by score."),
+        "levels": ListOf(LEVEL, "Levels from lowest to highest, each with its own score; number keys 1, 2, 3... pick them in this order (0, 1, 2... by score when the lowest score is 0).", 2, 9),
     },
     required=("id", "title", "levels"),
 )
@@ -142,6 +143,9 @@ DOMAIN = Obj(
         "ref": REF,
         "title": _text("Name of the domain.", 300),
         "description": _text("What the domain covers."),
+        "rated_per": Str("Rate this domain once per service (or site) the assessment names, as EDS 2022's Domain 1 is.", enum=("service", "site")),
+        "at_least": Num("With rated_per: the fewest services or sites an assessment must name (default 1).", minimum=1, integer=True),
+        "roll_up": Str("With rated_per: how a question's scores across services make its score in the total: 'mean' (default) or 'lowest'.", enum=("mean", "lowest")),
         "questions": ListOf(QUESTION, "The questions in this domain, in order.", 1, 2000),
     },
     required=("id", "ref", "title", "questions"),
@@ -153,6 +157,36 @@ NOT_APPLICABLE = Obj(
         "scoring": Str("'exclude' leaves N/A answers out of scores; 'lowest' scores them at the lowest level.", enum=("exclude", "lowest")),
     },
     required=("allowed",),
+)
+WORDING = Obj(
+    "wording",
+    {
+        "report_title": _text("Title of the board report and of every document, such as 'Health inequalities: board self-assessment' (default: the framework's title).", 200),
+        "subject": _text("What the documents are about, as it reads inside a sentence, such as 'health inequalities' (default: the framework's title).", 120),
+        "opening": _text("A paragraph opening the board report's executive summary (default: none)."),
+        "annual_title": _text("Heading of the annual-report section (default: the report title).", 200),
+        "annual_opening": _text("The paragraph opening the annual-report section; {organisation} stands for the organisation's name (default: none)."),
+        "total_meaning": _text("What the overall score or total means and how it is worked out, shown beside it in the documents."),
+    },
+)
+BAND = Obj(
+    "band",
+    {
+        "label": _text("Name of the band, such as 'Achieving'.", 60),
+        "at_least": Num("The lowest total in this band; bands in rising order, the first at or below the lowest possible total."),
+        "description": _text("What a total in this band means."),
+    },
+    required=("label", "at_least"),
+)
+TOTAL = Obj(
+    "total",
+    {
+        "method": Str("'sum' adds the question scores; 'mean' averages them.", enum=("sum", "mean")),
+        "label": _text("Name of the total, such as 'EDS 2022 score'.", 120),
+        "domains": ListOf(Str("Id of a domain.", pattern=ID_PATTERN, max_length=80, is_id=True), "Domains whose questions count (default: all).", 1, 200),
+        "bands": ListOf(BAND, "Named bands of the total, lowest first.", 0, 20),
+    },
+    required=("method",),
 )
 RETIRED = Obj(
     "retired question",
@@ -176,6 +210,8 @@ FRAMEWORK = Obj(
         "scales": ListOf(SCALE, "Rating scales, defined once and referenced by questions.", 1, 20),
         "default_scale": Str("Id of the scale used by questions that do not name one.", pattern=ID_PATTERN, max_length=80, is_id=True),
         "not_applicable": NOT_APPLICABLE,
+        "wording": WORDING,
+        "total": TOTAL,
         "domains": ListOf(DOMAIN, "Domains (or sections), in order.", 1, 200),
         "retired": ListOf(RETIRED, "Questions removed since earlier versions, and where their answers go.", 0, 2000),
     },
@@ -337,7 +373,7 @@ def _json_schema(spec: Any) -> dict[str, Any]:
     raise TypeError(spec)
 
 
-# For the other formats described the same way (indicator sets): their public names.
+# For the other formats described the same way (indicator sets, crosswalks): their public names.
 text_field = _text
 json_schema_of = _json_schema
 

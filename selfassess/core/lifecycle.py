@@ -12,7 +12,7 @@ it agreed. Drafts still open at the meeting are agreed there in one deliberate s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .framework import Framework
@@ -45,13 +45,14 @@ class Blockers:
     needs_review: tuple[str, ...]
     drafts: tuple[str, ...]
     draft_ids: tuple[str, ...]  # question ids of the drafts, for agreeing them
+    missing_parts: tuple[str, ...] = ()  # domains rated per service with too few services named
 
     def blocking(self, *, agree_drafts: bool = False) -> bool:
-        return bool(self.unanswered or self.needs_review or (self.drafts and not agree_drafts))
+        return bool(self.unanswered or self.needs_review or (self.drafts and not agree_drafts) or self.missing_parts)
 
     def message(self, step: str, *, agree_drafts: bool = False) -> str:
         """Why `step` is refused, naming the first ten of each and the count, and what to do."""
-        parts = []
+        parts = [f"{m}: name more with selfassess services" for m in self.missing_parts]
         if self.unanswered:
             parts.append(f"{len(self.unanswered)} question(s) are unanswered ({_named(list(self.unanswered))}): "
                          "answer them or mark them N/A with a reason")
@@ -64,7 +65,7 @@ class Blockers:
         return f"{step} refused: " + "; ".join(parts) + ". Nothing was changed."
 
 
-def blockers(framework: Framework, answers: Mapping[str, Answer]) -> Blockers:
+def blockers(framework: Framework, answers: Mapping[str, Answer], missing_parts: Sequence[str] = ()) -> Blockers:
     unanswered, review, drafts, draft_ids = [], [], [], []
     for q in framework.questions():
         stage = answer_stage(answers.get(q.id))
@@ -75,4 +76,4 @@ def blockers(framework: Framework, answers: Mapping[str, Answer]) -> Blockers:
         elif stage == DRAFT:
             drafts.append(q.ref)
             draft_ids.append(q.id)
-    return Blockers(tuple(unanswered), tuple(review), tuple(drafts), tuple(draft_ids))
+    return Blockers(tuple(unanswered), tuple(review), tuple(drafts), tuple(draft_ids), tuple(missing_parts))

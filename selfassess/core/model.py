@@ -214,12 +214,19 @@ class Assessment(Record):
     reopened_from: str | None = None  # the signed-off version this one reopens
     superseded_by: str | None = None  # set on a signed-off version when it is reopened
     submitted_at: str | None = None
+    # The services (or sites) a domain rated per service is held for: {"service": ("Maternity", ...)}.
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # The board's target level for a domain and the date to reach it by, keyed by domain id:
+    # {"leadership": {"level": "established", "by": "2027-03-31", "set_by": ..., "set_at": ...}}.
+    targets: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Assessment:
         obj = super().from_record(data)
         if data.get("signoff"):
             obj = dataclasses.replace(obj, signoff=SignOff.from_record(data["signoff"]))
+        if data.get("parts"):
+            obj = dataclasses.replace(obj, parts={k: tuple(v) for k, v in data["parts"].items()})
         return obj
 
     @property

@@ -60,11 +60,13 @@ if TYPE_CHECKING:
 
     from .checks import Challenge
     from .compare import Comparison
+    from .crosswalk import Suggestion
     from .figures import Figures
     from .indicator_data import Extract
     from .indicator_set import IndicatorSet
     from .indicators import IndicatorFigures
     from .lifecycle import Blockers
+    from .migration import Plan
 
 
 EVIDENCE = "evidence"  # the table of evidence records (the store keeps their files by sha256)
@@ -141,6 +143,7 @@ class Workspace:
         # a note after a note costs the note, not the history again.
         self._histories: dict[str, tuple[ProgressUpdate, ...]] = {}
         self._histories_at: tuple[int, str] | None = None
+        self._held: dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], fw.Framework] = {}  # per-service views
 
     @property
     def readonly(self) -> bool:
@@ -239,7 +242,19 @@ class Workspace:
     # --- frameworks ---------------------------------------------------------------------------
 
     def framework(self, assessment: Assessment) -> fw.Framework:
-        """The exact framework version an assessment was answered against (pinned in the store)."""
+        """The exact framework version an assessment was answered against (pinned in the store), as
+        this assessment holds it: a domain rated per service once for each service it names."""
+        base = self.pinned_framework(assessment)
+        if not base.has_parts:
+            return base
+        key = (assessment.framework_hash, tuple(sorted(assessment.parts.items())))
+        held = self._held.get(key)
+        if held is None:
+            held = self._held[key] = fw.with_parts(base, assessment.parts)
+        return held
+
+    def pinned_framework(self, assessment: Assessment) -> fw.Framework:
+        """The framework exactly as pinned, before any domain is held per service."""
         cached = self._frameworks.get(assessment.framework_hash)
         if cached:
             return cached
@@ -375,7 +390,8 @@ class Workspace:
         previous_scores = self.scores(previous) if previous else None
         actions = action_rules.summarise(self.live_actions(assessment.id, history=False), self.today())
         figures = compute(framework, answers, assessment, previous=previous_scores,
-                          previous_period=previous.period if previous else None, actions=actions)
+                          previous_period=previous.period if previous else None, actions=actions,
+                          today=self.today())
         return AssessmentSummary(
             assessment, self.organisation(assessment.organisation_id), framework, scores,
             previous, previous_scores, trend(scores, previous_scores), actions, figures,
@@ -400,7 +416,7 @@ class Workspace:
         """What must be done before the board is asked to agree, or signs (core/lifecycle.py)."""
         from .lifecycle import blockers
 
-        return blockers(self.framework(assessment), self.answers(assessment.id))
+        return blockers(self.framework(assessment), self.answers(assessment.id), self.missing_parts(assessment))
 
     def live_actions(self, assessment_id: str, *, history: bool = True) -> list[Action]:
         """An assessment's actions, less those carried forward into a later assessment (tracked there).
@@ -440,9 +456,48 @@ class Workspace:
 
     # --- starting an assessment ---------------------------------------------------------------
 
+    def project(self, assessment_handle: str, to_framework: str) -> tuple[fw.Framework, list[Suggestion]]:
+        """What an assessment's answers suggest for each question of another framework, through the
+        crosswalks that join them, with the answer and link behind each suggestion."""
+        from .crosswalk import project
+
+        source = self.assessment(assessment_handle)
+        target = self.catalogue.get(to_framework)
+        return target, project(self.framework(source), self.answers(source.id), target, self.catalogue.crosswalks)
+
     def new_assessment(self, organisation: str, framework_name: str | None, period: str, *,
-                       from_handle: str | None = None, ods_code: str = "", org_type: str = "acute") -> CarryForward:
-        """Start an assessment; with from_handle, carry answers (marked for review) and open actions forward."""
+                       from_handle: str | None = None, ods_code: str = "", org_type: str = "acute",
+                       suggest_from: str | None = None) -> CarryForward:
+        """Start an assessment; with from_handle, carry answers (marked for review) and open actions forward.
+        With suggest_from (an assessment of another framework), take what its answers suggest
+        through the crosswalks as draft answers to review: never agreed ones."""
+        if suggest_from is not None:
+            if from_handle is not None:
+                raise InvalidInput("take answers from last year (--from) or suggestions from another framework "
+                                   "(--suggest-from), not both")
+            if not framework_name:
+                raise InvalidInput("suggestions need the framework to start on, expected --framework ID")
+            target, suggestions = self.project(suggest_from, framework_name)
+            source = self.assessment(suggest_from)
+            org = self.organisation(source.organisation_id)
+            if organisation and organisation.strip().lower() not in (org.name.lower(), org.ods_code.lower()):
+                raise InvalidInput(f"assessment {short(source.id)} belongs to {org.name}, not '{organisation}'")
+            made = self.new_assessment(org.name, framework_name, period)
+            changes = []
+            framework = self.framework(made.assessment)
+            for sug in suggestions:
+                if sug.level is None or not framework.has_question(sug.question_id):
+                    continue
+                note = ("Suggested from the " + f"{source.period} {self.framework(source).title} answers: "
+                        + sug.provenance() + ". A draft to review, not the board's answer.")
+                a = Answer(id=new_id(), assessment_id=made.assessment.id, question_id=sug.question_id,
+                           rating=sug.level, notes=note, state=DRAFT, updated_by=self.actor,
+                           updated_at=self.clock.now())
+                changes.append(Change("answers", a.id, None, a.to_record()))
+            if changes:
+                self.commit("answer.suggest", f"{len(changes)} draft answer(s) suggested from {short(source.id)} "
+                            f"through the crosswalks", changes)
+            return CarryForward(made.assessment, len(changes), 0, ())
         period = check_period(period)
         previous = self.assessment(from_handle) if from_handle else None
         if previous is not None:
@@ -465,11 +520,15 @@ class Workspace:
             if other.framework_id == framework.id and other.period == period and other.superseded_by is None:
                 raise Refused(f"{org.name} already has a {period} assessment of {framework.title} ({short(other.id)}); "
                               "open that one instead")
+        # Services named last year are held again (they can be added to); their answers carry with them.
+        parts = {k: v for k, v in previous.parts.items()} if previous is not None else {}
         assessment = Assessment(
             id=new_id(), organisation_id=org.id, framework_id=framework.id, framework_version=framework.version,
             framework_hash=framework.content_hash, period=period, status=IN_PROGRESS,
             created_at=self.clock.now(), created_by=self.actor, previous_id=previous.id if previous else None,
+            parts=parts,
         )
+        framework = fw.with_parts(framework, parts)
         changes = org_changes + self._pin(framework) + [Change("assessments", assessment.id, None, assessment.to_record())]
         answers = actions = 0
         orphaned: tuple[str, ...] = ()
@@ -561,12 +620,19 @@ class Workspace:
 
     def answer(self, assessment_handle: str, question: str, *, rating: str | None = None, na_reason: str | None = None,
                evidence: str | None = None, notes: str | None = None, assurance: str | None = None,
-               state: str | None = None, clear_rating: bool = False) -> Answer:
-        """Record or change an answer. Only the fields given change; the rest stay as they were."""
+               state: str | None = None, clear_rating: bool = False, score: str | float | None = None,
+               part: str | None = None) -> Answer:
+        """Record or change an answer. Only the fields given change; the rest stay as they were.
+        The rating is a level's key or label, or (score) a score on the question's scale; part names
+        the service (or site) of a question rated per service."""
         assessment = self.assessment(assessment_handle)
         self._editable(assessment)
         framework = self.framework(assessment)
-        q = framework.question(question)
+        q = self._question_for(framework, question, part)
+        if rating is not None and score is not None:
+            raise InvalidInput("give a rating or a score, not both")
+        if score is not None:
+            rating = self._score_key(framework, q, score)
         if rating is not None and na_reason is not None:
             raise InvalidInput("give a rating or N/A with a reason, not both")
         existing = self.answer_for(assessment.id, q.id)
@@ -608,6 +674,183 @@ class Workspace:
         return updated
 
     @staticmethod
+    def _question_for(framework: fw.Framework, question: str, part: str | None) -> fw.Question:
+        """A question by id or ref; with part, the copy of a question rated per service for that service."""
+        if part is None:
+            try:
+                return framework.question(question)
+            except NotFound:
+                copies = [q for q in framework.questions() if q.base_id and question in (q.base_id, q.ref.rsplit(".", 1)[0])]
+                empty = [d for d in framework.domains if d.rated_per and not d.questions]
+                if not copies and empty:
+                    raise InvalidInput(f"no question '{question}' to answer yet: {empty[0].ref} {empty[0].title} is rated "
+                                       f"per {empty[0].rated_per} and none is named",
+                                       hint=Hint("name one", command="selfassess services ASSESSMENT --add NAME")) from None
+                if copies:
+                    raise InvalidInput(f"{question} is rated for each service, expected --service NAME (one of: "
+                                       + ", ".join(q.part for q in copies) + f") or its ref for one service, such as {copies[0].ref}") from None
+                raise
+        wanted = part.strip().lower()
+        for q in framework.questions():
+            if q.base_id and q.part.lower() == wanted and question in (q.base_id, q.ref.rsplit(".", 1)[0], q.id, q.ref):
+                return q
+        named = sorted({q.part for q in framework.questions() if q.base_id})
+        raise NotFound(f"no question '{question}' for the service '{part}' in this assessment, expected a question "
+                       f"rated per service and one of its services: {', '.join(named) or '(none named yet)'}",
+                       hint=Hint("name a service", command="selfassess services ASSESSMENT --add NAME"))
+
+    # --- services (or sites) of a domain rated per service ---------------------------------------
+
+    def add_part(self, assessment_handle: str, name: str, kind: str | None = None) -> Assessment:
+        """Name a service (or site) the assessment holds its per-service domains for."""
+        assessment = self.assessment(assessment_handle)
+        self._editable(assessment)
+        base = self.pinned_framework(assessment)
+        kinds = sorted({d.rated_per for d in base.domains if d.rated_per})
+        if not kinds:
+            raise Refused(f"{base.title} rates no domain per service or site: there is nothing to name")
+        if kind is None:
+            if len(kinds) > 1:
+                raise InvalidInput(f"{base.title} rates domains per {' and per '.join(kinds)}: say which with --kind")
+            kind = kinds[0]
+        if kind not in kinds:
+            raise InvalidInput(f"{base.title} rates no domain per {kind}, expected: {', '.join(kinds)}")
+        text = check_text(name, f"the {kind}'s name", required=True, max_length=80)
+        names = assessment.parts.get(kind, ())
+        if fw.part_slug(text) in {fw.part_slug(n) for n in names}:
+            raise Refused(f"the {kind} '{text}' is already named for this assessment; nothing was changed")
+        updated = assessment.replace(parts={**assessment.parts, kind: (*names, text)})
+        self.commit("assessment.part", f"named the {kind} {text}",
+                    [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        return updated
+
+    # --- migrating to a new framework version -----------------------------------------------------
+
+    def archived(self, assessment_id: str) -> list[dict[str, Any]]:
+        """Answers kept aside by a migration, each pinned to the framework version it was given under."""
+        return sorted(self.repo.find("archived_answers", assessment_id=assessment_id),
+                      key=lambda r: (r.get("archived_at", ""), r.get("question_id", "")))
+
+    def migrate(self, handle: str, to: str, *, dry_run: bool = False) -> Plan:
+        """Move an assessment to another version of its framework (id@version, or id for the latest),
+        applying the new version's retired, replaced_by, split and merged maps. Unchanged answers carry
+        over; split and merged ones are flagged for re-rating; what is replaced or no longer asked is
+        archived, pinned to the old version, never deleted. A second run changes nothing."""
+        from .migration import CARRY, MERGE, REMOVED, RESCALED, SPLIT, plan
+
+        assessment = self.assessment(handle)
+        target = self.catalogue.get(to)
+        if target.id != assessment.framework_id:
+            raise InvalidInput(f"{target.key} is another framework than this assessment's ({assessment.framework_id}); "
+                               "an assessment moves only between versions of its own framework",
+                               hint=Hint("to start on another framework from these answers",
+                                         command=f"selfassess new ORG --framework {target.id} --suggest-from {short(assessment.id)}"))
+        old = self.framework(assessment)
+        if target.content_hash == assessment.framework_hash:
+            return plan(old, old, {})  # already there: nothing to do, nothing recorded
+        if not dry_run:
+            self._editable(assessment)
+        new = fw.with_parts(target, assessment.parts)
+        answers = self.answers(assessment.id)
+        found = plan(old, new, {qid: a.rating for qid, a in answers.items()})
+        if dry_run:
+            return found
+        now = self.clock.now()
+        changes: list[Change] = self._pin(target)
+        taken = {m.question_id for m in found.moves if m.kind in (CARRY, RESCALED) and m.targets == (m.question_id,)}
+        merged: dict[str, list[Answer]] = {}
+
+        def archive(a: Answer, *, keep_live: bool = False) -> None:
+            rec = {**a.to_record(), "archived_from": old.key, "framework_hash": assessment.framework_hash,
+                   "archived_at": now, "archived_by": self.actor}
+            changes.append(Change("archived_answers", a.id if keep_live is False else f"{a.id}@{old.key}", None, rec))
+            if not keep_live:
+                changes.append(Change("answers", a.id, a.to_record(), None))
+
+        def place(qid: str, src: Answer, rating: str | None, state: str) -> None:
+            if qid in taken:
+                return  # answered directly under the new version: that answer stands
+            taken.add(qid)
+            if rating is not None and rating not in new.scale_for(new.question(qid)).level_keys():
+                rating, state = None, NEEDS_REVIEW
+            a = Answer(id=new_id(), assessment_id=assessment.id, question_id=qid, rating=rating, na_reason=src.na_reason,
+                       evidence=src.evidence, notes=src.notes, assurance=src.assurance, state=state,
+                       updated_by=self.actor, updated_at=now, carried_from=src.id)
+            changes.append(Change("answers", a.id, None, a.to_record()))
+
+        for m in found.moves:
+            a = answers[m.question_id]
+            if m.kind == CARRY and m.targets == (m.question_id,):
+                continue  # unchanged: the same record, untouched
+            if m.kind == RESCALED:
+                archive(a, keep_live=True)
+                changes.append(Change("answers", a.id, a.to_record(),
+                                      a.replace(rating=None, state=NEEDS_REVIEW, updated_by=self.actor, updated_at=now).to_record()))
+                continue
+            archive(a)
+            if m.kind == CARRY:
+                place(m.targets[0], a, a.rating, a.state)
+            elif m.kind == SPLIT:
+                for t in m.targets:
+                    place(t, a, a.rating, NEEDS_REVIEW)
+            elif m.kind == MERGE:
+                merged.setdefault(m.targets[0], []).append(a)
+            elif m.kind != REMOVED:
+                raise AssertionError(m.kind)
+        for qid, sources in merged.items():
+            joined = Answer(id="", assessment_id=assessment.id, question_id=qid,
+                            evidence="\n\n".join(x.evidence for x in sources if x.evidence),
+                            notes="\n\n".join(x.notes for x in sources if x.notes), carried_from=sources[0].id)
+            place(qid, joined.replace(id=sources[0].id), None, NEEDS_REVIEW)
+        # Actions follow their questions to the new ids; a question no longer asked stays named.
+        where = {m.question_id: m.targets for m in found.moves if m.targets and m.targets != (m.question_id,)}
+        for x in self.actions(assessment.id):
+            qids = tuple(dict.fromkeys(t for q in x.question_ids for t in where.get(q, (q,))))
+            if qids != x.question_ids:
+                changes.append(Change("actions", x.id, x.to_record(), x.replace(question_ids=qids).to_record()))
+        moved = assessment.replace(framework_version=target.version, framework_hash=target.content_hash)
+        changes.append(Change("assessments", assessment.id, assessment.to_record(), moved.to_record()))
+        counts = ", ".join(f"{len(found.of(k))} {k}" for k in (CARRY, SPLIT, MERGE, RESCALED, REMOVED) if found.of(k))
+        self.commit("assessment.migrate", f"moved {assessment.period} from {old.key} to {target.key}"
+                    + (f": {counts}" if counts else ""), changes)
+        return found
+
+    # --- targets ---------------------------------------------------------------------------------
+
+    def set_target(self, assessment_handle: str, domain: str, level: str, by: str) -> Assessment:
+        """The board's target level for a domain (id or ref) and the date to reach it by."""
+        from .figures import domain_scale
+
+        assessment = self.assessment(assessment_handle)
+        self._editable(assessment)
+        framework = self.framework(assessment)
+        d = framework.domain(domain)
+        if not d.questions:
+            raise InvalidInput(f"{d.ref} {d.title} has nothing to rate yet: name its {d.rated_per or 'part'}s first")
+        scale = domain_scale(framework, d.id)
+        key = self._rating_key(framework, d.questions[0], level) if scale.id == d.questions[0].scale_id else level
+        target_level = scale.level(key)
+        when = parse_date(by, "the target date")
+        rec = {"level": target_level.key, "by": when.isoformat(), "set_by": self.actor, "set_at": self.clock.now()}
+        old = assessment.targets.get(d.id)
+        if old and (old["level"], old["by"]) == (rec["level"], rec["by"]):
+            return assessment  # the same target: nothing to record
+        updated = assessment.replace(targets={**assessment.targets, d.id: rec})
+        self.commit("assessment.target", f"target for {d.ref} {d.title}: {target_level.label} by {rec['by']}",
+                    [Change("assessments", assessment.id, assessment.to_record(), updated.to_record())])
+        return updated
+
+    def missing_parts(self, assessment: Assessment) -> list[str]:
+        """Domains rated per service with fewer services named than the framework asks."""
+        out = []
+        for d in self.pinned_framework(assessment).domains:
+            if d.rated_per:
+                have = len(assessment.parts.get(d.rated_per, ()))
+                if have < d.at_least:
+                    out.append(f"{d.ref} {d.title} is rated per {d.rated_per}: {d.at_least} needed, {have} named")
+        return out
+
+    @staticmethod
     def _rating_key(framework: fw.Framework, q: fw.Question, rating: str) -> str:
         scale = framework.scale_for(q)
         text = str(rating).strip()
@@ -616,13 +859,40 @@ class Workspace:
         if len(text) > 200:
             raise InvalidInput(f"the rating is {len(text):,} characters long, expected a level key, label or number "
                                f"on the {scale.title} scale")
-        if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(scale.levels):
-            return scale.levels[int(text) - 1].key
         for level in scale.levels:
             if text.lower() == level.label.lower():
                 return level.key
-        choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
+        if text.isascii() and text.isdigit() and len(text) <= 3:
+            if scale.positions_are_scores and 1 <= int(text) <= len(scale.levels):
+                return scale.levels[int(text) - 1].key  # scores 1, 2, 3...: the number is both
+            if not scale.positions_are_scores:
+                # On a scale such as 0 to 3, '3' could be the third level or the score 3: never guess.
+                raise InvalidInput(
+                    f"'{text}' is not a level of the {scale.title} scale, whose scores are "
+                    + ", ".join(f"{fw.number_text(lv.score)} {lv.label}" for lv in scale.levels)
+                    + f"; give the level's key or label, or the score with --score {text}")
+        if scale.positions_are_scores:
+            choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
+        else:
+            choices = ", ".join(f"{lv.key} ({lv.label}, score {fw.number_text(lv.score)})" for lv in scale.levels)
         raise InvalidInput(f"'{rating}' is not a rating on the {scale.title} scale, expected one of: {choices}")
+
+    @staticmethod
+    def _score_key(framework: fw.Framework, q: fw.Question, score: str | float) -> str:
+        """The level a score on the question's scale names: --score 0 on EDS 2022 is Undeveloped."""
+        scale = framework.scale_for(q)
+        text = str(score).strip()
+        try:
+            value = float(text) if len(text) <= 20 else None
+        except ValueError:
+            value = None
+        if value is None or value != value:  # not a number, or NaN
+            raise InvalidInput(f"score '{text[:40]}' is not a number, expected one of the {scale.title} scale's scores: "
+                               + ", ".join(f"{fw.number_text(lv.score)} {lv.label}" for lv in scale.levels))
+        try:
+            return scale.level_for_score(value).key
+        except NotFound as exc:
+            raise InvalidInput(str(exc)) from None
 
     # --- the board cover sheet ------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The annual-report section on health inequalities, drafted from the answers and actions.
+"""The annual-report section on the framework's subject (its title and opening are the framework's), drafted from the answers and actions.
 
 Drafted once as a list of blocks (headings, paragraphs, bullets, a table); the Word and the
 Markdown writers render the same blocks, so the two never say different things.
@@ -60,7 +60,7 @@ def _list(words: list[str]) -> str:
 
 def title(data: ReportData) -> str:
     """The section's title: marked DRAFT until the board signs the assessment off."""
-    return "Health inequalities" + (" (DRAFT for the board)" if data.is_draft else "")
+    return data.wording.annual_title + (" (DRAFT for the board)" if data.is_draft else "")
 
 
 def draft(data: ReportData) -> list[Block]:
@@ -74,10 +74,10 @@ def draft(data: ReportData) -> list[Block]:
               + (f" ({data.signoff_meeting})" if data.signoff_meeting else "") + "." if not data.is_draft else
               " The assessment has not yet been signed off by the board"
               + (f"; {f.drafts} answer{'s are' if f.drafts != 1 else ' is'} still draft" if f.drafts else "") + ".")
+    # The framework's own opening (a legal duty, a contract requirement), then what the section reports.
+    opening = data.wording.annual_opening_for(data.organisation)
     blocks.append(Para.of(
-        (data.organisation, True),
-        " has a legal duty to have regard to the need to reduce inequalities in access to, and outcomes "
-        "from, its services. This section reports how the "
+        *opening, (" " if opening else "") + "This section reports how the "
         + ("board assessed itself, where it stands and what it has committed to do." if not data.is_draft else
            "trust has assessed itself for the board, where it stands and what it proposes to do.")))
     blocks.append(Heading("How we assessed ourselves", 2))
@@ -105,6 +105,8 @@ def draft(data: ReportData) -> list[Block]:
                if f.percent is not None else "The trust has no overall score yet, as no question has been rated this year.")
     ranking = f.strongest_weakest_text()
     blocks.append(Para.of(overall + (f" {ranking}" if ranking else "")))
+    if f.total:  # the framework's own total and band (EDS 2022: out of 33), in its own words
+        blocks.append(Para.of(f.total.text() + ".", *((" ", (f.total.meaning, True)) if f.total.meaning else ())))
     blocks.append(TableBlock(
         ("Domain", "Score", "Level", "Change"),
         tuple((f"{d.ref} {d.title}", score_words(d.percent, d.provisional), d.level or "Not scored",

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from ..core import actions as rules
 from ..core.checks import Challenge
 from ..core.figures import Figures, percent_text
-from ..core.framework import Framework
+from ..core.framework import Framework, Wording
 from ..core.indicators import IndicatorFigures
 from ..core.lifecycle import answer_stage
 from ..core.model import (
@@ -178,6 +178,14 @@ class ReportData:
     indicators: tuple[IndicatorFigures, ...] = ()
     indicator_set_title: str = ""
     not_stated_threshold: float = 5.0
+    # The framework's words for what the documents are (their titles, subject and openings).
+    wording: Wording = Wording("Self-assessment", "self-assessment", "Self-assessment")
+
+    @property
+    def subject_title(self) -> str:
+        """The subject at the start of a phrase: 'Health inequalities action plan'."""
+        subject = self.wording.subject
+        return subject[:1].upper() + subject[1:]
 
     @property
     def completeness(self) -> float:
@@ -216,7 +224,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             rating = "Not applicable"
         elif a and a.rating:
             try:
-                rating = scale.level(a.rating).label
+                rating = scale.label_of(a.rating)  # with its score where the framework shows scores
                 number = scale.number_of(a.rating)
             except Exception:
                 rating = a.rating
@@ -290,6 +298,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         scale_key=_scale_key(framework), coversheet=ws.coversheet(assessment.id), evidence=evidence,
         indicators=tuple(indicator_figures), indicator_set_title=iset.title if iset else "",
         not_stated_threshold=iset.not_stated_flag_percent if iset else 5.0,
+        wording=framework.wording,
     )
 
 

@@ -48,9 +48,9 @@ def write_annual_docx(data: ReportData) -> tuple[bytes, list[str]]:
     # says 2013 otherwise), so identical input gives an identical file.
     core = doc.core_properties
     org = cleaner.clean(data.organisation, "organisation")
-    core.title = (("DRAFT for the board: " if data.is_draft else "") + f"Health inequalities {data.period}: {org}")[:250]
+    core.title = (("DRAFT for the board: " if data.is_draft else "") + f"{data.wording.annual_title} {data.period}: {org}")[:250]
     core.author = core.last_modified_by = org[:250]
-    core.subject = "Annual report section on health inequalities"
+    core.subject = f"Annual report section on {data.wording.subject}"[:250]
     core.language = "en-GB"
     core.comments = ""
     stamp = data.last_changed.replace(tzinfo=None)

@@ -35,12 +35,14 @@ def owned_by(data: ReportData, owner: str | None) -> list[ActionRow]:
 def write_calendar(data: ReportData, owner: str | None = None) -> tuple[bytes, list[str]]:
     cleaner = Cleaner("iCalendar")
     org = cleaner.clean(data.organisation, "organisation").replace("\n", " ")
+    subject = cleaner.clean(data.wording.subject, "framework subject").replace("\n", " ")
+    plan_name = cleaner.clean(data.subject_title, "framework subject").replace("\n", " ") + " action plan"
     cal = Calendar()
-    cal.add("prodid", "-//selfassess//Health inequalities action plan//EN")
+    cal.add("prodid", f"-//selfassess//{plan_name.replace('//', '/')}//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"{org}: health inequalities actions {data.period}")
+    cal.add("x-wr-calname", f"{org}: {subject} actions {data.period}")
     for a in owned_by(data, owner):
         where = f"action {a.ref}"
         title = cleaner.clean(a.title, f"{where} title").replace("\n", " ")
@@ -57,9 +59,9 @@ def write_calendar(data: ReportData, owner: str | None = None) -> tuple[bytes, l
                  + (f" (originally {long_date(a.original_due)})" if a.current_due != a.original_due else ""),
                  f"Question {a.question_refs}: {cleaner.clean(a.question, f'{where} question')}" if a.question_refs else "",
                  f"Owner: {who}", f"Status: {a.status_label}",
-                 f"From the {data.period} health inequalities self-assessment of {org}."]
+                 f"From the {data.period} {subject} self-assessment of {org}."]
         event.add("description", "\n".join(x for x in lines if x))
-        event.add("categories", ["Health inequalities action plan"])
+        event.add("categories", [plan_name])
         event.add("status", "CANCELLED" if a.status in (DONE, DROPPED) else "CONFIRMED")
         event.add("transp", "TRANSPARENT")  # a due date, not a meeting: the owner is not busy all day
         cal.add_component(event)

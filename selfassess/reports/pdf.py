@@ -490,7 +490,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     if data.coversheet is not None:
         story += _cover_sheet(data, t, p)
     # Cover
-    story += [Spacer(1, 3 * cm), p("Health inequalities: board self-assessment", "title")]
+    story += [Spacer(1, 3 * cm), p(t(data.wording.report_title, "report title", bold=True), "title")]
     if data.is_draft:
         story.append(p("<font color='#C00000'><b>DRAFT for the board</b></font>", "subtitle"))
     story += [
@@ -501,6 +501,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         ["Status", escape(data.status) + (f" (version {data.version})" if data.version > 1 else "")],
         ["Framework", f"{t(data.framework_title, 'framework title')}, version {escape(data.framework_version)}"],
         ["Overall score", escape(score_and_level(f.percent, f.level, f.provisional))],
+        *([[escape(f.total.label), t(f.total.text().split(": ", 1)[1], "framework total")]] if f.total else []),
         ["Completeness", f"{f.answered} of {f.questions} questions answered and reviewed"
                          + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
                          + (f"; {f.drafts} draft" if f.drafts else "")],
@@ -535,6 +536,8 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     if data.is_draft:
         story.append(p("<b>DRAFT for the board.</b> The board has not signed this assessment off; what follows is "
                        "put to the board to agree, and may change."))
+    if data.wording.opening:  # the framework's own opening: why the board assesses itself against it
+        story.append(p(t(data.wording.opening, "framework opening")))
     who = "The board assessed the trust" if not data.is_draft else "This draft assesses the trust"
     story.append(p(f"{who} against {t(data.framework_title, 'framework title')} for {escape(data.period)}. "
                    f"The overall score is <b>{escape(score_words(f.percent, f.provisional))}</b>"
@@ -544,6 +547,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                       if f.awaiting_review else "")
                    + (f"; {f.drafts} answers are still draft" if f.drafts else "")
                    + "."))
+    if f.total:  # the framework's own total and band, and what it means in the framework's words
+        story.append(p(f"<b>{t(f.total.text(), 'framework total', bold=True)}</b>"
+                       + (f" {t(f.total.meaning, 'what the total means')}" if f.total.meaning else "")))
     if f.rated:
         story.append(p(f"Of the {f.rated} rated answers, "
                        + escape(", ".join(f"{n} {label.lower()}" for label, n in f.assurance)) + "."))
@@ -580,6 +586,14 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     heads = ["Domain", "Answered", "Score", "Level", data.previous_period or "Previous", "Change"]
     story.append(Table(table, colWidths=_fit_widths(heads, [5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 1.9 * cm]),
                        repeatRows=1, style=_grid()))
+    if f.targets_set:  # the board's targets, and the gap to each
+        story.append(p(escape(f.targets_text()) + ".", "h2"))
+        rows = [[p("<b>Domain</b>", "cell"), p("<b>Target</b>", "cell"), p("<b>Now</b>", "cell")]]
+        rows += [[p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"),
+                  p(escape(d.target.text().removeprefix("target ")), "cell"),
+                  p(escape(d.level or "Not scored"), "cell")] for d in f.domains if d.target]
+        story.append(Table(rows, colWidths=_fit_widths(["Domain", "Target", "Now"], [7 * cm, 7 * cm, 2.6 * cm]),
+                           repeatRows=1, style=_grid()))
 
     # Points for challenge: what a non-executive would ask about before signing
     story.append(p("Points for challenge", "h2"))
@@ -702,13 +716,15 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
 
     out = io.BytesIO()
     header = (("DRAFT · " if data.is_draft else "")
-              + f"{data.organisation} · {data.period} · Board report: health inequalities self-assessment")
+              + f"{data.organisation} · {data.period} · Board report: {data.wording.subject} self-assessment")
     org = cleaner.clean(data.organisation, "organisation").replace("\n", " ")
+    subject = cleaner.clean(data.wording.subject, "framework subject").replace("\n", " ")
+    subject_title = cleaner.clean(data.subject_title, "framework subject").replace("\n", " ")
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm,
                             bottomMargin=2 * cm, lang="en-GB",
                             title=("DRAFT for the board: " if data.is_draft else "")
-                            + f"Board report: health inequalities self-assessment {data.period}, {org}",
-                            author=org, subject=f"Health inequalities board self-assessment against "
+                            + f"Board report: {subject} self-assessment {data.period}, {org}",
+                            author=org, subject=f"{subject_title} board self-assessment against "
                             f"{cleaner.clean(data.framework_title, 'framework title')}",
                             creator="selfassess", invariant=1)
     header_text = _fit_line(t.plain(header, "running header"), BODY, 7.5, A4[0] - 4 * cm)
@@ -750,8 +766,8 @@ def _cover_sheet(data: ReportData, t: _Text, p: Callable[..., Paragraph]) -> lis
     sheet = data.coversheet
     if sheet is None:  # none entered: the report opens with its own title page
         return []
-    title = "Health inequalities: board self-assessment " + data.period
-    rows = [[p("<b>Report title</b>", "cell"), p(escape(title) + (" (DRAFT for the board)" if data.is_draft else ""), "cell")]]
+    title = data.wording.report_title + " " + data.period
+    rows = [[p("<b>Report title</b>", "cell"), p(t(title, "report title", bold=False) + (" (DRAFT for the board)" if data.is_draft else ""), "cell")]]
     for key, label in COVER_FIELDS.items():
         if key == "purpose":
             boxes = "&nbsp;&nbsp;&nbsp; ".join(("☒ <b>" + escape(v) + "</b>") if sheet.purpose == k else ("☐ " + escape(v))

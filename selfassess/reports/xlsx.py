@@ -322,7 +322,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     props = wb.properties
     props.title = (("DRAFT for the board: " if data.is_draft else "") + f"Action plan {data.period}: {org}")[:250]
     props.creator = props.lastModifiedBy = org[:250]
-    props.subject = "Health inequalities action plan"
+    props.subject = f"{data.subject_title} action plan"
     props.language = "en-GB"
     # The dates of the last change, not of the export: openpyxl's save() would stamp the clock.
     props.created = props.modified = data.last_changed.astimezone(UTC).replace(tzinfo=None)

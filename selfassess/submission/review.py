@@ -22,7 +22,7 @@ from ..core import actions as rules
 from ..core import framework as fw
 from ..core.audit import Change
 from ..core.errors import Hint, InvalidInput, NotFound, SelfAssessError
-from ..core.figures import whole_percent
+from ..core.figures import targets_of, whole_percent
 from ..core.model import Action, Answer, Assessment, Organisation, check_choice, check_text, new_id
 from ..core.scoring import score
 from ..core.workspace import Workspace
@@ -89,6 +89,8 @@ class Submission:
     imported_by: str = ""
     file_sha256: str = ""  # the whole file as received: a folder imported again skips it unread
     carried_forward: tuple[str, ...] = ()  # actions since carried into a later year, and counted there
+    targets_set: int = 0  # domains with a target the board set
+    targets_met: int = 0  # of those, the ones the domain's score reaches
 
     @property
     def live_actions(self) -> tuple[Action, ...]:
@@ -123,6 +125,7 @@ class Submission:
             "imported_by": self.imported_by, "file_sha256": self.file_sha256,
             "carried_forward": list(self.carried_forward),
             "overall": self.overall, "completeness": self.completeness,
+            "targets_set": self.targets_set, "targets_met": self.targets_met,
             "domains": [{"id": d.id, "ref": d.ref, "title": d.title, "percent": d.percent, "level": d.level,
                          "answered": d.answered, "questions": d.questions} for d in self.domains],
             "actions": [a.to_record() for a in self.actions],
@@ -148,6 +151,7 @@ class Submission:
             imported_at=rec.get("imported_at", ""), imported_by=rec.get("imported_by", ""),
             file_sha256=str(rec.get("file_sha256", "")),
             carried_forward=tuple(rec.get("carried_forward", ())),
+            targets_set=int(rec.get("targets_set", 0)), targets_met=int(rec.get("targets_met", 0)),
         )
 
 
@@ -231,6 +235,13 @@ class TrustRow:
     slipped: int
     queried: int
     history: tuple[tuple[str, float | None], ...] = field(default=())
+    targets_set: int = 0
+    targets_met: int = 0
+
+    @property
+    def meets_targets(self) -> bool | None:
+        """Every target the board set is met; None where it set none."""
+        return None if not self.targets_set else self.targets_met == self.targets_set
 
 
 @dataclass(frozen=True)
@@ -396,6 +407,7 @@ class Review:
                 overdue=sum(rules.is_overdue(a, today) for a in live),
                 slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in live),
                 queried=sum(1 for m in marks.get(s.id, {}).values() if m.verdict == "queried"),
+                targets_set=s.targets_set, targets_met=s.targets_met,
             ))
         sort_rows(rows, sort, domains)
         return Comparison([d for d, _ in domains], [t for _, t in domains], rows)
@@ -481,7 +493,9 @@ class Review:
                 return Checked(path, bundle.MALFORMED, f"{who}: its figures give {said.previous_period} as "
                                f"{said.previous_score_percent}%, but the submission imported for {said.previous_period} "
                                f"scores {whole_percent(before[-1].overall)}%")
+        framework = fw.with_parts(framework, assessment.parts)  # Domain 1 once per service, as the trust held it
         scores = score(framework, {a.question_id: a for a in v.answers})
+        targets = targets_of(framework, scores, assessment.targets, None)
         record = Submission(
             id=opened.payload_sha256, key_fingerprint=opened.fingerprint, organisation=org, period=assessment.period,
             assessment=assessment, framework=FrameworkRef(framework.id, framework.version, framework.title, framework.content_hash),
@@ -492,6 +506,7 @@ class Review:
             actions=tuple(v.actions), audit_head=sub.audit_head.model_dump(), created_at=sub.created_at,
             imported_at=self.ws.clock.now(), imported_by=self.ws.actor,
             file_sha256=hashlib.sha256(v.data).hexdigest(), carried_forward=tuple(sub.carried_forward),
+            targets_set=len(targets), targets_met=sum(1 for x in targets.values() if x.met),
         )
         listed = len(sub.evidence)
         carried = sum(e.included for e in sub.evidence)

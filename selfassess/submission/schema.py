@@ -149,6 +149,13 @@ class SignOffDoc(Strict):
     recorded_at: Moment
 
 
+class TargetDoc(Strict):
+    level: Id
+    by: Day
+    set_by: Name = ""
+    set_at: MaybeMoment = ""
+
+
 class AssessmentDoc(Strict):
     id: Id
     organisation_id: Id
@@ -165,6 +172,9 @@ class AssessmentDoc(Strict):
     reopened_from: Id | None = None
     superseded_by: Id | None = None
     submitted_at: Moment | None = None
+    # The services (or sites) a domain rated per service was held for.
+    parts: dict[Literal["service", "site"], list[Required]] = Field(default_factory=dict, max_length=2)
+    targets: dict[Id, TargetDoc] = Field(default_factory=dict, max_length=500)  # the board's targets by domain
 
 
 class AnswerDoc(Strict):
@@ -217,6 +227,7 @@ class AuditHead(Strict):
 
 
 Count = Annotated[int, Field(ge=0, le=MAX_ANSWERS)]
+Score = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
 Percent = Annotated[int, Field(ge=0, le=100)]
 Points = Annotated[int, Field(ge=-100, le=100)]
 
@@ -238,10 +249,24 @@ class _Scored(Strict):
     change_points: Points | None
 
 
+class DomainTargetDoc(Strict):
+    level: Id
+    label: Required
+    by: Day
+    met: bool | None
+    gap: Score | None
+
+
 class DomainFiguresDoc(_Scored):
     id: Id
     ref: Annotated[str, StringConstraints(max_length=20)]
     title: Required
+    target: DomainTargetDoc | None = None  # the board's target for the domain; absent before targets
+
+
+class TargetCountsDoc(Strict):
+    set: Count
+    met: Count
 
 
 class AssuranceDoc(Strict):
@@ -258,8 +283,25 @@ class ActionCountsDoc(Strict):
     done: Annotated[int, Field(ge=0, le=MAX_ACTIONS)]
 
 
+class TotalDoc(Strict):
+    """The framework's own total and band (EDS 2022: out of 33), as the documents show it."""
+
+    label: Required
+    method: Literal["sum", "mean"]
+    value: Score | None
+    out_of: Score
+    questions: Count
+    answered: Count
+    scored: Count
+    band: Name | None
+    provisional: bool
+
+
 class FiguresDoc(_Scored):
     """The headline figures the trust's documents show (core/figures.py), as sent."""
+
+    total: TotalDoc | None = None  # only where the framework declares a total; absent before it could
+    targets: TargetCountsDoc | None = None  # absent before targets could be set
 
     completeness_percent: Percent
     previous_period: Period | None
@@ -519,6 +561,7 @@ def framework_copy(raw: bytes) -> fw.Framework:
 def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
     """Everything a well-formed submission says must agree: ids, the framework, each rating."""
     a, org = sub.assessment, sub.organisation
+    framework = fw.with_parts(framework, {k: tuple(v) for k, v in a.parts.items()})
     problems: list[str] = []
     if a.organisation_id != org.id:
         problems.append("the assessment belongs to another organisation than the one named")
@@ -646,7 +689,7 @@ class StoredSubmission(Strict):
 
 # Figures that follow from the answers alone (the previous year's and the overdue counts do not).
 _ANSWER_FIGURES = ("questions", "answered", "agreed", "drafts", "awaiting_review", "not_applicable", "not_started",
-                   "completeness_percent", "score_percent", "level", "provisional", "signed_off")
+                   "completeness_percent", "score_percent", "level", "provisional", "signed_off", "total")
 _DOMAIN_FIGURES = ("id", "questions", "answered", "agreed", "drafts", "awaiting_review", "not_applicable",
                    "not_started", "score_percent", "level", "provisional")
 
@@ -658,6 +701,7 @@ def expected_figures(sub: SubmissionDoc, framework: fw.Framework) -> dict[str, A
     from ..core.figures import compute
     from ..core.model import Action, Answer, Assessment
 
+    framework = fw.with_parts(framework, {k: tuple(v) for k, v in sub.assessment.parts.items()})
     answers = {a.question_id: Answer.from_record(a.model_dump()) for a in sub.answers}
     carried = set(sub.carried_forward)
     plan = rules.summarise([Action.from_record(a.model_dump()) for a in sub.actions if a.id not in carried],
@@ -671,6 +715,8 @@ def _figures_disagree(sub: SubmissionDoc, figures: FiguresDoc, framework: fw.Fra
     ours = expected_figures(sub, framework)
     sent = figures.model_dump()
     wrong = [k for k in _ANSWER_FIGURES if ours[k] != sent[k]]
+    if sent.get("targets") is not None and ours["targets"] != sent["targets"]:  # absent in older submissions
+        wrong.append("targets")
     for group in ("assurance", "actions"):
         if ours[group] != sent[group]:
             wrong.append(group)
@@ -679,6 +725,8 @@ def _figures_disagree(sub: SubmissionDoc, figures: FiguresDoc, framework: fw.Fra
     else:
         for i, (o, t) in enumerate(zip(ours["domains"], sent["domains"], strict=True)):
             wrong += [f"domains.{i}.{k}" for k in _DOMAIN_FIGURES if o[k] != t[k]]
+            if t.get("target") is not None and o["target"] != t["target"]:
+                wrong.append(f"domains.{i}.target")
     for where, f in [("", sent), *((f"domains.{i}.", d) for i, d in enumerate(sent["domains"]))]:
         now, before, change = f["score_percent"], f["previous_score_percent"], f["change_points"]
         if (change is not None) != (now is not None and before is not None) or (

@@ -45,8 +45,8 @@ class RatingBar(Widget, can_focus=True):
     not_applicable: reactive[bool] = reactive(False)
 
     def show(self, scale: Scale, level_text: dict[str, str], rating: str | None, na: bool, na_allowed: bool) -> None:
-        choices = [RatingChoice(lv.key, str(i), lv.label, level_text.get(lv.key) or lv.description)
-                   for i, lv in enumerate(scale.levels, start=1)]
+        choices = [RatingChoice(lv.key, str(scale.digit_of(lv.key)), lv.label, level_text.get(lv.key) or lv.description)
+                   for lv in scale.levels]
         if na_allowed:
             choices.append(RatingChoice(None, "x", "Not applicable", "Needs a written reason"))
         self.choices = tuple(choices)

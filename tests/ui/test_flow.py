@@ -303,7 +303,7 @@ async def test_points_for_challenge_by_key_and_in_the_palette(tmp_path, new_app)
     session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
     ws = session.workspace
     a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
-    ws.answer(a.id, "1.1", rating="4")  # the top level with no evidence
+    ws.answer(a.id, "1.1", score=3)  # the top level with no evidence
     session.close()
     app = new_app(home)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -327,7 +327,7 @@ async def test_ready_for_board_refuses_open_questions_and_asks_once_to_agree_the
     a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
     questions = list(ws.framework(a).questions())
     for q in questions[1:]:
-        ws.answer(a.id, q.id, rating="2", evidence="Minutes")
+        ws.answer(a.id, q.id, score=1, evidence="Minutes")
     session.close()
     app = new_app(home)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -335,7 +335,7 @@ async def test_ready_for_board_refuses_open_questions_and_asks_once_to_agree_the
         await pilot.pause()
         assert any("1 question(s) are unanswered (1.1)" in n.message for n in app._notifications)
         assert isinstance(app.screen, HomeScreen)
-        app.ws.answer(a.id, questions[0].id, rating="2", evidence="Minutes")
+        app.ws.answer(a.id, questions[0].id, score=1, evidence="Minutes")
         await pilot.press("m")
         await pilot.pause()
         assert "Agree all 24 drafts?" in str(app.screen.query_one(".dialog-title").render())

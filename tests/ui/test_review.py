@@ -93,7 +93,7 @@ async def test_sign_off_from_the_app_freezes_the_assessment(tmp_path, new_app):
     ws = s.workspace
     a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
     for q in ws.framework(a).questions():
-        ws.answer(a.id, q.id, rating="3")
+        ws.answer(a.id, q.id, score=2)
     s.close()
     app = new_app(home)
     async with app.run_test(size=(100, 30)) as pilot:

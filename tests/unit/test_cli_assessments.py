@@ -67,7 +67,7 @@ def test_new_answer_and_act_from_the_command_line(run):
         (["answer", "{a}", "1.1", "--na", " "], "error: N/A needs a written reason"),
         (["action", "add", "{a}", "--question", "1.1", "--title", "T", "--owner", "O", "--due", "next week"],
          "error: due date 'next week' is not a date, expected YYYY-MM-DD such as 2026-03-31"),
-        (["new", "Trust", "--framework", "nope", "--period", "2025/26"], "error: no framework 'nope', expected one of: board-health-inequalities, what-works-principles"),
+        (["new", "Trust", "--framework", "nope", "--period", "2025/26"], "error: no framework 'nope', expected one of: board-health-inequalities, eds-2022, what-works-principles"),
         (["new", "Trust", "--framework", "board-health-inequalities", "--period", "2025-26"], "error: '2025-26' is not a reporting period"),
     ],
 )

@@ -53,6 +53,7 @@ def test_frameworks_lists_bundled_user_and_extra_folders(run, home, tmp_path):
     found = {(f["id"], f["kind"]) for f in data["frameworks"]}
     assert found == {
         ("board-health-inequalities", "bundled"),
+        ("eds-2022", "bundled"),
         ("what-works-principles", "bundled"),
         ("mini", "user"),
         ("other", "user"),

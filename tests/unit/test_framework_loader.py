@@ -121,7 +121,7 @@ def test_schema_file_is_generated_from_the_loader_rules():
     assert (BUNDLED / "schema.json").read_text(encoding="utf-8") == json_schema_text()
 
 
-@pytest.mark.parametrize("path", [BOARD, WHAT_WORKS], ids=["board", "what-works"])
+@pytest.mark.parametrize("path", [BOARD, WHAT_WORKS, BUNDLED / "eds-2022.yaml"], ids=["board", "what-works", "eds-2022"])
 def test_bundled_frameworks_match_the_published_json_schema(path):
     schema = json.loads((BUNDLED / "schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)

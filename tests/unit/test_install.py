@@ -21,6 +21,8 @@ def test_wheel_carries_the_frameworks_and_an_installed_copy_finds_them(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
     assert "selfassess/_bundled/frameworks/board-health-inequalities.yaml" in names
     assert "selfassess/_bundled/frameworks/what-works-evidence.yaml" in names
+    assert "selfassess/_bundled/frameworks/eds-2022.yaml" in names
+    assert "selfassess/_bundled/frameworks/crosswalks/board-to-eds-2022.yaml" in names
     assert "selfassess/_bundled/frameworks/schema.json" in names
 
     target = tmp_path / "site"
@@ -38,5 +40,5 @@ def test_wheel_carries_the_frameworks_and_an_installed_copy_finds_them(tmp_path)
     first, rest = out.stdout.split("\n", 1)
     assert first.startswith(str(target))
     data = json.loads(rest)
-    assert {f["id"] for f in data["frameworks"]} == {"board-health-inequalities", "what-works-principles"}
+    assert {f["id"] for f in data["frameworks"]} == {"board-health-inequalities", "eds-2022", "what-works-principles"}
     assert all(f["origin"].startswith(str(target)) for f in data["frameworks"])

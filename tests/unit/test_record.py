@@ -118,7 +118,9 @@ def check_table_rows(rows: list[list[str]], f: Figures, where: str) -> None:
 def check_markdown(data) -> None:
     f = data.figures
     text = md_text(data)
-    assert text.splitlines()[0] == "# Health inequalities" + (" (DRAFT for the board)" if f.is_draft else "")
+    # The section's title is the framework's (each bundled framework calls it "Health inequalities").
+    assert text.splitlines()[0] == "# " + data.wording.annual_title + (" (DRAFT for the board)" if f.is_draft else "")
+    assert data.wording.annual_title == "Health inequalities"
     check_prose(text, f, "markdown")
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
             if line.startswith("| ") and not line.startswith(("| Domain", "| ---"))]
@@ -277,7 +279,7 @@ def test_board_agreed_and_draft_marking_follow_the_sign_off(tmp_path):
     store, ws = open_workspace(tmp_path / "s")
     a = ws.new_assessment("Trust", WHAT_WORKS, "2025/26").assessment
     for q in ws.framework(a).questions():
-        ws.answer(a.id, q.id, rating="2", evidence="Minutes")
+        ws.answer(a.id, q.id, score=1, evidence="Minutes")
     ws.add_action(a.id, [next(iter(ws.framework(a).questions())).id], "Do it", "Owner", "2027-01-31")
     before = gather(ws, a)
     assert before.is_draft and "The board agreed" not in md_text(before)
@@ -298,7 +300,7 @@ def test_ready_for_board_and_sign_off_refuse_each_forbidden_state(tmp_path):
     last = ws.new_assessment("Trust", WHAT_WORKS, "2024/25").assessment
     questions = list(ws.framework(last).questions())
     for q in questions:
-        ws.answer(last.id, q.id, rating="3", evidence="Board minutes", state="agreed")
+        ws.answer(last.id, q.id, score=2, evidence="Board minutes", state="agreed")
     ws.sign_off(last.id, [("Chair", "Chair")])
     a = ws.new_assessment("", None, "2025/26", from_handle=last.id).assessment
     signing = (lambda **k: ws.sign_off(a.id, [("Chair", "Chair")], **k), lambda **k: ws.set_status(a.id, "ready_for_board", **k))
@@ -309,7 +311,7 @@ def test_ready_for_board_and_sign_off_refuse_each_forbidden_state(tmp_path):
     for q in questions:
         ws.answer(a.id, q.id, state="agreed")  # reviewed: confirmed as they were
     ws.answer(a.id, questions[0].id, clear_rating=True)  # unanswered
-    ws.answer(a.id, questions[1].id, rating="2")  # edited: a draft
+    ws.answer(a.id, questions[1].id, score=1)  # edited: a draft
     for step in signing:
         with pytest.raises(Refused, match=r"1 question\(s\) are unanswered \(1\.1\).*1 answer\(s\) are still draft \(1\.2\)"):
             step()
@@ -333,7 +335,7 @@ def test_sign_off_agree_drafts_records_them_and_the_points_for_challenge(tmp_pat
     store, ws = open_workspace(tmp_path / "s")
     a = ws.new_assessment("Trust", WHAT_WORKS, "2025/26").assessment
     for q in ws.framework(a).questions():
-        ws.answer(a.id, q.id, rating="4")  # top level, no evidence: a point for challenge each
+        ws.answer(a.id, q.id, score=3)  # top level, no evidence: a point for challenge each
     assert len(ws.checks(a)) == 24
     signed = ws.sign_off(a.id, [("Chair", "Chair")], agree_drafts=True)
     assert signed.status == "signed_off"
@@ -356,7 +358,7 @@ def test_cli_refuses_drafts_then_agrees_them_with_the_flag(tmp_path, monkeypatch
     store, ws = open_workspace(tmp_path / "home" / "store")
     try:
         for q in ws.framework(ws.assessment(aid)).questions():
-            ws.answer(aid, q.id, rating="4", assurance="independently_verified")
+            ws.answer(aid, q.id, score=3, assurance="independently_verified")
     finally:
         store.close()
     res = run(cli, ["status", aid, "ready"])
@@ -426,7 +428,7 @@ def test_generated_assessments_say_the_same_figures_in_every_document(tmp_path_f
         questions = list(ws.framework(last).questions())
         if carry:
             for q, r in zip(questions, last_ratings, strict=True):
-                ws.answer(last.id, q.id, rating=str(r), evidence="Last year's minutes", state="agreed")
+                ws.answer(last.id, q.id, score=r - 1, evidence="Last year's minutes", state="agreed")
             a = ws.new_assessment("", None, "2025/26", from_handle=last.id).assessment
         else:
             a = ws.new_assessment("Trust", WHAT_WORKS, "2025/26").assessment
@@ -435,7 +437,7 @@ def test_generated_assessments_say_the_same_figures_in_every_document(tmp_path_f
                 ws.answer(a.id, q.id, clear_rating=True)
             elif how[0] == "rate":
                 _, rating, state, assurance, evidence = how
-                ws.answer(a.id, q.id, rating=str(rating), assurance=assurance, evidence="Seen" if evidence else "")
+                ws.answer(a.id, q.id, score=rating - 1, assurance=assurance, evidence="Seen" if evidence else "")
                 ws.answer(a.id, q.id, state=state)
             elif how[0] == "na":
                 ws.answer(a.id, q.id, na_reason="Not a service we provide")

@@ -42,6 +42,7 @@ class AssessmentScreen(AppScreen):
         Binding("escape", "back", "Back", id="back"),
         Binding("1", "rate(1)", "Rate", key_display="1-4", id="rate"),
         *[Binding(str(i), f"rate({i})", f"Rate {i}", show=False) for i in range(2, 10)],
+        Binding("0", "rate(0)", "Rate 0", show=False),  # a scale from 0 (EDS 2022) is rated by its scores
         Binding("x", "not_applicable", "N/A", id="na"),
         Binding("n", "next", "Next", id="next"),
         Binding("p", "previous", "Previous", id="previous", show=False),
@@ -390,10 +391,14 @@ class AssessmentScreen(AppScreen):
 
     def action_rate(self, number: int) -> None:
         scale = self.framework.scale_for(self.question)
-        if number > len(scale.levels):
-            self.notify(f"This scale has {len(scale.levels)} levels: press 1 to {len(scale.levels)}.", timeout=3)
+        level = scale.level_by_digit(number)
+        if level is None:
+            digits = [scale.digit_of(lv.key) for lv in scale.levels]
+            what = "scores" if scale.by_score else "levels"
+            self.notify(f"This scale's {what} are {min(digits)} to {max(digits)}: press {min(digits)} to {max(digits)}.",
+                        timeout=3)
             return
-        self._rate(scale.levels[number - 1].key)
+        self._rate(level.key)
 
     @on(RatingBar.Chosen)
     def rating_clicked(self, event: RatingBar.Chosen) -> None:

@@ -66,9 +66,14 @@ class DashboardScreen(AppScreen):
         lines = [f"Completeness {f.completeness}%: {f.answered} of {f.questions} answered"
                  + (f", {f.drafts} draft" if f.drafts else "")
                  + (f", {f.awaiting_review} carried forward awaiting review" if f.awaiting_review else "")]
+        if f.total:  # the framework's own total and band (EDS 2022: out of 33)
+            lines.insert(0, f.total.text())
         ranking = f.strongest_weakest_text()
         if ranking:
             lines.append(ranking)
+        if f.targets_set:  # the board's targets and the gap to each
+            lines.append(f.targets_text() + ":")
+            lines += [f"  {d.ref} {d.title}: {d.target.text()}" for d in f.domains if d.target]
         points = len(ws.checks(a))
         if points:
             lines.append(f"{points} point(s) for challenge: k to see them")

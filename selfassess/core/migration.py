@@ -1,0 +1,97 @@
+"""Moving an assessment to a new version of its framework without losing an answer.
+
+The new version's `retired` list says where each removed question's answers go: to one question
+(`replaced_by: [x]`, carried over), to several (a split: each gets the answer, flagged for
+re-rating), or, when several retired questions name the same successor, into one (a merge: the
+successor gets their evidence and notes, no rating, flagged for re-rating). Answers to questions
+the new version still asks carry over unchanged. Whatever is replaced or has nowhere to go is
+archived, pinned to the version it was given under: nothing is ever deleted.
+
+Planning is pure (no store): the workspace applies a plan in one commit on the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .framework import Framework
+
+CARRY, SPLIT, MERGE, REMOVED, RESCALED = "carried", "split", "merged", "removed", "rescaled"
+
+
+@dataclass(frozen=True)
+class Move:
+    """What happens to one answer (question_id in the old version)."""
+
+    question_id: str
+    ref: str
+    kind: str  # carried (unchanged or renamed), split, merged, removed or rescaled
+    targets: tuple[str, ...]  # question ids in the new version (empty when removed)
+
+    @property
+    def rerate(self) -> bool:
+        return self.kind in (SPLIT, MERGE, RESCALED)
+
+
+@dataclass(frozen=True)
+class Plan:
+    from_key: str
+    to_key: str
+    moves: tuple[Move, ...]
+
+    @property
+    def changes_nothing(self) -> bool:
+        return self.from_key == self.to_key
+
+    def of(self, kind: str) -> list[Move]:
+        return [m for m in self.moves if m.kind == kind]
+
+    def lines(self) -> list[str]:
+        """The plan in words, one line a kind."""
+        out = []
+        for kind, words in ((CARRY, "carried over"), (SPLIT, "split (each part flagged for re-rating)"),
+                            (MERGE, "merged (flagged for re-rating)"),
+                            (RESCALED, "scale changed (rating cleared, flagged for re-rating)"),
+                            (REMOVED, "no longer asked (archived, pinned to " + self.from_key + ")")):
+            moves = self.of(kind)
+            if moves:
+                out.append(f"{words}: " + ", ".join(m.ref + (f" -> {', '.join(m.targets)}" if kind in (SPLIT, MERGE) else "")
+                                                     for m in moves))
+        return out
+
+
+def _split_part(framework: Framework, question_id: str) -> tuple[str, str]:
+    """(the framework's own question id, the service suffix such as ':maternity' or '')."""
+    q = framework.question(question_id)
+    return (q.base_id, question_id[len(q.base_id):]) if q.base_id else (question_id, "")
+
+
+def plan(old: Framework, new: Framework, answered: Mapping[str, str | None]) -> Plan:
+    """What migrating these answers (question id -> rating key, None when not rated) from old to
+    new would do. Both frameworks are as the assessment holds them (per-service copies named)."""
+    merged_into: dict[str, int] = {}
+    for r in new.retired:
+        for t in r.replaced_by:
+            merged_into[t] = merged_into.get(t, 0) + 1
+    moves: list[Move] = []
+    for qid, rating in answered.items():
+        if not old.has_question(qid):
+            continue  # already not part of this version (left from before): not ours to move
+        base, suffix = _split_part(old, qid)
+        ref = old.question(qid).ref
+        if new.has_question(qid):
+            scale = new.scale_for(new.question(qid))
+            kind = RESCALED if rating is not None and rating not in scale.level_keys() else CARRY
+            moves.append(Move(qid, ref, kind, (qid,)))
+            continue
+        targets = tuple(t + suffix for t in new.successors(base) if new.has_question(t + suffix))
+        if not targets:
+            moves.append(Move(qid, ref, REMOVED, ()))
+        elif len(targets) > 1:
+            moves.append(Move(qid, ref, SPLIT, targets))
+        elif merged_into.get(targets[0][: len(targets[0]) - len(suffix)] if suffix else targets[0], 0) > 1:
+            moves.append(Move(qid, ref, MERGE, targets))
+        else:
+            moves.append(Move(qid, ref, CARRY, targets))
+    return Plan(old.key, new.key, tuple(moves))
