@@ -176,6 +176,7 @@ class AnswerDoc(Strict):
     updated_by: Name = ""
     updated_at: MaybeMoment = ""
     carried_from: Id | None = None
+    rationale: Text = ""  # why the agreed rating differs from the raters' median
 
 
 class UpdateDoc(Strict):
@@ -305,6 +306,79 @@ class FeedbackDoc(Strict):
     reviewer: Required
     reviewed_at: Moment
     items: list[FeedbackItem] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+# --- rating packs and responses (core/rounds.py, submission/rating_packs.py) ------------------
+
+Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")]  # secrets.token_urlsafe(32)
+MAX_RATERS = 200
+
+
+class PackRaterDoc(Strict):
+    id: Id
+    name: Required
+    role: Name = ""
+
+
+class PackQuestionDoc(Strict):
+    """A question the rater is asked, with what the record holds on it so far."""
+
+    question_id: Id
+    evidence: Text = ""  # the evidence recorded so far, to rate against
+
+
+class PackDoc(Strict):
+    format: Literal[1]
+    round_id: Id
+    kind: Literal["board", "stakeholder"]
+    assessment_id: Id
+    organisation: Required
+    period: Period
+    framework_hash: Sha256
+    rater: PackRaterDoc
+    token: Token
+    anonymous: bool
+    closes: Day | None
+    issued_at: Moment
+    issued_by: Name
+    questions: list[PackQuestionDoc] = Field(min_length=1, max_length=MAX_ANSWERS)
+
+
+class ResponseRatingDoc(Strict):
+    question_id: Id
+    level: Id
+    comment: Text = ""
+
+
+class ResponseDoc(Strict):
+    format: Literal[1]
+    round_id: Id
+    assessment_id: Id
+    rater_id: Id
+    token: Token
+    pack_sha256: Sha256
+    responded_at: Moment
+    ratings: list[ResponseRatingDoc] = Field(min_length=1, max_length=MAX_ANSWERS)
+
+
+def check_pack(pack: PackDoc, framework: fw.Framework) -> None:
+    """A pack's questions exist in the framework it carries, each once."""
+    if pack.framework_hash != framework.content_hash:
+        raise Malformed("pack.json names another framework than the one in the pack")
+    seen: set[str] = set()
+    for i, q in enumerate(pack.questions):
+        if q.question_id in seen or not framework.has_question(q.question_id):
+            raise Malformed(f"pack.json: questions.{i}: '{q.question_id[:40]}' is not a question of "
+                            f"{framework.key}, or is asked twice")
+        seen.add(q.question_id)
+
+
+def check_response(response: ResponseDoc) -> None:
+    seen: set[str] = set()
+    for i, r in enumerate(response.ratings):
+        if r.question_id in seen:
+            raise Malformed(f"response.json: ratings.{i}: question '{r.question_id[:40]}' is rated twice")
+        seen.add(r.question_id)
 
 
 # --- reading ---------------------------------------------------------------------------------
