@@ -46,6 +46,7 @@ MAX_ACTIONS = 5_000
 MAX_UPDATES = 5_000
 MAX_SEQUENCE = 1_000_000  # a submission a year for a million years; 10**30 is an attack on the replay check
 MAX_ITEMS = 10_000
+MAX_RATERS = 200  # raters in one round
 MAX_DEPTH = 64  # the deepest honest document is about 8 levels
 
 
@@ -266,6 +267,14 @@ class FiguresDoc(_Scored):
     domains: list[DomainFiguresDoc] = Field(max_length=500)
 
 
+class BoardRatingsDoc(Strict):
+    """One question's board round: how many members rated it and how many chose each level. No names."""
+
+    question_id: Id
+    n: int = Field(ge=1, le=MAX_RATERS)
+    counts: dict[Id, Annotated[int, Field(ge=1, le=MAX_RATERS)]] = Field(min_length=1, max_length=50)
+
+
 class SubmissionDoc(Strict):
     format: Literal[1]
     created_at: Moment
@@ -279,6 +288,7 @@ class SubmissionDoc(Strict):
     audit_head: AuditHead
     figures: FiguresDoc  # the figures its documents show: checked against its answers and actions
     carried_forward: list[Id] = Field(default_factory=list, max_length=MAX_ACTIONS)  # actions counted in a later year
+    board_ratings: list[BoardRatingsDoc] = Field(default_factory=list, max_length=MAX_ANSWERS)  # a board round's spread
 
 
 class FrameworkCopy(Strict):
@@ -311,7 +321,6 @@ class FeedbackDoc(Strict):
 # --- rating packs and responses (core/rounds.py, submission/rating_packs.py) ------------------
 
 Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")]  # secrets.token_urlsafe(32)
-MAX_RATERS = 200
 
 
 class PackRaterDoc(Strict):
@@ -545,6 +554,16 @@ def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
             problems.append(f"{where}: names '{unknown[0][:40]}', which is not a question of {framework.key}")
     if not problems:
         problems += _figures_disagree(sub, sub.figures, framework)
+    rated: set[str] = set()
+    for i, br in enumerate(sub.board_ratings):
+        where = f"board_ratings.{i}"
+        if br.question_id in rated or not framework.has_question(br.question_id):
+            problems.append(f"{where}: '{br.question_id[:40]}' is not a question of {framework.key}, or appears twice")
+            continue
+        rated.add(br.question_id)
+        keys_ = framework.scale_for(framework.question(br.question_id)).level_keys()
+        if any(k not in keys_ for k in br.counts) or sum(br.counts.values()) != br.n:
+            problems.append(f"{where}: the counts are not levels of the question's scale, or do not add up to n")
     stray = [c for c in sub.carried_forward if c not in ids]
     if stray:
         problems.append(f"carried_forward names '{stray[0][:40]}', which is not one of its actions")

@@ -67,6 +67,12 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
         # The figures the board report in this bundle shows, computed once in core (whole percents, half up).
         "figures": report.figures.to_json(),
     }
+    from ..core.rounds import board_spread
+
+    spread = board_spread(ws, assessment)
+    if spread is not None:  # how many board members chose each level, question by question: never who
+        submission["board_ratings"] = [{"question_id": q.question_id, "n": q.n, "counts": dict(q.counts)}
+                                       for q in sorted(spread.questions, key=lambda q: q.question_id) if q.n]
     org = ws.organisation(assessment.organisation_id)
     return Prepared(
         assessment, sequence, previous,

@@ -322,3 +322,137 @@ def test_a_response_that_does_not_match_its_schema_is_refused(tmp_path):
     data = bundle.seal(bundle.RATING_RESPONSE, {"response.json": json.dumps(body).encode()}, Ed25519PrivateKey.generate())
     with pytest.raises(SelfAssessError, match="response.json is not in the form selfassess writes"):
         rating_packs.read_response_bytes(data, "x")
+
+
+# --- documents and the submission: counts, never names ----------------------------------------
+
+
+def _agree_everything(ws, assessment, rationale: str) -> None:
+    framework = ws.framework(assessment)
+    for q in framework.questions():
+        if q.ref == "1.1":
+            ws.answer(assessment.id, q.id, rating="1", state="agreed", evidence="Committee minutes", rationale=rationale)
+        else:
+            ws.answer(assessment.id, q.id, rating="2", state="agreed", evidence="Board papers")
+
+
+@pytest.mark.parametrize("anonymous", [True, False])
+def test_documents_and_submission_carry_the_spread_and_never_a_name(ws, assessment, tmp_path, anonymous):
+    import io
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from selfassess.reports.data import gather
+    from selfassess.reports.export import render
+    from selfassess.submission.submit import ALLOWED, submit
+
+    names = [("Zephyrine Quillfeather", "Chair"), ("Bartholomew Ngata", "Chief Executive"), ("Ottoline Varga", "NED")]
+    r = rounds.open_round(ws, assessment.id, names, anonymous=anonymous)
+    for (name, _), level in zip(names, ("1", "3", "3"), strict=True):
+        rounds.rate(ws, r.id, name, "1.1", level, comment=f"{name.split()[0]} thinks so")
+    _agree_everything(ws, assessment, "Minutes show the committee has not met since April")
+    data = gather(ws, assessment)
+    assert data.ratings is not None and data.ratings.divergent()[0].ref == "1.1"
+    pdf, _ = render(data, "pdf")
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Where the board disagreed" in text and "Minutes show the committee has not met since April" in text
+    assert "Board members' ratings by level" in text
+    documents = {"pdf": text}
+    for fmt in ("docx", "xlsx"):
+        raw, _ = render(data, fmt)
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            documents[fmt] = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    documents["md"] = render(data, "md")[0].decode("utf-8")
+    ws.sign_off(assessment.id, [("Someone Else", "Chair")], on="2026-11-23")
+    done = submit(ws, tmp_path / "trust", assessment.id, tmp_path / "sub.selfassess")
+    opened = bundle.open_sealed(done.path.read_bytes(), bundle.SUBMISSION, ALLOWED)
+    sub = json.loads(opened.files["submission.json"])
+    q11 = ws.framework(assessment).question("1.1").id
+    (carried,) = [x for x in sub["board_ratings"] if x["question_id"] == q11]
+    assert carried == {"question_id": q11, "n": 3, "counts": {"emerging": 1, "established": 2}}
+    documents["submission"] = opened.files["submission.json"].decode("utf-8")
+    documents["board-report.pdf"] = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(opened.files["board-report.pdf"])).pages)
+    for name, _ in names:
+        for where, body in documents.items():
+            assert name not in body and name.split()[0] not in body, (name, where)
+
+
+def test_a_submission_whose_board_ratings_do_not_agree_is_refused(ws, assessment):
+    from selfassess.submission import schema
+    from selfassess.submission.submit import prepare
+
+    r = rounds.open_round(ws, assessment.id, RATERS)
+    for (name, _), level in zip(RATERS, ("1", "3", "3"), strict=True):
+        rounds.rate(ws, r.id, name, "1.1", level)
+    _agree_everything(ws, assessment, "Not met since April")
+    ws.sign_off(assessment.id, [("Someone Else", "Chair")], on="2026-11-23")
+    prepared = prepare(ws, assessment.id)
+    framework = ws.framework(assessment)
+    good = json.loads(prepared.json_files["submission.json"])
+    schema.check_submission(schema.read(schema.SubmissionDoc, good, "submission.json"), framework)
+    for change, message in ((lambda b: b.update(n=4), "do not add up to n"),
+                            (lambda b: b["counts"].update(nine=1), "not levels of the question's scale"),
+                            (lambda b: b.update(question_id="nope"), "is not a question of")):
+        sub = json.loads(prepared.json_files["submission.json"])
+        change(sub["board_ratings"][0])
+        with pytest.raises(schema.Malformed, match=message):
+            schema.check_submission(schema.read(schema.SubmissionDoc, sub, "submission.json"), framework)
+    named = json.loads(prepared.json_files["submission.json"])
+    named["board_ratings"][0]["rater"] = "Margaret Ellison"  # a name has no place to go
+    with pytest.raises(schema.Malformed, match="Extra inputs are not permitted"):
+        schema.read(schema.SubmissionDoc, named, "submission.json")
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_the_round_from_the_command_line(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("SELFASSESS_TODAY", "2026-11-23")
+    res = run("new", "Northgate NHS Trust", "--framework", BOARD_ID, "--period", "2025/26")
+    assert res.exit_code == 0, res
+    aid = res.stdout.split()[0]
+    packs = tmp_path / "packs"
+    res = run("round", "open", aid, "--rater", "Margaret Ellison|Chair", "--rater", "Richard Osei|Chief Executive",
+              "--rater", "Ayesha Khan|NED", "--domain", "1", "--closes", "2026-12-31", "--out", packs)
+    assert res.exit_code == 0, res
+    files = sorted(packs.iterdir())
+    assert len(files) == 3
+    back = tmp_path / "back"
+    for i, (path, level) in enumerate(zip(files, ("1", "3", "3"), strict=True)):
+        res = run("--home", tmp_path / f"rater{i}", "rate", path, "--answer", f"1.1={level}", "--comment",
+                  "1.1=from the minutes", "--out", back)
+        assert res.exit_code == 0, res
+        assert "signed with your own key" in res.stdout
+    bad = run("--home", tmp_path / "r", "rate", files[0], "--answer", "1.1=9", "--out", back)
+    assert bad.exit_code == 1 and "not a level on the" in bad.stderr
+    responses = sorted(back.iterdir())
+    res = run("round", "import", aid, *responses)
+    assert res.exit_code == 0, res
+    again = run("round", "import", aid, responses[0])
+    assert again.exit_code == 1 and "imported before" in again.stderr
+    shown = json.loads(run("round", "show", aid, "--json").stdout)
+    top = shown["questions"][0]
+    assert {k: top[k] for k in ("ref", "n", "counts", "median", "range", "divergent")} == {
+        "ref": "1.1", "n": 3, "counts": {"emerging": 1, "established": 2}, "median": "established", "range": 2,
+        "divergent": True}
+    assert shown["waiting_names"] == [] and len(shown["returned_names"]) == 3
+    refused = run("answer", aid, "1.1", "--rating", "1", "--state", "agreed")
+    assert refused.exit_code == 1 and "needs a rationale" in refused.stderr
+    ok = run("answer", aid, "1.1", "--rating", "1", "--state", "agreed", "--rationale", "Not met since April")
+    assert ok.exit_code == 0, ok
+    text = run("round", "show", aid).stdout
+    assert "DIVERGENT" in text and "1.1" in text
+
+
+def test_an_anonymous_round_shows_no_names(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("SELFASSESS_TODAY", "2026-11-23")
+    aid = run("new", "Northgate NHS Trust", "--framework", BOARD_ID, "--period", "2025/26").stdout.split()[0]
+    res = run("round", "open", aid, "--rater", "Margaret Ellison|Chair", "--rater", "Richard Osei|CEO", "--anonymous",
+              "--out", tmp_path / "p")
+    assert res.exit_code == 0, res
+    shown = run("round", "show", aid, "--json").stdout
+    text = run("round", "show", aid).stdout
+    for name in ("Margaret", "Richard"):
+        assert name not in shown and name not in text
+    assert "not yet returned: 2 rater(s)" in text
