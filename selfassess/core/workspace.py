@@ -17,7 +17,7 @@ from . import framework as fw
 from .audit import Change, VerifyReport
 from .catalogue import Catalogue
 from .clock import Clock
-from .errors import Hint, InvalidInput, NotFound, Refused
+from .errors import Hint, InvalidInput, NotFound, RationaleNeeded, Refused
 from .model import (
     ACTION_STATUSES,
     AGREED,
@@ -496,11 +496,11 @@ class Workspace:
         given = fields["rationale"] if "rationale" in fields else ("" if changing else current.rationale)
         if not given:
             scale = self.framework(assessment).scale_for(q)
-            raise Refused(f"{q.ref}: the raters' median is {scale.level(median).label} ({row.counts.get(median, 0)} of "
+            raise RationaleNeeded(f"{q.ref}: the raters' median is {scale.level(median).label} ({row.counts.get(median, 0)} of "
                           f"{row.n} chose it); agreeing {scale.level(rating).label} needs a rationale saying why the "
                           "board's rating differs from its members' middle view; nothing was changed",
                           hint=Hint("give the reason", command="--rationale TEXT",
-                                    key="write it in the Rationale box"))
+                                    key="write it when the app asks for the rationale"))
         return {"rationale": given}
 
     @staticmethod

@@ -79,3 +79,31 @@ async def test_a_pack_opens_straight_to_its_questions_and_writes_a_response(demo
     returned = rating_packs.read_response_bytes(app.written.read_bytes(), "r")
     assert returned.rater_id == pack.doc.rater.id and returned.ratings[0][1] == pack.framework.scale_for(
         pack.questions()[0]).levels[1].key
+
+
+async def test_a_rating_away_from_the_median_asks_for_the_rationale(demo_home, new_app):
+    from selfassess.ui.dialogs import ReasonDialog
+    from selfassess.ui.screens.assessment import AssessmentScreen
+
+    session = open_session(demo_home, load_frameworks(demo_home), "Priya Raman", clock=Clock(TODAY))
+    try:
+        ws = session.workspace
+        a = next(x for x in ws.current_assessments() if not x.frozen)
+        r = rounds.open_round(ws, a.id, [("Margaret Ellison", "Chair"), ("Richard Osei", "CEO"), ("Ayesha Khan", "NED")])
+        for name, level in (("Margaret Ellison", "1"), ("Richard Osei", "3"), ("Ayesha Khan", "3")):
+            rounds.rate(ws, r.id, name, "1.1", level)
+        qid = ws.framework(a).question("1.1").id
+    finally:
+        session.close()
+    app = new_app(demo_home)
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.push_screen(AssessmentScreen(a.id, qid))
+        await pilot.pause()
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, ReasonDialog)
+        assert "median is Established" in str(app.screen.query_one(".dialog-text").render())
+        await pilot.press(*"The committee has not met since April", "ctrl+s")
+        await pilot.pause()
+        saved = app.ws.answer_for(a.id, qid)
+        assert saved.rating == "emerging" and saved.rationale == "The committee has not met since April"
