@@ -471,7 +471,7 @@ DIVERGENT_SHOWN = 10
 def _disagreement(ratings: BoardRatings, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:
     """Where the board's members disagreed: the most divided questions, the agreed rating and why.
     Counts per level only; a document never names a rater."""
-    out: list[Any] = [p("Where the board disagreed", "h2")]
+    out: list[Any] = [CondPageBreak(7 * cm), p("Where the board disagreed", "h2")]
     divided = ratings.divergent()
     found = (f"{len(divided)} question(s) divided them: ratings two levels apart or more, or no level held by half "
              "of them." if divided else "No question divided them.")
@@ -499,13 +499,14 @@ def _spread_chart(rows: list[SpreadRow], width: float) -> Drawing:
     """The domain's spread: a row a question, a column a level, a dot sized by how many chose it;
     the median's dot dark, a divergent question's ref in red."""
     levels = max(r.levels for r in rows)
-    label, row_h, top = 34.0, 12.0, 14.0
+    label, row_h, top = 34.0, 12.0, 24.0  # the title on the first line, the level numbers on the second
     col = (width - label) / levels
     height = top + row_h * len(rows) + 4
     drawing = Drawing(width, height)
-    drawing.add(String(0, height - 9, "Board members' ratings by level", fontName=BOLD, fontSize=7))
+    drawing.add(String(0, height - 8, "Board members' ratings by level (dot size: how many; dark: the median)",
+                       fontName=BOLD, fontSize=7))
     for n in range(1, levels + 1):
-        drawing.add(String(label + col * (n - 0.5), height - 9, str(n), fontName=BODY, fontSize=7, textAnchor="middle"))
+        drawing.add(String(label + col * (n - 0.5), height - 19, str(n), fontName=BODY, fontSize=7, textAnchor="middle"))
     for i, r in enumerate(rows):
         y = height - top - row_h * (i + 0.5) - 2
         drawing.add(String(0, y - 2.5, r.ref, fontName=BOLD if r.divergent else BODY, fontSize=7,
@@ -629,14 +630,23 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
               Spacer(1, 0.3 * cm)]
     table = [[p("<b>Domain</b>", "cell"), p("<b>Answered</b>", "cell"), p("<b>Score</b>", "cell"), p("<b>Level</b>", "cell"),
               p(f"<b>{escape(data.previous_period or 'Previous')}</b>", "cell"), p("<b>Change</b>", "cell")]]
+    ratings = data.ratings
+    if ratings is not None:  # the board round's spread beside each domain's score
+        table[0].append(p("<b>Divided</b>", "cell"))
     for d in data.domains:
         change = "–" if d.change is None else f"{d.change:+d}"
         table.append([p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"), p(f"{d.answered}/{d.questions}", "cell"),
                       p(escape(score_words(d.percent, d.provisional)), "cell"), p(escape(d.level or "–"), "cell"),
                       p(pct(d.previous_percent), "cell"), p(change, "cell")])
+        if ratings is not None:
+            rated = ratings.of_domain(d.id)
+            table[-1].append(p(f"{sum(r.divergent for r in rated)} of {len(rated)}" if rated else "–", "cell"))
     heads = ["Domain", "Answered", "Score", "Level", data.previous_period or "Previous", "Change"]
-    story.append(Table(table, colWidths=_fit_widths(heads, [5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 1.9 * cm]),
-                       repeatRows=1, style=_grid()))
+    wanted = [5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 1.9 * cm]
+    if ratings is not None:
+        heads.append("Divided")
+        wanted = [4.6 * cm, 1.9 * cm, 2.2 * cm, 2.2 * cm, 1.8 * cm, 1.7 * cm, 1.9 * cm]
+    story.append(Table(table, colWidths=_fit_widths(heads, wanted), repeatRows=1, style=_grid()))
 
     # Points for challenge: what a non-executive would ask about before signing
     story.append(p("Points for challenge", "h2"))
@@ -671,8 +681,12 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                        + (f", {d.not_applicable} not applicable" if d.not_applicable else "")
                        + (f", {d.awaiting_review} carried forward and not yet reviewed (not counted as strengths or gaps)"
                           if d.awaiting_review else "") + ".", "small"))
-        if data.ratings is not None and data.ratings.of_domain(d.id):
-            story.append(_spread_chart(data.ratings.of_domain(d.id), TEXT_WIDTH * 0.7))
+        rated = data.ratings.of_domain(d.id) if data.ratings is not None else []
+        if rated:
+            divided = sum(r.divergent for r in rated)
+            story.append(p(f"Board members rated {len(rated)} of its questions on their own; "
+                           + (f"{divided} divided them." if divided else "none divided them."), "small"))
+            story.append(_spread_chart(rated, TEXT_WIDTH * 0.7))
         for label, rows_ in (("Strengths", d.strengths), ("Gaps", d.gaps)):
             story.append(p(label, "h3"))
             if not rows_:
