@@ -761,7 +761,8 @@ def round_show(c: Context, assessment: str, round_handle: str | None, as_json: b
         counts = "  ".join(f"{scale.number_of(k)}:{n}" for k, n in q.counts.items()) or "no ratings"
         median = f"median {scale.number_of(q.median)} {scale.level(q.median).label}" if q.median else ""
         flag = "DIVERGENT" if q.divergent else ""
-        echo(f"  {q.ref:<6} n={q.n:<3} {counts:<28} {median:<26} range {q.range}  {flag}".rstrip())
+        spread = f"range {q.range}" if q.n else ""
+        echo(f"  {q.ref:<6} n={q.n:<3} {counts:<28} {median:<26} {spread:<8} {flag}".rstrip())
     if found.waiting:
         echo("not yet returned: " + (f"{len(found.waiting)} rater(s)" if r.anonymous
                                      else ", ".join(w.name for w in found.waiting)))

@@ -179,7 +179,7 @@ def response_ratings(pack: Pack, answers: dict[str, str], comments: dict[str, st
             raise InvalidInput(f"a comment on {q.ref} needs a rating of {q.ref} too")
         notes[q.id] = check_text(text, f"the comment on {q.ref}", max_length=rounds.MAX_COMMENT)
     if not levels:
-        raise InvalidInput("a response needs at least one rating", hint=None)
+        raise InvalidInput("a response needs at least one rating: --answer REF=LEVEL")
     return [(q.id, levels[q.id], notes.get(q.id, "")) for q in pack.questions() if q.id in levels]
 
 
