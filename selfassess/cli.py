@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import paths
-from .core.errors import FrameworkError, SelfAssessError
+from .core.errors import FrameworkError, Hint, SelfAssessError
 from .core.figures import percent_text
 from .core.text import json_text, shown
 from .paths import make_private_dir
 
 if TYPE_CHECKING:
     from .core.catalogue import Catalogue
-    from .core.model import Action, Assessment
+    from .core.model import Action, Assessment, EvidenceFile
     from .core.rounds import Spread
     from .core.workspace import AssessmentSummary, Workspace
 
@@ -129,18 +129,55 @@ def _echo_json(data: Any) -> None:
 @click.option("--actor", help="Your name on the audit trail (default: your login name; env SELFASSESS_ACTOR).")
 @click.option("--wait", type=float, default=0.0, show_default=True, callback=lambda ctx, param, value: _seconds(value),
               help="Seconds to wait for another copy of selfassess to finish its save (0: a few seconds).")
+@click.option("--demo", is_flag=True, help="Open the app on the demo trust, in a throwaway store of its own "
+              "(a temporary folder, removed when you quit); your data is not touched.")
 @click.version_option(package_name="selfassess")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, framework_dirs: tuple[Path, ...], actor: str | None, wait: float) -> None:
+def cli(ctx: click.Context, home: Path | None, framework_dirs: tuple[Path, ...], actor: str | None, wait: float,
+        demo: bool) -> None:
     """selfassess: health inequalities self-assessment for NHS trust boards.
 
-    Run with no command to open the app.
+    Run with no command to open the app (with --demo: on the demo trust, in a throwaway store).
     """
     ctx.obj = Context(home, framework_dirs, actor, wait)
+    if demo and ctx.invoked_subcommand is not None:
+        raise click.UsageError("--demo opens the app; give it without a command (selfassess --demo)")
     if ctx.invoked_subcommand is None:
         from .ui.app import run_app
 
-        run_app(ctx.obj.home, ctx.obj.framework_dirs, ctx.obj.actor, ctx.obj.wait)
+        run_app(ctx.obj.home, ctx.obj.framework_dirs, ctx.obj.actor, ctx.obj.wait, demo=demo)
+
+
+def app_command(c: Context, demo: bool) -> str:
+    """The shell command textual-serve runs for each browser: this Python, so it works without the
+    virtual environment on PATH, and this data folder, frameworks and name."""
+    import shlex
+
+    args = [sys.executable, "-m", "selfassess", "--home", str(c.home), "--actor", c.actor, "--wait", str(c.wait)]
+    for folder in c.framework_dirs:
+        args += ["--frameworks", str(folder)]
+    return shlex.join([*args, *(["--demo"] if demo else [])])
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anyone who can reach it uses the app as you, with no password: "
+                   "keep 127.0.0.1 unless the network is yours.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--public-url", help="The address browsers use, when it is not http://HOST:PORT (behind a proxy).")
+@click.option("--demo", is_flag=True, help="Each browser gets the demo trust in a throwaway store of its own.")
+@pass_ctx
+def serve(c: Context, host: str, port: int, public_url: str | None, demo: bool) -> None:
+    """Serve the app to a web browser (with textual-serve): open http://HOST:PORT. Each browser tab
+    runs its own copy of the app on this data folder, saving as the app in a terminal does."""
+    from textual_serve.server import Server
+
+    command = app_command(c, demo)
+    try:
+        Server(command, host=host, port=port, title="selfassess", public_url=public_url).serve()
+    except OSError as exc:  # the port taken, an address not on this machine
+        raise SelfAssessError(f"cannot serve on {host}:{port}: {exc.strerror or exc}",
+                              hint=Hint("try another port", command=f"selfassess serve --port {port + 1 if port < 65535 else 8000}")) from None
 
 
 # --- frameworks ------------------------------------------------------------------------------
@@ -345,7 +382,8 @@ def checks(c: Context, assessment: str, as_json: bool) -> None:
 @cli.command()
 @pass_ctx
 def demo(c: Context) -> None:
-    """Create the demo trust: two periods of the board framework, partly answered, with an action plan."""
+    """Create the demo trust in this store: two periods of the board framework, partly answered, with an
+    action plan. To try it without touching this store: selfassess --demo (a throwaway store)."""
     from .core.demo import create_demo
 
     with c.workspace(write=True) as ws:
@@ -463,6 +501,77 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
                    f"{r['owner'][:19]:<20}{r['title'][:60]}")
     summary = rules.summarise(items, ws.today())
     echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped")
+
+
+def evidence_json(ws: Workspace, e: EvidenceFile, assessment: Assessment) -> dict[str, Any]:
+    from .core.evidence import is_expired
+
+    q = ws.framework(assessment).question(e.question_id)
+    return {**e.to_record(), "short_id": e.id[:8], "question_ref": q.ref, "expired": is_expired(e, ws.today()),
+            "removed": e.removed}
+
+
+@cli.group("evidence", cls=click.Group)
+def evidence_group() -> None:
+    """Evidence files: kept in the store by their SHA-256, listed by question, sent with a submission."""
+
+
+@evidence_group.command("add")
+@click.argument("assessment")
+@click.argument("question")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--title", help="What the file is, in words (default: its file name).")
+@click.option("--effective", help="The date the evidence speaks from, YYYY-MM-DD.")
+@click.option("--expires", help="The date after which it no longer stands, YYYY-MM-DD (checks flag it then).")
+@pass_ctx
+def evidence_add(c: Context, assessment: str, question: str, file: Path, title: str | None, effective: str | None,
+                 expires: str | None) -> None:
+    """Keep FILE as evidence for QUESTION (id or ref such as 1.3) of ASSESSMENT."""
+    with c.workspace(write=True) as ws:
+        e = ws.add_evidence(assessment, question, file, title=title, effective=effective, expires=expires)
+        ref = ws.framework(ws.assessment(e.assessment_id)).question(e.question_id).ref
+    echo(f"{e.id[:8]}  added '{e.title}' to {ref}: {e.kind}, {e.size:,} bytes, sha256 {e.sha256[:16]}")
+
+
+@evidence_group.command("list")
+@click.argument("assessment")
+@click.argument("question", required=False)
+@click.option("--removed", "with_removed", is_flag=True, help="Also the files removed (kept on record, with the reason).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def evidence_list(c: Context, assessment: str, question: str | None, with_removed: bool, as_json: bool) -> None:
+    """The evidence files of ASSESSMENT (of one QUESTION)."""
+    with c.workspace(write=False) as ws:
+        a = ws.assessment(assessment)
+        qid = ws.framework(a).question(question).id if question else None
+        rows = [evidence_json(ws, e, a) for e in ws.evidence(a.id, qid, removed=with_removed)]
+    if as_json:
+        _echo_json({"assessment_id": a.id, "evidence": rows})
+        return
+    if not rows:
+        echo("No evidence files.")
+        return
+    echo(f"{'ID':<9}{'REF':<6}{'SHA256':<14}{'EFFECTIVE':<11}{'EXPIRES':<12}TITLE (FILE)")
+    for r in rows:
+        expires = (r["expires"] or "") + ("!" if r["expired"] else "")
+        note = f"  [removed {r['removed_at'][:10]}: {r['removed_reason']}]" if r["removed"] else ""
+        echo(f"{r['short_id']:<9}{r['question_ref']:<6}{r['sha256'][:12]:<14}{r['effective'] or '':<11}{expires:<12}"
+             f"{r['title']} ({r['file_name']}){note}")
+    expired = sum(r["expired"] and not r["removed"] for r in rows)
+    echo(f"{len(rows)} file(s)" + (f", {expired} expired (!)" if expired else ""))
+
+
+@evidence_group.command("remove")
+@click.argument("assessment")
+@click.argument("evidence_id", metavar="ID")
+@click.option("--reason", required=True, help="Why it no longer stands as evidence (kept on the audit trail).")
+@pass_ctx
+def evidence_remove(c: Context, assessment: str, evidence_id: str, reason: str) -> None:
+    """Take evidence file ID out of ASSESSMENT. The file and its record are kept, with the reason."""
+    with c.workspace(write=True) as ws:
+        e = ws.remove_evidence(assessment, evidence_id, reason)
+    echo(f"{e.id[:8]}  removed '{e.title}' from the evidence; the file (sha256 {e.sha256[:12]}) is kept in the store "
+         "and the reason is on the audit trail")
 
 
 @cli.group("action", cls=click.Group)
@@ -660,13 +769,15 @@ def reopen(c: Context, assessment: str, reason: str) -> None:
 @cli.command()
 @click.argument("assessment")
 @click.option("--out", required=True, help="The bundle file to write, or a folder (ending in /).")
+@click.option("--with-evidence", is_flag=True,
+              help="Put the evidence files in the submission (32 MiB in all at most); without it each is listed by its SHA-256.")
 @pass_ctx
-def submit(c: Context, assessment: str, out: str) -> None:
+def submit(c: Context, assessment: str, out: str, with_evidence: bool) -> None:
     """Write a signed, tamper-evident submission of a signed-off ASSESSMENT."""
     from .submission.submit import submit as do_submit
 
     with c.workspace(write=True) as ws:
-        done = do_submit(ws, c.home, assessment, _out_path(out))
+        done = do_submit(ws, c.home, assessment, _out_path(out), with_evidence=with_evidence)
     echo(f"wrote {done.path} ({done.size:,} bytes): submission {done.sequence} of "
                f"{done.assessment.period}, sha256 {done.payload_sha256[:16]}")
     echo(f"signed with this installation's key {done.fingerprint}; give the regulator this fingerprint "
@@ -890,24 +1001,75 @@ def keys_show(c: Context) -> None:
     echo(f"{keys.key_fingerprint(keys.load_or_create(c.home))}\nkey file: {keys.key_path(c.home)}")
 
 
-@keys_group.command("trust")
-@click.argument("fingerprint")
-@click.option("--name", required=True, help="Whose key it is: the trust, or the regulator.")
-@click.option("--ods", "ods_code", default="", help="The trust's ODS code (submissions must then say the same).")
+@keys_group.command("export")
+@click.argument("out", type=click.Path(path_type=Path))
 @pass_ctx
-def keys_trust(c: Context, fingerprint: str, name: str, ods_code: str) -> None:
-    """Register another party's key, after checking its fingerprint with them by another channel."""
-    from .submission.keys import register_key
+def keys_export(c: Context, out: Path) -> None:
+    """Write this installation's public key to OUT (a file or folder), for the other party to register.
+    It holds no secret; they still check its fingerprint with you by phone or letter."""
+    from .submission import keys
+
+    written = keys.export_public_key(c.home, out)
+    echo(f"wrote {written}\nfingerprint: {keys.key_fingerprint(keys.load_or_create(c.home))}")
+
+
+@keys_group.command("trust")
+@click.argument("fingerprint", required=False)
+@click.option("--file", "key_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the key from a file: their public key (keys export), or a submission or feedback file they signed.")
+@click.option("--name", help="Whose key it is: the trust, or the regulator (from a submission: its trust).")
+@click.option("--ods", "ods_code", default=None, help="The trust's ODS code (submissions must then say the same).")
+@click.option("--yes", is_flag=True, help="With --file and no FINGERPRINT: do not ask to confirm the fingerprint.")
+@pass_ctx
+def keys_trust(c: Context, fingerprint: str | None, key_file: Path | None, name: str | None, ods_code: str | None,
+               yes: bool) -> None:
+    """Register another party's key, after checking its fingerprint with them by another channel.
+
+    \b
+    selfassess keys trust "SHA256:...." --name "Regional regulator"
+    selfassess keys trust --file riverside.selfassess-key --name "Riverside Valley" --ods RVH
+    """
+    from .submission import keys
+
+    if key_file is None and fingerprint is None:
+        raise click.UsageError("give the FINGERPRINT they told you, or --file with their key")
+    if key_file is not None:
+        offer = keys.read_key_file(key_file)
+        echo(f"{key_file.name} is {offer.source}; its key's fingerprint is\n  {offer.fingerprint}")
+        if fingerprint is not None:  # the one they told you, checked against the file
+            if keys.normalise_fingerprint(fingerprint) != offer.fingerprint:
+                raise SelfAssessError(f"the fingerprint given ({keys.normalise_fingerprint(fingerprint)}) is not the "
+                                      f"key in {key_file.name} ({offer.fingerprint}): nothing was registered")
+        elif not yes and not click.confirm("Is this the fingerprint they told you by phone or letter?", default=False):
+            raise SelfAssessError("not registered: the fingerprint was not confirmed")
+        fingerprint = offer.fingerprint
+        name = name or offer.name
+        ods_code = offer.ods_code if ods_code is None else ods_code
+    if not name:
+        raise click.UsageError("give --name: whose key this is")
+    assert fingerprint is not None  # told, or read from the file
+    with c.workspace(write=True) as ws:
+        key = keys.register_key(ws, fingerprint, name, ods_code or "")
+    echo(f"registered {key.fingerprint} for {key.name}" + (f" ({key.ods_code})" if key.ods_code else ""))
+
+
+@keys_group.command("revoke")
+@click.argument("fingerprint")
+@click.option("--reason", required=True, help="Why it is no longer trusted (lost, replaced, not theirs): kept on the audit trail.")
+@pass_ctx
+def keys_revoke(c: Context, fingerprint: str, reason: str) -> None:
+    """Stop trusting a registered key: what it signs from now on is refused; what was imported stays."""
+    from .submission.keys import revoke_key
 
     with c.workspace(write=True) as ws:
-        key = register_key(ws, fingerprint, name, ods_code)
-    echo(f"registered {key.fingerprint} for {key.name}" + (f" ({key.ods_code})" if key.ods_code else ""))
+        key = revoke_key(ws, fingerprint, reason)
+    echo(f"revoked {key.fingerprint} of {key.name}: submissions and feedback signed by it are no longer accepted here")
 
 
 @keys_group.command("list")
 @pass_ctx
 def keys_list(c: Context) -> None:
-    """The keys registered here."""
+    """The keys registered here (revoked ones say so)."""
     from .submission import keys
 
     with c.workspace(write=False) as ws:
@@ -915,7 +1077,8 @@ def keys_list(c: Context) -> None:
     own = keys.own_fingerprint(c.home)
     echo(f"this installation: {own or '(no key yet: created on first submission or feedback)'}")
     for k in found:
-        echo(f"{k.fingerprint}  {k.name}" + (f" ({k.ods_code})" if k.ods_code else ""))
+        echo(f"{k.fingerprint}  {k.name}" + (f" ({k.ods_code})" if k.ods_code else "")
+             + (f"  REVOKED {k.revoked_at[:10]} by {k.revoked_by}: {k.revoked_reason}" if k.revoked else ""))
 
 
 @cli.group("review")

@@ -51,15 +51,20 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
-def read_limited(path: str | os.PathLike[str], limit: int, what: str = "file") -> bytes:
+def read_limited(path: str | os.PathLike[str], limit: int, what: str = "file", *, follow_links: bool = True) -> bytes:
     """The bytes of a regular file at path, refusing anything else or anything over limit bytes.
 
-    A symlink the user named is followed (that is what they meant), but what it leads to must be a
-    regular file. O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer;
+    A symlink the user named is followed (that is what they meant), unless follow_links is False
+    (a file to be kept for the record: the link, not its target, is what was named); what it leads
+    to must be a regular file. O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer;
     the type is then checked with fstat on the opened descriptor, so nothing can swap it in between.
     """
     path = Path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        if path.is_symlink():
+            raise NotReadable(path, f"is a symbolic link, expected the {what} itself (give the path it points to)")
+        flags |= NOFOLLOW  # and if it became one since: ELOOP below
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
@@ -67,6 +72,8 @@ def read_limited(path: str | os.PathLike[str], limit: int, what: str = "file") -
     except IsADirectoryError:
         raise NotReadable(path, f"is not a regular file (a folder), expected a {what}") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise NotReadable(path, f"is a symbolic link, expected the {what} itself (give the path it points to)") from None
         if exc.errno == errno.ENXIO:  # a FIFO or socket with no one at the other end
             raise NotReadable(path, f"is not a regular file (a FIFO or socket), expected a {what}") from None
         raise NotReadable(path, f"cannot be read: {exc.strerror or exc}, expected a readable {what}") from None

@@ -3,6 +3,8 @@ and the few things done to a store as a whole (status, verify, the log, backups,
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ class Session:
     notices: list[str] = field(default_factory=list)  # found at open, to tell the user once
     read_only_reason: str | None = None  # why this session cannot change the store, for a banner
     _told: int = 0  # how many of the store's notices have been handed out
+    throwaway: Path | None = None  # a demo's own data folder: removed when the session closes
 
     def __post_init__(self) -> None:
         self._told = len(self.store.notices)
@@ -49,6 +52,8 @@ class Session:
     def close(self) -> str | None:
         warning = self.store.close()
         said = [*self.new_notices(), *([warning] if warning else [])]
+        if self.throwaway is not None:
+            shutil.rmtree(self.throwaway, ignore_errors=True)
         return "; ".join(dict.fromkeys(said)) or None
 
 
@@ -77,6 +82,29 @@ def open_session(home: Path, catalogue: Catalogue, actor: str, *, writer: bool =
         store = Store(folder, writer=False)
     ws = Workspace(store, catalogue, actor, clock or system_clock())
     return Session(store, ws, list(store.notices), reason)
+
+
+DEMO_PREFIX = "selfassess-demo-"
+
+
+def open_demo_session(catalogue: Catalogue, actor: str, *, clock: Clock | None = None) -> Session:
+    """The demo trust in a data folder of its own, made for it in the system's temporary folder and
+    removed when the session closes: whatever is tried in the demo never touches a real store."""
+    from .core.demo import create_demo
+
+    folder = Path(tempfile.mkdtemp(prefix=DEMO_PREFIX))  # owner-only (0700)
+    try:
+        session = open_session(folder, catalogue, actor, clock=clock, command="selfassess (demo)")
+        try:
+            create_demo(session.workspace)
+        except BaseException:
+            session.close()
+            raise
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    session.throwaway = folder
+    return session
 
 
 # --- the store itself, for `audit` and `store`: each opens what it needs and closes it -----------

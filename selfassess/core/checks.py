@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from . import actions as action_rules
+from .evidence import is_expired
 from .framework import Framework
-from .model import Action, Answer
+from .model import Action, Answer, EvidenceFile
 
 TOP_TWO_NO_EVIDENCE = "top_rating_no_evidence"
 VERIFIED_NO_EVIDENCE = "verified_no_evidence"
 BIG_RISE_NO_NOTE = "big_rise_no_note"
 NA_WAS_RATED = "na_was_rated"
 OVERDUE_ON_TOP_RATING = "overdue_action_top_rating"
+EXPIRED_EVIDENCE = "expired_evidence"
 
 KINDS = {
     TOP_TWO_NO_EVIDENCE: "Rated in the top two levels with no evidence",
@@ -26,6 +28,7 @@ KINDS = {
     BIG_RISE_NO_NOTE: "Up two or more levels on last year with no note",
     NA_WAS_RATED: "Not applicable this year, rated last year",
     OVERDUE_ON_TOP_RATING: "An overdue action on a question rated in the top level",
+    EXPIRED_EVIDENCE: "An evidence file past its expiry date",
 }
 
 
@@ -57,10 +60,17 @@ def _number(framework: Framework, question_id: str, rating: str | None) -> tuple
 
 
 def challenges(framework: Framework, answers: Mapping[str, Answer], actions: Iterable[Action], today: date, *,
-               previous_framework: Framework | None = None, previous_answers: Mapping[str, Answer] | None = None
-               ) -> list[Challenge]:
-    """Every point for challenge, in framework order (then in the order of the five kinds)."""
+               previous_framework: Framework | None = None, previous_answers: Mapping[str, Answer] | None = None,
+               evidence: Iterable[EvidenceFile] = ()) -> list[Challenge]:
+    """Every point for challenge, in framework order (then in the order of the kinds).
+
+    A current evidence file counts as evidence recorded; one that expired before today does not,
+    and is a point of its own: the board would be relying on evidence that no longer stands."""
     previous_answers = previous_answers or {}
+    files: dict[str, list[EvidenceFile]] = {}
+    for e in evidence:
+        if not e.removed:
+            files.setdefault(e.question_id, []).append(e)
     overdue: dict[str, list[Action]] = {}
     for x in actions:
         if action_rules.is_overdue(x, today):
@@ -68,11 +78,16 @@ def challenges(framework: Framework, answers: Mapping[str, Answer], actions: Ite
                 overdue.setdefault(qid, []).append(x)
     found: list[Challenge] = []
     for q in framework.questions():
+        expired = [e for e in files.get(q.id, []) if is_expired(e, today)]
+        for e in expired:
+            found.append(Challenge(EXPIRED_EVIDENCE, q.id, q.ref,
+                                   f"{q.ref}: the evidence file '{e.title}' ({e.file_name}) expired on {e.expires}."))
         a = answers.get(q.id)
         if a is None or not a.is_answered:
             continue
         here = _number(framework, q.id, a.rating)
-        no_evidence = not a.evidence.strip()
+        current_files = len(files.get(q.id, [])) > len(expired)
+        no_evidence = not a.evidence.strip() and not current_files
         if here and no_evidence and here[0] >= here[1] - 1:
             label = framework.scale_for(q).level(a.rating or "").label
             found.append(Challenge(TOP_TWO_NO_EVIDENCE, q.id, q.ref, f"{q.ref} is rated {label} with no evidence recorded."))

@@ -132,6 +132,12 @@ class Staged:
     def read_received(self, kind: str, name: str) -> bytes | None:
         return None
 
+    def keep_evidence(self, sha256: str, data: bytes) -> None:
+        raise NotImplementedError("the demo keeps no evidence files")
+
+    def read_evidence(self, sha256: str) -> bytes | None:
+        return None
+
     def verify(self) -> VerifyReport:
         raise NotImplementedError("staged changes have no chain of their own to verify")
 

@@ -359,3 +359,32 @@ class Feedback(Record):
 
 
 FEEDBACK_VERDICTS = {"accepted": "Accepted", "queried": "Queried"}
+
+
+@dataclass(frozen=True)
+class EvidenceFile(Record):
+    """A file kept as evidence for one question, named in the store by its SHA-256.
+
+    Removing one keeps the file and the record, with who removed it, when and why: the record of
+    what the board saw never shrinks."""
+
+    id: str
+    assessment_id: str
+    question_id: str
+    sha256: str
+    size: int
+    file_name: str  # as it was named when added
+    kind: str  # in words: "PDF document"
+    title: str
+    effective: str | None = None  # the date the evidence speaks from, YYYY-MM-DD
+    expires: str | None = None  # after this date it no longer stands as evidence
+    added_by: str = ""
+    added_at: str = ""
+    removed_at: str | None = None
+    removed_by: str = ""
+    removed_reason: str = ""
+    carried_from: str | None = None  # the record it was copied from when the assessment was reopened
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None

@@ -38,6 +38,7 @@ from .model import (
     Answer,
     Assessment,
     CoverSheet,
+    EvidenceFile,
     Feedback,
     Organisation,
     ProgressUpdate,
@@ -54,10 +55,15 @@ from .model import (
 from .scoring import Scores, score, trend
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .checks import Challenge
     from .compare import Comparison
     from .figures import Figures
     from .lifecycle import Blockers
+
+
+EVIDENCE = "evidence"  # the table of evidence records (the store keeps their files by sha256)
 
 
 class Repository(Protocol):
@@ -84,8 +90,16 @@ class Repository(Protocol):
         """A file kept by keep_received, or None if it is not there."""
         ...
 
+    def keep_evidence(self, sha256: str, data: bytes) -> None:
+        """Keep an evidence file under the SHA-256 of its bytes: whole or not at all, owner-only."""
+        ...
+
+    def read_evidence(self, sha256: str) -> bytes | None:
+        """An evidence file kept by keep_evidence, or None if it is not there."""
+        ...
+
     def verify(self) -> VerifyReport:
-        """Check the whole chain, and that the stored state is exactly what it recorded."""
+        """Check the whole chain, that the stored state is exactly what it recorded, and every evidence file."""
         ...
 
 
@@ -269,7 +283,8 @@ class Workspace:
         previous = self.previous(assessment)
         return challenges(self.framework(assessment), self.answers(assessment.id), self.live_actions(assessment.id),
                           self.today(), previous_framework=self.framework(previous) if previous else None,
-                          previous_answers=self.answers(previous.id) if previous else None)
+                          previous_answers=self.answers(previous.id) if previous else None,
+                          evidence=self.evidence(assessment.id))
 
     def blockers(self, assessment: Assessment) -> Blockers:
         """What must be done before the board is asked to agree, or signs (core/lifecycle.py)."""
@@ -795,10 +810,14 @@ class Workspace:
         answer_changes, _ = self._carry_answers(old, new, framework, AGREED)
         action_changes = self._copy_actions(old, new, framework, only_open=False,
                                             note=f"Reopened as version {new.version}: {reason}")
+        # The same files stand as evidence for the new version (the blobs are shared, named by hash).
+        evidence_changes = [Change(EVIDENCE, c.id, None, c.to_record()) for c in
+                            (e.replace(id=new_id(), assessment_id=new.id, carried_from=e.id) for e in self.evidence(old.id))]
         closed = old.replace(superseded_by=new.id)
         self.commit("assessment.reopen", f"{old.period} reopened as version {new.version}: {reason}",
                      [Change("assessments", old.id, old.to_record(), closed.to_record()),
-                      Change("assessments", new.id, None, new.to_record())] + answer_changes + action_changes)
+                      Change("assessments", new.id, None, new.to_record())] + answer_changes + action_changes
+                     + evidence_changes)
         return new
 
     def record_feedback(self, assessment: Assessment, items: list[dict[str, Any]], reviewer: str, reviewed_at: str,
@@ -817,6 +836,87 @@ class Workspace:
         self.commit("feedback.import", f"feedback from {reviewer} on {assessment.period}: {len(records)} item(s), {queried} queried",
                      [Change("feedback", r.id, None, r.to_record()) for r in records])
         return records
+
+    # --- evidence files -----------------------------------------------------------------------
+
+    def evidence(self, assessment_id: str, question_id: str | None = None, *, removed: bool = False) -> list[EvidenceFile]:
+        """An assessment's evidence files (of one question), in framework order then as added; removed
+        ones only when asked (they stay on record)."""
+        found = [EvidenceFile.from_record(r) for r in self.repo.find(EVIDENCE, assessment_id=assessment_id)]
+        found = [e for e in found if (question_id is None or e.question_id == question_id) and (removed or not e.removed)]
+        order: dict[str, int] = {}
+        rec = self.repo.get("assessments", assessment_id)
+        if rec is not None:
+            order = {q.id: i for i, q in enumerate(self.framework(Assessment.from_record(rec)).questions())}
+        # Times are to the second: files added in the same second go by title, never at random.
+        return sorted(found, key=lambda e: (order.get(e.question_id, len(order)), e.added_at, e.title.lower(), e.id))
+
+    def add_evidence(self, handle: str, question: str, path: Path, *, title: str | None = None,
+                     effective: str | None = None, expires: str | None = None) -> EvidenceFile:
+        """Keep a file as evidence for one question: checked (a regular file, not a link, within the size
+        limit, of a kind kept), copied into the store under its SHA-256, then recorded on the audit chain.
+
+        Everything is checked before anything is written. The file is kept before the record is made: a
+        failure between the two leaves only an unrecorded copy, which nothing points to."""
+        from .evidence import MAX_FILES, TITLE_LENGTH, read_candidate
+
+        assessment = self.assessment(handle)
+        self._editable(assessment)
+        q = self.framework(assessment).question(question)
+        when_from = parse_date(effective, "effective date").isoformat() if effective else None
+        when_to = parse_date(expires, "expiry date").isoformat() if expires else None
+        if when_from and when_to and when_to < when_from:
+            raise InvalidInput(f"the expiry date {when_to} is before the effective date {when_from}, "
+                               "expected it on or after that date")
+        if len(self.evidence(assessment.id)) >= MAX_FILES:
+            raise Refused(f"this assessment already has {MAX_FILES} evidence files, as many as a submission can list; "
+                          "remove one that no longer stands before adding another. Nothing was recorded.")
+        candidate = read_candidate(path)
+        shown_title = check_text(title if title is not None else candidate.file_name, "evidence title",
+                                 required=True, max_length=TITLE_LENGTH).strip()
+        for e in self.evidence(assessment.id, q.id):
+            if e.sha256 == candidate.sha256:
+                raise Refused(f"this file is already evidence for {q.ref}, as '{e.title}' ({short(e.id)}); nothing was recorded")
+        ev = EvidenceFile(new_id(), assessment.id, q.id, candidate.sha256, len(candidate.data), candidate.file_name,
+                          candidate.kind, shown_title, when_from, when_to, self.actor, self.clock.now())
+        self.repo.keep_evidence(candidate.sha256, candidate.data)
+        self.commit("evidence.add", f"{q.ref}: evidence '{shown_title}' ({candidate.file_name}, {ev.size:,} bytes, "
+                    f"sha256 {candidate.sha256[:12]})", [Change(EVIDENCE, ev.id, None, ev.to_record())])
+        return ev
+
+    def evidence_file(self, handle: str) -> EvidenceFile:
+        return EvidenceFile.from_record(self.by_handle(EVIDENCE, handle, "evidence file",
+                                                       Hint("see the ids", command="selfassess evidence list ASSESSMENT")))
+
+    def remove_evidence(self, assessment_handle: str, handle: str, reason: str) -> EvidenceFile:
+        """Take a file out of an assessment's evidence. The file and its record are kept, with the reason."""
+        assessment = self.assessment(assessment_handle)
+        ev = self.evidence_file(handle)
+        if ev.assessment_id != assessment.id:
+            raise NotFound(f"the evidence file {short(ev.id)} belongs to another assessment than {short(assessment.id)}",
+                           hint=Hint("see its evidence", command=f"selfassess evidence list {short(assessment.id)}"))
+        if ev.removed:
+            raise Refused(f"the evidence file '{ev.title}' was already removed on {(ev.removed_at or '')[:10]}: {ev.removed_reason}")
+        self._editable(assessment)
+        reason = check_text(reason, "the reason for removing it", required=True, max_length=2000).strip()
+        done = ev.replace(removed_at=self.clock.now(), removed_by=self.actor, removed_reason=reason)
+        ref = self.framework(assessment).question(ev.question_id).ref
+        self.commit("evidence.remove", f"{ref}: evidence '{ev.title}' (sha256 {ev.sha256[:12]}) removed: {reason}; "
+                    "the file is kept", [Change(EVIDENCE, ev.id, ev.to_record(), done.to_record())])
+        return done
+
+    def evidence_bytes(self, ev: EvidenceFile) -> bytes:
+        """The file's bytes, checked against the hash it was recorded with."""
+        from .evidence import sha256_of
+
+        data = self.repo.read_evidence(ev.sha256)
+        if data is None:
+            raise NotFound(f"the evidence file '{ev.title}' ({ev.file_name}) is missing from the store",
+                           hint=Hint("check the store", command="selfassess audit verify"))
+        if sha256_of(data) != ev.sha256:
+            raise Refused(f"the evidence file '{ev.title}' ({ev.file_name}) has changed since it was added "
+                          f"(sha256 {ev.sha256[:12]} recorded)", hint=Hint("check the store", command="selfassess audit verify"))
+        return data
 
     # --- action plan views --------------------------------------------------------------------
 

@@ -104,6 +104,26 @@ class DomainRow:
 
 
 @dataclass(frozen=True)
+class EvidenceRow:
+    """One evidence file, as the board report's appendix lists it."""
+
+    ref: str  # the question's
+    question_id: str
+    title: str
+    file_name: str
+    kind: str
+    size: int
+    sha256: str
+    effective: str  # "" when not given
+    expires: str
+    expired: bool
+
+    @property
+    def sha256_short(self) -> str:
+        return self.sha256[:12]
+
+
+@dataclass(frozen=True)
 class Signatory:
     name: str
     role: str
@@ -192,6 +212,7 @@ class ReportData:
     scale_key: tuple[tuple[str, int], ...] = ()
     coversheet: CoverSheet | None = None  # the board cover sheet, page 1 of the board report
     ratings: BoardRatings | None = None  # the board's own ratings in a round, when it held one
+    evidence: tuple[EvidenceRow, ...] = ()  # the evidence files, in framework order
 
     @property
     def completeness(self) -> float:
@@ -270,6 +291,12 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             dropped_reason=x.dropped_reason, carried=x.carried_from is not None,
             revision=sum(1 for u in x.updates if u.due or u.status or u.owner),
         ))
+    from ..core.evidence import is_expired
+
+    files = ws.evidence(assessment.id)
+    evidence = tuple(EvidenceRow(framework.question(e.question_id).ref, e.question_id, e.title, e.file_name, e.kind,
+                                 e.size, e.sha256, e.effective or "", e.expires or "", is_expired(e, today))
+                     for e in files if framework.has_question(e.question_id))
     signoff = assessment.signoff
     org = summary.organisation
     return ReportData(
@@ -292,8 +319,9 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         sources=tuple(f"{s.publisher + ': ' if s.publisher else ''}{s.title}" + (f" ({s.date})" if s.date else "")
                       for s in framework.sources),
         figures=figures, challenges=tuple(ws.checks(assessment)),
-        last_changed=_last_changed(assessment, answers.values(), ws.live_actions(assessment.id)),
-        scale_key=_scale_key(framework), coversheet=ws.coversheet(assessment.id),
+        last_changed=_last_changed(assessment, answers.values(), ws.live_actions(assessment.id),
+                                   [e.added_at for e in files]),
+        scale_key=_scale_key(framework), coversheet=ws.coversheet(assessment.id), evidence=evidence,
         ratings=board_ratings(ws, assessment, framework, by_id),
     )
 
@@ -345,10 +373,11 @@ def _when(stamp: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _last_changed(assessment: Assessment, answers: Iterable[Answer], actions: Iterable[Action]) -> datetime:
-    """The latest recorded change to the assessment, its answers or its actions (progress notes
-    carry a date only, taken as the start of that day)."""
-    stamps = [assessment.created_at, assessment.submitted_at or ""]
+def _last_changed(assessment: Assessment, answers: Iterable[Answer], actions: Iterable[Action],
+                  evidence_added: Iterable[str] = ()) -> datetime:
+    """The latest recorded change to the assessment, its answers, its actions or its evidence files
+    (progress notes carry a date only, taken as the start of that day)."""
+    stamps = [assessment.created_at, assessment.submitted_at or "", *evidence_added]
     if assessment.signoff:
         stamps.append(assessment.signoff.recorded_at)
     stamps += [a.updated_at for a in answers]

@@ -758,6 +758,8 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
             domain = ans.domain_title
             story.append(p(t(domain, "domain title", bold=True), "h2"))
         story += _answer(ans, t, st)
+    if data.evidence:
+        story += _evidence_appendix(data, t, p)
     story += [CondPageBreak(6 * cm), p("About this report", "h1")]
     story.append(p(f"Drawn up from the {escape(data.period)} assessment against {t(data.framework_title, 'framework title')} "
                    f"({escape(data.framework_id)}, version {escape(data.framework_version)}), as it stood on "
@@ -788,6 +790,30 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, header=header_text, draft=data.is_draft,
                                                                   stamp=stamp, **k))
     return out.getvalue(), cleaner.warnings
+
+
+def _evidence_appendix(data: ReportData, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:
+    """Every evidence file by question: what it is, and the short SHA-256 that ties it to the file kept
+    (and to the one in the signed submission)."""
+    heads = ["Question", "Evidence file", "SHA-256", "Effective", "Expires"]
+    widths = _fit_widths(heads, [1.7 * cm, 8.5 * cm, 2.6 * cm, 2.1 * cm, 2.1 * cm])
+    rows: list[list[Any]] = [[p(f"<b>{h}</b>", "cell") for h in heads]]
+    expired = 0
+    for e in data.evidence:
+        expires = escape(e.expires) + (" <b>(expired)</b>" if e.expired else "")
+        expired += e.expired
+        rows.append([p(escape(e.ref), "cell"),
+                     p(t(e.title, f"evidence {e.ref} title", width=widths[1] - 12, size=8)
+                       + f"<br/><font size=6.5 color='#595959'>{t(e.file_name, f'evidence {e.ref} file name', width=widths[1] - 12, size=6.5)}"
+                       f" · {escape(e.kind)} · {e.size:,} bytes</font>", "cell"),
+                     p(escape(e.sha256_short), "cell"),
+                     p(escape(e.effective) or "–", "cell"), p(expires or "–", "cell")])
+    note = (f"{len(data.evidence)} evidence file(s) kept in the store, each named by its SHA-256 (the first 12 "
+            "characters are shown); the signed submission lists every one by its full hash.")
+    if expired:
+        note += f" {expired} had expired by {escape(long_date(data.generated_on))}."
+    return [CondPageBreak(5 * cm), p("Appendix: evidence files", "h1"), p(note, "small"),
+            Table(rows, colWidths=widths, repeatRows=1, style=_grid())]
 
 
 def _cover_sheet(data: ReportData, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:

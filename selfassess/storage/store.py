@@ -6,6 +6,8 @@ Layout of a store folder:
     lock          held by a writer for one commit at a time (and for checkpoints, backups, restore);
                   lock.json says who holds it (cleared on release)
     backups/      rotated copies of state.json
+    evidence/     evidence files, each named by its SHA-256 and kept as added: `evidence` records name
+                  them by their sha256; audit verify rehashes every one
     recovered/    bytes set aside during recovery (a torn last line, a damaged store's files)
     base.json     only after restoring a backup whose log was lost: the backup the log starts from
 
@@ -29,6 +31,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 import uuid
@@ -52,7 +55,9 @@ from ..paths import login_name, make_private_dir
 STATE, LOG, LOCK, LOCK_INFO = "state.json", "audit.log", "lock", "lock.json"
 BACKUPS, RECOVERED = "backups", "recovered"
 BASE = "base.json"  # after a restore from a backup without its log: the backup the log starts from
-STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED, BASE)
+EVIDENCE = "evidence"  # the folder of evidence files, and the table of records that name them by "sha256"
+STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED, BASE, EVIDENCE)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Format 2: state.json's digest covers the checkpoint's position (seq, hash, offset) as well as
 # the tables, so moving the offset is caught. Format 1 stores (digest over the tables) still open,
 # and are written as format 2 at their next checkpoint.
@@ -806,6 +811,45 @@ class Store:
         except SelfAssessError:  # missing, or not a regular file: nothing to read
             return None
 
+    # --- evidence files -----------------------------------------------------------------------
+
+    def keep_evidence(self, sha256: str, data: bytes) -> None:
+        """Keep an evidence file as evidence/<sha256>: written whole or not at all (temp file, fsync,
+        rename, folder fsync), owner-only. A file already kept with these bytes is left as it is."""
+        self._require_writer()
+        if not _SHA256.match(sha256) or hashlib.sha256(data).hexdigest() != sha256:
+            raise SaveFailed("an evidence file must be kept under the SHA-256 of its bytes; nothing was saved")
+        folder = self.folder / EVIDENCE
+        path = folder / sha256
+        try:
+            make_private_dir(folder)
+            if folder.is_symlink():
+                raise SaveFailed(f"could not keep the evidence file: {folder} is a symbolic link, which selfassess does not follow")
+            if path.is_symlink() or (path.exists() and (not path.is_file() or _hash_file(path) != sha256)):
+                # Not what was kept under this name (changed or replaced): set it aside, never lose it.
+                io.mkdir(self.folder / RECOVERED, mode=0o700, exist_ok=True)
+                aside = self.folder / RECOVERED / f"evidence-{sha256[:16]}-{time.strftime('%Y%m%d-%H%M%S')}"
+                io.replace(path, aside)
+                self.notices.append(f"{EVIDENCE}/{sha256} was not the file kept under that name (it was changed "
+                                    f"outside selfassess): it was set aside as {aside}, and the file added kept in its place")
+            elif path.exists():
+                return
+            atomic_write(path, data, 0o600)
+        except OSError as exc:
+            raise SaveFailed(f"{_why(exc)} (writing {path}); nothing was recorded") from None
+
+    def read_evidence(self, sha256: str) -> bytes | None:
+        """An evidence file's bytes, or None if it is missing (or not a regular file). Not checked
+        against its hash here: the workspace does that, and audit verify checks every one."""
+        from ..files import read_limited
+
+        if not _SHA256.match(sha256):
+            return None
+        try:
+            return read_limited(self.folder / EVIDENCE / sha256, 256 * 1024 * 1024, "evidence file", follow_links=False)
+        except SelfAssessError:
+            return None
+
     # --- backups ------------------------------------------------------------------------------
 
     def _backup(self) -> None:
@@ -881,6 +925,9 @@ def evidence_of_use(folder: Path) -> str | None:
     with contextlib.suppress(OSError):
         if any((folder / RECOVERED).iterdir()):
             signs.append(f"files set aside in {RECOVERED}/")
+    with contextlib.suppress(OSError):
+        if any(_SHA256.match(p.name) for p in (folder / EVIDENCE).iterdir()):
+            signs.append(f"evidence files in {EVIDENCE}/")
     if (folder / LOCK_INFO).exists() and not _live_holder(folder):
         # A live holder's note is no sign of use: it may be a first writer still setting up.
         signs.append(f"{LOCK_INFO} shows it was opened for writing")
@@ -1028,9 +1075,69 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
         return report
     state_raw, log = _snapshot_of(folder, report)
     try:
-        return _verify(folder, report, state_raw, log, current, current_seq)
+        _verify(folder, report, state_raw, log, current, current_seq)
     finally:
         log.close()
+    tables = current
+    if tables is None and state_raw is not None:
+        with contextlib.suppress(ValueError):
+            tables = parse_state(state_raw)["tables"]
+    report.problems += evidence_problems(folder, (tables or {}).get(EVIDENCE, {}))
+    return report
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with os.fdopen(io.open(path, os.O_RDONLY | NOFOLLOW), "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def evidence_problems(folder: Path, records: dict[str, Any]) -> list[str]:
+    """Every evidence file rehashed against the name it was kept under, and every record's file found.
+
+    A file that changed after it was added no longer proves what the board saw: named with the
+    record(s) that point to it, so the user knows which document to look at."""
+    problems: list[str] = []
+    named: dict[str, list[dict[str, Any]]] = {}
+    for rec in records.values():
+        if isinstance(rec, dict) and isinstance(rec.get("sha256"), str):
+            named.setdefault(rec["sha256"], []).append(rec)
+
+    def which(sha: str) -> str:
+        recs = named.get(sha, [])
+        if not recs:
+            return f"{EVIDENCE}/{sha} (no record names it)"
+        return f"{EVIDENCE}/{sha} (" + "; ".join(
+            f"'{r.get('title', '')}', {r.get('file_name', '')}, added {str(r.get('added_at', ''))[:10]}" for r in recs[:3]) + ")"
+
+    evidence = folder / EVIDENCE
+    if evidence.is_symlink():
+        return [f"{EVIDENCE} is a symbolic link: selfassess does not read or write store files through links"]
+    present: set[str] = set()
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for p in sorted(evidence.iterdir()):
+            if p.name.startswith(".") and p.name.endswith(".tmp"):
+                continue  # a save under way, or one cut off before its rename: never recorded
+            if not _SHA256.match(p.name):
+                problems.append(f"{EVIDENCE}/{p.name} is not an evidence file selfassess kept (its name is not a SHA-256)")
+                continue
+            present.add(p.name)
+            if p.is_symlink() or not p.is_file():
+                problems.append(f"evidence file {which(p.name)} is not a regular file (a link or a folder was put in its place)")
+                continue
+            try:
+                actual = _hash_file(p)
+            except OSError as exc:
+                problems.append(f"evidence file {which(p.name)} cannot be read ({_why(exc)})")
+                continue
+            if actual != p.name:
+                problems.append(f"evidence file {which(p.name)} changed after it was added: its SHA-256 is now "
+                                f"{actual[:16]}..., so it is no longer the file the record holds")
+    for sha in sorted(set(named) - present):
+        problems.append(f"evidence file {which(sha)} is missing from the store's {EVIDENCE} folder")
+    return problems
 
 
 def _verify(folder: Path, report: VerifyReport, state_raw: bytes | None, log: _LogSnapshot,

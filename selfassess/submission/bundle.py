@@ -18,7 +18,9 @@ import base64
 import hashlib
 import io
 import json
+import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -119,8 +121,12 @@ def seal(kind: bytes, files: dict[str, bytes], private_key: Ed25519PrivateKey) -
     return kind + _canonical(header) + b"\n" + payload
 
 
-def open_sealed(data: bytes, kind: bytes, allowed: dict[str, int]) -> Opened:
-    """Check a container completely, then unpack the allowed files. Raises BundleError."""
+def open_sealed(data: bytes, kind: bytes, allowed: dict[str, int],
+                optional: Mapping[re.Pattern[str], int] | None = None) -> Opened:
+    """Check a container completely, then unpack the allowed files. Raises BundleError.
+
+    optional: names a bundle may hold or not (evidence files), by a pattern the whole name must
+    match, each with its size limit; every other limit (entry, total, ratio) applies to them alike."""
     what = KINDS[kind]
     if len(data) > MAX_FILE:
         raise BundleError(MALFORMED, f"the file is {len(data):,} bytes, more than a {what} can be ({MAX_FILE:,})")
@@ -155,7 +161,7 @@ def open_sealed(data: bytes, kind: bytes, allowed: dict[str, int]) -> Opened:
     payload = data[end + 1:]
     if len(payload) != size or hashlib.sha256(payload).hexdigest() != digest:
         raise BundleError(ALTERED, "the content has been changed after signing (its SHA-256 no longer matches)")
-    files = _unzip(payload, {"manifest.json": 1024 * 1024, **allowed})
+    files = _unzip(payload, {"manifest.json": 1024 * 1024, **allowed}, optional or {})
     try:
         manifest = schema.parse(schema.Manifest, files.pop("manifest.json"), "manifest.json").files
     except (KeyError, schema.Malformed):
@@ -168,8 +174,14 @@ def open_sealed(data: bytes, kind: bytes, allowed: dict[str, int]) -> Opened:
     return Opened(kind, header, digest, public, checked.key_fingerprint, files)
 
 
-def _unzip(payload: bytes, allowed: dict[str, int]) -> dict[str, bytes]:
-    """Read only allowed names, each within its size, rejecting traversal, links and bombs."""
+def _limit(name: str, allowed: dict[str, int], optional: Mapping[re.Pattern[str], int]) -> int | None:
+    if name in allowed:
+        return allowed[name]
+    return next((limit for pattern, limit in optional.items() if pattern.fullmatch(name)), None)
+
+
+def _unzip(payload: bytes, allowed: dict[str, int], optional: Mapping[re.Pattern[str], int]) -> dict[str, bytes]:
+    """Read only allowed (or optional) names, each within its size, rejecting traversal, links and bombs."""
     try:
         z = zipfile.ZipFile(io.BytesIO(payload))
         infos = z.infolist()
@@ -182,7 +194,8 @@ def _unzip(payload: bytes, allowed: dict[str, int]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for info in infos:
         name = info.filename
-        if name not in allowed:
+        allowance = _limit(name, allowed, optional)
+        if allowance is None:
             shown = name if len(name) < 80 else name[:77] + "..."
             reason = "a path outside the bundle" if (".." in name or name.startswith(("/", "\\")) or ":" in name) else "an unexpected file"
             raise BundleError(MALFORMED, f"the archive holds {reason} ({shown!r}); nothing was unpacked")
@@ -190,7 +203,7 @@ def _unzip(payload: bytes, allowed: dict[str, int]) -> dict[str, bytes]:
             raise BundleError(MALFORMED, f"{name} is encrypted")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise BundleError(MALFORMED, f"{name} uses an unsupported compression")
-        limit = min(allowed[name], MAX_ENTRY)
+        limit = min(allowance, MAX_ENTRY)
         if info.file_size > limit or (info.compress_size and info.file_size / info.compress_size > MAX_RATIO):
             raise BundleError(MALFORMED, f"{name} would unpack to {info.file_size:,} bytes: too large (an archive bomb?)")
         try:

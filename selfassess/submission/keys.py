@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .. import paths
 from ..core.audit import Change
-from ..core.errors import Hint, SelfAssessError
+from ..core.errors import Hint, NotFound, Refused, SelfAssessError
 from ..core.model import check_ods, check_text
 
 if TYPE_CHECKING:
@@ -135,37 +135,154 @@ TRUSTED_KEYS = "trusted_keys"
 
 @dataclass(frozen=True)
 class TrustedKey:
-    """Another party's key, registered after its fingerprint was checked by another channel."""
+    """Another party's key, registered after its fingerprint was checked by another channel.
+
+    A revoked key stays listed (with when, by whom and why) so the record shows it was once trusted;
+    it no longer verifies anything new."""
 
     fingerprint: str
     name: str
     ods_code: str = ""
     registered_at: str = ""
     registered_by: str = ""
+    revoked_at: str = ""
+    revoked_by: str = ""
+    revoked_reason: str = ""
+
+    @property
+    def revoked(self) -> bool:
+        return bool(self.revoked_at)
 
     def to_record(self) -> dict[str, Any]:
-        return {"id": self.fingerprint, "name": self.name, "ods_code": self.ods_code,
-                "registered_at": self.registered_at, "registered_by": self.registered_by}
+        rec = {"id": self.fingerprint, "name": self.name, "ods_code": self.ods_code,
+               "registered_at": self.registered_at, "registered_by": self.registered_by}
+        if self.revoked:  # only then: a registration's record stays as it always was
+            rec.update(revoked_at=self.revoked_at, revoked_by=self.revoked_by, revoked_reason=self.revoked_reason)
+        return rec
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> TrustedKey:
-        return cls(rec["id"], rec["name"], rec.get("ods_code", ""), rec.get("registered_at", ""), rec.get("registered_by", ""))
+        return cls(rec["id"], rec["name"], rec.get("ods_code", ""), rec.get("registered_at", ""), rec.get("registered_by", ""),
+                   rec.get("revoked_at", ""), rec.get("revoked_by", ""), rec.get("revoked_reason", ""))
 
 
 def trusted_keys(ws: Workspace) -> list[TrustedKey]:
+    """Every key registered here, revoked ones included (they say so), by name."""
     return sorted((TrustedKey.from_record(r) for r in ws.repo.all(TRUSTED_KEYS)), key=lambda k: k.name.lower())
 
 
-def trusted_key(ws: Workspace, fingerprint: str) -> TrustedKey | None:
+def registered_key(ws: Workspace, fingerprint: str) -> TrustedKey | None:
+    """The entry for a key, revoked or not: to say why a key is not trusted."""
     rec = ws.repo.get(TRUSTED_KEYS, fingerprint)
     return TrustedKey.from_record(rec) if rec else None
 
 
+def trusted_key(ws: Workspace, fingerprint: str) -> TrustedKey | None:
+    """A key that verifies bundles and feedback here: registered and not revoked."""
+    key = registered_key(ws, fingerprint)
+    return key if key is not None and not key.revoked else None
+
+
 def register_key(ws: Workspace, fingerprint: str, name: str, ods_code: str = "") -> TrustedKey:
-    """Register another party's key (a trust's, or the regulator's), replacing an earlier entry."""
+    """Register another party's key (a trust's, or the regulator's), replacing an earlier entry
+    (registering a revoked key again is a deliberate act, and on the audit trail)."""
     fp = normalise_fingerprint(fingerprint)
     name = check_text(name, "whose key this is (--name)", required=True, max_length=500).strip()
     key = TrustedKey(fp, name, check_ods(ods_code), ws.clock.now(), ws.actor)
     before = ws.repo.get(TRUSTED_KEYS, fp)
     ws.commit("keys.trust", f"registered key {fp} for {name}", [Change(TRUSTED_KEYS, fp, before, key.to_record())])
     return key
+
+
+def revoke_key(ws: Workspace, fingerprint: str, reason: str) -> TrustedKey:
+    """Stop trusting a registered key (lost, replaced, or no longer that party's): recorded with the
+    reason; submissions and feedback signed by it are refused from now on, those imported before stay."""
+    fp = normalise_fingerprint(fingerprint)
+    reason = check_text(reason, "why the key is revoked (--reason)", required=True, max_length=2000).strip()
+    before = ws.repo.get(TRUSTED_KEYS, fp)
+    if before is None:
+        raise NotFound(f"no key {fp} is registered here",
+                       hint=Hint("see the keys registered here", command="selfassess keys list"))
+    key = TrustedKey.from_record(before)
+    if key.revoked:
+        raise Refused(f"the key {fp} of {key.name} was already revoked on {key.revoked_at[:10]} by {key.revoked_by}")
+    key = replace(key, revoked_at=ws.clock.now(), revoked_by=ws.actor, revoked_reason=reason)
+    ws.commit("keys.revoke", f"revoked key {fp} of {key.name}: {reason}", [Change(TRUSTED_KEYS, fp, before, key.to_record())])
+    return key
+
+
+def not_trusted_because(ws: Workspace, fingerprint: str) -> str:
+    """Why a signer's key does not verify here, in a phrase: never registered, or revoked."""
+    key = registered_key(ws, fingerprint)
+    if key is not None and key.revoked:
+        return (f"signed by the key of {key.name}, revoked here on {key.revoked_at[:10]} by {key.revoked_by} "
+                f"({key.revoked_reason}) ({fingerprint})")
+    return f"signed by a key this installation has not registered ({fingerprint})"
+
+
+# --- a key from a file: the other party's public key, or any file they signed ---------------
+
+PUBLIC_KEY_SUFFIX = ".selfassess-key"
+
+
+@dataclass(frozen=True)
+class KeyOffer:
+    """A key read from a file, to show (its fingerprint) before anyone registers it."""
+
+    fingerprint: str
+    source: str  # what the file was, in words
+    name: str = ""  # whose it says it is, when the file says (a submission names its trust)
+    ods_code: str = ""
+
+
+def public_key_pem(home: Path) -> bytes:
+    """This installation's public key, to send to the other party (they read its fingerprint from it)."""
+    return load_or_create(home).public_key().public_bytes(serialization.Encoding.PEM,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def export_public_key(home: Path, out: Path) -> Path:
+    """Write this installation's public key to out (a folder: a file named for the key); no secret in it."""
+    from ..files import WriteFailed, atomic_write, why
+
+    if out.is_dir():
+        out = out / f"selfassess-public-key{PUBLIC_KEY_SUFFIX}"
+    data = public_key_pem(home)
+    try:
+        atomic_write(out, data, mode=0o644)
+    except OSError as exc:
+        raise WriteFailed(f"cannot write the public key to {out}: {why(exc)}") from None
+    return out
+
+
+def read_key_file(path: Path) -> KeyOffer:
+    """The key in a file: a public key written by `selfassess keys export`, or a submission or
+    feedback file (the key that signed it, checked against its signature). Never registers it."""
+    from ..files import read_limited
+    from . import bundle
+
+    data = read_limited(path, bundle.MAX_FILE, "key file")  # NotReadable says what and where
+    if data.lstrip().startswith(b"-----BEGIN PUBLIC KEY-----"):
+        if len(data) > MAX_KEY_FILE:
+            raise KeyError_(f"{path.name} is {len(data):,} bytes, far more than a public key file")
+        try:
+            public = serialization.load_pem_public_key(data)
+        except ValueError:
+            raise KeyError_(f"{path.name} is not a readable public key file") from None
+        if not isinstance(public, Ed25519PublicKey):
+            raise KeyError_(f"{path.name} holds a public key, but not an Ed25519 key as selfassess makes")
+        return KeyOffer(fingerprint(raw_public(public)), "a public key file")
+    if data.startswith(bundle.SUBMISSION):
+        from .schema import SubmissionDoc
+        from .submit import ALLOWED
+
+        opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)
+        org = opened.read(SubmissionDoc, "submission.json").organisation
+        return KeyOffer(opened.fingerprint, "a submission", org.name, org.ods_code)
+    if data.startswith(bundle.FEEDBACK):
+        from .submit import MAX_FEEDBACK
+
+        opened = bundle.open_sealed(data, bundle.FEEDBACK, {"feedback.json": MAX_FEEDBACK})
+        return KeyOffer(opened.fingerprint, "a feedback file")
+    raise KeyError_(f"{path.name} holds no key: expected a public key file (selfassess keys export), "
+                    "a submission or a feedback file")

@@ -283,7 +283,7 @@ class DatasetWriter:
     def rows(self, inboxes: list[Path] | None = None) -> tuple[dict[str, list[tuple[Any, ...]]], list[str]]:
         from ..core import actions as rules
         from . import bundle, schema
-        from .submit import ALLOWED
+        from .submit import ALLOWED, OPTIONAL
 
         today = self.review.ws.today()
         subs = self.review.submissions()
@@ -316,7 +316,7 @@ class DatasetWriter:
                 notes.append(f"{s.who}: the kept bundle is missing, so its answers are not in the dataset")
                 continue
             try:  # kept as received and checked at import; read the same strict way again
-                opened = bundle.open_sealed(kept, bundle.SUBMISSION, ALLOWED)
+                opened = bundle.open_sealed(kept, bundle.SUBMISSION, ALLOWED, OPTIONAL)
                 doc = opened.read(schema.SubmissionDoc, "submission.json")
                 framework = schema.framework_copy(opened.files["framework.json"])
             except (bundle.BundleError, schema.Malformed, KeyError) as exc:

@@ -31,7 +31,7 @@ from ..paths import make_private_dir
 from ..reports.review_xlsx import comparison_workbook
 from . import bundle, keys, schema
 from .keys import TrustedKey
-from .submit import ALLOWED, read_file
+from .submit import ALLOWED, OPTIONAL, read_file
 from .tables import MARKS, REMOVED_TABLE, SENT, SUBMISSIONS
 
 SUFFIX = ".selfassess"
@@ -266,6 +266,9 @@ def _read(opened: bundle.Opened) -> tuple[schema.SubmissionDoc, fw.Framework]:
     try:
         framework = schema.framework_copy(opened.files["framework.json"])
         schema.check_submission(sub, framework)
+        schema.check_evidence(sub, opened.files)
+    except schema.EvidenceChanged as exc:
+        raise bundle.BundleError(bundle.ALTERED, str(exc)) from None
     except schema.Malformed as exc:
         raise bundle.BundleError(bundle.MALFORMED, str(exc)) from None
     return sub, framework
@@ -277,7 +280,7 @@ def verify_file(path: Path, data: bytes | None = None) -> Verified | Checked:
     try:
         if data is None:
             data = read_file(path, bundle.MAX_FILE, "submission")
-        opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)
+        opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED, OPTIONAL)
         sub, framework = _read(opened)
     except bundle.BundleError as exc:
         return Checked(path, exc.verdict, str(exc))
@@ -436,10 +439,14 @@ class Review:
         key = self.trusted(opened.fingerprint)
         own = self._own_fingerprint() == opened.fingerprint
         if key is None and not own:
+            entry = keys.registered_key(self.ws, opened.fingerprint)
+            if entry is not None and entry.revoked:
+                return Checked(path, bundle.UNKNOWN_KEY, f"{who}: {keys.not_trusted_because(self.ws, opened.fingerprint)}")
             return Checked(path, bundle.UNKNOWN_KEY,
-                           f"{who}: signed by a key that is not registered here ({opened.fingerprint}). If the trust confirms "
+                           f"{who}: {keys.not_trusted_because(self.ws, opened.fingerprint)}. If the trust confirms "
                            f"this fingerprint by another channel: selfassess keys trust \"{opened.fingerprint}\" --name \"{org.name}\""
-                           + (f" --ods {org.ods_code}" if org.ods_code else ""))
+                           + (f" --ods {org.ods_code}" if org.ods_code else "")
+                           + " (or in the app: Keys and fingerprints, r, with this file)")
         if key is not None and key.ods_code and org.ods_code and key.ods_code != org.ods_code.upper():
             return Checked(path, bundle.MALFORMED, f"{who}: signed with the key registered to {key.name} ({key.ods_code}) "
                            f"but it says it comes from {org.ods_code}")
@@ -486,8 +493,12 @@ class Review:
             imported_at=self.ws.clock.now(), imported_by=self.ws.actor,
             file_sha256=hashlib.sha256(v.data).hexdigest(), carried_forward=tuple(sub.carried_forward),
         )
+        listed = len(sub.evidence)
+        carried = sum(e.included for e in sub.evidence)
+        evidence = (f"; {listed} evidence file(s), {carried} included and checked against their SHA-256"
+                    + (f", {listed - carried} listed by SHA-256 only" if listed > carried else "")) if listed else ""
         return Checked(path, bundle.GENUINE, f"{who}: genuine, signed by {key.name if key else 'this installation'} "
-                       f"({opened.fingerprint})", record, v.data)
+                       f"({opened.fingerprint}){evidence}", record, v.data)
 
     def _own_fingerprint(self) -> str | None:
         """This installation's key, read once per Review (an import judges thousands of bundles)."""

@@ -29,6 +29,7 @@ from pydantic import (
 
 from ..core import framework as fw
 from ..core.errors import FrameworkError
+from ..core.evidence import MAX_EVIDENCE, MAX_FILES
 from ..core.model import (
     ACTION_STATUSES,
     ANSWER_STATES,
@@ -48,6 +49,8 @@ MAX_SEQUENCE = 1_000_000  # a submission a year for a million years; 10**30 is a
 MAX_ITEMS = 10_000
 MAX_RATERS = 200  # raters in one round
 MAX_DEPTH = 64  # the deepest honest document is about 8 levels
+MAX_EVIDENCE_FILES = MAX_FILES  # evidence files one submission lists
+EVIDENCE_PREFIX = "evidence/"  # an included evidence file's name in the bundle: evidence/<sha256>
 
 
 class Malformed(ValueError):
@@ -120,7 +123,7 @@ class Header(Strict):
 
 
 class Manifest(Strict):
-    files: dict[Annotated[str, StringConstraints(max_length=100)], Sha256] = Field(max_length=20)
+    files: dict[Annotated[str, StringConstraints(max_length=100)], Sha256] = Field(max_length=20 + MAX_EVIDENCE_FILES)
 
 
 # --- submission.json -------------------------------------------------------------------------
@@ -275,6 +278,23 @@ class BoardRatingsDoc(Strict):
     counts: dict[Id, Annotated[int, Field(ge=1, le=MAX_RATERS)]] = Field(min_length=1, max_length=50)
 
 
+class EvidenceDoc(Strict):
+    """One evidence file as the submission lists it: always its hash; the file itself only when included."""
+
+    id: Id
+    question_id: Id
+    sha256: Sha256
+    size: int = Field(ge=1, le=MAX_EVIDENCE)
+    file_name: Required
+    kind: Name
+    title: Required
+    effective: Day | None = None
+    expires: Day | None = None
+    added_by: Name = ""
+    added_at: MaybeMoment = ""
+    included: bool  # the file is in the bundle as evidence/<sha256>
+
+
 class SubmissionDoc(Strict):
     format: Literal[1]
     created_at: Moment
@@ -289,6 +309,7 @@ class SubmissionDoc(Strict):
     figures: FiguresDoc  # the figures its documents show: checked against its answers and actions
     carried_forward: list[Id] = Field(default_factory=list, max_length=MAX_ACTIONS)  # actions counted in a later year
     board_ratings: list[BoardRatingsDoc] = Field(default_factory=list, max_length=MAX_ANSWERS)  # a board round's spread
+    evidence: list[EvidenceDoc] = Field(default_factory=list, max_length=MAX_EVIDENCE_FILES)  # written only when there is some
 
 
 class FrameworkCopy(Strict):
@@ -564,6 +585,15 @@ def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
         keys_ = framework.scale_for(framework.question(br.question_id)).level_keys()
         if any(k not in keys_ for k in br.counts) or sum(br.counts.values()) != br.n:
             problems.append(f"{where}: the counts are not levels of the question's scale, or do not add up to n")
+    seen_evidence: set[str] = set()
+    for i, ev in enumerate(sub.evidence):
+        if ev.id in seen_evidence:
+            problems.append(f"evidence.{i}: the evidence file {ev.id[:40]} appears twice")
+        seen_evidence.add(ev.id)
+        if not framework.has_question(ev.question_id):
+            problems.append(f"evidence.{i}: '{ev.question_id[:40]}' is not a question of {framework.key}")
+        if ev.effective and ev.expires and ev.expires < ev.effective:
+            problems.append(f"evidence.{i}: expires before it takes effect")
     stray = [c for c in sub.carried_forward if c not in ids]
     if stray:
         problems.append(f"carried_forward names '{stray[0][:40]}', which is not one of its actions")
@@ -571,6 +601,29 @@ def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
         raise Malformed("submission.json does not agree with itself: " + "; ".join(problems[:3])
                         + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
 
+
+class EvidenceChanged(Malformed):
+    """An included evidence file whose bytes are not the ones the submission records by hash."""
+
+
+def check_evidence(sub: SubmissionDoc, files: dict[str, bytes]) -> None:
+    """The evidence files in a bundle are exactly those the submission lists as included, each with
+    the SHA-256 and size it records. A file listed but not included is fine: its hash is the record."""
+    import hashlib
+
+    included = {e.sha256: e for e in sub.evidence if e.included}
+    for sha, ev in included.items():
+        name = EVIDENCE_PREFIX + sha
+        if name not in files:
+            raise Malformed(f"submission.json lists the evidence file '{ev.title[:80]}' ({ev.file_name[:80]}) as "
+                            f"included, but {name} is not in the bundle")
+        data = files[name]
+        if hashlib.sha256(data).hexdigest() != sha or len(data) != ev.size:
+            raise EvidenceChanged(f"the evidence file '{ev.title[:80]}' ({ev.file_name[:80]}) in the bundle is not the "
+                                  f"file the submission records (sha256 {sha[:16]}...): it was changed")
+    stray = sorted(n for n in files if n.startswith(EVIDENCE_PREFIX) and n[len(EVIDENCE_PREFIX):] not in included)
+    if stray:
+        raise Malformed(f"the bundle holds {stray[0]}, which submission.json does not list as an included evidence file")
 
 
 # --- what the regulator's store keeps of an imported submission -------------------------------

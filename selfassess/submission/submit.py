@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import Refused, SelfAssessError
-from ..core.model import Assessment
+from ..core.evidence import MAX_EVIDENCE
+from ..core.model import Answer, Assessment, EvidenceFile
 from ..core.workspace import Workspace
 from ..files import inside, safe_name
 from ..paths import make_private_dir
@@ -39,8 +41,11 @@ class Prepared:
     file_stem: str
 
 
-def prepare(ws: Workspace, handle: str) -> Prepared:
-    """Check the assessment can be submitted and gather everything the bundle holds but the PDF."""
+def prepare(ws: Workspace, handle: str, *, with_evidence: bool = False) -> Prepared:
+    """Check the assessment can be submitted and gather everything the bundle holds but the PDF.
+
+    Its evidence files are always listed with their SHA-256; with_evidence puts the files in too
+    (each checked against its hash as it is read), up to EVIDENCE_IN_BUNDLE bytes in all."""
     from ..reports.data import gather
 
     assessment = ws.assessment(handle)
@@ -59,7 +64,7 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
         "previous_submission": previous,
         "organisation": ws.organisation(assessment.organisation_id).to_record(),
         "assessment": assessment.to_record(),
-        "answers": [a.to_record() for a in sorted(ws.answers(assessment.id).values(), key=lambda a: a.question_id)],
+        "answers": [_answer_doc(a) for a in sorted(ws.answers(assessment.id).values(), key=lambda a: a.question_id)],
         "actions": [a.to_record() for a in ws.actions(assessment.id)],  # the whole plan as signed off
         # Actions since carried into a later year: counted there, never twice (the figures leave them out).
         "carried_forward": sorted({a.id for a in ws.actions(assessment.id)} - {a.id for a in ws.live_actions(assessment.id)}),
@@ -73,15 +78,42 @@ def prepare(ws: Workspace, handle: str) -> Prepared:
     if spread is not None:  # how many board members chose each level, question by question: never who
         submission["board_ratings"] = [{"question_id": q.question_id, "n": q.n, "counts": dict(q.counts)}
                                        for q in sorted(spread.questions, key=lambda q: q.question_id) if q.n]
+    evidence = ws.evidence(assessment.id)
+    included = _evidence_files(ws, evidence) if with_evidence else {}
+    if evidence:  # only then: a regulator's older selfassess reads a submission without evidence as before
+        submission["evidence"] = [
+            {"id": e.id, "question_id": e.question_id, "sha256": e.sha256, "size": e.size, "file_name": e.file_name,
+             "kind": e.kind, "title": e.title, "effective": e.effective, "expires": e.expires, "added_by": e.added_by,
+             "added_at": e.added_at, "included": with_evidence} for e in evidence]
     org = ws.organisation(assessment.organisation_id)
     return Prepared(
         assessment, sequence, previous,
         {"submission.json": json.dumps(submission, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
          "framework.json": json.dumps({"hash": framework.content_hash, "data": framework.data()},
-                                      ensure_ascii=False, sort_keys=True).encode("utf-8")},
+                                      ensure_ascii=False, sort_keys=True).encode("utf-8"),
+         **included},
         report,
         safe_name(f"{safe_name(org.ods_code, 'trust')}-{assessment.period.replace('/', '-')}-submission-{sequence}"),
     )
+
+
+def _evidence_files(ws: Workspace, evidence: list[EvidenceFile]) -> dict[str, bytes]:
+    """The evidence files to put in the bundle, by name, each as recorded (checked against its hash)."""
+    total = sum({e.sha256: e.size for e in evidence}.values())
+    if total > EVIDENCE_IN_BUNDLE:
+        raise Refused(f"the evidence files come to {total:,} bytes, more than a submission can carry "
+                      f"({EVIDENCE_IN_BUNDLE:,}); nothing was submitted. Submit without --with-evidence: the submission "
+                      "then lists each file with its SHA-256, and you can send the files to the regulator another way")
+    return {schema.EVIDENCE_PREFIX + e.sha256: ws.evidence_bytes(e) for e in evidence}
+
+
+def _answer_doc(answer: Answer) -> dict[str, object]:
+    """An answer as sent. The rationale only when there is one: a regulator's older selfassess,
+    whose schema knows no such key, reads a submission from a board that held no round as before."""
+    doc = answer.to_record()
+    if not doc.get("rationale"):
+        doc.pop("rationale", None)
+    return doc
 
 
 def submission_files(prepared: Prepared) -> dict[str, bytes]:
@@ -99,10 +131,17 @@ def seal_and_write(prepared: Prepared, home: Path, out: Path) -> tuple[Path, bun
     from ..files import WriteFailed, atomic_write, why
 
     data = bundle.seal(bundle.SUBMISSION, submission_files(prepared), keys.load_or_create(home))
-    opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED)  # never send what we could not verify
+    if len(data) > bundle.MAX_FILE:
+        raise Refused(f"this submission would be {len(data):,} bytes, more than a regulator accepts ({bundle.MAX_FILE:,}); "
+                      "nothing was written. Submit without --with-evidence (the evidence is then listed by its SHA-256)")
+    try:
+        opened = bundle.open_sealed(data, bundle.SUBMISSION, ALLOWED, OPTIONAL)  # never send what we could not verify
+    except bundle.BundleError as exc:
+        raise SelfAssessError(f"this submission would be refused by the regulator, so it was not written: {exc}") from None
     try:  # nor what a regulator's checks would refuse
-        schema.check_submission(schema.parse(schema.SubmissionDoc, opened.files["submission.json"], "submission.json"),
-                                schema.framework_copy(opened.files["framework.json"]))
+        doc = schema.parse(schema.SubmissionDoc, opened.files["submission.json"], "submission.json")
+        schema.check_submission(doc, schema.framework_copy(opened.files["framework.json"]))
+        schema.check_evidence(doc, opened.files)
     except schema.Malformed as exc:
         raise SelfAssessError(f"this submission would be refused by the regulator, so it was not written: {exc}") from None
     if out.is_dir():
@@ -125,14 +164,18 @@ def record(ws: Workspace, prepared: Prepared, path: Path, opened: bundle.Opened,
     return Submitted(path, updated, opened.payload_sha256, prepared.sequence, opened.fingerprint, size)
 
 
-def submit(ws: Workspace, home: Path, handle: str, out: Path) -> Submitted:
+def submit(ws: Workspace, home: Path, handle: str, out: Path, *, with_evidence: bool = False) -> Submitted:
     """Seal a signed-off assessment into a bundle at out, then record it (and the chain) in the store."""
-    prepared = prepare(ws, handle)
+    prepared = prepare(ws, handle, with_evidence=with_evidence)
     path, opened, size = seal_and_write(prepared, home, out)
     return record(ws, prepared, path, opened, size)
 
 
 ALLOWED = {"submission.json": 32 * 1024 * 1024, "framework.json": 8 * 1024 * 1024, "board-report.pdf": 48 * 1024 * 1024}
+# Evidence files a submission may carry, each no larger than the store keeps one; all of them
+# together at most EVIDENCE_IN_BUNDLE, which leaves room in a bundle's MAX_FILE for the rest.
+OPTIONAL = {re.compile(re.escape(schema.EVIDENCE_PREFIX) + "[0-9a-f]{64}"): MAX_EVIDENCE}
+EVIDENCE_IN_BUNDLE = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -159,9 +202,10 @@ def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:
     key = keys.trusted_key(ws, opened.fingerprint)
     if key is None:
         raise bundle.BundleError(bundle.UNKNOWN_KEY,
-                                 f"{path.name} is signed by a key this installation has not registered ({opened.fingerprint}). "
+                                 f"{path.name}: {keys.not_trusted_because(ws, opened.fingerprint)}. "
                                  "Check the fingerprint with your regulator by phone or letter, then: "
-                                 f"selfassess keys trust \"{opened.fingerprint}\" --name \"Regulator name\"")
+                                 f"selfassess keys trust \"{opened.fingerprint}\" --name \"Regulator name\" "
+                                 "(or in the app: Keys and fingerprints, r, with this file)")
     body = opened.read(schema.FeedbackDoc, "feedback.json")
     sent = ws.repo.get("submissions_sent", body.submission)
     if sent is None:

@@ -20,7 +20,7 @@ from ..core.errors import SelfAssessError
 from ..core.text import shown
 from ..core.workspace import Workspace
 from ..crashlog import write_crash_log
-from ..session import Session, load_frameworks, open_session
+from ..session import Session, load_frameworks, open_demo_session, open_session
 from ..storage import ui_state
 
 T = TypeVar("T")
@@ -36,7 +36,7 @@ class SelfAssessApp(App[None]):
     ]
 
     def __init__(self, home: Path, catalogue: Catalogue, actor: str, *, clock: Clock | None = None, wait: float = 0.0,
-                 blink: bool = True):
+                 blink: bool = True, session: Session | None = None):
         super().__init__()
         self.blink = blink  # off for tests and screenshots, so that every frame is the same
         self.home = home
@@ -44,7 +44,8 @@ class SelfAssessApp(App[None]):
         self.actor = actor
         self.clock = clock or system_clock()
         self.wait = wait
-        self.session: Session | None = None
+        self.session: Session | None = session  # given: the demo's own (`selfassess --demo`)
+        self.outside_demo: tuple[Session, Path, dict[str, Any], ui_state.Keeper] | None = None  # put by while in the demo
         self._poll_failed = False
         self.state: dict[str, Any] = ui_state.load(home)
         self.position = ui_state.Keeper(home)  # written at most every few seconds, and on exit
@@ -77,8 +78,9 @@ class SelfAssessApp(App[None]):
         from .screens.welcome import WelcomeScreen
 
         try:
-            self.session = open_session(self.home, self.catalogue, self.actor, wait=self.wait, clock=self.clock,
-                                        fall_back_to_read_only=True, command="selfassess (app)")
+            if self.session is None:
+                self.session = open_session(self.home, self.catalogue, self.actor, wait=self.wait, clock=self.clock,
+                                            fall_back_to_read_only=True, command="selfassess (app)")
         except SelfAssessError as exc:
             return ProblemScreen(exc.for_app())
         if self.ws.assessments():
@@ -91,9 +93,52 @@ class SelfAssessApp(App[None]):
             return ReviewScreen()
         return WelcomeScreen()
 
+    @property
+    def demo_folder(self) -> Path | None:
+        """The demo's throwaway data folder, while the demo is what is open."""
+        return self.session.throwaway if self.session else None
+
+    def action_open_demo(self) -> None:
+        """The demo trust in a throwaway store of its own, over whatever is open; leaving it comes back here."""
+        from .screens.demo import DemoHomeScreen
+
+        if self.demo_folder is not None:
+            self.notify("This is the demo already: its store is thrown away when you leave it.", title="Demo")
+            return
+        if self.session is None:
+            return
+        self.notify("Creating the demo trust in a throwaway store...")
+        demo = self.attempt(open_demo_session, self.catalogue, self.actor, clock=self.clock)
+        if demo is None or demo.throwaway is None:
+            return
+        self.position.flush()
+        self.outside_demo = (self.session, self.home, self.state, self.position)
+        self.session, self.home, self.state = demo, demo.throwaway, {}
+        self.position = ui_state.Keeper(demo.throwaway)
+        self.push_screen(DemoHomeScreen())
+        self.notify(f"Its store is {demo.throwaway}, deleted when you leave the demo (esc on its Home). "
+                    "Your own store is untouched.", title="Demo opened", timeout=10)
+
+    def leave_demo(self) -> None:
+        """Close the demo (its folder goes with it) and go back to the real store, as it was left."""
+        from .screens.demo import DemoHomeScreen
+
+        if self.outside_demo is None or self.session is None:
+            return
+        while not isinstance(self.screen, DemoHomeScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.pop_screen()
+        demo = self.session
+        self.session, self.home, self.state, self.position = self.outside_demo
+        self.outside_demo = None
+        demo.close()
+
     def on_mount(self) -> None:
         if self.session is None:
             return
+        if self.demo_folder is not None:  # `selfassess --demo`
+            self.notify(f"Its store is {self.demo_folder}, deleted when you quit. Your own data is not opened.",
+                        title="Demo", timeout=10)
         for notice in self.session.notices:
             self.notify(notice, title="Recovered", severity="warning", timeout=12)
         self.call_after_refresh(self.report_framework_problems)
@@ -195,7 +240,18 @@ class SelfAssessApp(App[None]):
                 seen.add(binding.action)
                 yield SystemCommand(binding.description, f"Key: {binding.key_display or binding.key}",
                                     _runner(node, binding.action))
+        if "app.keys" not in seen:
+            yield SystemCommand("Keys and fingerprints", "This installation's key fingerprint, and the keys "
+                                "registered here: register or revoke one", self.action_keys)
+        yield SystemCommand("Open the demo (separate throwaway store)", "A demo trust a year in, in a store of its "
+                            "own that is thrown away when you leave it; your data is not touched", self.action_open_demo)
         yield from super().get_system_commands(screen)
+
+    def action_keys(self) -> None:
+        from .screens.keys import KeysScreen
+
+        if self.session is not None and not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen())
 
     def action_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -214,6 +270,12 @@ class SelfAssessApp(App[None]):
 
     def close_store(self) -> None:
         self.position.flush()
+        if self.outside_demo is not None:  # quit from inside the demo: the demo goes, the real store closes
+            demo = self.session
+            self.session, self.home, self.state, self.position = self.outside_demo
+            self.outside_demo = None
+            if demo is not None:
+                demo.close()
         if self.session is not None:
             warning = self.session.close()
             self.session = None
@@ -241,16 +303,22 @@ def _runner(node: Any, action: str) -> Callable[[], Any]:
 
 
 def make_app(home: Path, framework_dirs: list[Path] | None = None, actor: str = "unknown", *,
-             clock: Clock | None = None, wait: float = 0.0, blink: bool = True) -> SelfAssessApp:
-    """The one way to build the app, for the command line and for tests alike."""
+             clock: Clock | None = None, wait: float = 0.0, blink: bool = True, demo: bool = False) -> SelfAssessApp:
+    """The one way to build the app, for the command line and for tests alike. With demo, the app opens
+    the demo trust in a throwaway store of its own (home is only read, for its frameworks)."""
     from .text import guard_terminal
 
     guard_terminal()
-    return SelfAssessApp(home, load_frameworks(home, framework_dirs or []), actor, clock=clock, wait=wait, blink=blink)
+    catalogue = load_frameworks(home, framework_dirs or [])
+    if demo:
+        session = open_demo_session(catalogue, actor, clock=clock)
+        assert session.throwaway is not None
+        return SelfAssessApp(session.throwaway, catalogue, actor, clock=clock, wait=wait, blink=blink, session=session)
+    return SelfAssessApp(home, catalogue, actor, clock=clock, wait=wait, blink=blink)
 
 
-def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.0) -> None:
-    app = make_app(home, framework_dirs, actor, wait=wait)
+def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.0, demo: bool = False) -> None:
+    app = make_app(home, framework_dirs, actor, wait=wait, demo=demo)
     try:
         app.run()
     finally:

@@ -69,3 +69,30 @@ def test_verify_names_an_altered_bundle(tmp_path):
     res = run(trust, "verify", tmp_path / "b.selfassess")
     assert res.exit_code == 1 and res.stdout.startswith("ALTERED")
     assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_keys_from_a_file_confirmed_listed_and_revoked(tmp_path):
+    trust, reg = tmp_path / "trust", tmp_path / "regulator"
+    res = run(trust, "keys", "export", tmp_path)
+    assert res.exit_code == 0, res.stderr
+    key_file = next(tmp_path.glob("*.selfassess-key"))
+    fingerprint = res.stdout.splitlines()[1].removeprefix("fingerprint: ")
+    assert fingerprint == run(trust, "keys", "show").stdout.splitlines()[0]
+    # The fingerprint is shown and must be confirmed: no answer, nothing registered.
+    res = CliRunner().invoke(cli, ["--home", str(reg), "keys", "trust", "--file", str(key_file), "--name", "Riverside"],
+                             input="n\n", env={"SELFASSESS_TODAY": "2026-11-23"})
+    assert res.exit_code != 0 and fingerprint in res.output and "Is this the fingerprint they told you" in res.output
+    assert "Riverside" not in run(reg, "keys", "list").stdout
+    wrong = "SHA256:" + "0" * 32
+    res = run(reg, "keys", "trust", wrong, "--file", key_file, "--name", "Riverside")
+    assert res.exit_code == 1 and "is not the key in" in res.stderr
+    res = run(reg, "keys", "trust", fingerprint.lower(), "--file", key_file, "--name", "Riverside", "--ods", "RVH")
+    assert res.exit_code == 0 and f"registered {fingerprint} for Riverside (RVH)" in res.stdout
+    res = run(reg, "keys", "revoke", fingerprint, "--reason", "Replaced by a new key")
+    assert res.exit_code == 0 and "no longer accepted" in res.stdout
+    listed = run(reg, "keys", "list").stdout
+    assert f"{fingerprint}  Riverside (RVH)  REVOKED " in listed and " by Tester: Replaced by a new key" in listed
+    res = run(reg, "keys", "revoke", fingerprint, "--reason", "again")
+    assert res.exit_code != 0 and "already revoked" in res.stderr
+    log = run(reg, "audit", "log").stdout
+    assert "revoked key" in log and "Replaced by a new key" in log

@@ -456,3 +456,12 @@ def test_an_anonymous_round_shows_no_names(run, tmp_path, monkeypatch):
     for name in ("Margaret", "Richard"):
         assert name not in shown and name not in text
     assert "not yet returned: 2 rater(s)" in text
+
+
+def test_a_board_with_no_round_sends_a_submission_an_older_regulator_reads(ws, assessment):
+    from selfassess.submission.submit import prepare
+
+    _agree_everything(ws, assessment, "")
+    ws.sign_off(assessment.id, [("Someone Else", "Chair")], on="2026-11-23")
+    sub = json.loads(prepare(ws, assessment.id).json_files["submission.json"])
+    assert "board_ratings" not in sub and all("rationale" not in a for a in sub["answers"])

@@ -386,3 +386,48 @@ def test_compare_sorts_and_exports(trust, regulator, tmp_path):
 
     wb = openpyxl.load_workbook(io.BytesIO(review.to_xlsx(titles, ids, rows)))
     assert wb.active["A2"].value == "Northgate NHS Trust" and wb.active["A1"].value == "Trust"
+
+
+# --- keys: registered from a file, revoked --------------------------------------------------------
+
+
+def test_a_key_file_gives_the_fingerprint_and_whose_it_is_without_registering_it(trust, regulator, tmp_path):
+    exported = keys.export_public_key(trust.home, tmp_path)
+    assert exported.name.endswith(keys.PUBLIC_KEY_SUFFIX) and b"PRIVATE" not in exported.read_bytes()
+    offer = keys.read_key_file(exported)
+    assert offer.fingerprint == trust.fingerprint() and offer.source == "a public key file" and offer.name == ""
+    offer = keys.read_key_file(make_bundle(trust, tmp_path))  # a submission: its signer, and the trust it names
+    assert (offer.fingerprint, offer.name, offer.ods_code) == (trust.fingerprint(), "Northgate NHS Trust", "RNG")
+    assert keys.trusted_keys(regulator.ws) == []  # reading a file registers nothing
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(keys.KeyError_, match="holds no key"):
+        keys.read_key_file(tmp_path / "notes.txt")
+    altered = bytearray(make_bundle(trust, tmp_path, "2026/27").read_bytes())
+    altered[-5] ^= 1
+    (tmp_path / "altered.selfassess").write_bytes(bytes(altered))
+    with pytest.raises(bundle.BundleError):  # a key is only offered from a file its signature holds for
+        keys.read_key_file(tmp_path / "altered.selfassess")
+
+
+def test_a_revoked_key_is_on_the_audit_trail_and_verifies_nothing_new(trust, regulator, tmp_path):
+    first = make_bundle(trust, tmp_path)
+    fp = trust.fingerprint()
+    keys.register_key(regulator.ws, fp, "Northgate", "RNG")
+    (result,) = regulator.review.import_bundles([first])
+    assert result.verdict == "genuine"
+    second = make_bundle(trust, tmp_path, "2026/27")
+    assert regulator.review.check(second).verdict == "genuine"  # until the key is revoked
+    revoked = keys.revoke_key(regulator.ws, fp.lower().replace(" ", ""), "Laptop stolen; the trust has a new key")
+    assert revoked.revoked and revoked.revoked_by == "Dr Okafor" and revoked.revoked_reason.startswith("Laptop stolen")
+    _, event, _ = list(regulator.store.events())[-1]
+    assert event is not None and event["action"] == "keys.revoke" and event["actor"] == "Dr Okafor"
+    assert "Laptop stolen" in event["summary"] and event["changes"][0]["after"]["revoked_reason"].startswith("Laptop")
+    check = regulator.review.check(second)
+    assert check.verdict == "unknown key" and "revoked here on" in check.message and "Laptop stolen" in check.message
+    assert keys.trusted_key(regulator.ws, fp) is None and keys.registered_key(regulator.ws, fp) == revoked
+    assert [s.period for s in regulator.review.submissions()] == ["2025/26"]  # imported before: kept
+    with pytest.raises(Refused, match="already revoked"):
+        keys.revoke_key(regulator.ws, fp, "again")
+    with pytest.raises(Exception, match="no key .* is registered here"):
+        keys.revoke_key(regulator.ws, "SHA256:" + "0" * 32, "never registered")
+    assert regulator.store.verify().ok

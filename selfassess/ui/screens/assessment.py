@@ -25,6 +25,7 @@ from ...core.model import (
     NEEDS_REVIEW,
     Answer,
     Assessment,
+    EvidenceFile,
     financial_year_end,
 )
 from ...core.text import shown
@@ -55,6 +56,7 @@ class AssessmentScreen(AppScreen):
         Binding("l", "action_plan", "Action plan", id="action-plan", show=False),
         Binding("d", "dashboard", "Dashboard", id="dashboard", show=False),
         Binding("k", "checks", "Points for challenge", id="checks", show=False),
+        Binding("f", "open_evidence", "Open evidence file", id="open-evidence", show=False),
         Binding("ctrl+e", "export", "Export", id="export", show=False),
     ]
 
@@ -65,6 +67,7 @@ class AssessmentScreen(AppScreen):
         self.pending: dict[str, str] = {}
         self.save_timer: Timer | None = None
         self.asking = False  # a rationale is being asked for
+        self.evidence_files: list[EvidenceFile] = []  # the question's, as shown
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -88,6 +91,7 @@ class AssessmentScreen(AppScreen):
                 yield Static(id="assurance")
                 yield Static(id="gap")
                 yield Static(id="linked")
+                yield Static(id="evidence-files")
                 with Collapsible(title="Guidance (g)", id="guidance", collapsed=True):
                     yield Static(id="guidance-text")
                 with Collapsible(title="Evidence a board would expect", id="expected", collapsed=True):
@@ -178,6 +182,7 @@ class AssessmentScreen(AppScreen):
                 area.load_text(text)
         self.show_assurance(a)
         self.show_gap_and_actions()
+        self.show_evidence_files()
         self.query_one("#guidance-text", Static).update(plain(q.guidance or "No guidance for this question."))
         self.query_one("#expected-text", Static).update(
             plain("\n".join(f"• {e}" for e in q.evidence_expected) or "Not specified."))
@@ -219,6 +224,64 @@ class AssessmentScreen(AppScreen):
             box.display = True
         else:
             box.display = False
+
+    def show_evidence_files(self) -> None:
+        """The question's evidence files (kept in the store by hash; added from the command line)."""
+        from ...core.evidence import is_expired
+
+        files = self.sa.ws.evidence(self.assessment_id, self.question_id)
+        self.evidence_files = files
+        box = self.query_one("#evidence-files", Static)
+        box.display = bool(files)  # none: nothing shown (f says how to add one)
+        if not files:
+            return
+        today = self.sa.ws.today()
+        rows = [Content.assemble((f"Evidence files ({len(files)}):", "bold"), ("   f to open", "dim"))]
+        for i, e in enumerate(files, start=1):
+            dates = " · ".join(x for x in (f"effective {e.effective}" if e.effective else "",
+                                           f"expires {e.expires}" if e.expires else "") if x)
+            rows.append(Content.assemble(
+                f"  {i}. ", (shown(e.title, multiline=False), "bold"), f" ({shown(e.file_name, multiline=False)}) · {e.kind}",
+                (f" · sha256 {e.sha256[:12]}", "dim"), f" · {dates}" if dates else "",
+                (" · expired", "bold $error") if is_expired(e, today) else ""))
+        box.update(Content("\n").join(rows))
+
+    def action_open_evidence(self) -> None:
+        files = self.evidence_files
+        if not files:
+            self.notify(f"{self.question.ref} has no evidence files. Add one with: selfassess evidence add "
+                        f"{self.assessment_id[:8]} {self.question.ref} FILE", title="No evidence files")
+            return
+        if len(files) == 1:
+            self._open_evidence(files[0].id)
+            return
+        choices = [(e.id, f"{e.title} ({e.file_name})") for e in files]
+        self.app.push_screen(ChoiceDialog(f"Open an evidence file of {self.question.ref}", choices,
+                                          "It opens with this computer's viewer, as a read-only copy."),
+                             lambda key: self._open_evidence(key) if key else None)
+
+    def _open_evidence(self, evidence_id: str) -> None:
+        ws = self.sa.ws
+        ev = next((e for e in self.evidence_files if e.id == evidence_id), None)
+        if ev is None:
+            return
+        data = self.sa.attempt(ws.evidence_bytes, ev)  # checked against its hash: a changed file is not opened
+        if data is None:
+            return
+        title = shown(ev.title, multiline=False)
+
+        def work() -> None:
+            from .. import viewer
+
+            problem = viewer.open_in_viewer(data, ev.file_name)
+            if problem:
+                self.app.call_from_thread(self.notify, f"Could not open '{title}': {problem}.", title="Not opened",
+                                          severity="error", timeout=10)
+            else:
+                self.app.call_from_thread(self.notify, f"Opened '{title}' with the system viewer (a read-only copy).",
+                                          title="Opened")
+
+        self.run_worker(work, thread=True, exclusive=True, group="open-evidence")
 
     def set_savebar(self, state: str, detail: str = "") -> None:
         f = self.figures  # the same figures as the outline's counters, the dashboard and the documents

@@ -20,6 +20,10 @@ class AppScreen(Screen[object]):
         return cast("SelfAssessApp", self.app)
 
     def banner(self) -> ComposeResult:
+        if self.sa.demo_folder is not None:
+            from .demo import DemoBanner
+
+            yield DemoBanner("on leaving (esc)" if self.sa.outside_demo else "when you quit")
         reason = self.sa.read_only_reason
         if reason:
             yield Static(plain("READ-ONLY: " + reason), id="banner")

@@ -92,6 +92,7 @@ class HomeScreen(AppScreen):
         Binding("ctrl+r", "reopen", "Reopen as a new version", id="reopen", show=False),
         Binding("F", "import_feedback", "Import regulator feedback", id="import-feedback", show=False),
         Binding("v", "review", "Review submissions (regulator)", id="review", show=False),
+        Binding("K", "app.keys", "Keys and fingerprints", id="keys", show=False),
         Binding("q", "app.quit", "Quit", id="quit"),
     ]
 

@@ -63,15 +63,7 @@ class WelcomeScreen(AppScreen):
         self.app.push_screen(AssessmentScreen(assessment_id))
 
     def action_demo(self) -> None:
-        from ...core.demo import create_demo
-        from .home import HomeScreen
-
-        if not self.sa.can_change():
-            return
-        self.notify("Creating the demo trust...")
-        made = self.sa.attempt(create_demo, self.sa.ws)
-        if made:
-            self.app.push_screen(HomeScreen())
+        self.sa.action_open_demo()  # in a throwaway store of its own: the trust's first real one stays clean
 
     def action_review(self) -> None:
         from .review import ReviewScreen
