@@ -25,6 +25,7 @@ from .paths import make_private_dir
 if TYPE_CHECKING:
     from .core.catalogue import Catalogue
     from .core.model import Action, Assessment, EvidenceFile
+    from .core.rounds import Spread
     from .core.workspace import AssessmentSummary, Workspace
 
 
@@ -473,16 +474,17 @@ def new_assessment(c: Context, organisation: str, framework_name: str | None, pe
 @click.option("--notes", help="Notes.")
 @click.option("--assurance", help="self_asserted, evidenced or independently_verified.")
 @click.option("--state", help="draft or agreed (an edit of a carried-forward answer makes it draft).")
+@click.option("--rationale", help="Why the board's rating differs from its raters' median (needed when it does).")
 @pass_ctx
 def answer(c: Context, assessment: str, question: str, rating: str | None, score: str | None, part: str | None,
            na_reason: str | None, evidence: str | None, notes: str | None, assurance: str | None,
-           state: str | None) -> None:
+           state: str | None, rationale: str | None) -> None:
     """Answer QUESTION (id or ref such as 1.3) of ASSESSMENT. Only the options given change."""
     if sum(x is not None for x in (rating, score, na_reason)) > 1:
         raise click.UsageError("give one of --rating, --score or --na")
     with c.workspace(write=True) as ws:
         a = ws.answer(assessment, question, rating=rating, score=score, part=part, na_reason=na_reason,
-                      evidence=evidence, notes=notes, assurance=assurance, state=state)
+                      evidence=evidence, notes=notes, assurance=assurance, state=state, rationale=rationale)
         fw_ = ws.framework(ws.assessment(a.assessment_id))
         q = fw_.question(a.question_id)
         scale = fw_.scale_for(q)
@@ -1034,6 +1036,171 @@ def _out_path(text: str) -> Path:
 
             raise WriteFailed(f"cannot create the folder {path}: {why(exc)}. Nothing was written.") from None
     return path
+
+
+# --- rating rounds: each board member rates on their own -------------------------------------
+
+
+@cli.group("round")
+def round_group() -> None:
+    """Rating rounds: board members rate on their own; the spread shows where they disagree."""
+
+
+@round_group.command("open")
+@click.argument("assessment")
+@click.option("--rater", "raters", multiple=True, required=True, metavar="\"NAME|ROLE\"",
+              help="A rater and their role, such as \"Margaret Ellison|Chair\" (repeat for each).")
+@click.option("--domain", "domains", multiple=True, metavar="REF", help="A domain to ask (default: all; may be repeated).")
+@click.option("--anonymous", is_flag=True, help="Show the spread without names.")
+@click.option("--closes", metavar="DATE", help="The last day ratings are taken, YYYY-MM-DD.")
+@click.option("--kind", type=click.Choice(["board", "stakeholder"]), default="board", show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The folder to write one rating pack per rater into.")
+@pass_ctx
+def round_open(c: Context, assessment: str, raters: tuple[str, ...], domains: tuple[str, ...], anonymous: bool,
+               closes: str | None, kind: str, out_dir: Path) -> None:
+    """Open a rating round on ASSESSMENT and write a signed pack for each rater."""
+    from .core.rounds import parse_rater
+    from .submission.rating_packs import open_round
+
+    people = [parse_rater(r) for r in raters]
+    with c.workspace(write=True) as ws:
+        done = open_round(ws, c.home, assessment, people, out_dir, domains=domains, anonymous=anonymous,
+                          closes=closes, kind=kind)
+    r = done.round
+    echo(f"{r.id}  {kind} rating round of {len(r.raters)} rater(s)" + (", anonymous" if anonymous else "")
+         + (f", closes {r.closes}" if r.closes else ""))
+    for rater, path in zip(r.raters, done.packs, strict=True):
+        echo(f"  {path}  for {rater.name}" + (f" ({rater.role})" if rater.role else ""))
+    echo(f"signed with this installation's key {done.fingerprint}; each rater answers theirs with: selfassess rate PACK")
+
+
+def spread_json(found: Spread) -> dict[str, Any]:
+    """The spread as `round show --json` gives it: names only when the round is not anonymous."""
+    r = found.round
+    data: dict[str, Any] = {
+        "round": r.id, "kind": r.kind, "anonymous": r.anonymous, "closes": r.closes,
+        "raters": len(r.active_raters), "returned": len(found.returned), "waiting": len(found.waiting),
+        "questions": [q.to_json() for q in found.questions],
+    }
+    if not r.anonymous:
+        data["waiting_names"] = [w.name for w in found.waiting]
+        data["returned_names"] = [w.name for w in found.returned]
+    return data
+
+
+@round_group.command("show")
+@click.argument("assessment")
+@click.option("--round", "round_handle", metavar="ROUND", help="Which round (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def round_show(c: Context, assessment: str, round_handle: str | None, as_json: bool) -> None:
+    """The spread of a round's ratings, question by question, the most divided first."""
+    from .core import rounds
+
+    with c.workspace(write=False) as ws:
+        a = ws.assessment(assessment)
+        r = rounds.current_round(ws, a, round_handle)
+        found = rounds.spread(ws, r)
+        framework = ws.framework(a)
+    if as_json:
+        _echo_json(spread_json(found))
+        return
+    echo(f"{r.kind} rating round {r.id[:8]}: {len(found.returned)} of {len(r.active_raters)} returned"
+         + (", anonymous" if r.anonymous else "") + (f", closes {r.closes}" if r.closes else ""))
+    for q in found.questions:
+        scale = framework.scale_for(framework.question(q.question_id))
+        counts = "  ".join(f"{scale.number_of(k)}:{n}" for k, n in q.counts.items()) or "no ratings"
+        median = f"median {scale.number_of(q.median)} {scale.level(q.median).label}" if q.median else ""
+        flag = "DIVERGENT" if q.divergent else ""
+        spread = f"range {q.range}" if q.n else ""
+        echo(f"  {q.ref:<6} n={q.n:<3} {counts:<28} {median:<26} {spread:<8} {flag}".rstrip())
+    if found.waiting:
+        echo("not yet returned: " + (f"{len(found.waiting)} rater(s)" if r.anonymous
+                                     else ", ".join(w.name for w in found.waiting)))
+
+
+@round_group.command("import")
+@click.argument("assessment")
+@click.argument("responses", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Take a rater's new response instead of the one imported before.")
+@pass_ctx
+def round_import(c: Context, assessment: str, responses: tuple[Path, ...], replace: bool) -> None:
+    """Verify raters' signed RESPONSE files and record their ratings (each one whole, or not at all)."""
+    from .submission.rating_packs import import_response
+
+    failed = 0
+    with c.workspace(write=True) as ws:
+        for path in responses:
+            try:
+                done = import_response(ws, assessment, path, replace=replace)
+            except SelfAssessError as exc:
+                failed += 1
+                echo(f"refused {path.name}: {exc.for_cli()}", err=True)
+                continue
+            echo(f"imported {path.name}: {done.ratings} rating(s) from {done.rater}, signed by key {done.fingerprint}")
+    if failed:
+        sys.exit(1)
+
+
+@round_group.command("remove")
+@click.argument("round_handle", metavar="ROUND")
+@click.argument("rater")
+@click.option("--reason", required=True, help="Why the rater is taken out of the round (kept on the audit trail).")
+@pass_ctx
+def round_remove(c: Context, round_handle: str, rater: str, reason: str) -> None:
+    """Take RATER (their name) out of ROUND: their ratings leave the spread and no response of theirs is taken."""
+    from .core import rounds
+
+    with c.workspace(write=True) as ws:
+        r = rounds.remove_rater(ws, round_handle, rater, reason)
+    echo(f"removed from round {r.id[:8]}; {len(r.active_raters)} rater(s) remain")
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values:
+        ref, sep, text = v.partition("=")
+        if not sep or not ref.strip():
+            raise click.UsageError(f"{option} '{v[:60]}' is not REF=VALUE, expected such as {option} 1.2=3")
+        if ref.strip() in out:
+            raise click.UsageError(f"{option} names {ref.strip()} twice")
+        out[ref.strip()] = text
+    return out
+
+
+@cli.command("rate")
+@click.argument("pack", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--answer", "answers", multiple=True, metavar="REF=LEVEL",
+              help="Rate a question: its ref and a level number, key or label (repeat). Without it the app opens.")
+@click.option("--comment", "comments", multiple=True, metavar="REF=TEXT", help="A comment on a rating (repeat).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="The folder to write your signed response into (default: beside the pack).")
+@pass_ctx
+def rate(c: Context, pack: Path, answers: tuple[str, ...], comments: tuple[str, ...], out_dir: Path | None) -> None:
+    """Rate the questions in a rating PACK from your board secretary, and write your signed response.
+
+    Needs no store: your response is signed with a key of your own, made here the first time."""
+    from .core.clock import system_clock
+    from .submission import rating_packs
+
+    clock = system_clock()
+    opened = rating_packs.open_pack(pack, clock.today())
+    out = out_dir or pack.parent
+    if not answers:
+        if comments:
+            raise click.UsageError("--comment needs --answer for the same question")
+        from .ui.rate_pack import run_rate_app
+
+        run_rate_app(opened, c.home, out)
+        return
+    ratings = rating_packs.response_ratings(opened, _pairs(answers, "--answer"), _pairs(comments, "--comment"))
+    path = rating_packs.write_response(opened, ratings, c.home, out, clock.now())
+    from .submission import keys
+
+    echo(f"wrote {path}: {len(ratings)} rating(s) for {opened.doc.organisation} {opened.doc.period}")
+    echo(f"signed with your own key {keys.key_fingerprint(keys.load_or_create(c.home, keys.RATER_KEY_FILE))}; "
+         "send the file back to your board secretary")
 
 
 @cli.command()

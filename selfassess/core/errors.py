@@ -60,6 +60,10 @@ class Refused(SelfAssessError):
     """The request is understood but not allowed now (a signed-off assessment, say)."""
 
 
+class RationaleNeeded(Refused):
+    """An agreed rating away from the raters' median, given without a reason: the app asks for one."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong in a file, in the editor-style form file:line:column: message."""

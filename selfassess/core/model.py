@@ -286,6 +286,7 @@ class Answer(Record):
     updated_by: str = ""
     updated_at: str = ""
     carried_from: str | None = None
+    rationale: str = ""  # why the board agreed a rating away from its raters' median (core/rounds.py)
 
     @property
     def is_na(self) -> bool:

@@ -17,7 +17,7 @@ from . import framework as fw
 from .audit import Change, VerifyReport
 from .catalogue import Catalogue
 from .clock import Clock
-from .errors import Hint, InvalidInput, NotFound, Refused
+from .errors import Hint, InvalidInput, NotFound, RationaleNeeded, Refused
 from .model import (
     ACTION_STATUSES,
     AGREED,
@@ -621,10 +621,13 @@ class Workspace:
     def answer(self, assessment_handle: str, question: str, *, rating: str | None = None, na_reason: str | None = None,
                evidence: str | None = None, notes: str | None = None, assurance: str | None = None,
                state: str | None = None, clear_rating: bool = False, score: str | float | None = None,
-               part: str | None = None) -> Answer:
+               part: str | None = None, rationale: str | None = None) -> Answer:
         """Record or change an answer. Only the fields given change; the rest stay as they were.
         The rating is a level's key or label, or (score) a score on the question's scale; part names
-        the service (or site) of a question rated per service."""
+        the service (or site) of a question rated per service.
+
+        Where board members rated the question in a round, a rating away from their median needs a
+        rationale, kept with the answer and on the audit trail (at the median none is kept)."""
         assessment = self.assessment(assessment_handle)
         self._editable(assessment)
         framework = self.framework(assessment)
@@ -659,6 +662,9 @@ class Workspace:
             fields["notes"] = check_text(notes, "notes")
         if assurance is not None:
             fields["assurance"] = check_choice(assurance, ASSURANCE_LEVELS, "assurance level")
+        if rationale is not None:
+            fields["rationale"] = check_text(rationale, "the rationale", max_length=5000)
+        fields.update(self._consensus(assessment, q, current, fields, state))
         substance = current.replace(**fields)
         if state is not None:
             fields["state"] = check_choice(state, ANSWER_STATES, "answer state")
@@ -670,8 +676,34 @@ class Workspace:
             return existing  # nothing changed: nothing to record
         updated = updated.replace(updated_by=self.actor, updated_at=self.clock.now())
         what = _describe_answer(framework, q, updated)
-        self.commit("answer.set", f"{q.ref} {what}", [Change("answers", updated.id, before, updated.to_record())])
+        why = f" (rationale: {updated.rationale})" if updated.rationale and updated.rationale != current.rationale else ""
+        self.commit("answer.set", f"{q.ref} {what}{why}", [Change("answers", updated.id, before, updated.to_record())])
         return updated
+
+    def _consensus(self, assessment: Assessment, q: fw.Question, current: Answer, fields: dict[str, Any],
+                   state: str | None) -> dict[str, Any]:
+        """The board's rating against its raters' median: away from it needs a rationale; at it none is kept."""
+        from .rounds import median_for
+
+        rating = fields.get("rating", current.rating)
+        changing = "rating" in fields and fields["rating"] != current.rating
+        agreeing = state is not None and check_choice(state, ANSWER_STATES, "answer state") == AGREED
+        if not (changing or agreeing or "rationale" in fields):
+            return {}
+        median, row = median_for(self, assessment, q.id)
+        if median is None or rating is None or row is None:
+            return {}
+        if rating == median:
+            return {"rationale": ""} if current.rationale or fields.get("rationale") else {}
+        given = fields.get("rationale", "" if changing else current.rationale)
+        if not given:
+            scale = self.framework(assessment).scale_for(q)
+            raise RationaleNeeded(f"{q.ref}: the raters' median is {scale.level(median).label} ({row.counts.get(median, 0)} of "
+                          f"{row.n} chose it); agreeing {scale.level(rating).label} needs a rationale saying why the "
+                          "board's rating differs from its members' middle view; nothing was changed",
+                          hint=Hint("give the reason", command="--rationale TEXT",
+                                    key="write it when the app asks for the rationale"))
+        return {"rationale": given}
 
     @staticmethod
     def _question_for(framework: fw.Framework, question: str, part: str | None) -> fw.Question:
@@ -1069,10 +1101,20 @@ class Workspace:
 
     def _agree_changes(self, assessment: Assessment, question_ids: Iterable[str]) -> tuple[list[Change], str]:
         """The record changes that agree these draft answers, and the words for the audit event."""
+        from .rounds import board_spread
+
         framework = self.framework(assessment)
         answers = self.answers(assessment.id)
         changes: list[Change] = []
         refs: list[str] = []
+        found = board_spread(self, assessment)
+        unexplained = [framework.question(qid).ref for qid in question_ids
+                       if found and (row := found.of(qid)) and row.median and answers[qid].state == DRAFT
+                       and answers[qid].rating not in (None, row.median) and not answers[qid].rationale]
+        if unexplained:
+            raise Refused(f"{', '.join(unexplained)}: the draft rating differs from the raters' median and has no "
+                          "rationale; nothing was agreed",
+                          hint=Hint("give each a rationale", command="selfassess answer ASSESSMENT REF --rationale TEXT"))
         for qid in question_ids:
             a = answers[qid]
             if a.state != DRAFT:

@@ -131,6 +131,45 @@ class Signatory:
 
 
 @dataclass(frozen=True)
+class SpreadRow:
+    """One question's spread in a board round, as the documents show it: counts, never names."""
+
+    ref: str
+    question_id: str
+    domain_id: str
+    question: str
+    n: int
+    levels: int  # how many levels the question's scale has
+    counts: tuple[tuple[int, int], ...]  # (level number from 1, raters choosing it), in scale order
+    median_number: int | None
+    median_label: str
+    range: int
+    divergent: bool
+    agreed: str  # the board's agreed rating, or the state it is in
+    rationale: str  # why the agreed rating differs from the median, as recorded with the answer
+
+
+@dataclass(frozen=True)
+class BoardRatings:
+    """The board round the documents show (core/rounds.board_spread): the spread, most divided first."""
+
+    raters: int
+    returned: int
+    anonymous: bool
+    rows: tuple[SpreadRow, ...]
+
+    def of_domain(self, domain_id: str) -> list[SpreadRow]:
+        return sorted((r for r in self.rows if r.domain_id == domain_id and r.n), key=lambda r: _ref_key(r.ref))
+
+    def divergent(self) -> list[SpreadRow]:
+        return [r for r in self.rows if r.divergent]
+
+
+def _ref_key(ref: str) -> tuple[int | str, ...]:
+    return tuple(int(p) if p.isascii() and p.isdigit() else p for p in ref.split("."))
+
+
+@dataclass(frozen=True)
 class ReportData:
     organisation: str
     ods_code: str
@@ -173,6 +212,7 @@ class ReportData:
     # The scoring key: each level of the framework's main scale and the score it counts for.
     scale_key: tuple[tuple[str, int], ...] = ()
     coversheet: CoverSheet | None = None  # the board cover sheet, page 1 of the board report
+    ratings: BoardRatings | None = None  # the board's own ratings in a round, when it held one
     evidence: tuple[EvidenceRow, ...] = ()  # the evidence files, in framework order
     # Information on health inequalities: each indicator of the set, reported or not (with why).
     indicators: tuple[IndicatorFigures, ...] = ()
@@ -299,7 +339,31 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         indicators=tuple(indicator_figures), indicator_set_title=iset.title if iset else "",
         not_stated_threshold=iset.not_stated_flag_percent if iset else 5.0,
         wording=framework.wording,
+        ratings=board_ratings(ws, assessment, framework, by_id),
     )
+
+
+def board_ratings(ws: Workspace, assessment: Assessment, framework: Framework,
+                  answers: dict[str, AnswerRow]) -> BoardRatings | None:
+    from ..core.rounds import board_spread
+
+    found = board_spread(ws, assessment)
+    if found is None:
+        return None
+    kept = ws.answers(assessment.id)
+    rows = []
+    for q in found.questions:
+        scale = framework.scale_for(framework.question(q.question_id))
+        row = answers[q.question_id]
+        rows.append(SpreadRow(
+            ref=q.ref, question_id=q.question_id, domain_id=q.domain_id, question=row.question, n=q.n,
+            levels=len(scale.levels), counts=tuple((scale.number_of(k), c) for k, c in q.counts.items()),
+            median_number=scale.number_of(q.median) if q.median else None,
+            median_label=scale.level(q.median).label if q.median else "", range=q.range, divergent=q.divergent,
+            agreed=row.rating + ("" if row.state in ("", "Agreed") else f" ({row.state.lower()})"),
+            rationale=kept[q.question_id].rationale if q.question_id in kept else "",
+        ))
+    return BoardRatings(len(found.round.active_raters), len(found.returned), found.round.anonymous, tuple(rows))
 
 
 def _scale_key(framework: Framework) -> tuple[tuple[str, int], ...]:

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 from reportlab import rl_config
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -47,7 +47,9 @@ from reportlab.platypus import (
 from .data import (
     ActionRow,
     AnswerRow,
+    BoardRatings,
     ReportData,
+    SpreadRow,
     change_words,
     long_date,
     pct,
@@ -463,6 +465,62 @@ def _chart(data: ReportData, t: _Text, width: float) -> Drawing:
     return drawing
 
 
+DIVERGENT_SHOWN = 10
+
+
+def _disagreement(ratings: BoardRatings, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:
+    """Where the board's members disagreed: the most divided questions, the agreed rating and why.
+    Counts per level only; a document never names a rater."""
+    out: list[Any] = [CondPageBreak(7 * cm), p("Where the board disagreed", "h2")]
+    divided = ratings.divergent()
+    found = (f"{len(divided)} question(s) divided them: ratings two levels apart or more, or no level held by half "
+             "of them." if divided else "No question divided them.")
+    out.append(p(f"{ratings.returned} of {ratings.raters} board members rated the questions on their own"
+                 + (" (anonymously)" if ratings.anonymous else "") + " before the board agreed one rating each. "
+                 + found, "small"))
+    if not divided:
+        return out
+    rows = [[p(f"<b>{h}</b>", "cell") for h in ("Ref", "Question", "Ratings by level", "Median", "Agreed", "Rationale")]]
+    for r in divided[:DIVERGENT_SHOWN]:
+        counts = ", ".join(f"{n}: {c}" for n, c in r.counts)
+        rows.append([p(escape(r.ref), "cell"), p(t(r.question, f"question {r.ref}", width=4.4 * cm, size=8), "cell"),
+                     p(escape(counts), "cell"), p(escape(f"{r.median_number} {r.median_label}"), "cell"),
+                     p(escape(r.agreed), "cell"),
+                     p(t(r.rationale, f"rationale {r.ref}", width=4 * cm, size=8) if r.rationale else "–", "cell")])
+    out.append(Table(rows, colWidths=_fit_widths(["Ref", "Question", "Ratings by level", "Median", "Agreed", "Rationale"],
+                                                 [1.1 * cm, 4.6 * cm, 2.6 * cm, 2.4 * cm, 2.4 * cm, 4.2 * cm]),
+                     repeatRows=1, style=_grid()))
+    if len(divided) > DIVERGENT_SHOWN:
+        out.append(p(f"And {len(divided) - DIVERGENT_SHOWN} more: selfassess round show lists them all.", "small"))
+    return out
+
+
+def _spread_chart(rows: list[SpreadRow], width: float) -> Drawing:
+    """The domain's spread: a row a question, a column a level, a dot sized by how many chose it;
+    the median's dot dark, a divergent question's ref in red."""
+    levels = max(r.levels for r in rows)
+    label, row_h, top = 34.0, 12.0, 24.0  # the title on the first line, the level numbers on the second
+    col = (width - label) / levels
+    height = top + row_h * len(rows) + 4
+    drawing = Drawing(width, height)
+    drawing.add(String(0, height - 8, "Board members' ratings by level (dot size: how many; dark: the median)",
+                       fontName=BOLD, fontSize=7))
+    for n in range(1, levels + 1):
+        drawing.add(String(label + col * (n - 0.5), height - 19, str(n), fontName=BODY, fontSize=7, textAnchor="middle"))
+    for i, r in enumerate(rows):
+        y = height - top - row_h * (i + 0.5) - 2
+        drawing.add(String(0, y - 2.5, r.ref, fontName=BOLD if r.divergent else BODY, fontSize=7,
+                           fillColor=colors.HexColor("#C00000") if r.divergent else colors.black))
+        drawing.add(Line(label, y, width - 2, y, strokeColor=colors.HexColor("#D9D9D9"), strokeWidth=0.5))
+        for n, c in r.counts:
+            x = label + col * (n - 0.5)
+            radius = min(row_h / 2 - 0.5, 1.6 + 1.4 * c ** 0.5)
+            drawing.add(Circle(x, y, radius, fillColor=NAVY if n == r.median_number else colors.HexColor("#A6BDD7"),
+                               strokeColor=None))
+            drawing.add(String(x + radius + 1.5, y - 2.5, str(c), fontName=BODY, fontSize=6.5, fillColor=GREY))
+    return drawing
+
+
 def _scoring_key(data: ReportData, p: Callable[..., Paragraph], width: float) -> Table:
     """How to read a score, beside the first chart."""
     rows = [[p("<b>Scoring key</b>", "cell")]]
@@ -578,14 +636,23 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
               Spacer(1, 0.3 * cm)]
     table = [[p("<b>Domain</b>", "cell"), p("<b>Answered</b>", "cell"), p("<b>Score</b>", "cell"), p("<b>Level</b>", "cell"),
               p(f"<b>{escape(data.previous_period or 'Previous')}</b>", "cell"), p("<b>Change</b>", "cell")]]
+    ratings = data.ratings
+    if ratings is not None:  # the board round's spread beside each domain's score
+        table[0].append(p("<b>Divided</b>", "cell"))
     for d in data.domains:
         change = "–" if d.change is None else f"{d.change:+d}"
         table.append([p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"), p(f"{d.answered}/{d.questions}", "cell"),
                       p(escape(score_words(d.percent, d.provisional)), "cell"), p(escape(d.level or "–"), "cell"),
                       p(pct(d.previous_percent), "cell"), p(change, "cell")])
+        if ratings is not None:
+            rated = ratings.of_domain(d.id)
+            table[-1].append(p(f"{sum(r.divergent for r in rated)} of {len(rated)}" if rated else "–", "cell"))
     heads = ["Domain", "Answered", "Score", "Level", data.previous_period or "Previous", "Change"]
-    story.append(Table(table, colWidths=_fit_widths(heads, [5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 1.9 * cm]),
-                       repeatRows=1, style=_grid()))
+    wanted = [5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 1.9 * cm]
+    if ratings is not None:
+        heads.append("Divided")
+        wanted = [4.6 * cm, 1.9 * cm, 2.2 * cm, 2.2 * cm, 1.8 * cm, 1.7 * cm, 1.9 * cm]
+    story.append(Table(table, colWidths=_fit_widths(heads, wanted), repeatRows=1, style=_grid()))
     if f.targets_set:  # the board's targets, and the gap to each
         story.append(p(escape(f.targets_text()) + ".", "h2"))
         rows = [[p("<b>Domain</b>", "cell"), p("<b>Target</b>", "cell"), p("<b>Now</b>", "cell")]]
@@ -609,6 +676,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         if len(data.challenges) > CHALLENGES_SHOWN:
             story.append(p(f"And {len(data.challenges) - CHALLENGES_SHOWN} more: selfassess checks lists them all.", "small"))
 
+    if data.ratings is not None:
+        story += _disagreement(data.ratings, t, p)
+
     # Findings by domain
     # A new page for the findings, unless a spill from the summary left most of one free (never a near-empty page)
     story += [CondPageBreak(A4[1] * 0.55), p("Findings by domain", "h1")]
@@ -625,6 +695,12 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                        + (f", {d.not_applicable} not applicable" if d.not_applicable else "")
                        + (f", {d.awaiting_review} carried forward and not yet reviewed (not counted as strengths or gaps)"
                           if d.awaiting_review else "") + ".", "small"))
+        rated = data.ratings.of_domain(d.id) if data.ratings is not None else []
+        if rated:
+            divided = sum(r.divergent for r in rated)
+            story.append(p(f"Board members rated {len(rated)} of its questions on their own; "
+                           + (f"{divided} divided them." if divided else "none divided them."), "small"))
+            story.append(_spread_chart(rated, TEXT_WIDTH * 0.7))
         for label, rows_ in (("Strengths", d.strengths), ("Gaps", d.gaps)):
             story.append(p(label, "h3"))
             if not rows_:

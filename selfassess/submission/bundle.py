@@ -1,7 +1,7 @@
 """The signed container for submissions and feedback: tamper-evident to the last byte.
 
 Layout of a file:
-    line 1   b"SELFASSESS-SUBMISSION 1\\n" (or FEEDBACK)
+    line 1   b"SELFASSESS-SUBMISSION 1\\n" (or FEEDBACK, RATING-PACK, RATING-RESPONSE: see KINDS)
     line 2   the header: canonical JSON, one line: payload size and SHA-256, the signer's public
              key and fingerprint, and an Ed25519 signature over line 1 and the header without it
     rest     the payload: a zip of named files with a SHA-256 manifest
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=schema.Strict)
 
 SUBMISSION, FEEDBACK = b"SELFASSESS-SUBMISSION 1\n", b"SELFASSESS-FEEDBACK 1\n"
+# A board member's rating pack (signed by the trust) and their response to it (signed by their own key).
+RATING_PACK, RATING_RESPONSE = b"SELFASSESS-RATING-PACK 1\n", b"SELFASSESS-RATING-RESPONSE 1\n"
+KINDS = {SUBMISSION: "submission", FEEDBACK: "feedback file", RATING_PACK: "rating pack", RATING_RESPONSE: "rating response"}
 MAX_FILE = 64 * 1024 * 1024
 MAX_HEADER = 4096
 MAX_ENTRY = 64 * 1024 * 1024
@@ -124,13 +127,13 @@ def open_sealed(data: bytes, kind: bytes, allowed: dict[str, int],
 
     optional: names a bundle may hold or not (evidence files), by a pattern the whole name must
     match, each with its size limit; every other limit (entry, total, ratio) applies to them alike."""
-    what = "submission" if kind == SUBMISSION else "feedback file"
+    what = KINDS[kind]
     if len(data) > MAX_FILE:
         raise BundleError(MALFORMED, f"the file is {len(data):,} bytes, more than a {what} can be ({MAX_FILE:,})")
     if not data.startswith(kind):
-        other = FEEDBACK if kind == SUBMISSION else SUBMISSION
-        if data.startswith(other):
-            raise BundleError(MALFORMED, f"this is a {'feedback file' if other == FEEDBACK else 'submission'}, not a {what}")
+        other = next((k for k in KINDS if k != kind and data.startswith(k)), None)
+        if other is not None:
+            raise BundleError(MALFORMED, f"this is a {KINDS[other]}, not a {what}")
         if data[: len(kind) - 3] == kind[: len(kind) - 3]:
             raise BundleError(ALTERED, f"the first line of the {what} has been changed")
         raise BundleError(MALFORMED, f"not a selfassess {what} (it does not start with {kind.strip().decode()})")

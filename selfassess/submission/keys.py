@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
 KEY_FILE = "signing-key.pem"
+RATER_KEY_FILE = "rater-key.pem"  # a board member's own key, for their rating responses: never the trust's
 MAX_KEY_FILE = 64 * 1024  # a PEM key is well under 1 KB
 PASSPHRASE_ENV = "SELFASSESS_KEY_PASSPHRASE"
 
@@ -79,16 +80,16 @@ def _passphrase() -> bytes | None:
     return value.encode("utf-8") if value else None
 
 
-def key_path(home: Path) -> Path:
-    return paths.keys_dir(home) / KEY_FILE
+def key_path(home: Path, name: str = KEY_FILE) -> Path:
+    return paths.keys_dir(home) / name
 
 
-def load_or_create(home: Path) -> Ed25519PrivateKey:
+def load_or_create(home: Path, name: str = KEY_FILE) -> Ed25519PrivateKey:
     """The signing key, made the first time it is needed (the folder 0700, the file 0600)."""
     from ..files import NotReadable, WriteFailed, atomic_write, read_limited, why
     from ..paths import make_private_dir
 
-    path = key_path(home)
+    path = key_path(home, name)
     if path.exists():
         try:
             key = serialization.load_pem_private_key(read_limited(path, MAX_KEY_FILE, "signing key file"),

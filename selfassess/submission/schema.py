@@ -48,6 +48,7 @@ MAX_ACTIONS = 5_000
 MAX_UPDATES = 5_000
 MAX_SEQUENCE = 1_000_000  # a submission a year for a million years; 10**30 is an attack on the replay check
 MAX_ITEMS = 10_000
+MAX_RATERS = 200  # raters in one round
 MAX_DEPTH = 64  # the deepest honest document is about 8 levels
 MAX_EVIDENCE_FILES = MAX_FILES  # evidence files one submission lists
 EVIDENCE_PREFIX = "evidence/"  # an included evidence file's name in the bundle: evidence/<sha256>
@@ -190,6 +191,7 @@ class AnswerDoc(Strict):
     updated_by: Name = ""
     updated_at: MaybeMoment = ""
     carried_from: Id | None = None
+    rationale: Text = ""  # why the agreed rating differs from the raters' median
 
 
 class UpdateDoc(Strict):
@@ -311,6 +313,14 @@ class FiguresDoc(_Scored):
     domains: list[DomainFiguresDoc] = Field(max_length=500)
 
 
+class BoardRatingsDoc(Strict):
+    """One question's board round: how many members rated it and how many chose each level. No names."""
+
+    question_id: Id
+    n: int = Field(ge=1, le=MAX_RATERS)
+    counts: dict[Id, Annotated[int, Field(ge=1, le=MAX_RATERS)]] = Field(min_length=1, max_length=50)
+
+
 class EvidenceDoc(Strict):
     """One evidence file as the submission lists it: always its hash; the file itself only when included."""
 
@@ -408,6 +418,7 @@ class SubmissionDoc(Strict):
     figures: FiguresDoc  # the figures its documents show: checked against its answers and actions
     carried_forward: list[Id] = Field(default_factory=list, max_length=MAX_ACTIONS)  # actions counted in a later year
     indicators: IndicatorsDoc | None = None  # information on health inequalities, when imported
+    board_ratings: list[BoardRatingsDoc] = Field(default_factory=list, max_length=MAX_ANSWERS)  # a board round's spread
     evidence: list[EvidenceDoc] = Field(default_factory=list, max_length=MAX_EVIDENCE_FILES)  # written only when there is some
 
 
@@ -436,6 +447,78 @@ class FeedbackDoc(Strict):
     reviewer: Required
     reviewed_at: Moment
     items: list[FeedbackItem] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+# --- rating packs and responses (core/rounds.py, submission/rating_packs.py) ------------------
+
+Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")]  # secrets.token_urlsafe(32)
+
+
+class PackRaterDoc(Strict):
+    id: Id
+    name: Required
+    role: Name = ""
+
+
+class PackQuestionDoc(Strict):
+    """A question the rater is asked, with what the record holds on it so far."""
+
+    question_id: Id
+    evidence: Text = ""  # the evidence recorded so far, to rate against
+
+
+class PackDoc(Strict):
+    format: Literal[1]
+    round_id: Id
+    kind: Literal["board", "stakeholder"]
+    assessment_id: Id
+    organisation: Required
+    period: Period
+    framework_hash: Sha256
+    rater: PackRaterDoc
+    token: Token
+    anonymous: bool
+    closes: Day | None
+    issued_at: Moment
+    issued_by: Name
+    questions: list[PackQuestionDoc] = Field(min_length=1, max_length=MAX_ANSWERS)
+
+
+class ResponseRatingDoc(Strict):
+    question_id: Id
+    level: Id
+    comment: Text = ""
+
+
+class ResponseDoc(Strict):
+    format: Literal[1]
+    round_id: Id
+    assessment_id: Id
+    rater_id: Id
+    token: Token
+    pack_sha256: Sha256
+    responded_at: Moment
+    ratings: list[ResponseRatingDoc] = Field(min_length=1, max_length=MAX_ANSWERS)
+
+
+def check_pack(pack: PackDoc, framework: fw.Framework) -> None:
+    """A pack's questions exist in the framework it carries, each once."""
+    if pack.framework_hash != framework.content_hash:
+        raise Malformed("pack.json names another framework than the one in the pack")
+    seen: set[str] = set()
+    for i, q in enumerate(pack.questions):
+        if q.question_id in seen or not framework.has_question(q.question_id):
+            raise Malformed(f"pack.json: questions.{i}: '{q.question_id[:40]}' is not a question of "
+                            f"{framework.key}, or is asked twice")
+        seen.add(q.question_id)
+
+
+def check_response(response: ResponseDoc) -> None:
+    seen: set[str] = set()
+    for i, r in enumerate(response.ratings):
+        if r.question_id in seen:
+            raise Malformed(f"response.json: ratings.{i}: question '{r.question_id[:40]}' is rated twice")
+        seen.add(r.question_id)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -603,6 +686,16 @@ def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
             problems.append(f"{where}: names '{unknown[0][:40]}', which is not a question of {framework.key}")
     if not problems:
         problems += _figures_disagree(sub, sub.figures, framework)
+    rated: set[str] = set()
+    for i, br in enumerate(sub.board_ratings):
+        where = f"board_ratings.{i}"
+        if br.question_id in rated or not framework.has_question(br.question_id):
+            problems.append(f"{where}: '{br.question_id[:40]}' is not a question of {framework.key}, or appears twice")
+            continue
+        rated.add(br.question_id)
+        keys_ = framework.scale_for(framework.question(br.question_id)).level_keys()
+        if any(k not in keys_ for k in br.counts) or sum(br.counts.values()) != br.n:
+            problems.append(f"{where}: the counts are not levels of the question's scale, or do not add up to n")
     seen_evidence: set[str] = set()
     for i, ev in enumerate(sub.evidence):
         if ev.id in seen_evidence:

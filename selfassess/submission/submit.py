@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..core.errors import Refused, SelfAssessError
 from ..core.evidence import MAX_EVIDENCE
-from ..core.model import Assessment, EvidenceFile
+from ..core.model import Answer, Assessment, EvidenceFile
 from ..core.workspace import Workspace
 from ..files import inside, safe_name
 from ..paths import make_private_dir
@@ -64,7 +64,7 @@ def prepare(ws: Workspace, handle: str, *, with_evidence: bool = False) -> Prepa
         "previous_submission": previous,
         "organisation": ws.organisation(assessment.organisation_id).to_record(),
         "assessment": assessment.to_record(),
-        "answers": [a.to_record() for a in sorted(ws.answers(assessment.id).values(), key=lambda a: a.question_id)],
+        "answers": [_answer_doc(a) for a in sorted(ws.answers(assessment.id).values(), key=lambda a: a.question_id)],
         "actions": [a.to_record() for a in ws.actions(assessment.id)],  # the whole plan as signed off
         # Actions since carried into a later year: counted there, never twice (the figures leave them out).
         "carried_forward": sorted({a.id for a in ws.actions(assessment.id, history=False)}
@@ -73,6 +73,12 @@ def prepare(ws: Workspace, handle: str, *, with_evidence: bool = False) -> Prepa
         # The figures the board report in this bundle shows, computed once in core (whole percents, half up).
         "figures": report.figures.to_json(),
     }
+    from ..core.rounds import board_spread
+
+    spread = board_spread(ws, assessment)
+    if spread is not None:  # how many board members chose each level, question by question: never who
+        submission["board_ratings"] = [{"question_id": q.question_id, "n": q.n, "counts": dict(q.counts)}
+                                       for q in sorted(spread.questions, key=lambda q: q.question_id) if q.n]
     evidence = ws.evidence(assessment.id)
     included = _evidence_files(ws, evidence) if with_evidence else {}
     if evidence:  # only then: a regulator's older selfassess reads a submission without evidence as before
@@ -103,6 +109,15 @@ def _evidence_files(ws: Workspace, evidence: list[EvidenceFile]) -> dict[str, by
                       f"({EVIDENCE_IN_BUNDLE:,}); nothing was submitted. Submit without --with-evidence: the submission "
                       "then lists each file with its SHA-256, and you can send the files to the regulator another way")
     return {schema.EVIDENCE_PREFIX + e.sha256: ws.evidence_bytes(e) for e in evidence}
+
+
+def _answer_doc(answer: Answer) -> dict[str, object]:
+    """An answer as sent. The rationale only when there is one: a regulator's older selfassess,
+    whose schema knows no such key, reads a submission from a board that held no round as before."""
+    doc = answer.to_record()
+    if not doc.get("rationale"):
+        doc.pop("rationale", None)
+    return doc
 
 
 def submission_files(prepared: Prepared) -> dict[str, bytes]:

@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Collapsible, Footer, Header, Label, Static
 
 from ...core import actions as rules
+from ...core.errors import RationaleNeeded
 from ...core.framework import Question
 from ...core.model import (
     AGREED,
@@ -66,6 +67,7 @@ class AssessmentScreen(AppScreen):
         self.start_question = question_id
         self.pending: dict[str, str] = {}
         self.save_timer: Timer | None = None
+        self.asking = False  # a rationale is being asked for
         self.evidence_files: list[EvidenceFile] = []  # the question's, as shown
 
     # --- layout ---------------------------------------------------------------------------------
@@ -301,9 +303,11 @@ class AssessmentScreen(AppScreen):
 
     def save(self, **fields: str | None) -> Answer | None:
         """Save fields of the current answer now; show the outcome in the save bar."""
-        answer = self.sa.attempt(self.sa.ws.answer, self.assessment_id, self.question_id, **fields)
+        self.asking = False
+        answer = self.sa.attempt(self._answer, **fields)
         if answer is None:
-            self.set_savebar("error", "see the message above; your text is still on screen")
+            self.set_savebar("error", "the board's rating needs a rationale: say why in the box" if self.asking
+                             else "see the message above; your text is still on screen")
             return None
         self.answers[self.question_id] = answer
         # Every save: the figures once more, and everything that shows them at once.
@@ -313,6 +317,22 @@ class AssessmentScreen(AppScreen):
         outline.refresh_domains(self.figures)
         self.set_savebar("saved", self.sa.clock.now()[11:19])
         return answer
+
+    def _answer(self, **fields: Any) -> Answer | None:
+        try:
+            return self.sa.ws.answer(self.assessment_id, self.question_id, **fields)
+        except RationaleNeeded as exc:  # the board's rating leaves its members' median: ask why, then save
+            question_id = self.question_id
+            self.asking = True
+
+            def given(reason: str | None) -> None:
+                if reason and question_id == self.question_id and self.save(**fields, rationale=reason):
+                    self.show_question(self.question_id)
+
+            self.app.push_screen(ReasonDialog(f"{self.question.ref}: rationale", str(exc).split("; nothing")[0]
+                                              + ". Why does the board's rating differ? It is kept with the answer, "
+                                              "on the audit trail and in the board report."), given)
+            return None
 
     def flush(self) -> None:
         """Save typed text that is waiting for its pause (before moving on, or quitting)."""

@@ -85,6 +85,7 @@ class HomeScreen(AppScreen):
         Binding("c", "carry_forward", "Next year", id="carry"),
         Binding("m", "ready", "Ready for board", id="ready", show=False),
         Binding("k", "checks", "Points for challenge", id="checks", show=False),
+        Binding("R", "rating_round", "Rating round: the spread, rate in turn", id="rating-round", show=False),
         Binding("x", "export", "Export", id="export"),
         Binding("s", "sign_off", "Sign off", id="sign-off", show=False),
         Binding("S", "submit", "Submit to the regulator", id="submit", show=False),
@@ -280,6 +281,13 @@ class HomeScreen(AppScreen):
         a = self.selected()
         if a:
             self.app.push_screen(ChecksScreen(a.id))
+
+    def action_rating_round(self) -> None:
+        from .rounds import RoundScreen
+
+        a = self.selected()
+        if a:
+            self.app.push_screen(RoundScreen(a.id))
 
     def action_sign_off(self) -> None:
         from ..dialogs import SignOffDialog, SignOffForm
