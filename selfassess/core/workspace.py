@@ -7,10 +7,10 @@ SelfAssessError before anything is written; nothing is half-saved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from . import actions as action_rules
 from . import framework as fw
@@ -52,6 +52,8 @@ from .model import (
     short,
 )
 from .scoring import Scores, score, trend
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .checks import Challenge
@@ -119,10 +121,19 @@ class Workspace:
         self.actor = actor
         self.clock = clock or Clock()
         self._frameworks: dict[str, fw.Framework] = {}
+        # What was read, per assessment, while the store stays at one head (see _read).
+        self._reads: dict[tuple[str, str], Any] = {}
+        self._reads_head: tuple[int, str] | None = None
 
     @property
     def readonly(self) -> bool:
         return self.repo.readonly
+
+    @property
+    def last_saved(self) -> tuple[int, str]:
+        """The store's last saved event (sequence, hash): moves whenever anything is saved, here or in
+        another copy, so a screen can tell whether what it shows is still current."""
+        return self.repo.head
 
     def today(self) -> date:
         return self.clock.today()
@@ -130,7 +141,43 @@ class Workspace:
     def commit(self, action: str, summary: str, changes: list[Change]) -> None:
         """Make a set of record changes durable as one audit event (nothing if there are none)."""
         if changes:
+            before = self.repo.head
             self.repo.commit(action, self.actor, summary, changes, self.clock.now())
+            self._after_own_commit(before, changes)
+
+    # --- reads kept while nothing changes -----------------------------------------------------
+
+    def _read(self, kind: str, assessment_id: str, make: Callable[[], T]) -> T:
+        """What was read for an assessment, kept until the store moves on: the home screen's
+        summaries and each key press on a question read the same records again and again."""
+        head = self.repo.head  # moves with every save, ours or another copy's
+        if head != self._reads_head:
+            self._reads, self._reads_head = {}, head
+        key = (kind, assessment_id)
+        if key not in self._reads:
+            self._reads[key] = make()
+        return cast(T, self._reads[key])
+
+    def _after_own_commit(self, before: tuple[int, str], changes: list[Change]) -> None:
+        """Our own save: forget only what it touched, where nothing else was saved in between
+        (one event more than we knew of); otherwise the next read starts afresh."""
+        after = self.repo.head
+        if self._reads_head != before or after[0] != before[0] + 1:
+            return
+        touched: set[tuple[str, str]] = set()
+        carried = False
+        for c in changes:
+            for rec in (c.before, c.after):
+                if rec is None:
+                    continue
+                aid = rec.get("assessment_id") if c.table != "assessments" else c.id
+                if isinstance(aid, str):
+                    touched.add((c.table, aid))
+                carried = carried or (c.table == "actions" and rec.get("carried_from") is not None)
+        # What a later year carries on changes which of this year's actions are live.
+        self._reads = {(kind, aid): value for (kind, aid), value in self._reads.items()
+                       if (_READ_TABLES[kind], aid) not in touched and not (carried and kind in ("live", "plan"))}
+        self._reads_head = after
 
     # --- organisations ------------------------------------------------------------------------
 
@@ -215,15 +262,18 @@ class Workspace:
         return matches[0]
 
     def answers(self, assessment_id: str) -> dict[str, Answer]:
-        return {r["question_id"]: Answer.from_record(r) for r in self.repo.find("answers", assessment_id=assessment_id)}
+        return dict(self._read("answers", assessment_id, lambda: {
+            r["question_id"]: Answer.from_record(r) for r in self.repo.find("answers", assessment_id=assessment_id)}))
 
     def answer_for(self, assessment_id: str, question_id: str) -> Answer | None:
         found = self.repo.find("answers", assessment_id=assessment_id, question_id=question_id)
         return Answer.from_record(found[0]) if found else None
 
     def actions(self, assessment_id: str | None = None) -> list[Action]:
-        recs = self.repo.find("actions", assessment_id=assessment_id) if assessment_id else self.repo.all("actions")
-        return sorted((Action.from_record(r) for r in recs), key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
+        if assessment_id is None:
+            return _in_plan_order(Action.from_record(r) for r in self.repo.all("actions"))
+        return list(self._read("actions", assessment_id, lambda: tuple(_in_plan_order(
+            Action.from_record(r) for r in self.repo.find("actions", assessment_id=assessment_id)))))
 
     def action(self, handle: str) -> Action:
         return Action.from_record(self.by_handle("actions", handle, "action",
@@ -250,7 +300,7 @@ class Workspace:
         scores = score(framework, answers)
         previous = self.previous(assessment)
         previous_scores = self.scores(previous) if previous else None
-        actions = action_rules.summarise(self.live_actions(assessment.id), self.today())
+        actions = self._plan_counts(assessment.id)
         figures = compute(framework, answers, assessment, previous=previous_scores,
                           previous_period=previous.period if previous else None, actions=actions)
         return AssessmentSummary(
@@ -279,8 +329,26 @@ class Workspace:
 
     def live_actions(self, assessment_id: str) -> list[Action]:
         """An assessment's actions, less those carried forward into a later assessment (tracked there)."""
-        carried = {r.get("carried_from") for r in self.repo.all("actions")}
+        carried = self._carried_on(assessment_id)
         return [a for a in self.actions(assessment_id) if a.id not in carried]
+
+    def _carried_on(self, assessment_id: str) -> frozenset[str]:
+        """Ids of this assessment's actions that a later assessment carries on (found by the store's
+        index of carried_from, one look-up per action: not a read of every year's actions)."""
+        def make() -> frozenset[str]:
+            ids = [r["id"] for r in self.repo.find("actions", assessment_id=assessment_id)]
+            return frozenset(i for i in ids if self.repo.find("actions", carried_from=i))
+        return self._read("live", assessment_id, make)
+
+    def _plan_counts(self, assessment_id: str) -> action_rules.ActionSummary:
+        """The live plan's counts (status, due dates, owners): what every summary shows. Built from
+        the records without their progress history, which no count reads (it is most of the cost
+        of an action that has run for years)."""
+        def make() -> list[Action]:
+            carried = self._carried_on(assessment_id)
+            return [Action.from_record({**r, "updates": ()}) for r in self.repo.find("actions", assessment_id=assessment_id)
+                    if r["id"] not in carried]
+        return action_rules.summarise(self._read("plan", assessment_id, make), self.today())
 
     def compare(self, before: Assessment, after: Assessment) -> Comparison:
         from .compare import compare
@@ -296,17 +364,39 @@ class Workspace:
 
     def feedback_for_action(self, action: Action) -> list[Feedback]:
         """A regulator's verdicts on this action, or on the earlier years' copies it was carried from."""
-        lineage: set[str] = set()
-        current: Action | None = action
-        while current is not None and current.id not in lineage:
-            lineage.add(current.id)
-            rec = self.repo.get("actions", current.carried_from) if current.carried_from else None
-            current = Action.from_record(rec) if rec else None
-        found = [Feedback.from_record(r) for r in self.repo.all("feedback") if r["target"] == "action" and r["target_id"] in lineage]
+        on_actions = [r for r in self.repo.all("feedback") if r["target"] == "action"]
+        if not on_actions:  # most trusts, most years: no lineage to walk
+            return []
+        lineage = self._lineage(action)
+        found = [Feedback.from_record(r) for r in on_actions if r["target_id"] in lineage]
         return sorted(found, key=lambda f: f.reviewed_at)
 
+    def _lineage(self, action: Action) -> set[str]:
+        """This action's id and those of the earlier years' copies it was carried from (ids only:
+        an action carried for years is not rebuilt with its history at each step)."""
+        lineage: set[str] = set()
+        current: str | None = action.id
+        parent = action.carried_from
+        while current is not None and current not in lineage:
+            lineage.add(current)
+            rec = self.repo.get("actions", parent) if parent else None
+            current, parent = (rec["id"], rec.get("carried_from")) if rec else (None, None)
+        return lineage
+
+    def _queried(self) -> set[str]:
+        return {r["target_id"] for r in self.repo.all("feedback") if r["target"] == "action" and r.get("verdict") == "queried"}
+
     def is_queried(self, action: Action) -> bool:
-        return any(f.verdict == "queried" for f in self.feedback_for_action(action))
+        """The regulator queried this action, or an earlier year's copy it was carried from."""
+        queried = self._queried()
+        return bool(queried) and not queried.isdisjoint(self._lineage(action))
+
+    def queried_actions(self, assessment_id: str) -> list[Action]:
+        """The live actions the regulator queried (see is_queried); the plan is read only if anything was."""
+        queried = self._queried()
+        if not queried:
+            return []
+        return [a for a in self.live_actions(assessment_id) if not queried.isdisjoint(self._lineage(a))]
 
     def title_of(self, assessment: Assessment) -> str:
         org = self.organisation(assessment.organisation_id)
@@ -781,6 +871,13 @@ class Workspace:
     def overdue(self, actions: Iterable[Action]) -> list[Action]:
         today = self.today()
         return [a for a in actions if action_rules.is_overdue(a, today)]
+
+
+_READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions"}
+
+
+def _in_plan_order(actions: Iterable[Action]) -> list[Action]:
+    return sorted(actions, key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
 
 
 def _ref_number(ref: str) -> int:
