@@ -164,6 +164,9 @@ class Workspace:
         after = self.repo.head
         if self._reads_head != before or after[0] != before[0] + 1:
             return
+        if any(c.table not in _KNOWN_TABLES for c in changes):  # a table these reads may depend on, unmapped
+            self._reads, self._reads_head = {}, after
+            return
         touched: set[tuple[str, str]] = set()
         carried = False
         for c in changes:
@@ -171,8 +174,12 @@ class Workspace:
                 if rec is None:
                     continue
                 aid = rec.get("assessment_id") if c.table != "assessments" else c.id
-                if isinstance(aid, str):
-                    touched.add((c.table, aid))
+                if not isinstance(aid, str):
+                    if c.table in ("answers", "actions"):  # not tied to one assessment: forget everything
+                        self._reads, self._reads_head = {}, after
+                        return
+                    continue
+                touched.add((c.table, aid))
                 carried = carried or (c.table == "actions" and rec.get("carried_from") is not None)
         # What a later year carries on changes which of this year's actions are live.
         self._reads = {(kind, aid): value for (kind, aid), value in self._reads.items()
@@ -874,6 +881,9 @@ class Workspace:
 
 
 _READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions"}
+# Tables whose changes cannot touch what _read keeps except through the two above; any other
+# table changed by our own save forgets everything read (safe for a table added later).
+_KNOWN_TABLES = {"answers", "actions", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}
 
 
 def _in_plan_order(actions: Iterable[Action]) -> list[Action]:

@@ -422,6 +422,22 @@ def test_summaries_read_only_their_own_year_and_once_while_nothing_is_saved(env)
     assert ws.summary(years[-1]).actions.open == 0 and ws.live_actions(years[-1].id) == []
 
 
+def test_a_save_to_a_table_the_reads_do_not_know_forgets_everything_read(env):
+    store, ws = env
+    years = three_years(ws)
+    counting = CountingRepo(store)
+    ws.repo = counting
+    for a in years:
+        ws.summary(a)
+    counting.reads.clear()
+    from selfassess.core.audit import Change
+
+    ws.commit("note.add", "a record of a kind added later", [Change("action_notes", "n1", None, {"id": "n1", "text": "x"})])
+    for a in years:
+        ws.summary(a)
+    assert {equal.get("assessment_id") for _, equal in counting.reads if "assessment_id" in equal} == {a.id for a in years}
+
+
 def test_reads_follow_what_another_copy_saves(tmp_path):
     store1, ws1 = open_workspace(tmp_path / "store")
     store2, ws2 = open_workspace(tmp_path / "store", actor="James Okoro")
