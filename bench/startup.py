@@ -128,10 +128,14 @@ def main() -> None:
     add_years(parser)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--keys", type=int, default=40)
+    parser.add_argument("--only", choices=["paint", "keys"], default=None,
+                        help="Measure only first paint, or only key n to the next question painted.")
     args = parser.parse_args()
     built = build(args.years, edits_per_year=args.edits_per_year)
     print(describe(built))
-    exe = shutil.which("selfassess") or str(Path(sys.executable).with_name("selfassess"))
+    # The app installed beside this Python (this checkout's), not whichever is first on PATH.
+    beside = Path(sys.executable).with_name("selfassess")
+    exe = str(beside) if beside.exists() else shutil.which("selfassess") or "selfassess"
     with tempfile.TemporaryDirectory() as tmp:
         # A copy: the app opens the store for writing (the cache stays as built).
         home = working_copy(built, Path(tmp) / "home")
@@ -141,8 +145,10 @@ def main() -> None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         bare_file = Path(tmp) / "bare.py"
         bare_file.write_text(BARE)
-        ours_times, bare_times = [], []
-        for warm in [True] + [False] * args.runs:  # interleaved, so both see the same machine
+        ours_times: list[float] = []
+        bare_times: list[float] = []
+        paint_runs = 0 if args.only == "keys" else args.runs
+        for warm in [True] + [False] * paint_runs:  # interleaved, so both see the same machine
             (home / "ui-state.json").unlink(missing_ok=True)
             t = Terminal([exe], env)
             ours = t.since_start(b"Acute trust")
@@ -161,8 +167,9 @@ def main() -> None:
         bare = Terminal([sys.executable, str(bare_file)], env)
         bare.wait_for(b"bare-app-ready")
         bare_index = 1
-        key_times, bare_keys = [], []
-        while len(key_times) < args.keys:
+        key_times: list[float] = []
+        bare_keys: list[float] = []
+        while len(key_times) < (0 if args.only == "paint" else args.keys):
             if index >= 43:  # at the last question: start again from the first (p goes back)
                 (home / "ui-state.json").unlink(missing_ok=True)
                 t.close()
@@ -183,13 +190,16 @@ def main() -> None:
         t.close()
         bare.close()
     print(load_note())
-    print(spread("first paint, selfassess", ours_times))
-    print(spread("first paint, bare Textual app", bare_times))
+    if ours_times:
+        print(spread("first paint, selfassess", ours_times))
+        print(spread("first paint, bare Textual app", bare_times))
     if key_times:
         print(spread("key n to next question painted, selfassess", key_times))
         print(spread("key n to label repainted, bare Textual app", bare_keys))
-    ours, floor = statistics.median(ours_times), statistics.median(bare_times)
-    print(ratio_line(ours, floor, "ms"))
+    if args.only == "keys":  # the key press against the bare app's repaint
+        print(ratio_line(statistics.median(key_times), statistics.median(bare_keys), "ms"))
+    else:
+        print(ratio_line(statistics.median(ours_times), statistics.median(bare_times), "ms"))
 
 
 if __name__ == "__main__":

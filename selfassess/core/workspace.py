@@ -7,10 +7,10 @@ SelfAssessError before anything is written; nothing is half-saved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from . import actions as action_rules
 from . import framework as fw
@@ -54,6 +54,8 @@ from .model import (
     short,
 )
 from .scoring import Scores, score, trend
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -144,10 +146,19 @@ class Workspace:
         self._histories: dict[str, tuple[ProgressUpdate, ...]] = {}
         self._histories_at: tuple[int, str] | None = None
         self._held: dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], fw.Framework] = {}  # per-service views
+        # What was read, per assessment, while the store stays at one head (see _read).
+        self._reads: dict[tuple[str, str], Any] = {}
+        self._reads_head: tuple[int, str] | None = None
 
     @property
     def readonly(self) -> bool:
         return self.repo.readonly
+
+    @property
+    def last_saved(self) -> tuple[int, str]:
+        """The store's last saved event (sequence, hash): moves whenever anything is saved, here or in
+        another copy, so a screen can tell whether what it shows is still current."""
+        return self.repo.head
 
     def today(self) -> date:
         return self.clock.today()
@@ -158,7 +169,9 @@ class Workspace:
         history: the one action whose history these changes extend, and that history now."""
         if not changes:
             return
+        before = self.repo.head
         event = self.repo.commit(action, self.actor, summary, changes, self.clock.now())
+        self._after_own_commit(before, changes)
         at = self._histories_at
         follows = at is not None and event.get("prev") == at[1] and event.get("seq") == at[0] + 1
         touched = [c for c in changes if c.table == "progress"
@@ -218,6 +231,47 @@ class Workspace:
         self.commit("store.upgrade", f"records upgraded: the histories of {len(legacy)} action(s) kept as progress notes "
                     "of their own, each carried-forward action linked to the one it came from", changes)
         return len(legacy)
+
+    # --- reads kept while nothing changes -----------------------------------------------------
+
+    def _read(self, kind: str, assessment_id: str, make: Callable[[], T]) -> T:
+        """What was read for an assessment, kept until the store moves on: the home screen's
+        summaries and each key press on a question read the same records again and again."""
+        head = self.repo.head  # moves with every save, ours or another copy's
+        if head != self._reads_head:
+            self._reads, self._reads_head = {}, head
+        key = (kind, assessment_id)
+        if key not in self._reads:
+            self._reads[key] = make()
+        return cast(T, self._reads[key])
+
+    def _after_own_commit(self, before: tuple[int, str], changes: list[Change]) -> None:
+        """Our own save: forget only what it touched, where nothing else was saved in between
+        (one event more than we knew of); otherwise the next read starts afresh."""
+        after = self.repo.head
+        if self._reads_head != before or after[0] != before[0] + 1:
+            return
+        if any(c.table not in _KNOWN_TABLES for c in changes):  # a table these reads may depend on, unmapped
+            self._reads, self._reads_head = {}, after
+            return
+        touched: set[tuple[str, str]] = set()
+        carried = False
+        for c in changes:
+            for rec in (c.before, c.after):
+                if rec is None:
+                    continue
+                aid = rec.get("assessment_id") if c.table != "assessments" else c.id
+                if not isinstance(aid, str):
+                    if c.table in ("answers", "actions"):  # not tied to one assessment: forget everything
+                        self._reads, self._reads_head = {}, after
+                        return
+                    continue
+                touched.add((c.table, aid))
+                carried = carried or (c.table == "actions" and rec.get("carried_from") is not None)
+        # What a later year carries on changes which of this year's actions are live.
+        self._reads = {(kind, aid): value for (kind, aid), value in self._reads.items()
+                       if (_READ_TABLES[kind], aid) not in touched and not (carried and kind in ("live", "plan"))}
+        self._reads_head = after
 
     # --- organisations ------------------------------------------------------------------------
 
@@ -314,7 +368,8 @@ class Workspace:
         return matches[0]
 
     def answers(self, assessment_id: str) -> dict[str, Answer]:
-        return {r["question_id"]: Answer.from_record(r) for r in self.repo.find("answers", assessment_id=assessment_id)}
+        return dict(self._read("answers", assessment_id, lambda: {
+            r["question_id"]: Answer.from_record(r) for r in self.repo.find("answers", assessment_id=assessment_id)}))
 
     def answer_for(self, assessment_id: str, question_id: str) -> Answer | None:
         found = self.repo.find("answers", assessment_id=assessment_id, question_id=question_id)
@@ -324,11 +379,15 @@ class Workspace:
         """An assessment's actions (or every action), in ref order, each with its whole history.
 
         history=False leaves the history out (updates empty): for counts and statuses only, which
-        then never read a note."""
-        recs = self.repo.find("actions", assessment_id=assessment_id) if assessment_id else self.repo.all("actions")
-        seen = self._known_histories() if history else {}
-        found = (self._action_of(r, seen) if history else Action.from_record(r) for r in recs)
-        return sorted(found, key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
+        then never read a note, and are kept while nothing is saved (see _read)."""
+        if history:
+            recs = self.repo.find("actions", assessment_id=assessment_id) if assessment_id else self.repo.all("actions")
+            seen = self._known_histories()
+            return _in_plan_order(self._action_of(r, seen) for r in recs)
+        if assessment_id is None:
+            return _in_plan_order(Action.from_record(r) for r in self.repo.all("actions"))
+        return list(self._read("actions", assessment_id, lambda: tuple(_in_plan_order(
+            Action.from_record(r) for r in self.repo.find("actions", assessment_id=assessment_id)))))
 
     def action(self, handle: str) -> Action:
         return self._action_of(self.by_handle("actions", handle, "action",
@@ -388,7 +447,7 @@ class Workspace:
         scores = score(framework, answers)
         previous = self.previous(assessment)
         previous_scores = self.scores(previous) if previous else None
-        actions = action_rules.summarise(self.live_actions(assessment.id, history=False), self.today())
+        actions = self._plan_counts(assessment.id)
         figures = compute(framework, answers, assessment, previous=previous_scores,
                           previous_period=previous.period if previous else None, actions=actions,
                           today=self.today())
@@ -421,7 +480,26 @@ class Workspace:
     def live_actions(self, assessment_id: str, *, history: bool = True) -> list[Action]:
         """An assessment's actions, less those carried forward into a later assessment (tracked there).
         history=False: without their histories, as for actions()."""
-        return [a for a in self.actions(assessment_id, history=history) if not self.repo.find("actions", carried_from=a.id)]
+        carried = self._carried_on(assessment_id)
+        return [a for a in self.actions(assessment_id, history=history) if a.id not in carried]
+
+    def _carried_on(self, assessment_id: str) -> frozenset[str]:
+        """Ids of this assessment's actions that a later assessment carries on (found by the store's
+        index of carried_from, one look-up per action: not a read of every year's actions)."""
+        def make() -> frozenset[str]:
+            ids = [r["id"] for r in self.repo.find("actions", assessment_id=assessment_id)]
+            return frozenset(i for i in ids if self.repo.find("actions", carried_from=i))
+        return self._read("live", assessment_id, make)
+
+    def _plan_counts(self, assessment_id: str) -> action_rules.ActionSummary:
+        """The live plan's counts (status, due dates, owners): what every summary shows. Built from
+        the records without their progress history, which no count reads (it is most of the cost
+        of an action that has run for years)."""
+        def make() -> list[Action]:
+            carried = self._carried_on(assessment_id)
+            return [Action.from_record({**r, "updates": ()}) for r in self.repo.find("actions", assessment_id=assessment_id)
+                    if r["id"] not in carried]
+        return action_rules.summarise(self._read("plan", assessment_id, make), self.today())
 
     def compare(self, before: Assessment, after: Assessment) -> Comparison:
         from .compare import compare
@@ -437,17 +515,39 @@ class Workspace:
 
     def feedback_for_action(self, action: Action) -> list[Feedback]:
         """A regulator's verdicts on this action, or on the earlier years' copies it was carried from."""
-        lineage: set[str] = set()
-        current: Action | None = action
-        while current is not None and current.id not in lineage:
-            lineage.add(current.id)
-            rec = self.repo.get("actions", current.carried_from) if current.carried_from else None
-            current = Action.from_record(rec) if rec else None
-        found = [Feedback.from_record(r) for r in self.repo.all("feedback") if r["target"] == "action" and r["target_id"] in lineage]
+        on_actions = [r for r in self.repo.all("feedback") if r["target"] == "action"]
+        if not on_actions:  # most trusts, most years: no lineage to walk
+            return []
+        lineage = self._lineage(action)
+        found = [Feedback.from_record(r) for r in on_actions if r["target_id"] in lineage]
         return sorted(found, key=lambda f: f.reviewed_at)
 
+    def _lineage(self, action: Action) -> set[str]:
+        """This action's id and those of the earlier years' copies it was carried from (ids only:
+        an action carried for years is not rebuilt with its history at each step)."""
+        lineage: set[str] = set()
+        current: str | None = action.id
+        parent = action.carried_from
+        while current is not None and current not in lineage:
+            lineage.add(current)
+            rec = self.repo.get("actions", parent) if parent else None
+            current, parent = (rec["id"], rec.get("carried_from")) if rec else (None, None)
+        return lineage
+
+    def _queried(self) -> set[str]:
+        return {r["target_id"] for r in self.repo.all("feedback") if r["target"] == "action" and r.get("verdict") == "queried"}
+
     def is_queried(self, action: Action) -> bool:
-        return any(f.verdict == "queried" for f in self.feedback_for_action(action))
+        """The regulator queried this action, or an earlier year's copy it was carried from."""
+        queried = self._queried()
+        return bool(queried) and not queried.isdisjoint(self._lineage(action))
+
+    def queried_actions(self, assessment_id: str) -> list[Action]:
+        """The live actions the regulator queried (see is_queried); the plan is read only if anything was."""
+        queried = self._queried()
+        if not queried:
+            return []
+        return [a for a in self.live_actions(assessment_id) if not queried.isdisjoint(self._lineage(a))]
 
     def title_of(self, assessment: Assessment) -> str:
         org = self.organisation(assessment.organisation_id)
@@ -1410,6 +1510,16 @@ class Workspace:
                                owner_role=owner_role, origin="suggested",
                                description=f"Suggested by the indicator {indicator_id} ({found.period}): "
                                            + suggested_action(found))
+
+
+_READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions"}
+# Tables whose changes cannot touch what _read keeps except through the two above; any other
+# table changed by our own save forgets everything read (safe for a table added later).
+_KNOWN_TABLES = {"answers", "actions", "progress", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}
+
+
+def _in_plan_order(actions: Iterable[Action]) -> list[Action]:
+    return sorted(actions, key=lambda a: (a.assessment_id, _ref_number(a.ref), a.ref))
 
 
 def _ref_number(ref: str) -> int:

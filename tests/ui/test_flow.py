@@ -348,3 +348,35 @@ async def test_ready_for_board_refuses_open_questions_and_asks_once_to_agree_the
         await pilot.pause()
         assert app.ws.assessment(a.id).status == "ready_for_board"
         assert {x.state for x in app.ws.answers(a.id).values()} == {"agreed"}
+
+
+async def test_home_is_drawn_once_before_it_shows_and_again_only_when_something_was_saved(demo_home, new_app, monkeypatch):
+    drawn: list[int] = []
+    original = HomeScreen.refresh_data
+
+    def counting(self: HomeScreen) -> None:
+        drawn.append(1)
+        original(self)
+
+    monkeypatch.setattr(HomeScreen, "refresh_data", counting)
+    app = new_app(demo_home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and len(drawn) == 1
+        home = app.screen
+        table = home.query_one(DataTable)
+        done_before = table.get_cell_at((0, 3))
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, AssessmentScreen)
+        await goto(pilot, screen, "6.1")
+        await pilot.press("escape")  # nothing saved: the table stands, the resume hint moves on
+        await pilot.pause()
+        assert app.screen is home and len(drawn) == 1
+        assert "resumes at 6.1" in str(home.query_one("#hint").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("r", "escape")  # a carried-forward answer confirmed: drawn again, with it
+        await pilot.pause()
+        assert app.screen is home and len(drawn) == 2
+        assert table.get_cell_at((0, 3)) != done_before

@@ -338,3 +338,133 @@ def test_an_action_dropped_before_keeps_its_reason_when_saved_again(ws, assessme
     assert ws.update_action(a.id, status="dropped", owner="James Okoro").owner == "James Okoro"
     with pytest.raises(InvalidInput, match="dropping an action needs a reason"):
         ws.update_action(ws.add_action(assessment.id, ["1.1"], "B", "C", "2026-03-31").id, status="dropped")
+
+
+# --- reads: what a screen shows costs what this year holds, not every year ------------------------
+
+
+class CountingRepo:
+    """The store, counting the reads a workspace makes of the action table."""
+
+    def __init__(self, store):
+        self.store = store
+        self.reads: list[tuple[str, dict]] = []
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def all(self, table):
+        if table == "actions":
+            self.reads.append(("all", {}))
+        return self.store.all(table)
+
+    def find(self, table, **equal):
+        if table == "actions":
+            self.reads.append(("find", equal))
+        return self.store.find(table, **equal)
+
+    def commit(self, *args):
+        return self.store.commit(*args)
+
+
+def three_years(ws):
+    """Three years, each carried forward from the last: carried, done and overdue actions in each."""
+    years = [ws.new_assessment("Northgate NHS Trust", BOARD_ID, "2023/24", ods_code="rxx").assessment]
+    for i, period in enumerate(["2024/25", "2025/26"]):
+        a = years[-1]
+        ws.answer(a.id, "1.1", rating=str(2 + i))
+        kept = ws.add_action(a.id, ["1.1"], f"Kept {i}", "Priya Raman", (TODAY - timedelta(days=30)).isoformat())
+        ws.update_action(kept.id, note=f"Progress {i}", due=(TODAY - timedelta(days=10)).isoformat())
+        done = ws.add_action(a.id, ["1.2"], f"Done {i}", "Tom", "2026-01-31")
+        ws.update_action(done.id, status="done")
+        years.append(ws.new_assessment("", None, period, from_handle=a.id).assessment)
+    ws.add_action(years[-1].id, ["4.1"], "This year's", "Sam", (TODAY + timedelta(days=10)).isoformat())
+    return years
+
+
+def test_every_summary_counts_its_live_plan_exactly(ws):
+    years = three_years(ws)
+    for a in years:
+        assert ws.summary(a).actions == rules.summarise(ws.live_actions(a.id), TODAY)
+    assert [ws.summary(a).actions.open for a in years] == [0, 0, 3]  # carried actions count in the year they are in
+    assert ws.summary(years[-1]).actions.overdue == 2 and ws.summary(years[-1]).actions.slipped == 2
+
+
+def test_summaries_read_only_their_own_year_and_once_while_nothing_is_saved(env):
+    store, ws = env
+    years = three_years(ws)
+    counting = CountingRepo(store)
+    ws.repo = counting
+    ws._reads_head = None  # start cold, as at startup
+    for a in years:
+        ws.summary(a)
+        ws.actions(a.id)
+    assert all(kind == "find" for kind, _ in counting.reads), "no read of every year's actions"
+    assert all(equal.get("assessment_id") in {a.id for a in years} or "carried_from" in equal
+               for _, equal in counting.reads)
+    counting.reads.clear()
+    for a in years:  # the home screen's second look (and each key press): nothing read again
+        ws.summary(a)
+        ws.actions(a.id)
+        ws.live_actions(a.id)
+    assert counting.reads == []
+    # Our own save: only the year it touched is read again, and its figures move.
+    counting.reads.clear()
+    before = ws.summary(years[-1]).figures.actions_open
+    ws.add_action(years[-1].id, ["4.2"], "Another", "Sam", "2027-01-31")
+    assert ws.summary(years[-1]).figures.actions_open == before + 1
+    ws.summary(years[0])
+    read_for = {equal.get("assessment_id") for _, equal in counting.reads if "assessment_id" in equal}
+    assert read_for == {years[-1].id}
+    # Carried into a new year, the open actions are that year's: the old year's counts follow at once.
+    assert ws.summary(years[-1]).actions.open == 4
+    ws.new_assessment("", None, "2026/27", from_handle=years[-1].id)
+    assert ws.summary(years[-1]).actions.open == 0 and ws.live_actions(years[-1].id) == []
+
+
+def test_a_save_to_a_table_the_reads_do_not_know_forgets_everything_read(env):
+    store, ws = env
+    years = three_years(ws)
+    counting = CountingRepo(store)
+    ws.repo = counting
+    for a in years:
+        ws.summary(a)
+    counting.reads.clear()
+    from selfassess.core.audit import Change
+
+    ws.commit("note.add", "a record of a kind added later", [Change("action_notes", "n1", None, {"id": "n1", "text": "x"})])
+    for a in years:
+        ws.summary(a)
+    assert {equal.get("assessment_id") for _, equal in counting.reads if "assessment_id" in equal} == {a.id for a in years}
+
+
+def test_reads_follow_what_another_copy_saves(tmp_path):
+    store1, ws1 = open_workspace(tmp_path / "store")
+    store2, ws2 = open_workspace(tmp_path / "store", actor="James Okoro")
+    try:
+        a = ws1.new_assessment("Northgate NHS Trust", BOARD_ID, "2025/26").assessment
+        assert ws1.answers(a.id) == {} and ws1.summary(a).actions.total == 0
+        ws2.answer(a.id, "1.1", rating="3")
+        ws2.add_action(a.id, ["1.1"], "Write a remit", "Priya Raman", "2026-03-31")
+        assert ws1.answers(a.id)["leadership.executive-lead"].rating == "established"
+        assert ws1.summary(a).actions.total == 1 and len(ws1.actions(a.id)) == 1
+        # Ours, after theirs: nothing of theirs is lost from what we show.
+        ws2.answer(a.id, "1.2", rating="1")
+        ws1.answer(a.id, "1.3", rating="2")
+        assert {x.rating for x in ws1.answers(a.id).values()} == {"established", "emerging", "developing"}
+    finally:
+        store2.close()
+        store1.close()
+
+
+def test_a_query_on_last_years_copy_counts_on_the_action_carried_on(ws):
+    years = three_years(ws)
+    assert ws.queried_actions(years[-1].id) == []
+    first = next(x for x in ws.actions(years[0].id) if x.title == "Kept 0")
+    ws.record_feedback(years[0], [{"target": "action", "target_id": first.id, "verdict": "queried", "comment": "Who?"}],
+                       "Dr Okafor", "2026-06-01T10:00:00Z", "feedback.selfassess-feedback")
+    (carried,) = ws.queried_actions(years[-1].id)
+    assert carried.title == "Kept 0" and carried.assessment_id == years[-1].id
+    assert ws.is_queried(carried) and [f.comment for f in ws.feedback_for_action(carried)] == ["Who?"]
+    other = next(x for x in ws.live_actions(years[-1].id) if x.title == "Kept 1")
+    assert not ws.is_queried(other) and ws.feedback_for_action(other) == []

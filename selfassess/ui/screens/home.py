@@ -120,10 +120,17 @@ class HomeScreen(AppScreen):
 
     def on_screen_resume(self) -> None:
         self.sa.remember(screen="home")
-        self.refresh_data()
+        ws = self.sa.ws
+        if self.shown_for == (ws.last_saved, ws.today()):  # nothing saved since (and the first resume, just mounted)
+            self.show_summary()  # the resume hint may have moved on
+        else:
+            self.refresh_data()
+
+    shown_for: tuple[tuple[int, str], object] | None = None  # what the table was drawn from: (last saved, today)
 
     def refresh_data(self) -> None:
         ws = self.sa.ws
+        self.shown_for = (ws.last_saved, ws.today())
         table = self.query_one(DataTable)
         selected = self.selected_id()
         table.clear()
@@ -171,8 +178,7 @@ class HomeScreen(AppScreen):
         if f.awaiting_review:
             text += (f"\n{f.awaiting_review} answers carried forward from last year still need review "
                      "(* provisional: the score still counts them).")
-        queried = sum(1 for x in self.sa.ws.live_actions(aid)
-                      if self.sa.ws.is_queried(x))
+        queried = len(self.sa.ws.queried_actions(aid))
         if queried:
             text += f"\nThe regulator queried {queried} action(s): see the action plan (a)."
         if s.assessment.status == SIGNED_OFF:
