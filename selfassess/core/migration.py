@@ -94,4 +94,6 @@ def plan(old: Framework, new: Framework, answered: Mapping[str, str | None]) -> 
             moves.append(Move(qid, ref, MERGE, targets))
         else:
             moves.append(Move(qid, ref, CARRY, targets))
-    return Plan(old.key, new.key, tuple(moves))
+    # In the framework's order, whatever order the answers were read in: the plan reads the same every run.
+    place = {q.id: i for i, q in enumerate(old.questions())}
+    return Plan(old.key, new.key, tuple(sorted(moves, key=lambda m: place.get(m.question_id, len(place)))))

@@ -381,9 +381,15 @@ class Workspace:
         history=False leaves the history out (updates empty): for counts and statuses only, which
         then never read a note, and are kept while nothing is saved (see _read)."""
         if history:
-            recs = self.repo.find("actions", assessment_id=assessment_id) if assessment_id else self.repo.all("actions")
             seen = self._known_histories()
-            return _in_plan_order(self._action_of(r, seen) for r in recs)
+            if assessment_id is None:
+                return _in_plan_order(self._action_of(r, seen) for r in self.repo.all("actions"))
+            found = []  # the year's actions as kept, each with its history joined once per saved state
+            for a in self.actions(assessment_id, history=False):
+                if a.id not in seen:
+                    self._history(self.repo.get("actions", a.id) or a.stored(), seen)
+                found.append(a.replace(updates=seen[a.id]))
+            return found
         if assessment_id is None:
             return _in_plan_order(Action.from_record(r) for r in self.repo.all("actions"))
         return list(self._read("actions", assessment_id, lambda: tuple(_in_plan_order(
