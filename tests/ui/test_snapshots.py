@@ -38,7 +38,7 @@ def test_assessment_gap_with_suggested_actions(snap_compare, snap_home, new_app,
 
 @pytest.mark.parametrize("size", SIZES)
 def test_overdue_actions(snap_compare, snap_home, new_app, size):
-    assert snap_compare(new_app(snap_home), press=["a", "v"], terminal_size=size)
+    assert snap_compare(new_app(snap_home), press=["l", "v"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)

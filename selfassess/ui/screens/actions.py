@@ -9,12 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ...core import actions as rules
 from ...core.model import ACTION_STATUSES, DROPPED, Action
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog
+from ..help import KeyFooter
 from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
@@ -25,14 +26,14 @@ SORTS = [("due date", "due"), ("owner", "owner"), ("status", "status"), ("ref", 
 
 class ActionsScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("enter", "edit", "Update", id="edit", show=False),
-        Binding("v", "toggle_overdue", "Overdue only", id="overdue"),
-        Binding("w", "filter_owner", "Owner", id="owner"),
-        Binding("f", "filter_status", "Status", id="status"),
-        Binding("m", "filter_domain", "Domain", id="domain"),
-        Binding("o", "sort", "Sort", id="sort"),
-        Binding("c", "clear_filters", "Clear", id="clear"),
+        Binding("enter", "edit", "Update", id="edit", tooltip="Update the action: status, due date, owner, a progress note"),
+        Binding("v", "toggle_overdue", "Overdue only", id="overdue", tooltip="Show only overdue actions, or all again"),
+        Binding("o", "sort", "Sort", id="sort", tooltip="Sort by due date, owner, status, ref or slippage in turn"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the previous screen"),
+        Binding("w", "filter_owner", "Owner", id="owner", tooltip="Show one owner's actions"),
+        Binding("f", "filter_status", "Status", id="status", tooltip="Show actions with one status"),
+        Binding("m", "filter_domain", "Domain", id="domain", tooltip="Show the actions of one domain"),
+        Binding("c", "clear_filters", "Clear", id="clear", tooltip="Clear every filter"),
     ]
 
     def __init__(self, assessment_id: str, overdue_only: bool = False):
@@ -51,7 +52,7 @@ class ActionsScreen(AppScreen):
             yield Static(id="filters")
             yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
             yield Static(id="detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         ws = self.sa.ws
@@ -190,19 +191,26 @@ class ActionsScreen(AppScreen):
         a = self.rows[aid]
         agreed_is_frozen = self.assessment.frozen
 
-        def done(form: ActionForm | None) -> None:
-            if form is None:
-                return
-            changed = self.sa.attempt(
+        updated: list[Action] = []
+
+        def submit(form: ActionForm) -> str | None:  # refused: the dialog stays open as typed, saying why
+            changed, why = self.sa.try_change(
                 self.sa.ws.update_action, a.id, status=form.status, due=form.due, owner=form.owner,
                 owner_role=form.owner_role, note=form.note or None,
                 dropped_reason=form.note if form.status == DROPPED else None,
                 title=None if agreed_is_frozen or form.title == a.title else form.title)
-            if changed:
+            if changed is not None:
+                updated.append(changed)
+            return why
+
+        def done(form: ActionForm | None) -> None:
+            if form is not None and updated:
+                changed = updated[-1]
                 self.notify(f"{changed.ref} updated: {changed.status_label}, due {changed.current_due}.")
                 self.refresh_data()
 
-        self.app.push_screen(ActionDialog(f"Update {a.ref}", action=a, locked=agreed_is_frozen), done)
+        self.app.push_screen(ActionDialog(f"Update {a.ref}", action=a, locked=agreed_is_frozen, today=self.sa.ws.today(),
+                                          submit=submit), done)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -10,8 +10,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
+from ..help import KeyFooter
 from ..text import plain
 from ..widgets import selected_key
 from .base import AppScreen
@@ -19,8 +20,8 @@ from .base import AppScreen
 
 class ChecksScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("enter", "open", "Open the question", id="open"),
+        Binding("enter", "open", "Open the question", id="open", tooltip="Open the question this point is about"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the previous screen"),
     ]
 
     def __init__(self, assessment_id: str):
@@ -34,7 +35,7 @@ class ChecksScreen(AppScreen):
             yield Static(id="checks-title", classes="title")
             yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
             yield Static(id="checks-hint", classes="dim")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Points for challenge"
