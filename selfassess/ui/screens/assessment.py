@@ -348,7 +348,9 @@ class AssessmentScreen(AppScreen):
         marks = {"saved": ("✓ Saved " + detail, "$success"), "pending": ("● Unsaved changes…", "$warning"),
                  "error": ("✗ Not saved: " + detail, "bold $error"), "": ("All changes are saved as you go", "dim")}
         text, style = marks[state]
-        self.query_one("#savebar", Static).update(Content.assemble((text, style), ("  ·  " + progress, "dim")))
+        bars = self.query("#savebar")  # none while the screen is being taken down (a save refused on the way out)
+        if bars:
+            bars.first(Static).update(Content.assemble((text, style), ("  ·  " + progress, "dim")))
 
     # --- saving ---------------------------------------------------------------------------------
 
