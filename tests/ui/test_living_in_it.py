@@ -203,3 +203,26 @@ async def test_no_color_marks_the_current_row_by_reverse_video(demo_home, new_ap
         table = app.screen.query_one("#assessments")
         style = table.get_component_rich_style("datatable--cursor")
         assert style.reverse
+
+
+def terminal_width(text: str) -> int:
+    """Cells as a terminal draws them (Markus Kuhn's wcwidth rule, as xterm, VTE and tmux do):
+    non-spacing and enclosing marks and format characters take none, wide East Asian ones two."""
+    import unicodedata
+
+    return sum(0 if unicodedata.category(c) in ("Mn", "Me", "Cf") else
+               2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+async def test_devanagari_and_combining_marks_keep_the_text_box_border_in_line(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_question(pilot, app, "1.1")
+        await pilot.press("e")
+        area = screen.query_one("#evidence", TextArea)
+        area.load_text("किताब नमस्ते दुनिया है\ncafe\u0301 re\u0301sume\u0301\nplain line")
+        await pilot.pause()
+        lines = [line for line in _text(app).splitlines() if "▊" in line and "▎" in line][:4]
+        assert len(lines) == 4
+        widths = {terminal_width(line[line.index("▊"):line.rindex("▎") + 1]) for line in lines}
+        assert len(widths) == 1, lines  # every right border in the same column, as the terminal draws it

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -60,12 +60,34 @@ class ActionsScreen(AppScreen):
         self.framework = ws.framework(self.assessment)
         self.title = f"Action plan · {self.assessment.period}"
         self.sub_title = shown(ws.organisation(self.assessment.organisation_id).name, multiline=False)
+        self.columns: tuple[str, ...] = ()
+        self.fit_width(self.app.size.width)
+        self.query_one(DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if hasattr(self, "columns"):
+            self.fit_width(event.size.width)
+
+    def fit_width(self, width: int) -> None:
+        """Columns for the terminal's width; the action's title takes the rest and wraps, never cut.
+        Narrower, RAG and slippage fold into the detail below, then status."""
+        fixed = [("Ref", "ref", 4), ("Status", "status", 11), ("RAG", "rag", 8), ("Due", "due", 11), ("Slip", "slip", 6),
+                 ("Owner", "owner", 16 if width >= 100 else 13)]
+        if width < 100:
+            fixed = [c for c in fixed if c[1] not in ("rag", "slip")]
+        if width < 70:
+            fixed = [c for c in fixed if c[1] != "status"]
+        title = max(width - 4 - sum(w + 2 for _, _, w in fixed) - 2, 16)
+        columns = tuple(f"{key}:{w}" for _, key, w in fixed) + (f"title:{title}",)
+        if columns == self.columns:
+            return
+        self.columns = columns
         table = self.query_one(DataTable)
-        for label, key in [("Ref", "ref"), ("Status", "status"), ("RAG", "rag"), ("Due", "due"), ("Slip", "slip"),
-                           ("Owner", "owner"), ("Action", "title")]:
-            table.add_column(label, key=key)
+        table.clear(columns=True)
+        for label, key, w in fixed:
+            table.add_column(label, key=key, width=w)
+        table.add_column("Action", key="title", width=title)
         self.refresh_data()
-        table.focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_data()
@@ -106,11 +128,13 @@ class ActionsScreen(AppScreen):
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
             queried = self.sa.ws.is_queried(a)
-            table.add_row(
-                Text(a.ref + ("?" if queried else ""), style="bold yellow" if queried else ""), a.status_label, Text(rag, style=RAG_STYLE.get(rag, "")),
-                Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
-                Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""),
-                cell(a.owner[:22]), cell(a.title[:70]), key=a.id)
+            cells = {
+                "ref": Text(a.ref + ("?" if queried else ""), style="bold yellow" if queried else ""),
+                "status": Text(a.status_label), "rag": Text(rag, style=RAG_STYLE.get(rag, "")),
+                "due": Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
+                "slip": Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""),
+                "owner": cell(a.owner), "title": cell(a.title)}
+            table.add_row(*[cells[c.split(":")[0]] for c in self.columns], key=a.id, height=None)
         if keep in self.rows:
             table.move_cursor(row=table.get_row_index(keep))
         parts = []
@@ -125,7 +149,7 @@ class ActionsScreen(AppScreen):
         summary = rules.summarise(list(self.rows.values()), today)
         self.query_one("#filters", Static).update(plain(
             f"{summary.total} action(s) · {summary.overdue} overdue · {summary.slipped} slipped · sorted by {SORTS[self.sort_index][0]}"
-            + (f" · filter: {', '.join(parts)}" if parts else "")))
+            + (f" · filter: {', '.join(parts)}" if parts else "") + " · enter: update"))
         self.show_detail()
 
     def selected_id(self) -> str | None:
@@ -141,6 +165,8 @@ class ActionsScreen(AppScreen):
         a = self.rows[aid]
         refs = ", ".join(self.framework.question(q).ref for q in a.question_ids if self.framework.has_question(q))
         lines = [f"{a.ref} {a.title}",
+                 f"{a.status_label} · RAG {rules.rag(a, self.sa.ws.today())}"
+                 + (f" · slipped {rules.slippage_days(a)} days" if rules.slippage_days(a) else ""),
                  f"Owner: {a.owner}" + (f" ({a.owner_role})" if a.owner_role else "") + f" · question {refs or '-'}",
                  f"Due {a.current_due}" + (f" (originally {a.original_due})" if a.current_due != a.original_due else "")]
         if a.dropped_reason:

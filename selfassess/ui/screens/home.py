@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -120,15 +120,31 @@ class HomeScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.title = "Home"
+        self.columns: tuple[str, ...] = ()
+        self.fit_width(self.app.size.width)
+        self.query_one(DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if hasattr(self, "columns"):
+            self.fit_width(event.size.width)
+
+    def fit_width(self, width: int) -> None:
+        """The table's columns for the terminal's width: the framework's title takes what is left
+        (and folds away below 70 columns, where the summary below names it)."""
+        keys = ["period"] + (["trust"] if len(self.sa.ws.organisations()) > 1 else []) + (
+            ["framework"] if width >= 70 else []) + ["status", "done", "score", "open", "late"]
+        title_width = max(12, min(40, width - 62 - (26 if "trust" in keys else 0)))
+        columns = tuple(keys) + (str(title_width),)
+        if columns == self.columns:
+            return
+        self.columns = columns
+        labels = {"period": "Period", "trust": "Trust", "framework": "Framework", "status": "Status", "done": "Done",
+                  "score": "Score", "open": "Open", "late": "Late"}
         table = self.query_one(DataTable)
-        table.add_column("Period", key="period")
-        if len(self.sa.ws.organisations()) > 1:
-            table.add_column("Trust", key="trust")
-        for label, key in [("Framework", "framework"), ("Status", "status"), ("Done", "done"), ("Score", "score"),
-                           ("Open", "open"), ("Late", "late")]:
-            table.add_column(label, key=key)
+        table.clear(columns=True)
+        for key in keys:
+            table.add_column(labels[key], key=key, width=title_width if key == "framework" else None)
         self.refresh_data()
-        table.focus()
 
     def on_screen_resume(self) -> None:
         self.sa.remember(screen="home")
@@ -140,17 +156,17 @@ class HomeScreen(AppScreen):
         selected = self.selected_id()
         table.clear()
         self.summaries: dict[str, AssessmentSummary] = {}
-        multi = len(table.columns) == 8
+        keys = [str(k.value) for k in table.columns]
         ordered = sorted(ws.assessments(), key=lambda a: (a.period, a.version), reverse=True)
         for a in ordered:
             s = ws.summary(a)
             self.summaries[a.id] = s
             status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
-            cells = [a.period] + ([cell(s.organisation.name[:24])] if multi else []) + [
-                cell(s.framework.title[:30]), status, percent_text(s.figures.completeness), score(s.figures.percent, s.figures.provisional),
-                str(s.figures.actions_open),
-                Text(str(s.figures.actions_overdue), style="bold red" if s.figures.actions_overdue else "")]
-            table.add_row(*cells, key=a.id)
+            cells = {"period": Text(a.period), "trust": cell(s.organisation.name[:24]), "framework": cell(s.framework.title),
+                     "status": Text(status), "done": Text(percent_text(s.figures.completeness)),
+                     "score": Text(score(s.figures.percent, s.figures.provisional)), "open": Text(str(s.figures.actions_open)),
+                     "late": Text(str(s.figures.actions_overdue), style="bold red" if s.figures.actions_overdue else "")}
+            table.add_row(*[cells[k] for k in keys], key=a.id)
         orgs = ws.organisations()
         if len(orgs) == 1:
             o = orgs[0]
@@ -178,7 +194,8 @@ class HomeScreen(AppScreen):
         s = self.summaries[aid]
         f = s.figures
         late = ", ".join(f"{owner} {n}" for owner, n in f.overdue_by_owner[:3])
-        text = (f"Actions ({s.assessment.period}): {f.actions_open} open · {f.actions_overdue} overdue"
+        text = (("" if "framework" in self.columns else f"{s.framework.title}\n")
+                + f"Actions ({s.assessment.period}): {f.actions_open} open · {f.actions_overdue} overdue"
                 + (f" ({late})" if late else "") + f" · {f.actions_slipped} slipped · {f.actions_done} done")
         if f.awaiting_review:
             text += (f"\n{f.awaiting_review} answers carried forward from last year still need review "
