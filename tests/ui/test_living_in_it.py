@@ -13,9 +13,9 @@ from selfassess.ui.widgets import QuestionOutline, RatingBar
 
 def _text(app) -> str:
     """What is on the terminal, as text (one line a row)."""
-    from rich.console import Console
-
     import io
+
+    from rich.console import Console
 
     console = Console(width=app.size.width, record=True, file=io.StringIO(), color_system=None)
     console.print(app.screen._compositor.render_update(full=True))

@@ -65,7 +65,7 @@ class ActionsScreen(AppScreen):
         self.query_one(DataTable).focus()
 
     def on_resize(self, event: events.Resize) -> None:
-        if hasattr(self, "columns"):
+        if hasattr(self, "columns") and self.query(DataTable):  # not while being taken down
             self.fit_width(event.size.width)
 
     def fit_width(self, width: int) -> None:
@@ -73,7 +73,7 @@ class ActionsScreen(AppScreen):
         Narrower, RAG and slippage fold into the detail below, then status."""
         fixed = [("Ref", "ref", 4), ("Status", "status", 11), ("RAG", "rag", 8), ("Due", "due", 11), ("Slip", "slip", 6),
                  ("Owner", "owner", 16 if width >= 100 else 13)]
-        if width < 100:
+        if width < 120:
             fixed = [c for c in fixed if c[1] not in ("rag", "slip")]
         if width < 70:
             fixed = [c for c in fixed if c[1] != "status"]

@@ -133,7 +133,7 @@ class AssessmentScreen(AppScreen):
         return rows
 
     def on_resize(self, event: events.Resize) -> None:
-        if hasattr(self, "framework"):
+        if hasattr(self, "framework") and self.query(QuestionOutline):  # not while being taken down
             self.fit_width(event.size.width)
 
     def fit_width(self, width: int) -> None:
@@ -385,9 +385,9 @@ class AssessmentScreen(AppScreen):
         self.answers[self.question_id] = answer
         # Every save: the figures once more, and everything that shows them at once.
         self.figures = self.sa.ws.figures(self.assessment)
-        outline = self.query_one(QuestionOutline)
-        outline.refresh_question(self.question.ref, self.question.text, self.question_id, answer)
-        outline.refresh_domains(self.figures)
+        for outline in self.query(QuestionOutline):  # none once the screen is being taken down (saved on the way out)
+            outline.refresh_question(self.question.ref, self.question.text, self.question_id, answer)
+            outline.refresh_domains(self.figures)
         self.set_savebar("saved", self.sa.clock.now()[11:19])
         return answer
 

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Header, Static
 
 from ..help import KeyFooter
-from ..text import plain
+from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
 
@@ -60,7 +60,7 @@ class ChecksScreen(AppScreen):
         for i, x in enumerate(points):
             key = f"{i}:{x.question_id}"
             self.rows[key] = x
-            table.add_row(x.ref, plain(x.message), key=key, height=None)
+            table.add_row(x.ref, cell(x.message), key=key, height=None)  # rich Text: wraps in its column
         self.query_one("#checks-title", Static).update(plain(
             f"{a.period}: {len(points)} point(s) for challenge" if points else f"{a.period}: no points for challenge"))
         self.query_one("#checks-hint", Static).update(plain(

@@ -125,7 +125,7 @@ class HomeScreen(AppScreen):
         self.query_one(DataTable).focus()
 
     def on_resize(self, event: events.Resize) -> None:
-        if hasattr(self, "columns"):
+        if hasattr(self, "columns") and self.query(DataTable):  # not while being taken down
             self.fit_width(event.size.width)
 
     def fit_width(self, width: int) -> None:

@@ -74,7 +74,7 @@ class ReviewScreen(AppScreen):
         columns = ["trust", "period", "overall", *ids, "done", "open", "late", "slip", "qry"]
         if [str(k.value) for k in table.columns] != columns:
             table.clear(columns=True)
-            table.add_column("Trust", key="trust", width=30)
+            table.add_column("Trust", key="trust", width=30 if self.app.size.width >= 100 else 18)
             table.add_column("Period", key="period", width=7)
             table.add_column("All", key="overall", width=4)
             for did, title in zip(ids, titles, strict=True):
@@ -219,8 +219,11 @@ class TrustReviewScreen(AppScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key, width in [("Item", "item", 34), ("Review", "mark", 8), ("Score / due", "score", 11),
-                                  ("Status", "status", 11), ("Slip", "slip", 6), ("Owner", "owner", 16)]:
+        # The item takes what the other columns leave, and wraps: an action's title is never cut.
+        others = [("Review", "mark", 8), ("Score / due", "score", 11), ("Status", "status", 11), ("Slip", "slip", 6),
+                  ("Owner", "owner", 16)]
+        item = max(16, self.app.size.width - sum(w + 2 for _, _, w in others) - 8)
+        for label, key, width in [("Item", "item", item), *others]:
             table.add_column(label, key=key, width=width)
         self.refresh_data()
         table.focus()
@@ -251,18 +254,19 @@ class TrustReviewScreen(AppScreen):
             key = f"domain:{d.id}"
             m = marks.get(("domain", d.id))
             self.items[key] = d
-            table.add_row(cell(d.label[:34], style="bold"), _mark_text(m), percent_text(d.percent), d.level or "", "", "", key=key)
+            table.add_row(cell(d.label, style="bold"), _mark_text(m), percent_text(d.percent), d.level or "", "", "", key=key,
+                          height=None)
         for a in sub.actions:
             key = f"action:{a.id}"
             m = marks.get(("action", a.id))
             self.items[key] = a
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
-            table.add_row(cell(f"{a.ref} {a.title}"[:34]), _mark_text(m),
+            table.add_row(cell(f"{a.ref} {a.title}"), _mark_text(m),
                           Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
                           "Carried fwd" if a.id in sub.carried_forward else a.status_label,  # counted in the next year
-                          Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), cell(a.owner[:16]),
-                          key=key)
+                          Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), cell(a.owner),
+                          key=key, height=None)
         if keep in self.items:
             table.move_cursor(row=table.get_row_index(keep))
         self.show_detail()
