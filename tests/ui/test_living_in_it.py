@@ -226,3 +226,14 @@ async def test_devanagari_and_combining_marks_keep_the_text_box_border_in_line(d
         assert len(lines) == 4
         widths = {terminal_width(line[line.index("▊"):line.rindex("▎") + 1]) for line in lines}
         assert len(widths) == 1, lines  # every right border in the same column, as the terminal draws it
+
+
+async def test_new_assessment_from_home_typing_at_once_lands_in_the_period(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "backspace", "8")  # the period is focused from the first key: never the trust's name
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, NewAssessmentDialog)
+        assert dialog.query_one("#organisation").value == "Riverside Valley Hospitals NHS Foundation Trust"
+        assert dialog.query_one("#period").value == "2026/28"
