@@ -294,7 +294,8 @@ class NewAssessmentDialog(FormDialog[NewAssessmentForm | None]):
         self.org_type = org_type  # None: no trust yet, so its type is asked
         self.submit = submit
         # Focus is set once, as the dialog is shown, never moved after: keys typed fast land where they began.
-        setattr(self, "AUTO_FOCUS", "#organisation" if not organisation else "#period")  # noqa: B010  (per dialog: a class variable in Textual)
+        self.first_field = "#organisation" if not organisation else "#period"
+        setattr(self, "AUTO_FOCUS", self.first_field)  # noqa: B010  (per dialog: a class variable in Textual)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
