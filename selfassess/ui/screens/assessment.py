@@ -144,7 +144,7 @@ class AssessmentScreen(AppScreen):
         outline.styles.width = min(max(30, width // 4), 40) if wide else min(34, width)
         self.set_class(not wide, "-narrow")
         outline.display = wide or self.outline_open
-        prompt = int(outline.styles.width.value) - 3 if outline.styles.width else 25  # less its border and scroll bar
+        prompt = int(outline.styles.width.value) - 4 if outline.styles.width else 25  # less its border, padding and scroll bar
         if prompt != outline.prompt_width:
             outline.prompt_width = prompt
             if hasattr(self, "answers"):
