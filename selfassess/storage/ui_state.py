@@ -1,4 +1,5 @@
-"""Where the user left off (screen, assessment, question): a small file beside the store.
+"""Where the user left off (screen, assessment, question), and typed text a save refused (a NUL
+character, text over the limit) until it is fixed and saved: a small file beside the store.
 
 Not part of the audited data: moving between questions changes nothing a board signs.
 Written to a temporary file and renamed into place, so a crash never leaves it half-written
@@ -23,7 +24,7 @@ from ..files import read_limited
 from ..paths import make_private_dir
 
 FILE = "ui-state.json"
-MAX_BYTES = 1024 * 1024  # a screen, an assessment and a question: far smaller
+MAX_BYTES = 16 * 1024 * 1024  # a position, and refused text: a few fields over the 100,000-character limit
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 EVERY_SECONDS = 2.0  # how stale the resume position on disk may be after a crash
 
@@ -64,8 +65,9 @@ class Keeper:
         self._written = -math.inf
         self._pending: dict[str, Any] | None = None
 
-    def keep(self, data: dict[str, Any]) -> None:
-        if time.monotonic() - self._written >= self.every:
+    def keep(self, data: dict[str, Any], *, now: bool = False) -> None:
+        """now: written at once (typed text a save refused), not after a few seconds."""
+        if now or time.monotonic() - self._written >= self.every:
             self._write(data)
         else:
             self._pending = data

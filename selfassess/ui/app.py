@@ -31,8 +31,8 @@ class SelfAssessApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "selfassess"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
-        Binding("f1", "help", "Keys", id="help", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit selfassess (everything is saved as you go)"),
+        Binding("f1", "help", "Help", id="help", tooltip="This screen's keys, the keys that work everywhere, and what the symbols mean"),
     ]
 
     def __init__(self, home: Path, catalogue: Catalogue, actor: str, *, clock: Clock | None = None, wait: float = 0.0,
@@ -211,15 +211,38 @@ class SelfAssessApp(App[None]):
 
     def attempt(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         """Run a change; on failure say what went wrong and return None. The screen keeps its text."""
+        result, why = self.try_change(fn, *args, **kwargs)
+        if why is not None:
+            self.notify(why, title="Not done", severity="error", timeout=10)
+        return result
+
+    def try_change(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, str | None]:
+        """Run a change: (its result, None), or (None, why it was refused) for the caller to show where it
+        belongs (beside a dialog's field). An unexpected problem is logged, and said the same way."""
         try:
-            return fn(*args, **kwargs)
+            return fn(*args, **kwargs), None
         except SelfAssessError as exc:
-            self.notify(exc.for_app(), title="Not done", severity="error", timeout=10)
+            return None, exc.for_app()
         except Exception as exc:  # an unexpected problem: a message and a log, never a traceback
             log = write_crash_log(self.home, exc)
-            self.notify(f"Unexpected problem ({type(exc).__name__}: {exc}). Details: {log}",
-                        title="Not done", severity="error", timeout=15)
-        return None
+            return None, f"Unexpected problem ({type(exc).__name__}: {exc}). Details: {log}"
+
+    # --- typed text a save refused: kept beside the store (never in it) until it is saved ----------
+
+    def unsaved(self, assessment_id: str, question_id: str) -> dict[str, str]:
+        kept = self.state.get("unsaved", {}).get(assessment_id, {}).get(question_id, {})
+        return {k: v for k, v in kept.items() if isinstance(v, str)} if isinstance(kept, dict) else {}
+
+    def keep_unsaved(self, assessment_id: str, question_id: str, fields: dict[str, str]) -> None:
+        """Remember (or, with no fields, forget) text a save refused, on disk at once: a restart brings it back."""
+        unsaved = {a: dict(qs) for a, qs in self.state.get("unsaved", {}).items() if isinstance(qs, dict)}
+        questions = unsaved.setdefault(assessment_id, {})
+        if fields:
+            questions[question_id] = fields
+        else:
+            questions.pop(question_id, None)
+        self.state = {**self.state, "unsaved": {a: qs for a, qs in unsaved.items() if qs}}
+        self.position.keep(self.state, now=True)
 
     def can_change(self) -> bool:
         """False (with a message) when another copy of selfassess holds the store."""
@@ -231,21 +254,31 @@ class SelfAssessApp(App[None]):
     # --- keys and commands ----------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every key binding of the current screen (and the app) is also a command in the palette."""
-        seen = set()
+        """Every key binding of the current screen (and the app) is also a command in the palette, each
+        once, described in words (and its key); then Textual's own, less the ones ours replace."""
+        seen: set[str] = set()
+        titles: set[str] = set()
         for node, bindings in ((screen, type(screen).BINDINGS), (self, type(self).BINDINGS)):
             for binding in bindings:
-                if not isinstance(binding, Binding) or not binding.description or binding.action in seen:
+                action = binding.action.removeprefix("app.") if isinstance(binding, Binding) else ""
+                if not isinstance(binding, Binding) or not binding.description or action in seen or binding.description in titles:
                     continue
-                seen.add(binding.action)
-                yield SystemCommand(binding.description, f"Key: {binding.key_display or binding.key}",
+                if binding.action.startswith("rate(") and binding.id != "rate":
+                    continue  # one "Rate" entry: the levels are the scale's (f1 lists them)
+                seen.add(action)
+                titles.add(binding.description)
+                what = binding.tooltip or binding.description
+                yield SystemCommand(binding.description, f"{what} ({binding.key_display or binding.key})",
                                     _runner(node, binding.action))
-        if "app.keys" not in seen:
+        if "keys" not in seen:
             yield SystemCommand("Keys and fingerprints", "This installation's key fingerprint, and the keys "
                                 "registered here: register or revoke one", self.action_keys)
         yield SystemCommand("Open the demo (separate throwaway store)", "A demo trust a year in, in a store of its "
                             "own that is thrown away when you leave it; your data is not touched", self.action_open_demo)
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in titles and command.title not in ("Keys", "Quit"):  # ours: help (f1), quit
+                titles.add(command.title)
+                yield command
 
     def action_keys(self) -> None:
         from .screens.keys import KeysScreen
@@ -254,10 +287,14 @@ class SelfAssessApp(App[None]):
             self.push_screen(KeysScreen())
 
     def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        from .help import KeysHelp, binding_rows, screen_keys
+
+        if isinstance(self.screen, KeysHelp):
+            self.pop_screen()
+            return
+        everywhere = [*binding_rows(type(self).BINDINGS), ("ctrl+p", "All commands, searchable by name"),
+                      ("tab", "The next field or list")]
+        self.push_screen(KeysHelp(str(self.screen.title or self.title), screen_keys(self.screen), everywhere))
 
     async def action_quit(self) -> None:
         flush = getattr(self.screen, "flush", None)

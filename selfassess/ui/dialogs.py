@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,10 +22,63 @@ from ..core.model import (
     COVER_FIELDS,
     COVER_PURPOSES,
     NOT_STARTED,
+    ORGANISATION_TYPES,
     Action,
     CoverSheet,
+    check_period,
+    check_text,
 )
 from .text import TextArea, plain
+
+F = TypeVar("F")
+Submit = Callable[[F], "str | None"]  # does the change; None when done, else why it was refused
+
+
+class Refusal(Exception):
+    """A field's check refused what was typed (already shown beside the field)."""
+
+
+class FormDialog(ModalScreen[F]):
+    """A dialog that never closes on what saving would refuse, and never throws away what was typed:
+    each field's check shows its reason just under that field; the change itself (submit), when
+    refused, shows why beside the buttons, and the dialog stays open with every field as typed."""
+
+    submit: Submit[Any] | None = None
+
+    def clear_errors(self) -> None:
+        for error in self.query(".error"):
+            if isinstance(error, Static):
+                error.update("")
+                error.display = False
+
+    def refuse(self, field: str | None, message: str) -> None:
+        error = self.query_one(f"#{field}-error" if field else "#error", Static)
+        error.update(plain(message))
+        error.display = True
+        if field:
+            self.query_one(f"#{field}").focus()
+        self.call_after_refresh(lambda: error.scroll_visible(animate=False))
+
+    def check(self, field: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SelfAssessError as exc:
+            self.refuse(field, exc.for_app())
+            raise Refusal from exc
+
+    def finish(self, form: F) -> None:
+        """Close with the form, once the change (if the caller gave one) is done."""
+        why = self.submit(form) if self.submit else None
+        if why:
+            self.refuse(None, why)
+            return
+        self.dismiss(form)
+
+
+def field_error(field: str) -> Static:
+    error = Static("", id=f"{field}-error", classes="error")
+    error.display = False
+    return error
 
 
 class ReasonDialog(ModalScreen[str | None]):
@@ -128,16 +183,22 @@ class ActionForm:
     description: str
 
 
-class ActionDialog(ModalScreen[ActionForm | None]):
-    """Create or edit an action: owner, due date (checked), status and a progress note."""
+class ActionDialog(FormDialog[ActionForm | None]):
+    """Create or edit an action: owner, due date (checked; a past one asked about), status and a
+    progress note (several lines)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 
     def __init__(self, heading: str, action: Action | None = None, title: str = "", locked: bool = False,
-                 default_due: date | None = None):
+                 default_due: date | None = None, today: date | None = None,
+                 submit: Submit[ActionForm] | None = None):
         super().__init__()
         self.heading, self.action_, self.initial_title, self.locked = heading, action, title, locked
         self.default_due = default_due
+        self.today = today
+        self.submit = submit
+        self.past_due_agreed = ""  # the past due date the user said to keep (ctrl+s a second time)
+        setattr(self, "AUTO_FOCUS", "#owner" if action or title else "#title")  # noqa: B010  (per dialog: a class variable in Textual)
 
     def compose(self) -> ComposeResult:
         a = self.action_
@@ -145,18 +206,22 @@ class ActionDialog(ModalScreen[ActionForm | None]):
             yield Label(plain(self.heading), classes="dialog-title")
             yield Label("What will be done")
             yield Input(a.title if a else self.initial_title, id="title", disabled=self.locked, compact=True)
+            yield field_error("title")
             with Horizontal(classes="row"):
                 with Vertical():
                     yield Label("Owner (a named person)")
                     yield Input(a.owner if a else "", id="owner", placeholder="e.g. James Okoro", compact=True)
+                    yield field_error("owner")
                 with Vertical():
                     yield Label("Owner's role")
                     yield Input(a.owner_role if a else "", id="role", placeholder="e.g. Director of Strategy", compact=True)
+                    yield field_error("role")
             with Horizontal(classes="row"):
                 with Vertical():
                     yield Label("Due date (YYYY-MM-DD)")
                     due = a.current_due if a else (self.default_due.isoformat() if self.default_due else "")
                     yield Input(due, id="due", placeholder="2026-03-31", compact=True)
+                    yield field_error("due")
                 with Vertical():
                     yield Label("Status")
                     yield Select([(label, key) for key, label in ACTION_STATUSES.items()],
@@ -165,27 +230,38 @@ class ActionDialog(ModalScreen[ActionForm | None]):
                 yield Static(plain(f"Originally due {a.original_due}" + (f"; moved to {a.current_due}" if a.current_due != a.original_due else "")),
                              classes="dim")
             yield Label("Progress note (dated, kept on the action's history)" if a else "Description")
-            yield Input("", id="note", placeholder="What has happened since the last update?" if a else "", compact=True)
+            yield TextArea("", id="note", soft_wrap=True, show_line_numbers=False,
+                           placeholder="What has happened since the last update?" if a else "")
+            yield field_error("note")
             yield Static("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#owner" if self.action_ or self.initial_title else "#title", Input).focus()
-
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
-        values = {k: self.query_one(f"#{k}", Input).value.strip() for k in ("title", "owner", "role", "due", "note")}
+        values = {k: self.query_one(f"#{k}", Input).value.strip() for k in ("title", "owner", "role", "due")}
+        values["note"] = self.query_one("#note", TextArea).text.strip()
         status = self.query_one("#status", Select).value
-        try:  # the workspace's own rules, so the dialog never closes on what saving would refuse
-            rules.check_fields(values["title"], values["owner"], values["due"])
-            rules.check_status(str(status), values["note"], self.action_.dropped_reason if self.action_ else "")
-        except SelfAssessError as exc:
-            self.query_one("#error", Static).update(plain(exc.for_app()))
+        self.clear_errors()
+        try:  # the workspace's own rules, beside each field, so the dialog never closes on what saving would refuse
+            self.check("title", check_text, values["title"], "action title", required=True, max_length=1000)
+            self.check("owner", check_text, values["owner"], "owner", required=True, max_length=200)
+            self.check("role", check_text, values["role"], "owner's role", max_length=200)
+            due = self.check("due", rules.check_fields, values["title"], values["owner"], values["due"])[2]
+            self.check("note", check_text, values["note"], "progress note" if self.action_ else "description")
+            self.check("note", rules.check_status, str(status), values["note"],
+                       self.action_.dropped_reason if self.action_ else "")
+        except Refusal:
             return
-        self.dismiss(ActionForm(values["title"], values["owner"], values["role"], values["due"], str(status),
-                                values["note"] if self.action_ else "", "" if self.action_ else values["note"]))
+        moved = self.action_ is None or values["due"] != self.action_.current_due
+        if self.today and moved and due < self.today and self.past_due_agreed != values["due"]:
+            self.past_due_agreed = values["due"]  # asked once: ctrl+s again keeps it
+            self.refuse("due", f"{values['due']} is already past (today is {self.today.isoformat()}). "
+                               "Press ctrl+s again to keep it, or change it.")
+            return
+        self.finish(ActionForm(values["title"], values["owner"], values["role"], values["due"], str(status),
+                               values["note"] if self.action_ else "", "" if self.action_ else values["note"]))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -199,19 +275,27 @@ class NewAssessmentForm:
     framework: str
     period: str
     carry_from: str | None
+    org_type: str = "acute"
 
 
-class NewAssessmentDialog(ModalScreen[NewAssessmentForm | None]):
-    """Start an assessment: the trust, the framework, the period, and what to carry forward."""
+class NewAssessmentDialog(FormDialog[NewAssessmentForm | None]):
+    """Start an assessment: the trust (and, for a trust new to selfassess, its type), the framework,
+    the period, and what to carry forward."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Start")]
 
     def __init__(self, organisation: str, ods_code: str, frameworks: list[tuple[str, str]], period: str,
-                 previous: list[tuple[str, str]], framework: str | None = None, carry_from: str | None = None):
+                 previous: list[tuple[str, str]], framework: str | None = None, carry_from: str | None = None,
+                 org_type: str | None = None, submit: Submit[NewAssessmentForm] | None = None):
         super().__init__()
         self.organisation, self.ods_code, self.frameworks = organisation, ods_code, frameworks
         self.period, self.previous = period, previous
         self.framework, self.carry_from = framework, carry_from
+        self.org_type = org_type  # None: no trust yet, so its type is asked
+        self.submit = submit
+        # Focus is set once, as the dialog is shown, never moved after: keys typed fast land where they began.
+        self.first_field = "#organisation" if not organisation else "#period"
+        setattr(self, "AUTO_FOCUS", self.first_field)  # noqa: B010  (per dialog: a class variable in Textual)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
@@ -220,15 +304,23 @@ class NewAssessmentDialog(ModalScreen[NewAssessmentForm | None]):
                 with Vertical():
                     yield Label("Trust")
                     yield Input(self.organisation, id="organisation", placeholder="e.g. Northgate Hospitals NHS Foundation Trust", compact=True)
+                    yield field_error("organisation")
                 with Vertical(classes="narrow"):
                     yield Label("ODS code")
                     yield Input(self.ods_code, id="ods", placeholder="e.g. RXX", compact=True)
+                    yield field_error("ods")
+            if self.org_type is None:
+                yield Label("Type of trust")
+                yield Select([(label, key) for key, label in ORGANISATION_TYPES.items()], prompt="Choose the type of trust",
+                             id="org-type", compact=True)
+                yield field_error("org-type")
             yield Label("Framework")
             yield Select(self.frameworks, value=self.framework or self.frameworks[0][1], allow_blank=False, id="framework", compact=True)
             with Horizontal(classes="row"):
                 with Vertical(classes="narrow"):
                     yield Label("Period")
                     yield Input(self.period, id="period", placeholder="2025/26", compact=True)
+                    yield field_error("period")
                 with Vertical():
                     yield Label("Carry forward from")
                     options = [("Nothing: start blank", "")] + self.previous
@@ -240,19 +332,31 @@ class NewAssessmentDialog(ModalScreen[NewAssessmentForm | None]):
                 yield Button("Start  ctrl+s", variant="primary", id="save", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#organisation" if not self.organisation else "#period", Input).focus()
-
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         org = self.query_one("#organisation", Input).value.strip()
+        ods = self.query_one("#ods", Input).value.strip()
         period = self.query_one("#period", Input).value.strip()
-        if not org:
-            self.query_one("#error", Static).update("Name the trust.")
+        self.clear_errors()
+        org_type = self.org_type or ""
+        try:
+            if not org:
+                self.refuse("organisation", "Name the trust.")
+                raise Refusal
+            self.check("organisation", check_text, org, "trust name", required=True, max_length=200)
+            self.check("ods", check_text, ods, "ODS code", max_length=20)
+            if self.org_type is None:
+                chosen = self.query_one("#org-type", Select).value
+                if not isinstance(chosen, str):
+                    self.refuse("org-type", "Choose the type of trust: it is shown on every document.")
+                    raise Refusal
+                org_type = chosen
+            self.check("period", check_period, period)
+        except Refusal:
             return
         carry = str(self.query_one("#carry", Select).value) or None
-        self.dismiss(NewAssessmentForm(org, self.query_one("#ods", Input).value.strip(),
-                                       str(self.query_one("#framework", Select).value), period, carry))
+        self.finish(NewAssessmentForm(org, ods, str(self.query_one("#framework", Select).value), period, carry,
+                                      org_type or "acute"))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -302,13 +406,16 @@ class SignOffForm:
     date: str
 
 
-class SignOffDialog(ModalScreen[SignOffForm | None]):
+class SignOffDialog(FormDialog[SignOffForm | None]):
     """Record the board's sign-off: who signed, at which meeting, on what date."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Sign off")]
+    AUTO_FOCUS = "#name1"
 
-    def __init__(self, period: str, today: str, points: list[str] | None = None, agreeing: int = 0):
+    def __init__(self, period: str, today: str, points: list[str] | None = None, agreeing: int = 0,
+                 submit: Submit[SignOffForm] | None = None):
         super().__init__()
+        self.submit = submit
         self.period, self.today = period, today
         self.points = points or []  # points for challenge: a warning the board may sign past
         self.agreeing = agreeing  # drafts the board is agreeing at this meeting
@@ -331,42 +438,50 @@ class SignOffDialog(ModalScreen[SignOffForm | None]):
                     with Vertical():
                         yield Label(f"Signatory {i}")
                         yield Input("", id=f"name{i}", placeholder="Name", compact=True)
+                        yield field_error(f"name{i}")
                     with Vertical():
                         yield Label("Role")
                         yield Input(role, id=f"role{i}", compact=True)
+                        yield field_error(f"role{i}")
             with Horizontal(classes="row"):
                 with Vertical():
                     yield Label("Board meeting reference")
                     yield Input("", id="meeting", placeholder="e.g. Public board, 22 May 2026, item 9", compact=True)
+                    yield field_error("meeting")
                 with Vertical(classes="narrow"):
                     yield Label("Date")
                     yield Input(self.today, id="date", compact=True)
+                    yield field_error("date")
             yield Static("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Sign off  ctrl+s", variant="primary", id="save", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#name1", Input).focus()
-
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         people = []
-        for i in (1, 2):
-            name = self.query_one(f"#name{i}", Input).value.strip()
-            role = self.query_one(f"#role{i}", Input).value.strip()
-            if name:
-                people.append((name, role or "Board member"))
+        self.clear_errors()
+        meeting = self.query_one("#meeting", Input).value.strip()
         when = self.query_one("#date", Input).value.strip()
         try:
-            date.fromisoformat(when)
-        except ValueError:
-            self.query_one("#error", Static).update(plain(f"'{when}' is not a date: write it as YYYY-MM-DD."))
+            for i in (1, 2):
+                name = self.check(f"name{i}", check_text, self.query_one(f"#name{i}", Input).value, "signatory name",
+                                  max_length=200)
+                role = self.check(f"role{i}", check_text, self.query_one(f"#role{i}", Input).value, "role", max_length=200)
+                if name:
+                    people.append((name, role or "Board member"))
+            if not people:
+                self.refuse("name1", "Name at least one signatory.")
+                raise Refusal
+            self.check("meeting", check_text, meeting, "meeting reference", max_length=300)
+            try:
+                date.fromisoformat(when)
+            except ValueError:
+                self.refuse("date", f"'{when}' is not a date: write it as YYYY-MM-DD.")
+                raise Refusal from None
+        except Refusal:
             return
-        if not people:
-            self.query_one("#error", Static).update("Name at least one signatory.")
-            return
-        self.dismiss(SignOffForm(people, self.query_one("#meeting", Input).value.strip(), when))
+        self.finish(SignOffForm(people, meeting, when))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -53,23 +53,41 @@ class RatingBar(Widget, can_focus=True):
         self.selected = rating
         self.not_applicable = na
 
-    def render(self) -> Content:
-        lines = []
-        width = max(self.size.width - 2, 20)
-        for c in self.choices:
+    def lines_for(self, width: int) -> list[tuple[Content, int]]:
+        """Each level on as many lines as its descriptor needs (never cut), with the index of its choice.
+        Narrow (under 60 cells): the descriptor goes under the label; wider: beside it, hanging."""
+        lines: list[tuple[Content, int]] = []
+        width = max(width, 20)
+        beside = width >= 60
+        for i, c in enumerate(self.choices):
             chosen = (c.key is None and self.not_applicable) or (c.key is not None and c.key == self.selected)
-            line = Content.assemble(
+            head = Content.assemble(
                 ("● " if chosen else "○ ", "bold $success" if chosen else "dim"),
                 (f" {c.number} ", "bold reverse" if chosen else "bold"),
-                (f" {c.label:<15}", "bold" if chosen else ""),
-                (c.description, "" if chosen else "dim"),
+                (f" {c.label:<15}" if beside else f" {c.label}", "bold" if chosen else ""),
             )
-            lines.append(line.truncate(width, ellipsis=True))
-        return Content("\n").join(lines)
+            text = Content.styled(c.description, "" if chosen else "dim")
+            if beside:
+                indent = head.cell_length + 1
+                body = text.wrap(width - indent) if c.description else [Content("")]
+                lines.append((head + Content(" ") + body[0], i))
+                lines += [(Content(" " * indent) + part, i) for part in body[1:]]
+            else:
+                lines += [(part, i) for part in head.wrap(width)]
+                lines += [(Content(" " * 6) + part, i) for part in (text.wrap(width - 6) if c.description else [])]
+        return lines
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return len(self.lines_for(width))
+
+    def render(self) -> Content:
+        return Content("\n").join(line for line, _ in self.lines_for(self.content_size.width))
 
     def on_click(self, event: events.Click) -> None:
-        if 0 <= event.y < len(self.choices):
-            self.post_message(self.Chosen(self.choices[event.y].key))
+        lines = self.lines_for(self.content_size.width)
+        y = event.y - self.styles.padding.top
+        if 0 <= y < len(lines):
+            self.post_message(self.Chosen(self.choices[lines[y][1]].key))
 
 
 STATE_MARK = {NEEDS_REVIEW: "↻", DRAFT: "◐", AGREED: "●"}
@@ -90,21 +108,26 @@ class QuestionOutline(OptionList):
     """Domains and their questions, each with its answer state; pick one to go there."""
 
     DEFAULT_CSS = """
-    QuestionOutline { width: 28; height: 1fr; border: none; border-right: tall $panel; padding: 0; }
+    QuestionOutline { width: 30; height: 1fr; border: none; border-right: tall $panel; padding: 0; }
     """
+    prompt_width = 25  # cells for a question's prompt; set from the terminal's width (see AssessmentScreen)
 
     def build(self, framework: Framework, answers: dict[str, Answer], figures: Figures) -> None:
+        keep = self.highlighted
         options: list[Option | None] = []
         for domain in framework.domains:
             options.append(Option(self._domain_prompt(figures.domain(domain.id)), id=f"domain:{domain.id}"))
             for q in domain.questions:
                 options.append(Option(self._question_prompt(q.ref, q.text, answers.get(q.id)), id=q.id))
         self.set_options(options)
+        if keep is not None and keep < len(options):
+            self.highlighted = keep
 
-    @staticmethod
-    def _domain_prompt(d: DomainFigures) -> Content:
+    def _domain_prompt(self, d: DomainFigures) -> Content:
         """'1 Leadership and ac 3/7': answered this year (carried-forward answers count once reviewed)."""
-        return Content.assemble((f"{d.ref} {d.title}"[:19].ljust(20), "bold"), f"{d.answered}/{d.questions}")
+        count = f"{d.answered}/{d.questions}"
+        name = max(self.prompt_width - len(count) - 1, 4)
+        return Content.assemble((f"{d.ref} {d.title}"[:name].ljust(name + 1), "bold"), count)
 
     def refresh_domains(self, figures: Figures) -> None:
         """After a save: every domain's counter from the new figures."""
@@ -112,11 +135,10 @@ class QuestionOutline(OptionList):
             with contextlib.suppress(OptionDoesNotExist):
                 self.replace_option_prompt(f"domain:{d.id}", self._domain_prompt(d))
 
-    @staticmethod
-    def _question_prompt(ref: str, text: str, answer: Answer | None) -> Content:
+    def _question_prompt(self, ref: str, text: str, answer: Answer | None) -> Content:
         mark = answer_mark(answer)
         style = {"○": "dim", "↻": "$warning", "–": "dim", "◐": "", "●": "$success"}.get(mark, "")
-        return Content.assemble(f" {ref:<4}", (mark, style), " ", (" ".join(text.split()), "dim")).truncate(23, ellipsis=True)
+        return Content.assemble(f" {ref:<4}", (mark, style), " ", (" ".join(text.split()), "dim")).truncate(self.prompt_width, ellipsis=True)
 
     def refresh_question(self, ref: str, text: str, question_id: str, answer: Answer | None) -> None:
         self.replace_option_prompt(question_id, self._question_prompt(ref, text, answer))

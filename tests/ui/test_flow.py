@@ -129,7 +129,7 @@ async def test_typed_text_is_saved_after_a_pause_and_before_moving_on(demo_home,
 async def test_actions_screen_filters_overdue_in_two_keys_and_records_progress(demo_home, new_app):
     app = new_app(demo_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("a", "v")  # two keystrokes from home: every overdue action
+        await pilot.press("l", "v")  # two keystrokes from home: every overdue action
         screen = app.screen
         assert isinstance(screen, ActionsScreen)
         table = screen.query_one(DataTable)
@@ -140,9 +140,9 @@ async def test_actions_screen_filters_overdue_in_two_keys_and_records_progress(d
         dialog.query_one("#due", Input).value = "31/03/2027"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "is not a date" in str(dialog.query_one("#error").render())
+        assert "is not a date" in str(dialog.query_one("#due-error").render())  # beside the field
         dialog.query_one("#due", Input).value = "2027-01-31"
-        dialog.query_one("#note", Input).value = "Audit committee agreed the new date"
+        dialog.query_one("#note", TextArea).load_text("Audit committee agreed the new date")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen and table.row_count == 2
@@ -177,6 +177,7 @@ async def test_fresh_store_starts_the_first_assessment(tmp_path, new_app):
         dialog = app.screen
         dialog.query_one("#organisation", Input).value = "Northgate Hospitals NHS Trust"
         dialog.query_one("#ods", Input).value = "RNG"
+        dialog.query_one("#org-type").value = "acute"  # asked when the trust is created
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, AssessmentScreen)

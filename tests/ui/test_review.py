@@ -80,7 +80,7 @@ async def test_submit_from_the_app_then_review_and_query_as_a_regulator(tmp_path
     app = new_app(trust)
     async with app.run_test(size=(100, 30)) as pilot:
         assert "The regulator queried 1 action(s)" in str(app.screen.query_one("#summary").render())
-        await pilot.press("a")
+        await pilot.press("l")
         screen = app.screen
         assert isinstance(screen, ActionsScreen)
         queried = [k for k, a in screen.rows.items() if screen.sa.ws.feedback_for_action(a)]

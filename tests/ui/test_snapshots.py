@@ -1,4 +1,4 @@
-"""Snapshots of each main screen at 80x24 and 120x36, reached by key presses from a fresh start.
+"""Snapshots of each screen and dialog at 60x20, 80x24 and 120x36, reached by key presses from a fresh start.
 
 Update deliberately, after looking at the new pictures: pytest tests/ui --snapshot-update
 """
@@ -9,7 +9,7 @@ import pytest
 
 from tests.ui.conftest import make_demo
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+SIZES = [pytest.param((60, 20), id="60x20"), pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 
 
 @pytest.fixture
@@ -38,7 +38,41 @@ def test_assessment_gap_with_suggested_actions(snap_compare, snap_home, new_app,
 
 @pytest.mark.parametrize("size", SIZES)
 def test_overdue_actions(snap_compare, snap_home, new_app, size):
-    assert snap_compare(new_app(snap_home), press=["a", "v"], terminal_size=size)
+    assert snap_compare(new_app(snap_home), press=["l", "v"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_action_plan(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), press=["l"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_points_for_challenge(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), press=["k"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_keys_help(snap_compare, snap_home, new_app, size):
+    assert snap_compare(new_app(snap_home), press=["enter", "f1"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_assessment_assurance_changed(snap_compare, snap_home, new_app, size):
+    # s on a carried-forward answer: the assurance line that changed stays in view.
+    assert snap_compare(new_app(snap_home), press=["enter", "u", "s"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sign_off_dialog_refused_date(snap_compare, snap_home, new_app, size):
+    async def fill(pilot):
+        from selfassess.ui.dialogs import SignOffDialog
+
+        pilot.app.push_screen(SignOffDialog("2026/27", "23/11/2026"))
+        await pilot.pause()
+        await pilot.press(*"Ann Lee", "ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(new_app(snap_home), run_before=fill, terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)

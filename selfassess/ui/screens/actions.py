@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ...core import actions as rules
 from ...core.model import ACTION_STATUSES, DROPPED, Action
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog
+from ..help import KeyFooter
 from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
@@ -25,14 +26,14 @@ SORTS = [("due date", "due"), ("owner", "owner"), ("status", "status"), ("ref", 
 
 class ActionsScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("enter", "edit", "Update", id="edit", show=False),
-        Binding("v", "toggle_overdue", "Overdue only", id="overdue"),
-        Binding("w", "filter_owner", "Owner", id="owner"),
-        Binding("f", "filter_status", "Status", id="status"),
-        Binding("m", "filter_domain", "Domain", id="domain"),
-        Binding("o", "sort", "Sort", id="sort"),
-        Binding("c", "clear_filters", "Clear", id="clear"),
+        Binding("enter", "edit", "Update", id="edit", tooltip="Update the action: status, due date, owner, a progress note"),
+        Binding("v", "toggle_overdue", "Overdue only", id="overdue", tooltip="Show only overdue actions, or all again"),
+        Binding("o", "sort", "Sort", id="sort", tooltip="Sort by due date, owner, status, ref or slippage in turn"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the previous screen"),
+        Binding("w", "filter_owner", "Owner", id="owner", tooltip="Show one owner's actions"),
+        Binding("f", "filter_status", "Status", id="status", tooltip="Show actions with one status"),
+        Binding("m", "filter_domain", "Domain", id="domain", tooltip="Show the actions of one domain"),
+        Binding("c", "clear_filters", "Clear", id="clear", tooltip="Clear every filter"),
     ]
 
     def __init__(self, assessment_id: str, overdue_only: bool = False):
@@ -51,7 +52,7 @@ class ActionsScreen(AppScreen):
             yield Static(id="filters")
             yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
             yield Static(id="detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         ws = self.sa.ws
@@ -59,12 +60,34 @@ class ActionsScreen(AppScreen):
         self.framework = ws.framework(self.assessment)
         self.title = f"Action plan · {self.assessment.period}"
         self.sub_title = shown(ws.organisation(self.assessment.organisation_id).name, multiline=False)
+        self.columns: tuple[str, ...] = ()
+        self.fit_width(self.app.size.width)
+        self.query_one(DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if hasattr(self, "columns") and self.query(DataTable):  # not while being taken down
+            self.fit_width(event.size.width)
+
+    def fit_width(self, width: int) -> None:
+        """Columns for the terminal's width; the action's title takes the rest and wraps, never cut.
+        Narrower, RAG and slippage fold into the detail below, then status."""
+        fixed = [("Ref", "ref", 4), ("Status", "status", 11), ("RAG", "rag", 8), ("Due", "due", 11), ("Slip", "slip", 6),
+                 ("Owner", "owner", 16 if width >= 100 else 13)]
+        if width < 120:
+            fixed = [c for c in fixed if c[1] not in ("rag", "slip")]
+        if width < 70:
+            fixed = [c for c in fixed if c[1] != "status"]
+        title = max(width - 4 - sum(w + 2 for _, _, w in fixed) - 2, 16)
+        columns = tuple(f"{key}:{w}" for _, key, w in fixed) + (f"title:{title}",)
+        if columns == self.columns:
+            return
+        self.columns = columns
         table = self.query_one(DataTable)
-        for label, key in [("Ref", "ref"), ("Status", "status"), ("RAG", "rag"), ("Due", "due"), ("Slip", "slip"),
-                           ("Owner", "owner"), ("Action", "title")]:
-            table.add_column(label, key=key)
+        table.clear(columns=True)
+        for label, key, w in fixed:
+            table.add_column(label, key=key, width=w)
+        table.add_column("Action", key="title", width=title)
         self.refresh_data()
-        table.focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_data()
@@ -105,11 +128,13 @@ class ActionsScreen(AppScreen):
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
             queried = self.sa.ws.is_queried(a)
-            table.add_row(
-                Text(a.ref + ("?" if queried else ""), style="bold yellow" if queried else ""), a.status_label, Text(rag, style=RAG_STYLE.get(rag, "")),
-                Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
-                Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""),
-                cell(a.owner[:22]), cell(a.title[:70]), key=a.id)
+            cells = {
+                "ref": Text(a.ref + ("?" if queried else ""), style="bold yellow" if queried else ""),
+                "status": Text(a.status_label), "rag": Text(rag, style=RAG_STYLE.get(rag, "")),
+                "due": Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
+                "slip": Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""),
+                "owner": cell(a.owner), "title": cell(a.title)}
+            table.add_row(*[cells[c.split(":")[0]] for c in self.columns], key=a.id, height=None)
         if keep in self.rows:
             table.move_cursor(row=table.get_row_index(keep))
         parts = []
@@ -124,7 +149,7 @@ class ActionsScreen(AppScreen):
         summary = rules.summarise(list(self.rows.values()), today)
         self.query_one("#filters", Static).update(plain(
             f"{summary.total} action(s) · {summary.overdue} overdue · {summary.slipped} slipped · sorted by {SORTS[self.sort_index][0]}"
-            + (f" · filter: {', '.join(parts)}" if parts else "")))
+            + (f" · filter: {', '.join(parts)}" if parts else "") + " · enter: update"))
         self.show_detail()
 
     def selected_id(self) -> str | None:
@@ -140,6 +165,8 @@ class ActionsScreen(AppScreen):
         a = self.rows[aid]
         refs = ", ".join(self.framework.question(q).ref for q in a.question_ids if self.framework.has_question(q))
         lines = [f"{a.ref} {a.title}",
+                 f"{a.status_label} · RAG {rules.rag(a, self.sa.ws.today())}"
+                 + (f" · slipped {rules.slippage_days(a)} days" if rules.slippage_days(a) else ""),
                  f"Owner: {a.owner}" + (f" ({a.owner_role})" if a.owner_role else "") + f" · question {refs or '-'}",
                  f"Due {a.current_due}" + (f" (originally {a.original_due})" if a.current_due != a.original_due else "")]
         if a.dropped_reason:
@@ -190,19 +217,26 @@ class ActionsScreen(AppScreen):
         a = self.rows[aid]
         agreed_is_frozen = self.assessment.frozen
 
-        def done(form: ActionForm | None) -> None:
-            if form is None:
-                return
-            changed = self.sa.attempt(
+        updated: list[Action] = []
+
+        def submit(form: ActionForm) -> str | None:  # refused: the dialog stays open as typed, saying why
+            changed, why = self.sa.try_change(
                 self.sa.ws.update_action, a.id, status=form.status, due=form.due, owner=form.owner,
                 owner_role=form.owner_role, note=form.note or None,
                 dropped_reason=form.note if form.status == DROPPED else None,
                 title=None if agreed_is_frozen or form.title == a.title else form.title)
-            if changed:
+            if changed is not None:
+                updated.append(changed)
+            return why
+
+        def done(form: ActionForm | None) -> None:
+            if form is not None and updated:
+                changed = updated[-1]
                 self.notify(f"{changed.ref} updated: {changed.status_label}, due {changed.current_due}.")
                 self.refresh_data()
 
-        self.app.push_screen(ActionDialog(f"Update {a.ref}", action=a, locked=agreed_is_frozen), done)
+        self.app.push_screen(ActionDialog(f"Update {a.ref}", action=a, locked=agreed_is_frozen, today=self.sa.ws.today(),
+                                          submit=submit), done)
 
     def action_back(self) -> None:
         self.app.pop_screen()

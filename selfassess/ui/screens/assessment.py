@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import Collapsible, Footer, Header, Label, Static
+from textual.widgets import Collapsible, Header, Label, Static
 
 from ...core import actions as rules
 from ...core.errors import RationaleNeeded
@@ -23,6 +23,7 @@ from ...core.model import (
     AGREED,
     ASSURANCE_LEVELS,
     NEEDS_REVIEW,
+    Action,
     Answer,
     Assessment,
     EvidenceFile,
@@ -30,6 +31,7 @@ from ...core.model import (
 )
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog
+from ..help import KeyFooter
 from ..text import TextArea, plain
 from ..widgets import QuestionOutline, RatingBar
 from .base import AppScreen
@@ -40,26 +42,30 @@ OWN_ACTION = "__own__"
 
 class AssessmentScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("1", "rate(1)", "Rate", key_display="1-4", id="rate"),
+        Binding("1", "rate(1)", "Rate", key_display="1-4", id="rate",
+                tooltip="Rate this question: 1 is the first level of its scale (f1 lists them)"),
         *[Binding(str(i), f"rate({i})", f"Rate {i}", show=False) for i in range(2, 10)],
+        Binding("n", "next", "Next", id="next", tooltip="The next question (typed text is saved first)"),
+        Binding("r", "agree", "Agree", id="agree", tooltip="Record that the board agreed this answer"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the home screen (or out of a text box)"),
+        Binding("x", "not_applicable", "N/A", id="na", tooltip="Mark this question not applicable, with a written reason"),
+        Binding("u", "next_unanswered", "To do", id="unanswered", tooltip="The next question still to answer or review"),
+        Binding("a", "add_action", "Add action", id="add-action", tooltip="Add an action for this question (adopt a suggested one or write your own)"),
+        Binding("p", "previous", "Previous", id="previous", show=False, tooltip="The previous question"),
+        Binding("e", "edit('evidence')", "Evidence", id="evidence", show=False, tooltip="Write the evidence for this answer"),
+        Binding("t", "edit('notes')", "Notes", id="notes", show=False, tooltip="Write notes on this answer"),
+        Binding("s", "assurance", "Assurance", id="assurance", show=False,
+                tooltip="Change the level of assurance behind this answer (self-asserted, internal, independent)"),
+        Binding("o", "outline", "Questions", id="outline", show=False, tooltip="Show or hide the list of domains and questions"),
+        Binding("g", "guidance", "Guidance", id="guidance", show=False, tooltip="Show or hide the framework's guidance for this question"),
+        Binding("l", "action_plan", "Action plan", id="action-plan", show=False, tooltip="The assessment's action plan: owners, due dates, slippage"),
+        Binding("d", "dashboard", "Dashboard", id="dashboard", show=False, tooltip="Domain scores against last period, and overdue actions by owner"),
+        Binding("k", "checks", "Points for challenge", id="checks", show=False, tooltip="What a non-executive would question before sign-off"),
+        Binding("f", "open_evidence", "Open evidence file", id="open-evidence", show=False, tooltip="Open one of this question's evidence files, read-only"),
+        Binding("ctrl+e", "export", "Export", id="export", show=False, tooltip="Write the board report, action plan or annual-report section"),
         Binding("0", "rate(0)", "Rate 0", show=False),  # a scale from 0 (EDS 2022) is rated by its scores
-        Binding("x", "not_applicable", "N/A", id="na"),
-        Binding("n", "next", "Next", id="next"),
-        Binding("p", "previous", "Previous", id="previous", show=False),
-        Binding("u", "next_unanswered", "To do", id="unanswered"),
-        Binding("e", "edit('evidence')", "Evidence", id="evidence", show=False),
-        Binding("t", "edit('notes')", "Notes", id="notes", show=False),
-        Binding("s", "assurance", "Assurance", id="assurance", show=False),
-        Binding("r", "agree", "Agree", id="agree"),
-        Binding("a", "add_action", "Action", id="add-action"),
-        Binding("g", "guidance", "Guidance", id="guidance", show=False),
-        Binding("l", "action_plan", "Action plan", id="action-plan", show=False),
-        Binding("d", "dashboard", "Dashboard", id="dashboard", show=False),
-        Binding("k", "checks", "Points for challenge", id="checks", show=False),
-        Binding("f", "open_evidence", "Open evidence file", id="open-evidence", show=False),
-        Binding("ctrl+e", "export", "Export", id="export", show=False),
     ]
+    WIDE = 100  # columns from which the question list stays beside the question; narrower, o shows it
 
     def __init__(self, assessment_id: str, question_id: str | None = None):
         super().__init__()
@@ -99,7 +105,7 @@ class AssessmentScreen(AppScreen):
                     yield Static(id="expected-text")
                 yield Static(id="source", classes="dim")
         yield Static(id="savebar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         ws = self.sa.ws
@@ -110,6 +116,7 @@ class AssessmentScreen(AppScreen):
         self.title = f"{self.assessment.period} · {self.framework.title}"
         self.sub_title = shown(ws.organisation(self.assessment.organisation_id).name, multiline=False)
         self.figures = ws.figures(self.assessment)
+        self.fit_width(self.app.size.width)
         self.query_one(QuestionOutline).build(self.framework, self.answers, self.figures)
         self.show_frozen()
         first = self.start_question if self.start_question and self.framework.has_question(self.start_question) else None
@@ -118,6 +125,49 @@ class AssessmentScreen(AppScreen):
         self.show_question(first)
         self.query_one(RatingBar).focus()
         self.set_savebar("")
+
+    def help_keys(self) -> list[tuple[str, str]]:
+        """f1: the rating keys are this question's scale's levels, then the rest of the screen's keys."""
+        from ..help import binding_rows
+
+        scale = self.framework.scale_for(self.question)
+        rows = [(str(i), f"Rate {lv.label}") for i, lv in enumerate(scale.levels, start=1)]
+        rows += [row for row in binding_rows(type(self).BINDINGS) if not row[0].isdigit() and row[0] != "1-4"]
+        return rows
+
+    def on_resize(self, event: events.Resize) -> None:
+        if hasattr(self, "framework") and self.query(QuestionOutline):  # not while being taken down
+            self.fit_width(event.size.width)
+
+    def fit_width(self, width: int) -> None:
+        """The question list beside the question from WIDE columns (30 cells, wider on a wide terminal);
+        narrower it folds away, so the levels have room, and o brings it back over the question."""
+        outline = self.query_one(QuestionOutline)
+        wide = width >= self.WIDE
+        outline.styles.width = min(max(30, width // 4), 40) if wide else min(34, width)
+        self.set_class(not wide, "-narrow")
+        outline.display = wide or self.outline_open
+        prompt = int(outline.styles.width.value) - 4 if outline.styles.width else 25  # less its border, padding and scroll bar
+        if prompt != outline.prompt_width:
+            outline.prompt_width = prompt
+            if hasattr(self, "answers"):
+                outline.build(self.framework, self.answers, self.figures)
+                if hasattr(self, "question_id"):
+                    outline.go_to(self.question_id)
+
+    outline_open = False  # narrow terminals: the question list shown over the question (o)
+
+    def action_outline(self) -> None:
+        outline = self.query_one(QuestionOutline)
+        if self.app.size.width >= self.WIDE:
+            outline.focus()
+            return
+        self.outline_open = not self.outline_open
+        outline.display = self.outline_open
+        if self.outline_open:
+            outline.focus()
+        else:
+            self.query_one(RatingBar).focus()
 
     def show_frozen(self) -> None:
         a = self.assessment
@@ -144,7 +194,9 @@ class AssessmentScreen(AppScreen):
         a = self.answers.get(qid)
         return bool(a and a.is_answered and a.state != NEEDS_REVIEW)
 
-    def show_question(self, qid: str) -> None:
+    def show_question(self, qid: str, scroll_to: str | None = None) -> None:
+        """Show a question: from its top when it is another one, else scrolled to what a key changed."""
+        same = getattr(self, "question_id", None) == qid
         self.question_id = qid
         q = self.question
         a = self.answers.get(qid)
@@ -176,11 +228,15 @@ class AssessmentScreen(AppScreen):
         na = self.query_one("#na-reason", Static)
         na.update(plain(f"Not applicable because: {a.na_reason}" if a and a.is_na else ""))
         na.display = bool(a and a.is_na)
+        kept = self.sa.unsaved(self.assessment_id, qid)  # text a save refused, brought back (even after a restart)
         for field in ("evidence", "notes"):
             area = self.query_one(f"#{field}", TextArea)
-            text = getattr(a, field) if a else ""
+            text = kept.get(field, getattr(a, field) if a else "")
             if area.text != text:
                 area.load_text(text)
+        if kept and not same:
+            self.set_savebar("error", f"your {' and '.join(kept)} as typed, not yet saved: fix what was refused, "
+                                      "it saves again as you type")
         self.show_assurance(a)
         self.show_gap_and_actions()
         self.show_evidence_files()
@@ -191,7 +247,12 @@ class AssessmentScreen(AppScreen):
         self.query_one("#source", Static).update(plain(
             f"Source: {src.publisher + ', ' if src.publisher else ''}{src.title}"
             + (f" ({src.date})" if src.date else "") + (f": {q.source.section}" if q.source.section else "")))
-        self.query_one("#qpanel", VerticalScroll).scroll_home(animate=False)
+        panel = self.query_one("#qpanel", VerticalScroll)
+        if not same:
+            panel.scroll_home(animate=False)
+        elif scroll_to:  # after the layout settles: the line that changed is in view
+            target = self.query_one(scroll_to)
+            self.call_after_refresh(lambda: panel.scroll_to_widget(target, animate=False))
         self.query_one(QuestionOutline).go_to(qid)
         self.sa.remember(screen="assessment", assessment=self.assessment_id, question=qid)
 
@@ -290,7 +351,9 @@ class AssessmentScreen(AppScreen):
         marks = {"saved": ("✓ Saved " + detail, "$success"), "pending": ("● Unsaved changes…", "$warning"),
                  "error": ("✗ Not saved: " + detail, "bold $error"), "": ("All changes are saved as you go", "dim")}
         text, style = marks[state]
-        self.query_one("#savebar", Static).update(Content.assemble((text, style), ("  ·  " + progress, "dim")))
+        bars = self.query("#savebar")  # none while the screen is being taken down (a save refused on the way out)
+        if bars:
+            bars.first(Static).update(Content.assemble((text, style), ("  ·  " + progress, "dim")))
 
     # --- saving ---------------------------------------------------------------------------------
 
@@ -302,19 +365,36 @@ class AssessmentScreen(AppScreen):
         return self.sa.can_change()
 
     def save(self, **fields: str | None) -> Answer | None:
-        """Save fields of the current answer now; show the outcome in the save bar."""
+        """Save fields of the current answer now; show the outcome in the save bar. Typed text a save
+        refuses stays on screen and is kept beside the store (ui-state) until a save takes it."""
         self.asking = False
-        answer = self.sa.attempt(self._answer, **fields)
-        if answer is None:
-            self.set_savebar("error", "the board's rating needs a rationale: say why in the box" if self.asking
-                             else "see the message above; your text is still on screen")
+        before = self.answers.get(self.question_id)
+        answer, why = self.sa.try_change(self._answer, **fields)
+        typed = {k: v for k, v in fields.items() if k in ("evidence", "notes") and isinstance(v, str)}
+        if answer is None and self.asking:  # a rationale is asked for: the save waits for it
+            self.set_savebar("error", "the board's rating needs a rationale: say why in the box")
             return None
+        if answer is None:
+            self.refusal = why or ""
+            self.notify(self.refusal, title="Not saved", severity="error", timeout=10)
+            if typed:
+                self.sa.keep_unsaved(self.assessment_id, self.question_id,
+                                     {**self.sa.unsaved(self.assessment_id, self.question_id), **typed})
+            self.set_savebar("error", f"{self.refusal}. Your text is still here, and kept")
+            return None
+        if typed:
+            left = {k: v for k, v in self.sa.unsaved(self.assessment_id, self.question_id).items() if k not in typed}
+            if left != self.sa.unsaved(self.assessment_id, self.question_id):
+                self.sa.keep_unsaved(self.assessment_id, self.question_id, left)
+        if before is not None and before.state == AGREED and answer.state != AGREED:
+            self.notify(f"{self.question.ref} is a draft again: the board agreed it as it was. Press r once the "
+                        "board agrees the change.", title="Back to draft", severity="warning", timeout=8)
         self.answers[self.question_id] = answer
         # Every save: the figures once more, and everything that shows them at once.
         self.figures = self.sa.ws.figures(self.assessment)
-        outline = self.query_one(QuestionOutline)
-        outline.refresh_question(self.question.ref, self.question.text, self.question_id, answer)
-        outline.refresh_domains(self.figures)
+        for outline in self.query(QuestionOutline):  # none once the screen is being taken down (saved on the way out)
+            outline.refresh_question(self.question.ref, self.question.text, self.question_id, answer)
+            outline.refresh_domains(self.figures)
         self.set_savebar("saved", self.sa.clock.now()[11:19])
         return answer
 
@@ -352,6 +432,9 @@ class AssessmentScreen(AppScreen):
         stored = getattr(a, field) if a else ""
         if event.text_area.text == stored:
             self.pending.pop(field, None)  # loaded, or typed back to what is saved
+            kept = self.sa.unsaved(self.assessment_id, self.question_id)
+            if field in kept:
+                self.sa.keep_unsaved(self.assessment_id, self.question_id, {k: v for k, v in kept.items() if k != field})
             return
         if self.assessment.frozen or self.sa.read_only_reason:
             return
@@ -370,9 +453,31 @@ class AssessmentScreen(AppScreen):
 
     # --- actions (key bindings) -----------------------------------------------------------------
 
+    refusal = ""  # why the last save was refused
+
     def go(self, qid: str) -> None:
+        """Move to another question; typed text a save refused is never left behind without asking."""
         self.flush()
-        self.show_question(qid)
+        if not self.pending:
+            self.show_question(qid)
+            return
+        from ..dialogs import ConfirmDialog
+
+        q = self.question
+        fields = " and ".join(self.pending)
+        target = self.framework.question(qid).ref
+
+        def answered(move: bool | None) -> None:
+            if move:
+                self.pending = {}  # kept beside the store: shown again when the user comes back
+                self.show_question(qid)
+                self.query_one(RatingBar).focus()
+
+        self.app.push_screen(ConfirmDialog(
+            f"{q.ref}: your {fields} is not saved",
+            f"The save was refused: {self.refusal}.\n\nStay to fix it (esc), or move on to {target}: the text is kept on "
+            f"this computer, outside the record, and comes back when you return to {q.ref}, even after a restart.",
+            f"Move on to {target}"), answered)
 
     def action_next(self) -> None:
         i = self.questions.index(self.question)
@@ -407,6 +512,9 @@ class AssessmentScreen(AppScreen):
             self.go(target.id)
         else:
             self.go(oid)
+        if self.outline_open:  # narrow: folded away again once a question is picked
+            self.outline_open = False
+            self.query_one(QuestionOutline).display = False
         self.query_one(RatingBar).focus()
 
     def action_rate(self, number: int) -> None:
@@ -432,7 +540,7 @@ class AssessmentScreen(AppScreen):
             return
         self.flush()
         if self.save(rating=key):
-            self.show_question(self.question_id)
+            self.show_question(self.question_id, scroll_to="#rating")
             a = self.answers[self.question_id]
             if self.sa.ws.is_gap(self.assessment, a) and self.question.suggested_actions:
                 self.notify("Press a to adopt one of the suggested actions.", title="A gap", timeout=4)
@@ -448,7 +556,7 @@ class AssessmentScreen(AppScreen):
 
         def done(reason: str | None) -> None:
             if reason and self.save(na_reason=reason):
-                self.show_question(self.question_id)
+                self.show_question(self.question_id, scroll_to="#na-reason")
 
         self.app.push_screen(ReasonDialog(f"{self.question.ref} not applicable",
                                           "Why does this question not apply to the trust? The reason is kept with the answer "
@@ -466,8 +574,22 @@ class AssessmentScreen(AppScreen):
         a = self.answers.get(self.question_id)
         keys = list(ASSURANCE_LEVELS)
         current = a.assurance if a else "self_asserted"
-        if self.save(assurance=keys[(keys.index(current) + 1) % len(keys)]):
-            self.show_question(self.question_id)
+        new = keys[(keys.index(current) + 1) % len(keys)]
+
+        def change(yes: bool | None = True) -> None:
+            if yes and self.save(assurance=new):
+                self.show_question(self.question_id, scroll_to="#assurance")
+
+        if a is None or a.state != AGREED:
+            change()
+            return
+        from ..dialogs import ConfirmDialog
+
+        self.app.push_screen(ConfirmDialog(
+            f"Change the assurance of {self.question.ref}?",
+            f"{self.question.ref} is agreed by the board with assurance '{ASSURANCE_LEVELS[current]}'. Changing it to "
+            f"'{ASSURANCE_LEVELS[new]}' makes the answer a draft again, to be agreed again (r).",
+            "Change it: back to draft"), change)
 
     def action_agree(self) -> None:
         if not self._writable():
@@ -478,7 +600,7 @@ class AssessmentScreen(AppScreen):
             return
         self.flush()
         if self.save(state=AGREED):
-            self.show_question(self.question_id)
+            self.show_question(self.question_id, scroll_to="#badge")
 
     def action_guidance(self) -> None:
         box = self.query_one("#guidance", Collapsible)
@@ -511,17 +633,25 @@ class AssessmentScreen(AppScreen):
     def _action_form(self, title: str, origin: str) -> None:
         year_end = financial_year_end(self.sa.ws.today())
 
+        added: list[Action] = []
+
+        def submit(form: ActionForm) -> str | None:  # refused: the dialog stays open as typed, saying why
+            made, why = self.sa.try_change(self.sa.ws.add_action, self.assessment_id, [self.question_id], form.title,
+                                           form.owner, form.due, owner_role=form.owner_role, description=form.description,
+                                           origin=origin, status=form.status)  # one dialog, one audit event
+            if made is not None:
+                added.append(made)
+            return why
+
         def done(form: ActionForm | None) -> None:
-            if form is None:
-                return
-            made = self.sa.attempt(self.sa.ws.add_action, self.assessment_id, [self.question_id], form.title, form.owner,
-                                   form.due, owner_role=form.owner_role, description=form.description, origin=origin,
-                                   status=form.status)  # one dialog, one audit event
-            if made:
+            if form is not None and added:
+                made = added[-1]
                 self.notify(f"{made.ref} added: {made.owner}, due {made.current_due}.", title="Action added")
                 self.show_gap_and_actions()
+                self.show_question(self.question_id, scroll_to="#linked")
 
-        self.app.push_screen(ActionDialog(f"New action for {self.question.ref}", title=title, default_due=year_end), done)
+        self.app.push_screen(ActionDialog(f"New action for {self.question.ref}", title=title, default_due=year_end,
+                                          today=self.sa.ws.today(), submit=submit), done)
 
     def action_action_plan(self) -> None:
         from .actions import ActionsScreen

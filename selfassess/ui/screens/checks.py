@@ -10,17 +10,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
-from ..text import plain
+from ..help import KeyFooter
+from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
 
 
 class ChecksScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("enter", "open", "Open the question", id="open"),
+        Binding("enter", "open", "Open the question", id="open", tooltip="Open the question this point is about"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the previous screen"),
     ]
 
     def __init__(self, assessment_id: str):
@@ -34,7 +35,7 @@ class ChecksScreen(AppScreen):
             yield Static(id="checks-title", classes="title")
             yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
             yield Static(id="checks-hint", classes="dim")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Points for challenge"
@@ -59,7 +60,7 @@ class ChecksScreen(AppScreen):
         for i, x in enumerate(points):
             key = f"{i}:{x.question_id}"
             self.rows[key] = x
-            table.add_row(x.ref, plain(x.message), key=key, height=None)
+            table.add_row(x.ref, cell(x.message), key=key, height=None)  # rich Text: wraps in its column
         self.query_one("#checks-title", Static).update(plain(
             f"{a.period}: {len(points)} point(s) for challenge" if points else f"{a.period}: no points for challenge"))
         self.query_one("#checks-hint", Static).update(plain(

@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ...core.figures import percent_text
+from ..help import KeyFooter
 from ..text import plain
 from ..widgets import ScoreChart
 from .base import AppScreen
@@ -16,13 +17,14 @@ from .base import AppScreen
 
 class DashboardScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("l", "action_plan", "Action plan", id="action-plan"),
-        Binding("o", "overdue", "Overdue", id="overdue"),
-        Binding("enter", "open", "Open assessment", id="open"),
-        Binding("x", "export", "Export", id="export"),
-        Binding("k", "checks", "Points for challenge", id="checks", show=False),
-        Binding("i", "indicators", "Indicators", id="indicators", show=False),
+        Binding("l", "action_plan", "Action plan", id="action-plan", tooltip="The assessment's action plan: owners, due dates, slippage"),
+        Binding("enter", "open", "Open assessment", id="open", tooltip="Open the assessment and answer its questions"),
+        Binding("o", "overdue", "Overdue", id="overdue", tooltip="The action plan, overdue actions only"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the previous screen"),
+        Binding("x", "export", "Export", id="export", tooltip="Write the board report, action plan or annual-report section"),
+        Binding("k", "checks", "Points for challenge", id="checks", show=False, tooltip="What a non-executive would question before sign-off"),
+        Binding("i", "indicators", "Indicators", id="indicators", show=False,
+                tooltip="Indicator data by deprivation, ethnicity, age and sex, with intervals and data quality"),
     ]
 
     def __init__(self, assessment_id: str):
@@ -37,7 +39,7 @@ class DashboardScreen(AppScreen):
             yield Static(id="chart-slot")
             yield Static(id="completeness")
             yield Static(id="owners")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Dashboard"

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ...core.figures import percent_text
 from ...core.model import (
@@ -23,7 +23,8 @@ from ...core.model import (
     period_of,
 )
 from ...core.text import shown
-from ...core.workspace import AssessmentSummary
+from ...core.workspace import AssessmentSummary, CarryForward
+from ..help import KeyFooter
 from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
@@ -59,41 +60,56 @@ def new_assessment_flow(app: SelfAssessApp, after: Callable[[str], None], carry_
         period = period_of(int(period[:4]) + 1)
     previous = [(f"{a.period} {ws.framework(a).title} ({a.status_label})", a.id) for a in reversed(existing)]
 
+    started: list[CarryForward] = []
+
+    def submit(form: NewAssessmentForm) -> str | None:  # refused: the dialog stays open, as typed, and says why
+        result, why = app.try_change(ws.new_assessment, form.organisation, None if form.carry_from else form.framework,
+                                     form.period, from_handle=form.carry_from, ods_code=form.ods_code,
+                                     org_type=form.org_type)
+        if result is not None:
+            started.append(result)
+        return why
+
     def done(form: NewAssessmentForm | None) -> None:
-        if form is None:
+        if form is None or not started:
             return
-        result = app.attempt(ws.new_assessment, form.organisation, None if form.carry_from else form.framework,
-                             form.period, from_handle=form.carry_from, ods_code=form.ods_code)
-        if result is None:
-            return
+        result = started[-1]
         if form.carry_from:
             app.notify(f"Started {form.period}: {result.answers} answers carried forward for review, "
                        f"{result.actions} open actions brought across.", title="Assessment started")
         after(result.assessment.id)
 
     app.push_screen(NewAssessmentDialog(org.name if org else "", org.ods_code if org else "", frameworks, period,
-                                        previous, framework, carry_from.id if carry_from else None), done)
+                                        previous, framework, carry_from.id if carry_from else None,
+                                        org_type=org.type if org else None, submit=submit), done)
 
 
 class HomeScreen(AppScreen):
     BINDINGS = [
-        Binding("enter", "open", "Open", id="open", show=False),
-        Binding("d", "dashboard", "Dashboard", id="dashboard"),
-        Binding("a", "actions", "Actions", id="actions"),
-        Binding("o", "overdue", "Overdue", id="overdue"),
-        Binding("n", "new", "New", id="new"),
-        Binding("c", "carry_forward", "Next year", id="carry"),
-        Binding("m", "ready", "Ready for board", id="ready", show=False),
-        Binding("k", "checks", "Points for challenge", id="checks", show=False),
-        Binding("R", "rating_round", "Rating round: the spread, rate in turn", id="rating-round", show=False),
-        Binding("x", "export", "Export", id="export"),
-        Binding("s", "sign_off", "Sign off", id="sign-off", show=False),
-        Binding("S", "submit", "Submit to the regulator", id="submit", show=False),
-        Binding("ctrl+r", "reopen", "Reopen as a new version", id="reopen", show=False),
-        Binding("F", "import_feedback", "Import regulator feedback", id="import-feedback", show=False),
-        Binding("v", "review", "Review submissions (regulator)", id="review", show=False),
-        Binding("K", "app.keys", "Keys and fingerprints", id="keys", show=False),
-        Binding("q", "app.quit", "Quit", id="quit"),
+        # The footer shows quit and help, then these in order as far as the width allows: the main three first.
+        Binding("enter", "open", "Open", id="open", tooltip="Open the assessment and answer its questions"),
+        Binding("l", "actions", "Action plan", id="action-plan", tooltip="The assessment's action plan: owners, due dates, slippage"),
+        Binding("s", "sign_off", "Sign off", id="sign-off", tooltip="Record the board's sign-off (names, meeting, date); freezes the answers"),
+        Binding("S", "submit", "Submit", key_display="shift+s", id="submit",
+                tooltip="Write the signed submission for the regulator (a signed-off assessment)"),
+        Binding("F", "import_feedback", "Feedback", key_display="shift+f", id="import-feedback",
+                tooltip="Import the regulator's signed feedback file on a submission"),
+        Binding("d", "dashboard", "Dashboard", id="dashboard", tooltip="Domain scores against last period, and overdue actions by owner"),
+        Binding("n", "new", "New", id="new", tooltip="Start a new assessment"),
+        Binding("c", "carry_forward", "Next year", id="carry", tooltip="Start next year's assessment from this one (answers to review, open actions)"),
+        Binding("o", "overdue", "Overdue", id="overdue", show=False, tooltip="The action plan, overdue actions only"),
+        Binding("x", "export", "Export", id="export", show=False, tooltip="Write the board report, action plan or annual-report section"),
+        Binding("m", "ready", "Ready for board", id="ready", show=False, tooltip="Mark the assessment ready for the board (or back to in progress)"),
+        Binding("k", "checks", "Points for challenge", id="checks", show=False, tooltip="What a non-executive would question before sign-off"),
+        Binding("ctrl+r", "reopen", "Reopen as a new version", id="reopen", show=False,
+                tooltip="Reopen a signed-off assessment as a new version, with a reason (the signed one is kept)"),
+        Binding("v", "review", "Review submissions (regulator)", id="review", show=False,
+                tooltip="For regulators: every trust's submissions by domain"),
+        Binding("R", "rating_round", "Rating round", id="rating-round", show=False,
+                tooltip="A rating round: the spread of the board's own ratings, and rate in turn"),
+        Binding("K", "app.keys", "Keys and fingerprints", key_display="shift+k", id="keys", show=False,
+                tooltip="This installation's key fingerprint; register or revoke a trust's or the regulator's key"),
+        Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit selfassess (everything is saved as you go)"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -104,19 +120,35 @@ class HomeScreen(AppScreen):
             yield DataTable(id="assessments", cursor_type="row", zebra_stripes=True)
             yield Static(id="summary")
             yield Static(id="hint", classes="dim")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Home"
+        self.columns: tuple[str, ...] = ()
+        self.fit_width(self.app.size.width)
+        self.query_one(DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if hasattr(self, "columns") and self.query(DataTable):  # not while being taken down
+            self.fit_width(event.size.width)
+
+    def fit_width(self, width: int) -> None:
+        """The table's columns for the terminal's width: the framework's title takes what is left
+        (and folds away below 70 columns, where the summary below names it)."""
+        keys = ["period"] + (["trust"] if len(self.sa.ws.organisations()) > 1 else []) + (
+            ["framework"] if width >= 70 else []) + ["status", "done", "score", "open", "late"]
+        title_width = max(12, min(40, width - 62 - (26 if "trust" in keys else 0)))
+        columns = tuple(keys) + (str(title_width),)
+        if columns == self.columns:
+            return
+        self.columns = columns
+        labels = {"period": "Period", "trust": "Trust", "framework": "Framework", "status": "Status", "done": "Done",
+                  "score": "Score", "open": "Open", "late": "Late"}
         table = self.query_one(DataTable)
-        table.add_column("Period", key="period")
-        if len(self.sa.ws.organisations()) > 1:
-            table.add_column("Trust", key="trust")
-        for label, key in [("Framework", "framework"), ("Status", "status"), ("Done", "done"), ("Score", "score"),
-                           ("Open", "open"), ("Late", "late")]:
-            table.add_column(label, key=key)
+        table.clear(columns=True)
+        for key in keys:
+            table.add_column(labels[key], key=key, width=title_width if key == "framework" else None)
         self.refresh_data()
-        table.focus()
 
     def on_screen_resume(self) -> None:
         self.sa.remember(screen="home")
@@ -135,17 +167,17 @@ class HomeScreen(AppScreen):
         selected = self.selected_id()
         table.clear()
         self.summaries: dict[str, AssessmentSummary] = {}
-        multi = len(table.columns) == 8
+        keys = [str(k.value) for k in table.columns]
         ordered = sorted(ws.assessments(), key=lambda a: (a.period, a.version), reverse=True)
         for a in ordered:
             s = ws.summary(a)
             self.summaries[a.id] = s
             status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
-            cells = [a.period] + ([cell(s.organisation.name[:24])] if multi else []) + [
-                cell(s.framework.title[:30]), status, percent_text(s.figures.completeness), score(s.figures.percent, s.figures.provisional),
-                str(s.figures.actions_open),
-                Text(str(s.figures.actions_overdue), style="bold red" if s.figures.actions_overdue else "")]
-            table.add_row(*cells, key=a.id)
+            cells = {"period": Text(a.period), "trust": cell(s.organisation.name[:24]), "framework": cell(s.framework.title),
+                     "status": Text(status), "done": Text(percent_text(s.figures.completeness)),
+                     "score": Text(score(s.figures.percent, s.figures.provisional)), "open": Text(str(s.figures.actions_open)),
+                     "late": Text(str(s.figures.actions_overdue), style="bold red" if s.figures.actions_overdue else "")}
+            table.add_row(*[cells[k] for k in keys], key=a.id)
         orgs = ws.organisations()
         if len(orgs) == 1:
             o = orgs[0]
@@ -173,14 +205,15 @@ class HomeScreen(AppScreen):
         s = self.summaries[aid]
         f = s.figures
         late = ", ".join(f"{owner} {n}" for owner, n in f.overdue_by_owner[:3])
-        text = (f"Actions ({s.assessment.period}): {f.actions_open} open · {f.actions_overdue} overdue"
+        text = (("" if "framework" in self.columns else f"{s.framework.title}\n")
+                + f"Actions ({s.assessment.period}): {f.actions_open} open · {f.actions_overdue} overdue"
                 + (f" ({late})" if late else "") + f" · {f.actions_slipped} slipped · {f.actions_done} done")
         if f.awaiting_review:
             text += (f"\n{f.awaiting_review} answers carried forward from last year still need review "
                      "(* provisional: the score still counts them).")
         queried = len(self.sa.ws.queried_actions(aid))
         if queried:
-            text += f"\nThe regulator queried {queried} action(s): see the action plan (a)."
+            text += f"\nThe regulator queried {queried} action(s): see the action plan (l)."
         if s.assessment.status == SIGNED_OFF:
             text += "\nSigned off: shift+s writes the signed submission for the regulator."
         self.query_one("#summary", Static).update(plain(text))
@@ -309,17 +342,18 @@ class HomeScreen(AppScreen):
             points = [x.message for x in self.sa.ws.checks(a)]
             agreeing = len(self.sa.ws.blockers(a).drafts) if agree else 0
 
+            def submit(form: SignOffForm) -> str | None:  # refused: the dialog keeps the names and says why
+                return self.sa.try_change(self.sa.ws.sign_off, a.id, form.signatories, form.meeting, form.date,
+                                          agree_drafts=agree)[1]
+
             def done(form: SignOffForm | None) -> None:
-                if form is None:
-                    return
-                signed = self.sa.attempt(self.sa.ws.sign_off, a.id, form.signatories, form.meeting, form.date,
-                                         agree_drafts=agree)
-                if signed:
+                if form is not None:
                     self.notify(f"{a.period} signed off: the answers are now frozen. Submit it with shift+s.",
                                 title="Signed off")
                     self.refresh_data()
 
-            self.app.push_screen(SignOffDialog(a.period, self.sa.ws.today().isoformat(), points, agreeing), done)
+            self.app.push_screen(SignOffDialog(a.period, self.sa.ws.today().isoformat(), points, agreeing, submit=submit),
+                                 done)
 
         self._with_drafts_agreed(a, "sign-off", ask)
 
@@ -386,7 +420,7 @@ class HomeScreen(AppScreen):
                 result = self.sa.attempt(import_feedback, self.sa.ws, Path(path).expanduser())
                 if result:
                     self.notify(f"{result.queried} queried, {result.accepted} accepted, on {result.assessment.period}. "
-                                "Queries show beside the actions (a).", title=f"Feedback from {result.reviewer}", timeout=15)
+                                "Queries show beside the actions (l).", title=f"Feedback from {result.reviewer}", timeout=15)
                     self.refresh_data()
 
         self.app.push_screen(InputDialog("Import regulator feedback", "The feedback file from your regulator:",

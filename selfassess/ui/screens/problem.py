@@ -5,14 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from ..help import KeyFooter
 from ..text import plain
 from .base import AppScreen
 
 
 class ProblemScreen(AppScreen):
-    BINDINGS = [Binding("q", "app.quit", "Quit", id="quit")]
+    BINDINGS = [Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit selfassess (nothing was changed)")]
 
     def __init__(self, message: str):
         super().__init__()
@@ -26,4 +27,4 @@ class ProblemScreen(AppScreen):
             yield Static(plain(
                 "Your data has not been changed. Quit (q), run the command shown above in a terminal, "
                 "then open selfassess again. To list backups: selfassess store backups"), classes="dim")
-        yield Footer()
+        yield KeyFooter()

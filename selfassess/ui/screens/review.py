@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ... import paths
 from ...core import actions as rules
@@ -20,6 +20,7 @@ from ...core.model import Action
 from ...core.text import shown, sparkline
 from ...submission import review
 from ...submission.review import Checked, Verified
+from ..help import KeyFooter
 from ..text import cell, plain
 from ..widgets import selected_key
 from .base import AppScreen
@@ -27,12 +28,12 @@ from .base import AppScreen
 
 class ReviewScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("enter", "open", "Open trust", id="open", show=False),
-        Binding("o", "sort", "Sort", id="sort"),
-        Binding("i", "import", "Import", id="import"),
-        Binding("x", "export", "Export", id="export"),
-        Binding("d", "remove", "Remove from review", id="remove"),
+        Binding("enter", "open", "Open trust", id="open", tooltip="The trust year on year, with its actions to accept or query"),
+        Binding("i", "import", "Import", id="import", tooltip="Import a submission file, or a folder of them, checking each seal"),
+        Binding("o", "sort", "Sort", id="sort", tooltip="Sort by trust, overall score, each domain or actions in turn"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the previous screen"),
+        Binding("x", "export", "Export", id="export", tooltip="Write the trusts-by-domain table as a spreadsheet"),
+        Binding("d", "remove", "Remove from review", id="remove", tooltip="Take a submission out of the review, with a reason (the file is kept)"),
     ]
 
     def __init__(self) -> None:
@@ -47,7 +48,7 @@ class ReviewScreen(AppScreen):
             yield Static(id="review-title", classes="title")
             yield DataTable(id="trusts", cursor_type="row", zebra_stripes=True)
             yield Static(id="review-hint", classes="dim")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Review: trusts by domain"
@@ -73,7 +74,7 @@ class ReviewScreen(AppScreen):
         columns = ["trust", "period", "overall", *ids, "done", "open", "late", "slip", "qry"]
         if [str(k.value) for k in table.columns] != columns:
             table.clear(columns=True)
-            table.add_column("Trust", key="trust", width=30)
+            table.add_column("Trust", key="trust", width=30 if self.app.size.width >= 100 else 18)
             table.add_column("Period", key="period", width=7)
             table.add_column("All", key="overall", width=4)
             for did, title in zip(ids, titles, strict=True):
@@ -197,10 +198,10 @@ class ReviewScreen(AppScreen):
 
 class TrustReviewScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("a", "accept", "Accept", id="accept"),
-        Binding("q", "query", "Query", id="query"),
-        Binding("f", "feedback", "Write feedback", id="feedback"),
+        Binding("a", "accept", "Accept", id="accept", tooltip="Accept the domain score or action under the cursor"),
+        Binding("q", "query", "Query", id="query", tooltip="Query it, with a comment the trust must answer"),
+        Binding("f", "feedback", "Write feedback", id="feedback", tooltip="Write the signed feedback file to send back to the trust"),
+        Binding("escape", "back", "Back", id="back", tooltip="Back to every trust's submissions"),
     ]
 
     def __init__(self, submission_id: str):
@@ -214,12 +215,15 @@ class TrustReviewScreen(AppScreen):
             yield Static(id="history", classes="title")
             yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
             yield Static(id="item-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key, width in [("Item", "item", 34), ("Review", "mark", 8), ("Score / due", "score", 11),
-                                  ("Status", "status", 11), ("Slip", "slip", 6), ("Owner", "owner", 16)]:
+        # The item takes what the other columns leave, and wraps: an action's title is never cut.
+        others = [("Review", "mark", 8), ("Score / due", "score", 11), ("Status", "status", 11), ("Slip", "slip", 6),
+                  ("Owner", "owner", 16)]
+        item = max(16, self.app.size.width - sum(w + 2 for _, _, w in others) - 8)
+        for label, key, width in [("Item", "item", item), *others]:
             table.add_column(label, key=key, width=width)
         self.refresh_data()
         table.focus()
@@ -250,18 +254,19 @@ class TrustReviewScreen(AppScreen):
             key = f"domain:{d.id}"
             m = marks.get(("domain", d.id))
             self.items[key] = d
-            table.add_row(cell(d.label[:34], style="bold"), _mark_text(m), percent_text(d.percent), d.level or "", "", "", key=key)
+            table.add_row(cell(d.label, style="bold"), _mark_text(m), percent_text(d.percent), d.level or "", "", "", key=key,
+                          height=None)
         for a in sub.actions:
             key = f"action:{a.id}"
             m = marks.get(("action", a.id))
             self.items[key] = a
             slip = rules.slippage_days(a)
             late = rules.is_overdue(a, today)
-            table.add_row(cell(f"{a.ref} {a.title}"[:34]), _mark_text(m),
+            table.add_row(cell(f"{a.ref} {a.title}"), _mark_text(m),
                           Text(a.current_due + ("!" if late else ""), style="bold red" if late else ""),
                           "Carried fwd" if a.id in sub.carried_forward else a.status_label,  # counted in the next year
-                          Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), cell(a.owner[:16]),
-                          key=key)
+                          Text(f"+{slip}d" if slip else "", style="yellow" if slip else ""), cell(a.owner),
+                          key=key, height=None)
         if keep in self.items:
             table.move_cursor(row=table.get_row_index(keep))
         self.show_detail()

@@ -6,9 +6,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..help import KeyFooter
 from .base import AppScreen
 from .home import new_assessment_flow
 
@@ -21,10 +22,10 @@ WELCOME = (
 
 class WelcomeScreen(AppScreen):
     BINDINGS = [
-        Binding("n", "new", "New assessment", id="new"),
-        Binding("d", "demo", "Open the demo trust", id="demo"),
-        Binding("v", "review", "Review submissions (regulator)", id="review"),
-        Binding("q", "app.quit", "Quit", id="quit"),
+        Binding("n", "new", "New assessment", id="new", tooltip="Start your trust's first assessment"),
+        Binding("d", "demo", "Demo", id="demo", tooltip="Open the demo trust: a board a year in"),
+        Binding("v", "review", "Review", id="review", tooltip="For regulators: review trusts' submissions"),
+        Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit selfassess"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -41,7 +42,7 @@ class WelcomeScreen(AppScreen):
             )
             frameworks = ", ".join(f.title for f in self.sa.catalogue.latest())
             yield Static(f"Frameworks available: {frameworks}", classes="dim")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Welcome"
