@@ -9,9 +9,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ...core.indicators import IndicatorFigures, interval_text, value_text
+from ..help import KeyFooter
 from ..text import plain
 from .base import AppScreen
 
@@ -57,7 +58,7 @@ class IndicatorsScreen(AppScreen):
         yield from self.banner()
         with VerticalScroll(classes="page"):
             yield Static(id="indicators-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Information on health inequalities"

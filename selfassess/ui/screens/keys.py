@@ -15,10 +15,11 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Digits, Footer, Header, Input, Label, Static
+from textual.widgets import Button, DataTable, Digits, Header, Input, Label, Static
 
 from ...core.errors import SelfAssessError
 from ...submission import keys
+from ..help import KeyFooter
 from ..text import cell, plain
 from .base import AppScreen
 
@@ -102,7 +103,7 @@ class KeysScreen(AppScreen):
             yield Static("Keys registered here: trusts' and the regulator's", classes="title")
             yield DataTable(id="registered", cursor_type="row", zebra_stripes=True)
             yield Static("", id="keys-hint", classes="dim")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Keys and fingerprints"

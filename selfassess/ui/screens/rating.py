@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ...core.framework import Framework, Question
 from ..dialogs import InputDialog
+from ..help import KeyFooter
 from ..text import plain
 from ..widgets import RatingBar
 
@@ -66,7 +67,7 @@ class RatingScreen(Screen[None]):
             yield Static(id="rate-comment")
             yield Static(id="rate-evidence")
             yield Static(id="rate-guidance", classes="dim")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Rate"

@@ -9,11 +9,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ...core import rounds
 from ...core.errors import SelfAssessError
 from ...core.framework import Framework, Question
+from ..help import KeyFooter
 from ..text import plain
 from .base import AppScreen
 from .rating import RatingScreen
@@ -74,7 +75,7 @@ class RoundScreen(AppScreen):
             yield DataTable(id="spread", cursor_type="row", zebra_stripes=True)
             yield Static(id="round-waiting")
             yield Static(id="round-hint", classes="dim")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Rating round"
