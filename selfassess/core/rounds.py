@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING, Any
 from . import framework as fw
 from .audit import Change
 from .errors import Hint, InvalidInput, NotFound, Refused
-from .model import AGREED, ANSWER_STATES, Assessment, Record, check_choice, check_text, new_id, parse_date, short
+from .model import (
+    AGREED,
+    ANSWER_STATES,
+    Assessment,
+    Record,
+    check_choice,
+    check_text,
+    new_id,
+    parse_date,
+    short,
+)
 
 if TYPE_CHECKING:
     from .workspace import Workspace
