@@ -58,3 +58,28 @@ async def test_an_eds_assessment_with_no_service_named_yet_opens(tmp_path, new_a
         await pilot.pause()
         assert "EDS 2022 overall score: not scored yet" in str(app.screen.query_one("#completeness", Static).render())
         assert app.is_running
+
+
+async def test_the_question_view_shows_the_stakeholders_grades_beside_the_boards_rating(tmp_path, new_app):
+    from selfassess.core import rounds
+
+    home = tmp_path / "home"
+    session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
+    ws = session.workspace
+    aid = ws.new_assessment("Trust", "eds-2022", "2025/26").assessment.id
+    ws.answer(aid, "2A", score=2, state="agreed")
+    people = [("Zephyrine Quillfeather", "Patient rep"), ("Bartholomew Ngata", "Staff network"), ("Ottoline Varga", "Healthwatch")]
+    r = rounds.open_round(ws, aid, people, domains=["2"], kind="stakeholder")
+    for (name, _), grade in zip(people, ("1", "2", "2"), strict=True):  # by place: Undeveloped, Developing, Developing
+        rounds.rate(ws, r.id, name, "2A", grade)
+    session.close()
+    app = new_app(home)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.push_screen(AssessmentScreen(aid, "eds.workforce.health-support"))
+        await pilot.pause()
+        line = app.screen.query_one("#stakeholders", Static)
+        assert line.display and str(line.render()) == "Stakeholders: Developing (median of 3; 1·2·0·0)"
+        assert app.screen.query_one("#level-detail", Static).display  # the board's own rating, still shown
+        await pilot.press("n")  # 2B: not graded, so no line
+        await pilot.pause()
+        assert not app.screen.query_one("#stakeholders", Static).display
