@@ -409,16 +409,19 @@ def _check_open(ws: Workspace, round_: Round, rater: Rater, *, today: bool = Tru
 
 
 def level_key(scale: fw.Scale, question: fw.Question, text: str) -> str:
-    """A level as typed (key, label or number from 1), refused when it is not on the question's scale."""
+    """A level as typed (key, label or digit), refused when it is not on the question's scale.
+
+    A digit is read as the app's keys read it: a score on a scale from 0 (EDS 2022: 1 is Developing),
+    else a place from 1 (the board's scale: 1 is the lowest level)."""
     value = str(text).strip()
     if value in scale.level_keys():
         return value
-    if value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= len(scale.levels):
-        return scale.levels[int(value) - 1].key
+    if value.isascii() and value.isdigit() and len(value) <= 3 and (by_digit := scale.level_by_digit(int(value))):
+        return by_digit.key
     for level in scale.levels:
         if value.lower() == level.label.lower():
             return level.key
-    choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
+    choices = ", ".join(f"{scale.digit_of(lv.key)} {lv.key}" for lv in scale.levels)
     raise InvalidInput(f"'{value[:60]}' is not a level on the {scale.title} scale of {question.ref}, expected one of: {choices}")
 
 

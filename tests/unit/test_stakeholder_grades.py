@@ -11,6 +11,7 @@ import zipfile
 import pytest
 
 from selfassess.core import rounds
+from selfassess.core.errors import InvalidInput
 from selfassess.submission import bundle, schema
 from tests.helpers import open_workspace
 from tests.unit.test_framework_fit import eds_assessment
@@ -19,8 +20,9 @@ from tests.unit.test_framework_fit import eds_assessment
 STAKEHOLDERS = [("Zephyrine Quillfeather", "Patient representative"), ("Bartholomew Ngata", "Staff network chair"),
                 ("Ottoline Varga", "Healthwatch")]
 OUTCOME = "2A"  # Workforce health and well-being: the first outcome not rated per service
-# Grades by place on the EDS scale, as a pack takes them (1 = the lowest): Undeveloped, Developing, Developing.
-GRADES = ("1", "2", "2")
+# The first, second and second levels of the EDS scale (1, 2, 2 by place); typed as EDS scores they are 0, 1, 1.
+GRADES = ("Undeveloped", "Developing", "Developing")
+SCORES = ("0", "1", "1")
 SHOWN = "Developing (median of 3; 1·2·0·0)"  # the median, how many, the count per level lowest first
 
 
@@ -59,6 +61,22 @@ def test_grades_1_2_2_give_median_developing_beside_the_organisations_rating(ws,
     # A board round's spread of the same ratings is the same spread: one piece of code.
     assert rounds.latest_spread(ws, graded, rounds.STAKEHOLDER).of(g.row.question_id) == g.row  # type: ignore[union-attr]
     assert rounds.board_spread(ws, graded) is None
+
+
+@pytest.mark.parametrize(("typed", "median", "counts"), [
+    (("1", "2", "2"), "achieving", {"developing": 1, "achieving": 2}),  # digits are EDS scores, as the app's keys
+    (("0", "1", "1"), "developing", {"undeveloped": 1, "developing": 2}),
+    (("undeveloped", "Developing", "developing"), "developing", {"undeveloped": 1, "developing": 2}),  # keys, labels
+])
+def test_grades_typed_as_scores_keys_or_labels(ws, typed, median, counts):
+    a = eds_assessment(ws, [2] * 11)
+    r = rounds.open_round(ws, a.id, STAKEHOLDERS, domains=["2"], kind="stakeholder")
+    for (name, _), grade in zip(STAKEHOLDERS, typed, strict=True):
+        rounds.rate(ws, r.id, name, OUTCOME, grade)
+    (g,) = rounds.stakeholder_grades(ws, a).questions  # type: ignore[union-attr]
+    assert g.row.median == median and g.row.counts == counts
+    with pytest.raises(InvalidInput, match="'4' is not a level on the EDS 2022 rating scale of 2A, expected one of: 0 undeveloped"):
+        rounds.rate(ws, r.id, STAKEHOLDERS[0][0], OUTCOME, "4")
 
 
 def test_no_rationale_is_asked_when_the_board_rates_away_from_the_stakeholders(ws, graded):
@@ -144,7 +162,7 @@ def test_the_stakeholder_round_from_the_command_line(run, tmp_path, monkeypatch)
     res = run("round", "open", aid, "--kind", "stakeholder", *raters, "--domain", "2", "--out", tmp_path / "packs")
     assert res.exit_code == 0 and "stakeholder rating round of 3 rater(s), anonymous" in res.stdout, res
     back = tmp_path / "back"
-    for i, (pack, grade) in enumerate(zip(sorted((tmp_path / "packs").iterdir()), GRADES, strict=True)):
+    for i, (pack, grade) in enumerate(zip(sorted((tmp_path / "packs").iterdir()), SCORES, strict=True)):
         assert run("--home", tmp_path / f"s{i}", "rate", pack, "--answer", f"{OUTCOME}={grade}", "--out", back).exit_code == 0
     res = run("round", "import", aid, *sorted(back.iterdir()))
     assert res.exit_code == 0, res
