@@ -357,13 +357,18 @@ def assessments(c: Context, as_json: bool) -> None:
 @pass_ctx
 def show(c: Context, assessment: str, as_json: bool) -> None:
     """Where one assessment stands: scores by domain, completeness, change since last period."""
+    from .core.rounds import stakeholder_grades
+
     with c.workspace(write=False) as ws:
         s = ws.summary(ws.assessment(assessment))
         title = ws.title_of(s.assessment)
         archived = ws.archived(s.assessment.id)
+        grades = stakeholder_grades(ws, s.assessment)
     if as_json:
         _echo_json({**summary_json(s), "archived": [{"question": r["question_id"], "rating": r.get("rating"),
-                                                     "version": r["archived_from"]} for r in archived]})
+                                                     "version": r["archived_from"]} for r in archived],
+                    # the latest stakeholder round's grades beside the organisation's rating (counts, never names)
+                    "stakeholder_grades": grades.to_json() if grades else None})
         return
     f = s.figures
     echo(title)
@@ -383,6 +388,10 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
             echo(f"      {d.target.text()}")
     if f.targets_set:
         echo(f.targets_text())
+    if grades:
+        echo(f"stakeholders' grades ({grades.returned} of {grades.raters} returned) beside the organisation's rating:")
+        for g in grades.questions:
+            echo(f"  {g.row.ref:<10} ours: {g.rating_words:<18} stakeholders: {g.text}")
     if archived:
         echo("archived by a migration (kept, pinned to the old version): "
              + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
@@ -1051,13 +1060,14 @@ def round_group() -> None:
 @click.option("--rater", "raters", multiple=True, required=True, metavar="\"NAME|ROLE\"",
               help="A rater and their role, such as \"Margaret Ellison|Chair\" (repeat for each).")
 @click.option("--domain", "domains", multiple=True, metavar="REF", help="A domain to ask (default: all; may be repeated).")
-@click.option("--anonymous", is_flag=True, help="Show the spread without names.")
+@click.option("--anonymous/--named", default=None,
+              help="Show the spread without names, or with them (default: named for a board round, anonymous for stakeholders).")
 @click.option("--closes", metavar="DATE", help="The last day ratings are taken, YYYY-MM-DD.")
 @click.option("--kind", type=click.Choice(["board", "stakeholder"]), default="board", show_default=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="The folder to write one rating pack per rater into.")
 @pass_ctx
-def round_open(c: Context, assessment: str, raters: tuple[str, ...], domains: tuple[str, ...], anonymous: bool,
+def round_open(c: Context, assessment: str, raters: tuple[str, ...], domains: tuple[str, ...], anonymous: bool | None,
                closes: str | None, kind: str, out_dir: Path) -> None:
     """Open a rating round on ASSESSMENT and write a signed pack for each rater."""
     from .core.rounds import parse_rater
@@ -1068,7 +1078,7 @@ def round_open(c: Context, assessment: str, raters: tuple[str, ...], domains: tu
         done = open_round(ws, c.home, assessment, people, out_dir, domains=domains, anonymous=anonymous,
                           closes=closes, kind=kind)
     r = done.round
-    echo(f"{r.id}  {kind} rating round of {len(r.raters)} rater(s)" + (", anonymous" if anonymous else "")
+    echo(f"{r.id}  {kind} rating round of {len(r.raters)} rater(s)" + (", anonymous" if r.anonymous else "")
          + (f", closes {r.closes}" if r.closes else ""))
     for rater, path in zip(r.raters, done.packs, strict=True):
         echo(f"  {path}  for {rater.name}" + (f" ({rater.role})" if rater.role else ""))

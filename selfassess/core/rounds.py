@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING, Any
 from . import framework as fw
 from .audit import Change
 from .errors import Hint, InvalidInput, NotFound, Refused
-from .model import Assessment, Record, check_choice, check_text, new_id, parse_date, short
+from .model import (
+    AGREED,
+    ANSWER_STATES,
+    Assessment,
+    Record,
+    check_choice,
+    check_text,
+    new_id,
+    parse_date,
+    short,
+)
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -222,12 +232,90 @@ def spread(ws: Workspace, round_: Round) -> Spread:
     return spread_of(ws.framework(assessment), round_, ratings_of(ws, round_.id))
 
 
-def board_spread(ws: Workspace, assessment: Assessment) -> Spread | None:
-    """The spread of the assessment's latest board round with any ratings: what its documents show."""
+def latest_spread(ws: Workspace, assessment: Assessment, kind: str) -> Spread | None:
+    """The spread of the assessment's latest round of this kind with any ratings: what its documents show."""
     for r in reversed(rounds_of(ws, assessment.id)):
-        if r.kind == BOARD and ws.repo.find(RATINGS, round_id=r.id):
+        if r.kind == kind and ws.repo.find(RATINGS, round_id=r.id):
             return spread(ws, r)
     return None
+
+
+def board_spread(ws: Workspace, assessment: Assessment) -> Spread | None:
+    """The board round the documents show; its median is the one the consensus rule compares with."""
+    return latest_spread(ws, assessment, BOARD)
+
+
+def counts_in_order(scale: fw.Scale, row: QuestionSpread) -> tuple[int, ...]:
+    """How many chose each level, every level of the scale in order, none left out (so 1·3·2·0 reads by place)."""
+    return tuple(row.counts.get(k, 0) for k in scale.level_keys())
+
+
+def grades_text(scale: fw.Scale, row: QuestionSpread) -> str:
+    """'Developing (median of 6; 1·3·2·0)': the median level, how many graded, the count per level in scale order."""
+    if not row.median:
+        return "not graded"
+    return f"{scale.level(row.median).label} (median of {row.n}; {'·'.join(map(str, counts_in_order(scale, row)))})"
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One question's stakeholder grades beside the organisation's own rating. Counts only, never who."""
+
+    row: QuestionSpread
+    text: str  # grades_text
+    median_label: str
+    rating: str | None  # the organisation's level key, as its answer holds it (draft or agreed: see state)
+    rating_label: str
+    state: str
+
+    @property
+    def rating_words(self) -> str:
+        """The organisation's rating as every view shows it: never more than the board decided."""
+        if not self.rating:
+            return "not rated"
+        return self.rating_label + ("" if self.state == AGREED else f" ({ANSWER_STATES.get(self.state, self.state).lower()})")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ref": self.row.ref, "question_id": self.row.question_id, "rating": self.rating,
+                "rating_label": self.rating_label or None, "state": self.state or None,
+                "stakeholder": {"n": self.row.n, "counts": dict(self.row.counts), "median": self.row.median,
+                                "median_label": self.median_label}}
+
+
+@dataclass(frozen=True)
+class StakeholderGrades:
+    """The latest stakeholder round's grades, question by question in the framework's order (graded ones only)."""
+
+    round: Round
+    raters: int
+    returned: int
+    questions: tuple[Graded, ...]
+
+    def of(self, question_id: str) -> Graded | None:
+        return next((g for g in self.questions if g.row.question_id == question_id), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"round": self.round.id, "raters": self.raters, "returned": self.returned,
+                "questions": [g.to_json() for g in self.questions]}
+
+
+def stakeholder_grades(ws: Workspace, assessment: Assessment) -> StakeholderGrades | None:
+    """What the EDS guidance asks for: stakeholders' grades beside the organisation's rating. The same
+    spread as a board round's; it never asks the board for a rationale (board_spread alone does)."""
+    found = latest_spread(ws, assessment, STAKEHOLDER)
+    if found is None:
+        return None
+    framework = ws.framework(assessment)
+    answers = ws.answers(assessment.id)
+    order = {q.id: i for i, q in enumerate(framework.questions())}
+    rows: list[Graded] = []
+    for row in sorted((r for r in found.questions if r.n), key=lambda r: order.get(r.question_id, len(order))):
+        scale = framework.scale_for(framework.question(row.question_id))
+        answer = answers.get(row.question_id)
+        rating = answer.rating if answer and answer.rating in scale.level_keys() else None
+        rows.append(Graded(row, grades_text(scale, row), scale.level(row.median).label if row.median else "",
+                           rating, scale.level(rating).label if rating else "", answer.state if answer else ""))
+    return StakeholderGrades(found.round, len(found.round.active_raters), len(found.returned), tuple(rows))
 
 
 def median_for(ws: Workspace, assessment: Assessment, question_id: str) -> tuple[str | None, QuestionSpread | None]:
@@ -249,8 +337,9 @@ Binder = Callable[["Round"], dict[str, tuple[str, str]]]
 
 
 def open_round(ws: Workspace, assessment_handle: str, raters: list[tuple[str, str]], *, domains: Iterable[str] = (),
-               anonymous: bool = False, closes: str | None = None, kind: str = BOARD, bind: Binder | None = None) -> Round:
+               anonymous: bool | None = None, closes: str | None = None, kind: str = BOARD, bind: Binder | None = None) -> Round:
     """Open a rating round: its raters, the domains asked (all when none are named), its closing date.
+    A stakeholder round is anonymous unless asked otherwise (anonymous=False); a board round is named.
 
     bind, when given, writes each rater's pack before anything is recorded (submission/rating_packs.py);
     if it fails, no round is recorded, and a pack without its round is refused when it comes back."""
@@ -258,6 +347,7 @@ def open_round(ws: Workspace, assessment_handle: str, raters: list[tuple[str, st
     ws._editable(assessment)
     framework = ws.framework(assessment)
     kind = check_choice(kind, ROUND_KINDS, "round kind")
+    anonymous = kind == STAKEHOLDER if anonymous is None else anonymous
     if not raters:
         raise InvalidInput("a rating round needs at least one rater",
                            hint=Hint("name each one with their role", command="--rater \"Name|Role\""))
@@ -319,16 +409,19 @@ def _check_open(ws: Workspace, round_: Round, rater: Rater, *, today: bool = Tru
 
 
 def level_key(scale: fw.Scale, question: fw.Question, text: str) -> str:
-    """A level as typed (key, label or number from 1), refused when it is not on the question's scale."""
+    """A level as typed (key, label or digit), refused when it is not on the question's scale.
+
+    A digit is read as the app's keys read it: a score on a scale from 0 (EDS 2022: 1 is Developing),
+    else a place from 1 (the board's scale: 1 is the lowest level)."""
     value = str(text).strip()
     if value in scale.level_keys():
         return value
-    if value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= len(scale.levels):
-        return scale.levels[int(value) - 1].key
+    if value.isascii() and value.isdigit() and len(value) <= 3 and (by_digit := scale.level_by_digit(int(value))):
+        return by_digit.key
     for level in scale.levels:
         if value.lower() == level.label.lower():
             return level.key
-    choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
+    choices = ", ".join(f"{scale.digit_of(lv.key)} {lv.key}" for lv in scale.levels)
     raise InvalidInput(f"'{value[:60]}' is not a level on the {scale.title} scale of {question.ref}, expected one of: {choices}")
 
 

@@ -114,6 +114,7 @@ def draft(data: ReportData) -> list[Block]:
               for d in data.domains)))
     for d in data.domains:
         blocks.append(Para.of(*_domain_sentences(d, data.previous_period)))
+    blocks += stakeholder_blocks(data)
     blocks.append(Heading("Key actions", 2))
     open_actions = [a for a in data.actions if a.status not in CLOSED_STATUSES]
     if open_actions:
@@ -148,6 +149,21 @@ def draft(data: ReportData) -> list[Block]:
                               "against which progress will be reported next year.", *_overdue(data)))
     blocks += indicator_blocks(data)
     return blocks
+
+
+def stakeholder_blocks(data: ReportData) -> list[Block]:
+    """Stakeholders' grades beside the organisation's own rating (EDS 2022 asks for both). Counts only: no names."""
+    grades = data.stakeholders
+    if grades is None or not grades.rows:
+        return []
+    return [
+        Heading("What our stakeholders said", 3),
+        Para.of(f"{grades.returned} of the {grades.raters} stakeholders asked graded {len(grades.rows)} "
+                f"question{'s' if len(grades.rows) != 1 else ''} on their own. Beside each of our ratings is their "
+                "median grade, how many graded it and how many chose each level, lowest first."),
+        TableBlock(("Question", "Our rating", "Stakeholders"),
+                   tuple((f"{r.ref} {r.question}", r.organisation, r.grades) for r in grades.rows)),
+    ]
 
 
 DIMENSION_TITLES = {"deprivation": "Deprivation (IMD quintile)", "ethnicity": "Ethnic group", "age": "Age", "sex": "Sex"}

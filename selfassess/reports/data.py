@@ -165,6 +165,27 @@ class BoardRatings:
         return [r for r in self.rows if r.divergent]
 
 
+@dataclass(frozen=True)
+class StakeholderRow:
+    """One question's stakeholder grades beside the organisation's rating (core/rounds.stakeholder_grades)."""
+
+    ref: str
+    question_id: str
+    domain_id: str
+    question: str
+    organisation: str  # the organisation's rating, draft or agreed as recorded
+    grades: str  # "Developing (median of 3; 1·2·0·0)": median, how many, the count per level in scale order
+
+
+@dataclass(frozen=True)
+class StakeholderRatings:
+    """The latest stakeholder round the documents show: counts per level only, never a name."""
+
+    raters: int
+    returned: int
+    rows: tuple[StakeholderRow, ...]  # in the framework's order
+
+
 def _ref_key(ref: str) -> tuple[int | str, ...]:
     return tuple(int(p) if p.isascii() and p.isdigit() else p for p in ref.split("."))
 
@@ -213,6 +234,7 @@ class ReportData:
     scale_key: tuple[tuple[str, int], ...] = ()
     coversheet: CoverSheet | None = None  # the board cover sheet, page 1 of the board report
     ratings: BoardRatings | None = None  # the board's own ratings in a round, when it held one
+    stakeholders: StakeholderRatings | None = None  # stakeholders' grades, when a stakeholder round has any
     evidence: tuple[EvidenceRow, ...] = ()  # the evidence files, in framework order
     # Information on health inequalities: each indicator of the set, reported or not (with why).
     indicators: tuple[IndicatorFigures, ...] = ()
@@ -340,7 +362,20 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         not_stated_threshold=iset.not_stated_flag_percent if iset else 5.0,
         wording=framework.wording,
         ratings=board_ratings(ws, assessment, framework, by_id),
+        stakeholders=stakeholder_ratings(ws, assessment, by_id),
     )
+
+
+def stakeholder_ratings(ws: Workspace, assessment: Assessment, answers: dict[str, AnswerRow]) -> StakeholderRatings | None:
+    from ..core.rounds import stakeholder_grades
+
+    found = stakeholder_grades(ws, assessment)
+    if found is None:
+        return None
+    return StakeholderRatings(found.raters, found.returned, tuple(
+        StakeholderRow(g.row.ref, g.row.question_id, g.row.domain_id,
+                       answers[g.row.question_id].question if g.row.question_id in answers else "", g.rating_words, g.text)
+        for g in found.questions))
 
 
 def board_ratings(ws: Workspace, assessment: Assessment, framework: Framework,

@@ -50,6 +50,7 @@ from .data import (
     BoardRatings,
     ReportData,
     SpreadRow,
+    StakeholderRatings,
     change_words,
     long_date,
     pct,
@@ -495,6 +496,25 @@ def _disagreement(ratings: BoardRatings, t: _Text, p: Callable[..., Paragraph]) 
     return out
 
 
+def _stakeholders(grades: StakeholderRatings, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:
+    """Stakeholders' grades beside the organisation's own rating, a line a question, as EDS 2022 asks.
+    Counts per level only; a document never names a stakeholder."""
+    out: list[Any] = [CondPageBreak(5 * cm), p("Stakeholders' grades", "h2"),
+                      p(f"{grades.returned} of {grades.raters} stakeholders graded {len(grades.rows)} question(s) on their "
+                        "own, beside the organisation's rating. Each grade shows the median, how many graded and how "
+                        "many chose each level, lowest first.", "small")]
+    if not grades.rows:
+        return out
+    heads = ["Ref", "Question", "Organisation's rating", "Stakeholders"]
+    rows = [[p(f"<b>{h}</b>", "cell") for h in heads]]
+    for r in grades.rows:
+        rows.append([p(escape(r.ref), "cell"), p(t(r.question, f"question {r.ref}", width=7 * cm, size=8), "cell"),
+                     p(escape(r.organisation), "cell"), p(escape(r.grades), "cell")])
+    out.append(Table(rows, colWidths=_fit_widths(heads, [1.3 * cm, 7.2 * cm, 3.4 * cm, 5.4 * cm]), repeatRows=1,
+                     style=_grid()))
+    return out
+
+
 def _spread_chart(rows: list[SpreadRow], width: float) -> Drawing:
     """The domain's spread: a row a question, a column a level, a dot sized by how many chose it;
     the median's dot dark, a divergent question's ref in red."""
@@ -678,6 +698,8 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
 
     if data.ratings is not None:
         story += _disagreement(data.ratings, t, p)
+    if data.stakeholders is not None:
+        story += _stakeholders(data.stakeholders, t, p)
 
     # Findings by domain
     # A new page for the findings, unless a spill from the summary left most of one free (never a near-empty page)

@@ -68,7 +68,7 @@ class Opened:
 
 
 def open_round(ws: Workspace, home: Path, assessment_handle: str, raters: list[tuple[str, str]], out: Path, *,
-               domains: tuple[str, ...] = (), anonymous: bool = False, closes: str | None = None,
+               domains: tuple[str, ...] = (), anonymous: bool | None = None, closes: str | None = None,
                kind: str = rounds.BOARD) -> Opened:
     """Open a round and write each rater's pack into out, signed with this installation's key."""
     from ..paths import make_private_dir

@@ -314,7 +314,7 @@ class FiguresDoc(_Scored):
 
 
 class BoardRatingsDoc(Strict):
-    """One question's board round: how many members rated it and how many chose each level. No names."""
+    """One question's round (board or stakeholder): how many rated it and how many chose each level. No names."""
 
     question_id: Id
     n: int = Field(ge=1, le=MAX_RATERS)
@@ -419,6 +419,8 @@ class SubmissionDoc(Strict):
     carried_forward: list[Id] = Field(default_factory=list, max_length=MAX_ACTIONS)  # actions counted in a later year
     indicators: IndicatorsDoc | None = None  # information on health inequalities, when imported
     board_ratings: list[BoardRatingsDoc] = Field(default_factory=list, max_length=MAX_ANSWERS)  # a board round's spread
+    # A stakeholder round's grades (EDS 2022 asks for them beside the organisation's): counts only, written when any
+    stakeholder_grades: list[BoardRatingsDoc] = Field(default_factory=list, max_length=MAX_ANSWERS)
     evidence: list[EvidenceDoc] = Field(default_factory=list, max_length=MAX_EVIDENCE_FILES)  # written only when there is some
 
 
@@ -686,16 +688,17 @@ def check_submission(sub: SubmissionDoc, framework: fw.Framework) -> None:
             problems.append(f"{where}: names '{unknown[0][:40]}', which is not a question of {framework.key}")
     if not problems:
         problems += _figures_disagree(sub, sub.figures, framework)
-    rated: set[str] = set()
-    for i, br in enumerate(sub.board_ratings):
-        where = f"board_ratings.{i}"
-        if br.question_id in rated or not framework.has_question(br.question_id):
-            problems.append(f"{where}: '{br.question_id[:40]}' is not a question of {framework.key}, or appears twice")
-            continue
-        rated.add(br.question_id)
-        keys_ = framework.scale_for(framework.question(br.question_id)).level_keys()
-        if any(k not in keys_ for k in br.counts) or sum(br.counts.values()) != br.n:
-            problems.append(f"{where}: the counts are not levels of the question's scale, or do not add up to n")
+    for field, counted in (("board_ratings", sub.board_ratings), ("stakeholder_grades", sub.stakeholder_grades)):
+        rated: set[str] = set()
+        for i, br in enumerate(counted):
+            where = f"{field}.{i}"
+            if br.question_id in rated or not framework.has_question(br.question_id):
+                problems.append(f"{where}: '{br.question_id[:40]}' is not a question of {framework.key}, or appears twice")
+                continue
+            rated.add(br.question_id)
+            keys_ = framework.scale_for(framework.question(br.question_id)).level_keys()
+            if any(k not in keys_ for k in br.counts) or sum(br.counts.values()) != br.n:
+                problems.append(f"{where}: the counts are not levels of the question's scale, or do not add up to n")
     seen_evidence: set[str] = set()
     for i, ev in enumerate(sub.evidence):
         if ev.id in seen_evidence:

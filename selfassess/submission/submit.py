@@ -73,12 +73,16 @@ def prepare(ws: Workspace, handle: str, *, with_evidence: bool = False) -> Prepa
         # The figures the board report in this bundle shows, computed once in core (whole percents, half up).
         "figures": report.figures.to_json(),
     }
-    from ..core.rounds import board_spread
+    from ..core.rounds import board_spread, stakeholder_grades
 
     spread = board_spread(ws, assessment)
     if spread is not None:  # how many board members chose each level, question by question: never who
         submission["board_ratings"] = [{"question_id": q.question_id, "n": q.n, "counts": dict(q.counts)}
                                        for q in sorted(spread.questions, key=lambda q: q.question_id) if q.n]
+    grades = stakeholder_grades(ws, assessment)
+    if grades is not None and grades.questions:  # only then: an older regulator's selfassess reads it as before
+        submission["stakeholder_grades"] = [{"question_id": g.row.question_id, "n": g.row.n, "counts": dict(g.row.counts)}
+                                            for g in sorted(grades.questions, key=lambda g: g.row.question_id)]
     evidence = ws.evidence(assessment.id)
     included = _evidence_files(ws, evidence) if with_evidence else {}
     if evidence:  # only then: a regulator's older selfassess reads a submission without evidence as before

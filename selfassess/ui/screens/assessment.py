@@ -29,6 +29,7 @@ from ...core.model import (
     EvidenceFile,
     financial_year_end,
 )
+from ...core.rounds import stakeholder_grades
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog
 from ..help import KeyFooter
@@ -90,6 +91,7 @@ class AssessmentScreen(AppScreen):
                 yield Static(id="qtext")
                 yield RatingBar(id="rating")
                 yield Static(id="level-detail", classes="dim")
+                yield Static(id="stakeholders", classes="dim")
                 yield Static(id="na-reason", classes="dim")
                 yield Label("Evidence (e)", classes="field-label")
                 yield TextArea(id="evidence", soft_wrap=True, show_line_numbers=False)
@@ -117,6 +119,7 @@ class AssessmentScreen(AppScreen):
         self.sub_title = shown(ws.organisation(self.assessment.organisation_id).name, multiline=False)
         self.figures = ws.figures(self.assessment)
         self.fit_width(self.app.size.width)
+        self.grades = stakeholder_grades(ws, self.assessment)  # shown beside the board's rating; ratings never change it
         self.query_one(QuestionOutline).build(self.framework, self.answers, self.figures)
         self.show_frozen()
         first = self.start_question if self.start_question and self.framework.has_question(self.start_question) else None
@@ -225,6 +228,10 @@ class AssessmentScreen(AppScreen):
             detail.display = True
         else:
             detail.display = False
+        graded = self.grades.of(qid) if self.grades else None
+        stakeholders = self.query_one("#stakeholders", Static)
+        stakeholders.update(plain(f"Stakeholders: {graded.text}" if graded else ""))
+        stakeholders.display = graded is not None
         na = self.query_one("#na-reason", Static)
         na.update(plain(f"Not applicable because: {a.na_reason}" if a and a.is_na else ""))
         na.display = bool(a and a.is_na)

@@ -45,7 +45,8 @@ class RatingScreen(Screen[None]):
         Binding("escape", "done", "Done", id="done"),
         Binding("1", "rate(1)", "Rate", key_display="1-4", id="rate"),
         *[Binding(str(i), f"rate({i})", f"Rate {i}", show=False) for i in range(2, 10)],
-        Binding("0", "clear", "Clear", id="clear", show=False),
+        Binding("0", "rate(0)", "Rate 0", show=False),  # the score 0 on a scale from 0 (EDS 2022); else clears
+        Binding("delete", "clear", "Clear", id="clear", show=False),
         Binding("c", "comment", "Comment", id="comment"),
         Binding("n", "next", "Next", id="next"),
         Binding("p", "previous", "Previous", id="previous"),
@@ -96,11 +97,17 @@ class RatingScreen(Screen[None]):
             (f"Guidance: {q.guidance}" if q.guidance else "") + (f"\nEvidence a board would expect:{expected}" if expected else "")))
 
     def action_rate(self, number: int) -> None:
+        """The digit as the rating bar shows it: a score on a scale from 0, else a place from 1."""
         scale = self.source.framework.scale_for(self.question)
-        if number > len(scale.levels):
-            self.notify(f"This scale has {len(scale.levels)} levels: press 1 to {len(scale.levels)}.", timeout=3)
+        level = scale.level_by_digit(number)
+        if level is None and number == 0:
+            self.action_clear()
             return
-        self._save(scale.levels[number - 1].key)
+        if level is None:
+            digits = [scale.digit_of(lv.key) for lv in scale.levels]
+            self.notify(f"This scale has {len(scale.levels)} levels: press {min(digits)} to {max(digits)}.", timeout=3)
+            return
+        self._save(level.key)
 
     @on(RatingBar.Chosen)
     def clicked(self, event: RatingBar.Chosen) -> None:
