@@ -629,7 +629,10 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
 
     with c.workspace(write=False) as ws:
         a = ws.assessment(assessment)
-        items = ws.actions(a.id)
+        # The live plan, as show, the app and the documents count it: an action carried into a
+        # later assessment is tracked there, not here as still open (or overdue).
+        items = ws.live_actions(a.id)
+        carried_on = len(ws.actions(a.id, history=False)) - len(items)
         if overdue:
             items = ws.overdue(items)
         if owner:
@@ -641,8 +644,9 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
     if as_json:
         _echo_json({"assessment_id": a.id, "actions": rows})
         return
+    carried_note = f"; {carried_on} more carried forward into a later assessment (tracked there)" if carried_on else ""
     if not rows:
-        echo("No actions match.")
+        echo("No actions match." + (f" ({carried_note[2:]})" if carried_note else ""))
         return
     echo(f"{'REF':<5}{'ID':<9}{'STATUS':<12}{'RAG':<9}{'DUE':<11}{'SLIP':>5}  {'OWNER':<20}ACTION")
     for r in rows:
@@ -651,7 +655,8 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
         echo(f"{r['ref']:<5}{r['short_id']:<9}{ACTION_STATUSES[r['status']][:11]:<12}{r['rag']:<9}{due:<11}{slip:>5}  "
                    f"{r['owner'][:19]:<20}{r['title'][:60]}")
     summary = rules.summarise(items, ws.today())
-    echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped")
+    echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped"
+         + carried_note)
 
 
 def evidence_json(ws: Workspace, e: EvidenceFile, assessment: Assessment) -> dict[str, Any]:
