@@ -1024,8 +1024,10 @@ def submit(c: Context, assessment: str, out: str, with_evidence: bool) -> None:
 
     with c.workspace(write=True) as ws:
         done = do_submit(ws, c.home, assessment, _out_path(out), with_evidence=with_evidence)
-    echo(f"wrote {done.path} ({done.size:,} bytes): submission {done.sequence} of "
-               f"{done.assessment.period}, sha256 {done.payload_sha256[:16]}")
+    # The sequence counts every submission this installation has sent (each links to the one
+    # before), not those of this period: "submission 2 of 2026/27" sent regulators looking for a 1.
+    echo(f"wrote {done.path} ({done.size:,} bytes): {done.assessment.period}, this installation's submission "
+         f"number {done.sequence}, sha256 {done.payload_sha256[:16]}")
     echo(f"signed with this installation's key {done.fingerprint}; give the regulator this fingerprint "
                "by another channel (phone, letter) so they can register it")
 
