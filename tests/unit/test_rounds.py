@@ -465,3 +465,22 @@ def test_a_board_with_no_round_sends_a_submission_an_older_regulator_reads(ws, a
     ws.sign_off(assessment.id, [("Someone Else", "Chair")], on="2026-11-23")
     sub = json.loads(prepare(ws, assessment.id).json_files["submission.json"])
     assert "board_ratings" not in sub and all("rationale" not in a for a in sub["answers"])
+
+
+def test_a_rationale_on_a_question_that_did_not_divide_the_board_is_still_in_the_board_report(ws, assessment):
+    # 2 of 3 chose Developing and one Established: not divergent, so not in "Where the board
+    # disagreed"; the board agreed Emerging, away from the median, with a reason the report must carry.
+    import io
+
+    from pypdf import PdfReader
+
+    from selfassess.reports.data import gather
+    from selfassess.reports.export import render
+
+    rated_round(ws, assessment, levels=("2", "2", "3"), question="1.2")
+    ws.answer(assessment.id, "1.2", rating="1", state="agreed", rationale="No objectives have been set with baselines yet")
+    data = gather(ws, assessment)
+    assert data.ratings is not None and not data.ratings.divergent()
+    pdf, _ = render(data, "pdf")
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "No objectives have been set with baselines yet" in text
