@@ -484,3 +484,20 @@ def test_a_rationale_on_a_question_that_did_not_divide_the_board_is_still_in_the
     pdf, _ = render(data, "pdf")
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "No objectives have been set with baselines yet" in text
+
+
+def test_a_stakeholder_round_on_eds_asks_domain_1_once_per_service(ws, tmp_path):
+    # EDS 2022 holds Domain 1 once per service ('eds.services.access:maternity'); the pack must
+    # say which services, or neither the trust (writing it) nor the rater (opening it) can read it.
+    a = ws.new_assessment("Northgate NHS Trust", "eds-2022", "2025/26").assessment
+    for name in ("Maternity", "Emergency care"):
+        ws.add_part(a.id, name)
+    opened = rating_packs.open_round(ws, tmp_path / "trust", a.id, RATERS[:2], tmp_path / "packs",
+                                     domains=("1.1",), kind="stakeholder")
+    pack = rating_packs.open_pack(opened.packs[0], TODAY)
+    assert [q.ref for q in pack.questions()] == ["1A.1", "1B.1", "1C.1", "1D.1"]
+    assert pack.questions()[0].part == "Maternity"
+    response = respond(opened.packs[0], tmp_path / "rater", tmp_path / "back", {"1A.1": "2"})
+    assert rating_packs.import_response(ws, a.id, response).ratings == 1
+    row = next(x for x in rounds.spread(ws, rounds.get_round(ws, opened.round.id)).questions if x.ref == "1A.1")
+    assert row.n == 1
