@@ -1179,7 +1179,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @cli.command("rate")
 @click.argument("pack", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--answer", "answers", multiple=True, metavar="REF=LEVEL",
-              help="Rate a question: its ref and a level number, key or label (repeat). Without it the app opens.")
+              help="Rate a question: its ref and a level number (the score on a scale from 0, such as EDS 2022), key or label (repeat). Without it the app opens.")
 @click.option("--comment", "comments", multiple=True, metavar="REF=TEXT", help="A comment on a rating (repeat).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="The folder to write your signed response into (default: beside the pack).")

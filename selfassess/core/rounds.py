@@ -319,16 +319,20 @@ def _check_open(ws: Workspace, round_: Round, rater: Rater, *, today: bool = Tru
 
 
 def level_key(scale: fw.Scale, question: fw.Question, text: str) -> str:
-    """A level as typed (key, label or number from 1), refused when it is not on the question's scale."""
+    """A level as typed (key, label or number), refused when it is not on the question's scale. The
+    number is the level's digit, as the app's keys take it: its score on a scale from 0 (EDS 2022's
+    0 Undeveloped to 3 Excelling), else its place from 1."""
     value = str(text).strip()
     if value in scale.level_keys():
         return value
-    if value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= len(scale.levels):
-        return scale.levels[int(value) - 1].key
+    if value.isascii() and value.isdigit() and len(value) <= 3:
+        found = scale.level_by_digit(int(value))
+        if found is not None:
+            return found.key
     for level in scale.levels:
         if value.lower() == level.label.lower():
             return level.key
-    choices = ", ".join(f"{i} {lv.key}" for i, lv in enumerate(scale.levels, start=1))
+    choices = ", ".join(f"{scale.digit_of(lv.key)} {lv.key}" for lv in scale.levels)
     raise InvalidInput(f"'{value[:60]}' is not a level on the {scale.title} scale of {question.ref}, expected one of: {choices}")
 
 

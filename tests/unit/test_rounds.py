@@ -501,3 +501,16 @@ def test_a_stakeholder_round_on_eds_asks_domain_1_once_per_service(ws, tmp_path)
     assert rating_packs.import_response(ws, a.id, response).ratings == 1
     row = next(x for x in rounds.spread(ws, rounds.get_round(ws, opened.round.id)).questions if x.ref == "1A.1")
     assert row.n == 1
+
+
+def test_on_eds_a_raters_number_is_the_score_as_in_the_app_never_the_place(ws):
+    # EDS 2022 scores 0 Undeveloped to 3 Excelling: '0' is Undeveloped and '1' Developing, as the
+    # app's digit keys and `answer --score` take them ('1' used to save Undeveloped, '0' was refused).
+    a = ws.new_assessment("Northgate NHS Trust", "eds-2022", "2025/26").assessment
+    r = rounds.open_round(ws, a.id, RATERS[:1], domains=("2",), kind="stakeholder")
+    q = ws.framework(a).question("2A")
+    scale = ws.framework(a).scale_for(q)
+    assert [rounds.level_key(scale, q, d) for d in "0123"] == ["undeveloped", "developing", "achieving", "excelling"]
+    with pytest.raises(InvalidInput, match="expected one of: 0 undeveloped, 1 developing"):
+        rounds.level_key(scale, q, "4")
+    assert rounds.rate(ws, r.id, RATERS[0][0], "2A", "0").level == "undeveloped"
