@@ -1117,8 +1117,8 @@ def round_show(c: Context, assessment: str, round_handle: str | None, as_json: b
          + (", anonymous" if r.anonymous else "") + (f", closes {r.closes}" if r.closes else ""))
     for q in found.questions:
         scale = framework.scale_for(framework.question(q.question_id))
-        counts = "  ".join(f"{scale.number_of(k)}:{n}" for k, n in q.counts.items()) or "no ratings"
-        median = f"median {scale.number_of(q.median)} {scale.level(q.median).label}" if q.median else ""
+        counts = "  ".join(f"{scale.digit_of(k)}:{n}" for k, n in q.counts.items()) or "no ratings"
+        median = f"median {scale.digit_of(q.median)} {scale.level(q.median).label}" if q.median else ""
         flag = "DIVERGENT" if q.divergent else ""
         spread = f"range {q.range}" if q.n else ""
         echo(f"  {q.ref:<6} n={q.n:<3} {counts:<28} {median:<26} {spread:<8} {flag}".rstrip())

@@ -514,3 +514,15 @@ def test_on_eds_a_raters_number_is_the_score_as_in_the_app_never_the_place(ws):
     with pytest.raises(InvalidInput, match="expected one of: 0 undeveloped, 1 developing"):
         rounds.level_key(scale, q, "4")
     assert rounds.rate(ws, r.id, RATERS[0][0], "2A", "0").level == "undeveloped"
+
+
+def test_round_show_on_eds_numbers_levels_by_their_scores(run, tmp_path):
+    aid = run("new", "Trust", "--framework", "eds-2022", "--period", "2025/26").stdout.split()[0][:8]
+    assert run("round", "open", aid, "--rater", "Forum|Stakeholder", "--domain", "2", "--kind", "stakeholder",
+               "--out", tmp_path / "packs").exit_code == 0
+    pack = next((tmp_path / "packs").iterdir())
+    res = run("rate", pack, "--answer", "2A=0", "--out", tmp_path / "back")
+    assert res.exit_code == 0, res
+    assert run("round", "import", aid, next((tmp_path / "back").iterdir())).exit_code == 0
+    text = run("round", "show", aid).stdout
+    assert "0:1" in text and "median 0 Undeveloped" in text, text
