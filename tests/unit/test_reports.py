@@ -314,3 +314,24 @@ def test_a_bidi_override_never_makes_a_document_show_other_words_than_were_typed
     values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert "Signed stressed\u202c minutes and \u05e9\u05dc\u05d5\u05dd" in values  # a lone POP DIRECTIONAL FORMATTING reorders nothing
     assert not [v for v in values if "\u202e" in v]
+
+
+def test_the_summary_sheets_facts_sit_beside_their_labels(tmp_path):
+    # The facts wrap over several lines, top-aligned; a label left at the bottom of its row read
+    # as the label of the next fact. Points for challenge are sentences: never ".;" between them.
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        create_demo(ws)
+        current = next(a for a in ws.assessments() if a.status == "in_progress")
+        data = gather(ws, current)
+    finally:
+        store.close()
+    assert len(data.challenges) >= 2
+    summary = openpyxl.load_workbook(export(data, "xlsx", tmp_path).path)["Summary"]
+    rows = {r: (summary.cell(row=r, column=1), summary.cell(row=r, column=2)) for r in range(1, summary.max_row + 1)
+            if summary.cell(row=r, column=1).value in ("Trust", "Framework", "Status", "Overall", "Points for challenge")}
+    assert len(rows) == 5
+    for label, fact in rows.values():
+        assert label.alignment.vertical == fact.alignment.vertical == "top", label.value
+    challenges = next(f for lab, f in rows.values() if lab.value == "Points for challenge").value
+    assert ".;" not in challenges and challenges.count(".") >= 2
