@@ -155,3 +155,17 @@ def test_a_provisional_definition_note_ends_one_sentence_never_two_full_stops(re
             assert not note.endswith("."), note
     md = docs["md"].read_text(encoding="utf-8")
     assert "the definition is provisional" in md and ".." not in md
+
+
+def test_word_tables_leave_room_for_every_header_word(report):
+    # Equal columns broke "Denominator" as "Denominat|or" in the indicator tables: each column now
+    # has room for its longest header word (at 9 pt Arial bold, about 0.56 em a letter, plus padding).
+    from docx.shared import Pt
+
+    _, docs = report
+    document = docx.Document(str(docs["docx"]))
+    assert document.tables
+    for table in document.tables:
+        for cell in table.rows[0].cells:
+            longest = max(len(w) for w in re.split(r"[\s-]+", cell.text) if w)  # Word breaks at hyphens too
+            assert cell.width is not None and cell.width >= Pt(9) * 0.56 * longest + Pt(9), (cell.text, cell.width)
