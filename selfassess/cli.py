@@ -638,7 +638,10 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
 
     with c.workspace(write=False) as ws:
         a = ws.assessment(assessment)
-        items = ws.actions(a.id)
+        # The live plan, as show, the app and the documents count it: an action carried into a
+        # later assessment is tracked there, not here as still open (or overdue).
+        items = ws.live_actions(a.id)
+        carried_on = len(ws.actions(a.id, history=False)) - len(items)
         if overdue:
             items = ws.overdue(items)
         if owner:
@@ -650,8 +653,9 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
     if as_json:
         _echo_json({"assessment_id": a.id, "actions": rows})
         return
+    carried_note = f"; {carried_on} more carried forward into a later assessment (tracked there)" if carried_on else ""
     if not rows:
-        echo("No actions match.")
+        echo("No actions match." + (f" ({carried_note[2:]})" if carried_note else ""))
         return
     echo(f"{'REF':<5}{'ID':<9}{'STATUS':<12}{'RAG':<9}{'DUE':<11}{'SLIP':>5}  {'OWNER':<20}ACTION")
     for r in rows:
@@ -660,7 +664,8 @@ def list_actions(c: Context, assessment: str, overdue: bool, owner: str | None, 
         echo(f"{r['ref']:<5}{r['short_id']:<9}{ACTION_STATUSES[r['status']][:11]:<12}{r['rag']:<9}{due:<11}{slip:>5}  "
                    f"{r['owner'][:19]:<20}{r['title'][:60]}")
     summary = rules.summarise(items, ws.today())
-    echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped")
+    echo(f"{summary.total} action(s): {summary.open} open, {summary.overdue} overdue, {summary.slipped} slipped"
+         + carried_note)
 
 
 def evidence_json(ws: Workspace, e: EvidenceFile, assessment: Assessment) -> dict[str, Any]:
@@ -1028,8 +1033,10 @@ def submit(c: Context, assessment: str, out: str, with_evidence: bool) -> None:
 
     with c.workspace(write=True) as ws:
         done = do_submit(ws, c.home, assessment, _out_path(out), with_evidence=with_evidence)
-    echo(f"wrote {done.path} ({done.size:,} bytes): submission {done.sequence} of "
-               f"{done.assessment.period}, sha256 {done.payload_sha256[:16]}")
+    # The sequence counts every submission this installation has sent (each links to the one
+    # before), not those of this period: "submission 2 of 2026/27" sent regulators looking for a 1.
+    echo(f"wrote {done.path} ({done.size:,} bytes): {done.assessment.period}, this installation's submission "
+         f"number {done.sequence}, sha256 {done.payload_sha256[:16]}")
     echo(f"signed with this installation's key {done.fingerprint}; give the regulator this fingerprint "
                "by another channel (phone, letter) so they can register it")
 
@@ -1120,8 +1127,8 @@ def round_show(c: Context, assessment: str, round_handle: str | None, as_json: b
          + (", anonymous" if r.anonymous else "") + (f", closes {r.closes}" if r.closes else ""))
     for q in found.questions:
         scale = framework.scale_for(framework.question(q.question_id))
-        counts = "  ".join(f"{scale.number_of(k)}:{n}" for k, n in q.counts.items()) or "no ratings"
-        median = f"median {scale.number_of(q.median)} {scale.level(q.median).label}" if q.median else ""
+        counts = "  ".join(f"{scale.digit_of(k)}:{n}" for k, n in q.counts.items()) or "no ratings"
+        median = f"median {scale.digit_of(q.median)} {scale.level(q.median).label}" if q.median else ""
         flag = "DIVERGENT" if q.divergent else ""
         spread = f"range {q.range}" if q.n else ""
         echo(f"  {q.ref:<6} n={q.n:<3} {counts:<28} {median:<26} {spread:<8} {flag}".rstrip())
@@ -1182,7 +1189,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @cli.command("rate")
 @click.argument("pack", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--answer", "answers", multiple=True, metavar="REF=LEVEL",
-              help="Rate a question: its ref and a level number, key or label (repeat). Without it the app opens.")
+              help="Rate a question: its ref and a level number (the score on a scale from 0, such as EDS 2022), key or label (repeat). Without it the app opens.")
 @click.option("--comment", "comments", multiple=True, metavar="REF=TEXT", help="A comment on a rating (repeat).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="The folder to write your signed response into (default: beside the pack).")

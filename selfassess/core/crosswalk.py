@@ -20,7 +20,7 @@ from typing import Any
 
 from . import strict_yaml
 from .errors import FrameworkError, NotFound, Problem
-from .framework import Framework
+from .framework import Framework, Question
 from .framework_schema import (
     ID,
     ID_PATTERN,
@@ -32,7 +32,7 @@ from .framework_schema import (
     json_schema_of,
     text_field,
 )
-from .model import Answer
+from .model import NEEDS_REVIEW, Answer
 
 FORMAT_VERSION = 1
 RELATIONS = ("equal", "subset", "superset", "intersects")
@@ -228,21 +228,26 @@ def project(source: Framework, answers: dict[str, Answer], target: Framework,
     if not walks:
         raise NotFound(f"no crosswalk joins {source.id} and {target.id}")
     gathered: dict[str, list[Evidence]] = {}
+    # A crosswalk names the framework's own question ids; a domain rated per service holds one
+    # copy of each question per service, and every copy's answer speaks for the question.
+    copies: dict[str, list[Question]] = {}
+    for q in source.questions():
+        copies.setdefault(q.framework_id, []).append(q)
     for walk in walks:
         for link in walk.oriented(source.id):
             found: list[Evidence] = []
-            for qid in link.sources:
-                a = answers.get(qid)
-                if not source.has_question(qid) or a is None or a.rating is None:
+            for q in (q for qid in link.sources for q in copies.get(qid, ())):
+                a = answers.get(q.id)
+                # Carried forward and not yet reviewed is not this year's view: it suggests nothing.
+                if a is None or a.rating is None or a.state == NEEDS_REVIEW:
                     continue
-                q = source.question(qid)
                 scale = source.scale_for(q)
                 try:
                     level = scale.level(a.rating)
                 except NotFound:
                     continue
                 span = scale.max_score - scale.min_score
-                found.append(Evidence(qid, q.ref, level.label, (level.score - scale.min_score) / span if span else 1.0,
+                found.append(Evidence(q.id, q.ref, level.label, (level.score - scale.min_score) / span if span else 1.0,
                                       link.relation, walk.id, link.note))
             for t in link.targets:
                 gathered.setdefault(t, []).extend(found)

@@ -83,7 +83,8 @@ class IndicatorFigures:
         if any(g.suppressed for b in self.breakdowns for g in b.groups):
             notes.append("some groups are suppressed (small numbers)")
         if self.indicator.unsure:
-            notes.append("the definition is provisional: " + self.indicator.note)
+            # The note is a sentence of its own; documents end the joined notes with their own full stop.
+            notes.append("the definition is provisional: " + self.indicator.note.rstrip().rstrip("."))
         return notes
 
     def as_json(self) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class AnswerRow:
     is_strength: bool
     answered: bool
     awaiting_review: bool  # carried forward from last year and not yet reviewed: not this year's answer
+    rationale: str = ""  # why the board's rating differs from its raters' median (any question, divided or not)
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             assurance=ASSURANCE_LEVELS.get(a.assurance, a.assurance) if a else "", state=ANSWER_STATES.get(a.state, a.state) if a else "",
             updated_by=a.updated_by if a else "", updated_at=a.updated_at if a else "",
             is_gap=q.id in domain.gaps, is_strength=q.id in domain.strengths, answered=bool(a and a.is_answered),
-            awaiting_review=answer_stage(a) == NEEDS_REVIEW,
+            awaiting_review=answer_stage(a) == NEEDS_REVIEW, rationale=a.rationale if a else "",
         )
         rows.append(row)
         by_id[q.id] = row

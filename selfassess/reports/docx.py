@@ -4,10 +4,11 @@ so it can be edited and pasted into the annual report."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from docx import Document
-from docx.shared import Pt
+from docx.shared import Emu, Pt
 
 from .annual import Bullets, Heading, Para, TableBlock, draft
 from .data import ReportData
@@ -17,6 +18,40 @@ from .safe_text import Cleaner
 def _fill(paragraph: Any, p: Para, cleaner: Cleaner, where: str) -> None:
     for text, _ in p.parts:
         paragraph.add_run(cleaner.clean(text, where))
+
+
+TABLE_PT = 9  # six columns of figures fit a page at 9 pt; at 11 pt the words alone filled it
+
+
+def _longest_word(text: str) -> int:
+    """Letters in the longest run a line cannot break inside (Word breaks at spaces and hyphens)."""
+    return max((len(w) for w in re.split(r"[\s-]+", text) if w), default=1)
+
+
+def column_widths(block: TableBlock, usable: int) -> list[int]:
+    """Widths in EMU: first room for each column's longest header word at TABLE_PT bold (a header never
+    breaks inside a word: 'Denominat|or' with equal columns), then the rest shared by how much
+    each column holds, up to 30 characters."""
+    letter = Pt(TABLE_PT) * 0.56  # the average bold Arial letter, in em (Denominator: 6.17 em)
+    least = [int(letter * (_longest_word(title) + 2)) for title in block.header]  # and the cell padding
+    if sum(least) >= usable:  # more than a page can hold: in proportion to what each needs
+        return [int(usable * x / sum(least)) for x in least]
+    want = [min(max((len(row[i]) for row in block.rows), default=0), 30) + 1 for i in range(len(block.header))]
+    spare = usable - sum(least)
+    return [x + int(spare * w / sum(want)) for x, w in zip(least, want, strict=True)]
+
+
+def _size_columns(doc: Any, table: Any, block: TableBlock) -> None:
+    section = doc.sections[-1]
+    usable = int(section.page_width - section.left_margin - section.right_margin)
+    table.autofit = False
+    for column, width in zip(table.columns, column_widths(block, usable), strict=True):
+        for cell in column.cells:  # Word reads each cell's width, LibreOffice the grid's
+            cell.width = Emu(width)
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(TABLE_PT)
+        column.width = Emu(width)
 
 
 def write_annual_docx(data: ReportData) -> tuple[bytes, list[str]]:
@@ -43,6 +78,7 @@ def write_annual_docx(data: ReportData) -> tuple[bytes, list[str]]:
                 cells = table.add_row().cells
                 for cell, value in zip(cells, row, strict=True):
                     cell.text = cleaner.clean(value, where)
+            _size_columns(doc, table, block)
             doc.add_paragraph()
     # Real properties: the trust as author, dates from the last change (python-docx's template
     # says 2013 otherwise), so identical input gives an identical file.

@@ -1012,12 +1012,13 @@ def _answer(a: AnswerRow, t: _Text, st: dict[str, ParagraphStyle]) -> list[Any]:
            (f" · {escape(a.state)}" if a.state else "")
     parts = [head, _Para(meta, st["small"])]
     for label, value, field in (("Not applicable because", a.na_reason, "N/A reason"), ("Evidence", a.evidence, "evidence"),
-                                ("Notes", a.notes, "notes")):
+                                ("Notes", a.notes, "notes"),
+                                ("Why the board's rating differs from its members' median", a.rationale, "rationale")):
         if value:
             parts.append(_Para(f"<b>{label}:</b> {t(value, f'answer {a.ref} {field}')}", st["body"]))
     parts.append(Spacer(1, 0.15 * cm))
     # Keep short answers on one page; a very long note flows across pages instead.
-    return [KeepTogether(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason)) < 1500 else parts
+    return [KeepTogether(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason, a.rationale)) < 1500 else parts
 
 
 # The other PDF writers in reports (the regulator's review report) draw with the same fonts,

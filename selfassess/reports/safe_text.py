@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 # C0 controls other than tab, newline and carriage return, plus DEL and C1 controls: XML 1.0
 # (xlsx, docx) cannot hold most of them and none of them print.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidi overrides (LEFT-TO-RIGHT and RIGHT-TO-LEFT OVERRIDE) force the letters after them into one
+# direction: "\u202eevil" is drawn "live", so a reader sees other words than were typed. Embeddings,
+# isolates and marks, which only place runs of text, are kept.
+_OVERRIDE = re.compile("[\u202d\u202e]")
 # Excel reads a cell that starts with one of these as a formula when it is typed or re-entered.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,6 +39,12 @@ class Cleaner:
             self.warnings.append(f"{where}: {len(found)} control character(s) ({codes}) left out: "
                                  f"{self.format_name} cannot hold them and they do not print")
             text = _CONTROL.sub("", text)
+        overrides = _OVERRIDE.findall(text)
+        if overrides:
+            codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in overrides}))
+            self.warnings.append(f"{where}: {len(overrides)} bidi override(s) ({codes}) left out: they would show "
+                                 "the letters after them in another order than they were typed")
+            text = _OVERRIDE.sub("", text)
         return text
 
     def note(self, message: str) -> None:

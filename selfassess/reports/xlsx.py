@@ -270,9 +270,11 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
         ("Assurance", f"of {f.rated} rated answers: {assurance}" if f.rated else "no rated answers yet"),
         ("Actions", f"{f.actions_total} in the plan: {f.actions_open} open, {f.actions_overdue} overdue, "
                     f"{f.actions_slipped} slipped, {f.actions_done} done"),
-        ("Points for challenge", "; ".join(c.message for c in data.challenges) or "none"),
+        ("Points for challenge", " ".join(c.message for c in data.challenges) or "none"),  # each a sentence
     ]):
-        summary.cell(row=info + i, column=1, value=label).font = Font(bold=True)
+        key = summary.cell(row=info + i, column=1, value=label)
+        key.font = Font(bold=True)
+        key.alignment = WRAP  # at the top, beside the first line of its value (bottom read as the next row's)
         w.text(summary, info + i, 2, fact, f"summary {label.lower()}")
 
     answers = wb.create_sheet("Answers")

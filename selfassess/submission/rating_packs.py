@@ -93,6 +93,8 @@ def open_round(ws: Workspace, home: Path, assessment_handle: str, raters: list[t
                     "rater": {"id": rater.id, "name": rater.name, "role": rater.role}, "token": token,
                     "anonymous": round_.anonymous, "closes": round_.closes, "issued_at": ws.clock.now(),
                     "issued_by": ws.actor, "questions": questions}
+            if assessment.parts:  # a domain rated per service: which services its questions are asked for
+                pack["parts"] = {k: list(v) for k, v in assessment.parts.items()}
             data = bundle.seal(bundle.RATING_PACK, {"pack.json": _json(pack), "framework.json": framework_file}, key)
             checked = _open_pack_bytes(data, "the new pack")  # never send what a rater could not open
             name = f"{number:02d}-{safe_name(rater.name, 'rater', 60)}-{short(round_.id)}{PACK_SUFFIX}"
@@ -141,6 +143,7 @@ def _open_pack_bytes(data: bytes, name: str) -> Pack:
     try:
         framework = schema.framework_copy(opened.files["framework.json"])
         schema.check_pack(doc, framework)
+        framework = fw.with_parts(framework, {k: tuple(v) for k, v in doc.parts.items()})
     except schema.Malformed as exc:
         raise bundle.BundleError(bundle.MALFORMED, f"{name}: {exc}") from None
     return Pack(doc, framework, opened.payload_sha256, opened.fingerprint)

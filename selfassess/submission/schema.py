@@ -484,6 +484,9 @@ class PackDoc(Strict):
     issued_at: Moment
     issued_by: Name
     questions: list[PackQuestionDoc] = Field(min_length=1, max_length=MAX_ANSWERS)
+    # The services (or sites) of a domain rated per service: its questions are asked once per
+    # service ('eds.services.access:maternity'), which the framework alone does not name.
+    parts: dict[Literal["service", "site"], list[Required]] = Field(default_factory=dict, max_length=2)
 
 
 class ResponseRatingDoc(Strict):
@@ -507,6 +510,7 @@ def check_pack(pack: PackDoc, framework: fw.Framework) -> None:
     """A pack's questions exist in the framework it carries, each once."""
     if pack.framework_hash != framework.content_hash:
         raise Malformed("pack.json names another framework than the one in the pack")
+    framework = fw.with_parts(framework, {k: tuple(v) for k, v in pack.parts.items()})
     seen: set[str] = set()
     for i, q in enumerate(pack.questions):
         if q.question_id in seen or not framework.has_question(q.question_id):

@@ -37,6 +37,19 @@ def test_demo_creates_two_periods_with_an_action_plan(run, demo):
     assert run("demo").exit_code == 1  # never twice
 
 
+def test_last_years_plan_lists_what_show_and_the_documents_count_not_the_actions_carried_on(run, demo):
+    # An action carried into 2026/27 is tracked there: last year's list must not show it again as
+    # open and overdue (show, the documents and the submission's figures count 3 actions, all done).
+    last = demo["2025/26"]
+    shown = json.loads(run("show", last["id"][:8], "--json").stdout)["figures"]["actions"]
+    listed = json.loads(run("actions", last["id"][:8], "--json").stdout)["actions"]
+    assert len(listed) == shown["total"] == 3 and all(a["status"] == "done" for a in listed)
+    assert json.loads(run("actions", last["id"][:8], "--overdue", "--json").stdout)["actions"] == []
+    text = run("actions", last["id"][:8]).stdout
+    assert "3 action(s): 0 open, 0 overdue, 0 slipped" in text
+    assert "9 more carried forward into a later assessment (tracked there)" in text
+
+
 def test_new_answer_and_act_from_the_command_line(run):
     res = run("new", "Northgate NHS Trust", "--framework", "board-health-inequalities", "--period", "2025/26", "--ods", "RXX")
     assert res.exit_code == 0, res

@@ -30,6 +30,7 @@ def test_trust_submits_regulator_reviews_trust_reads_feedback(tmp_path):
     assert res.exit_code == 0, res.stderr
     bundle = next((tmp_path / "outbox").iterdir())
     assert bundle.name == "RVH-2025-26-submission-1.selfassess"
+    assert "2025/26, this installation's submission number 1, sha256" in res.stdout
     fingerprint = run(trust, "keys", "show").stdout.splitlines()[0]
     assert fingerprint.startswith("SHA256:") and fingerprint in res.stdout
 

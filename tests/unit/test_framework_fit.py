@@ -613,3 +613,30 @@ def test_the_published_crosswalk_schema_is_current_and_the_bundled_ones_pass_it(
     assert text == json_schema_text()
     for path in (BUNDLED / "crosswalks").glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), json.loads(text))
+
+
+def test_projection_reads_each_services_answers_and_never_an_unreviewed_carried_forward_one(tmp_path):
+    from selfassess.core import crosswalk as cw
+
+    store, ws = open_workspace(tmp_path / "store")
+    try:
+        # EDS Domain 1 is held per service ("1A.1", "1A.2"): the crosswalk names 1A itself, and
+        # both services' answers speak for it in the board framework's 3.1.
+        a = eds_assessment(ws, [3, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2])
+        board = ws.catalogue.get(BOARD_ID)
+        found = {x.ref: x for x in cw.project(ws.framework(a), ws.answers(a.id), board, ws.catalogue.crosswalks)}
+        assert [e.ref for e in found["3.1"].evidence] == ["1A.1", "1A.2", "1B.1", "1B.2"]
+        assert found["3.1"].label is not None
+        # A carried-forward answer awaiting review is not this year's view: it suggests nothing.
+        last = ws.new_assessment("Northgate NHS Trust", BOARD_ID, "2024/25").assessment
+        ws.answer(last.id, "1.4", rating="established", state="agreed")
+        ws.answer(last.id, "4.2", rating="leading", state="agreed")
+        this = ws.new_assessment("Northgate NHS Trust", BOARD_ID, "2025/26", from_handle=last.id).assessment
+        eds = ws.catalogue.get(EDS)
+        by_ref = {x.ref: x for x in cw.project(ws.framework(this), ws.answers(this.id), eds, ws.catalogue.crosswalks)}
+        assert by_ref["3B"].evidence == () and by_ref["3B"].level is None
+        ws.answer(this.id, "1.4", rating="established", state="agreed")  # reviewed: it counts again
+        by_ref = {x.ref: x for x in cw.project(ws.framework(this), ws.answers(this.id), eds, ws.catalogue.crosswalks)}
+        assert [e.ref for e in by_ref["3B"].evidence] == ["1.4"]
+    finally:
+        store.close()

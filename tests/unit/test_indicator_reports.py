@@ -142,3 +142,30 @@ def test_every_figure_is_in_the_board_report_and_the_workbook(report):
         assert r[11] == ("Yes" if g.suppressed else None)
     not_reported = [r for r in rows if r[0] == WAIT18]
     assert len(not_reported) == 1 and "Not reported: no data imported" in not_reported[0][13]
+
+
+def test_a_provisional_definition_note_ends_one_sentence_never_two_full_stops(report):
+    # The set's notes are whole sentences ("... asks about them."); the documents join the notes
+    # with "; " and end them with "." themselves, so a note kept its own full stop gave "them..".
+    rd, docs = report
+    unsure = [f for f in rd.indicators if f.indicator.unsure]
+    assert unsure and any(f.indicator.note.endswith(".") for f in unsure)
+    for f in rd.indicators:
+        for note in f.quality_notes(rd.not_stated_threshold):
+            assert not note.endswith("."), note
+    md = docs["md"].read_text(encoding="utf-8")
+    assert "the definition is provisional" in md and ".." not in md
+
+
+def test_word_tables_leave_room_for_every_header_word(report):
+    # Equal columns broke "Denominator" as "Denominat|or" in the indicator tables: each column now
+    # has room for its longest header word (at 9 pt Arial bold, about 0.56 em a letter, plus padding).
+    from docx.shared import Pt
+
+    _, docs = report
+    document = docx.Document(str(docs["docx"]))
+    assert document.tables
+    for table in document.tables:
+        for cell in table.rows[0].cells:
+            longest = max(len(w) for w in re.split(r"[\s-]+", cell.text) if w)  # Word breaks at hyphens too
+            assert cell.width is not None and cell.width >= Pt(9) * 0.56 * longest + Pt(9), (cell.text, cell.width)

@@ -291,3 +291,47 @@ def test_text_drawn_twice_is_noted_once(tmp_path):
         store.close()
     _, notes = render(data, "pdf")
     assert len([n for n in notes if n.startswith("answer 1.1 evidence")]) == 1
+
+
+def test_a_bidi_override_never_makes_a_document_show_other_words_than_were_typed(tmp_path):
+    # U+202E (RIGHT-TO-LEFT OVERRIDE) before "stressed" draws it as "desserts"; the documents leave the
+    # override out, say so, and keep real right-to-left text (Hebrew) as it is.
+    from pypdf import PdfReader
+
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        a = ws.new_assessment("Trust", BOARD_ID, "2025/26", ods_code="RXX").assessment
+        ws.answer(a.id, "1.1", rating="1", evidence="Signed \u202estressed\u202c minutes and \u05e9\u05dc\u05d5\u05dd")
+        data = gather(ws, ws.assessment(a.id))
+    finally:
+        store.close()
+    done = export(data, "pdf", tmp_path)
+    text = "".join(page.extract_text() for page in PdfReader(str(done.path)).pages)
+    assert "stressed" in text and "desserts" not in text
+    assert any("bidi override(s) (U+202E)" in w and "evidence" in w for w in done.warnings)
+    # The workbook holds every answer (the annual-report section quotes none back).
+    book = openpyxl.load_workbook(export(data, "xlsx", tmp_path).path)
+    values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Signed stressed\u202c minutes and \u05e9\u05dc\u05d5\u05dd" in values  # a lone POP DIRECTIONAL FORMATTING reorders nothing
+    assert not [v for v in values if "\u202e" in v]
+
+
+def test_the_summary_sheets_facts_sit_beside_their_labels(tmp_path):
+    # The facts wrap over several lines, top-aligned; a label left at the bottom of its row read
+    # as the label of the next fact. Points for challenge are sentences: never ".;" between them.
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        create_demo(ws)
+        current = next(a for a in ws.assessments() if a.status == "in_progress")
+        data = gather(ws, current)
+    finally:
+        store.close()
+    assert len(data.challenges) >= 2
+    summary = openpyxl.load_workbook(export(data, "xlsx", tmp_path).path)["Summary"]
+    rows = {r: (summary.cell(row=r, column=1), summary.cell(row=r, column=2)) for r in range(1, summary.max_row + 1)
+            if summary.cell(row=r, column=1).value in ("Trust", "Framework", "Status", "Overall", "Points for challenge")}
+    assert len(rows) == 5
+    for label, fact in rows.values():
+        assert label.alignment.vertical == fact.alignment.vertical == "top", label.value
+    challenges = next(f for lab, f in rows.values() if lab.value == "Points for challenge").value
+    assert ".;" not in challenges and challenges.count(".") >= 2

@@ -465,3 +465,64 @@ def test_a_board_with_no_round_sends_a_submission_an_older_regulator_reads(ws, a
     ws.sign_off(assessment.id, [("Someone Else", "Chair")], on="2026-11-23")
     sub = json.loads(prepare(ws, assessment.id).json_files["submission.json"])
     assert "board_ratings" not in sub and all("rationale" not in a for a in sub["answers"])
+
+
+def test_a_rationale_on_a_question_that_did_not_divide_the_board_is_still_in_the_board_report(ws, assessment):
+    # 2 of 3 chose Developing and one Established: not divergent, so not in "Where the board
+    # disagreed"; the board agreed Emerging, away from the median, with a reason the report must carry.
+    import io
+
+    from pypdf import PdfReader
+
+    from selfassess.reports.data import gather
+    from selfassess.reports.export import render
+
+    rated_round(ws, assessment, levels=("2", "2", "3"), question="1.2")
+    ws.answer(assessment.id, "1.2", rating="1", state="agreed", rationale="No objectives have been set with baselines yet")
+    data = gather(ws, assessment)
+    assert data.ratings is not None and not data.ratings.divergent()
+    pdf, _ = render(data, "pdf")
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "No objectives have been set with baselines yet" in text
+
+
+def test_a_stakeholder_round_on_eds_asks_domain_1_once_per_service(ws, tmp_path):
+    # EDS 2022 holds Domain 1 once per service ('eds.services.access:maternity'); the pack must
+    # say which services, or neither the trust (writing it) nor the rater (opening it) can read it.
+    a = ws.new_assessment("Northgate NHS Trust", "eds-2022", "2025/26").assessment
+    for name in ("Maternity", "Emergency care"):
+        ws.add_part(a.id, name)
+    opened = rating_packs.open_round(ws, tmp_path / "trust", a.id, RATERS[:2], tmp_path / "packs",
+                                     domains=("1.1",), kind="stakeholder")
+    pack = rating_packs.open_pack(opened.packs[0], TODAY)
+    assert [q.ref for q in pack.questions()] == ["1A.1", "1B.1", "1C.1", "1D.1"]
+    assert pack.questions()[0].part == "Maternity"
+    response = respond(opened.packs[0], tmp_path / "rater", tmp_path / "back", {"1A.1": "2"})
+    assert rating_packs.import_response(ws, a.id, response).ratings == 1
+    row = next(x for x in rounds.spread(ws, rounds.get_round(ws, opened.round.id)).questions if x.ref == "1A.1")
+    assert row.n == 1
+
+
+def test_on_eds_a_raters_number_is_the_score_as_in_the_app_never_the_place(ws):
+    # EDS 2022 scores 0 Undeveloped to 3 Excelling: '0' is Undeveloped and '1' Developing, as the
+    # app's digit keys and `answer --score` take them ('1' used to save Undeveloped, '0' was refused).
+    a = ws.new_assessment("Northgate NHS Trust", "eds-2022", "2025/26").assessment
+    r = rounds.open_round(ws, a.id, RATERS[:1], domains=("2",), kind="stakeholder")
+    q = ws.framework(a).question("2A")
+    scale = ws.framework(a).scale_for(q)
+    assert [rounds.level_key(scale, q, d) for d in "0123"] == ["undeveloped", "developing", "achieving", "excelling"]
+    with pytest.raises(InvalidInput, match="expected one of: 0 undeveloped, 1 developing"):
+        rounds.level_key(scale, q, "4")
+    assert rounds.rate(ws, r.id, RATERS[0][0], "2A", "0").level == "undeveloped"
+
+
+def test_round_show_on_eds_numbers_levels_by_their_scores(run, tmp_path):
+    aid = run("new", "Trust", "--framework", "eds-2022", "--period", "2025/26").stdout.split()[0][:8]
+    assert run("round", "open", aid, "--rater", "Forum|Stakeholder", "--domain", "2", "--kind", "stakeholder",
+               "--out", tmp_path / "packs").exit_code == 0
+    pack = next((tmp_path / "packs").iterdir())
+    res = run("rate", pack, "--answer", "2A=0", "--out", tmp_path / "back")
+    assert res.exit_code == 0, res
+    assert run("round", "import", aid, next((tmp_path / "back").iterdir())).exit_code == 0
+    text = run("round", "show", aid).stdout
+    assert "0:1" in text and "median 0 Undeveloped" in text, text

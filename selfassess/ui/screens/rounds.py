@@ -111,8 +111,8 @@ class RoundScreen(AppScreen):
         framework = ws.framework(a)
         for q in spread.questions:
             scale = framework.scale_for(framework.question(q.question_id))
-            counts = " ".join(f"{scale.number_of(k)}{'●' * n}" for k, n in q.counts.items()) or "–"
-            median = f"{scale.number_of(q.median)} {scale.level(q.median).label}" if q.median else ""
+            counts = " ".join(f"{scale.digit_of(k)}{'●' * n}" for k, n in q.counts.items()) or "–"
+            median = f"{scale.digit_of(q.median)} {scale.level(q.median).label}" if q.median else ""
             table.add_row(q.ref, str(q.n), counts, median, str(q.range) if q.n else "",
                           "divergent" if q.divergent else "", key=q.question_id)
         title.update(plain(f"{a.period}: {r.kind} rating round, {len(spread.returned)} of {len(r.active_raters)} "
