@@ -121,14 +121,16 @@ def draft(data: ReportData) -> list[Block]:
         plan = ("The board agreed an action plan of" if not data.is_draft else "The draft action plan put to the board has")
         blocks.append(Para.of(
             f"{plan} {f.actions_total} action{'s' if f.actions_total != 1 else ''}, each with a named owner and a due "
-            f"date; {f.actions_open} {'are' if f.actions_open != 1 else 'is'} open. The main "
-            f"{'ones are' if len(open_actions) != 1 else 'one is'}:"))
+            f"date; {f.actions_open} {'are' if f.actions_open != 1 else 'is'} open. "
+            + (f"{data.carried_on_text} " if data.carried_on else "")
+            + f"The main {'ones are' if len(open_actions) != 1 else 'one is'}:"))
         # A public document: each action is attributed to the role that holds it, never to a person.
         blocks.append(Bullets(tuple(
             Para.of((a.title, True), " – ", *_role(a), f", by {long_date(a.current_due)} ({a.status_label.lower()})")
             for a in open_actions[:KEY_ACTIONS])))
     else:
-        blocks.append(Para.of(f"There are no open actions ({f.actions_total} in the plan)."))
+        blocks.append(Para.of(f"There are no open actions ({f.actions_total} in the plan)."
+                              + (f" {data.carried_on_text}" if data.carried_on else "")))
     blocks.append(Heading("Progress since last year", 2))
     if data.previous_period:
         done = data.done_actions

@@ -235,6 +235,9 @@ class ReportData:
     scale_key: tuple[tuple[str, int], ...] = ()
     coversheet: CoverSheet | None = None  # the board cover sheet, page 1 of the board report
     ratings: BoardRatings | None = None  # the board's own ratings in a round, when it held one
+    # Actions this plan held that a later assessment carries on (reported there, not here): how many, and where.
+    carried_on: int = 0
+    carried_into: str = ""
     stakeholders: StakeholderRatings | None = None  # stakeholders' grades, when a stakeholder round has any
     evidence: tuple[EvidenceRow, ...] = ()  # the evidence files, in framework order
     # Information on health inequalities: each indicator of the set, reported or not (with why).
@@ -249,6 +252,15 @@ class ReportData:
         """The subject at the start of a phrase: 'Health inequalities action plan'."""
         subject = self.wording.subject
         return subject[:1].upper() + subject[1:]
+
+    @property
+    def carried_on_text(self) -> str:
+        """The actions the plan no longer lists because a later year tracks them, in a sentence (or "")."""
+        n = self.carried_on
+        if not n:
+            return ""
+        return (f"{n} more action{'s' if n != 1 else ''} {'were' if n != 1 else 'was'} carried forward into "
+                f"{self.carried_into or 'a later assessment'} and {'are' if n != 1 else 'is'} tracked there.")
 
     @property
     def completeness(self) -> float:
@@ -311,8 +323,12 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             provisional=d.provisional, level=d.level, previous_percent=d.previous_percent, change=d.change,
             strengths=tuple(by_id[qid] for qid in d.strengths), gaps=tuple(by_id[qid] for qid in d.gaps),
         ))
+    live = ws.live_actions(assessment.id)
+    carried = [x.id for x in ws.actions(assessment.id, history=False) if x.id not in {a.id for a in live}]
+    later = ws.repo.find("actions", carried_from=carried[0]) if carried else []
+    carried_into = ws.assessment(later[0]["assessment_id"]).period if later else ""
     action_rows = []
-    for x in ws.live_actions(assessment.id):  # an action carried into a later year is reported there
+    for x in live:  # an action carried into a later year is reported there
         qs = [framework.question(q) for q in x.question_ids if framework.has_question(q)]
         last = x.last_update
         action_rows.append(ActionRow(
@@ -363,6 +379,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         not_stated_threshold=iset.not_stated_flag_percent if iset else 5.0,
         wording=framework.wording,
         ratings=board_ratings(ws, assessment, framework, by_id),
+        carried_on=len(carried), carried_into=carried_into,
         stakeholders=stakeholder_ratings(ws, assessment, by_id),
     )
 

@@ -646,7 +646,8 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         owners += f" and {len(f.overdue_by_owner) - OWNERS_SHOWN} more owners"
     story.append(p(f"The action plan has <b>{f.actions_total}</b> actions: {f.actions_open} open, "
                    f"<b>{f.actions_overdue} overdue</b>" + (f" ({owners})" if owners else "")
-                   + f", {f.actions_slipped} slipped from their original date, {f.actions_done} done."))
+                   + f", {f.actions_slipped} slipped from their original date, {f.actions_done} done."
+                   + (f" {escape(data.carried_on_text)}" if data.carried_on else "")))
     key_width = 4.2 * cm
     chart = _chart(data, t, TEXT_WIDTH - key_width - 0.3 * cm)
     story += [Spacer(1, 0.3 * cm),

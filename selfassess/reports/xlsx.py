@@ -269,7 +269,8 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
                     + (f"; {f.drafts} draft" if f.drafts else "") + ")"),
         ("Assurance", f"of {f.rated} rated answers: {assurance}" if f.rated else "no rated answers yet"),
         ("Actions", f"{f.actions_total} in the plan: {f.actions_open} open, {f.actions_overdue} overdue, "
-                    f"{f.actions_slipped} slipped, {f.actions_done} done"),
+                    f"{f.actions_slipped} slipped, {f.actions_done} done"
+                    + (f". {data.carried_on_text}" if data.carried_on else "")),
         ("Points for challenge", " ".join(c.message for c in data.challenges) or "none"),  # each a sentence
     ]):
         key = summary.cell(row=info + i, column=1, value=label)

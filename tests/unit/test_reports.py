@@ -335,3 +335,26 @@ def test_the_summary_sheets_facts_sit_beside_their_labels(tmp_path):
         assert label.alignment.vertical == fact.alignment.vertical == "top", label.value
     challenges = next(f for lab, f in rows.values() if lab.value == "Points for challenge").value
     assert ".;" not in challenges and challenges.count(".") >= 2
+
+
+def test_a_signed_off_years_documents_say_which_actions_a_later_year_carries_on(tmp_path):
+    # The board signed last year's plan whole; once next year carries its open actions on, last
+    # year's documents list only what stayed, and must say the rest went on (never a smaller plan).
+    store, ws = open_workspace(tmp_path / "s")
+    try:
+        create_demo(ws)
+        last = next(a for a in ws.assessments() if a.status == "signed_off")
+        current = next(a for a in ws.assessments() if a.status == "in_progress")
+        carried = len(ws.actions(last.id, history=False)) - len(ws.live_actions(last.id))
+        data = gather(ws, last)
+        now = gather(ws, current)
+    finally:
+        store.close()
+    assert carried > 0 and data.carried_on == carried and now.carried_on == 0
+    said = f"{carried} more actions were carried forward into {current.period} and are tracked there."
+    assert said in " ".join(_pdf_text(export(data, "pdf", tmp_path).path).split())
+    assert said in render(data, "md")[0].decode().replace("\\", "")
+    assert said in " ".join(p.text for p in docx.Document(export(data, "docx", tmp_path).path).paragraphs)
+    summary = openpyxl.load_workbook(export(data, "xlsx", tmp_path).path)["Summary"]
+    assert any(said in str(c.value) for row in summary.iter_rows() for c in row)
+    assert "carried forward into" not in render(now, "md")[0].decode()
