@@ -890,7 +890,10 @@ def indicators_import(c: Context, assessment: str, file: Path, set_name: str | N
 
     with c.workspace(write=True) as ws:
         a = ws.assessment(assessment)
-        iset = indicator_set.find(set_name, c.home, a.framework_id)
+        skipped: list[str] = []
+        iset = indicator_set.find(set_name, c.home, a.framework_id, skipped=skipped)
+        for why in skipped:
+            echo(f"warning: indicator set {why}", err=True)
         extract = indicator_data.read_extract(file, iset, period=period, mapping=indicator_data.parse_map(maps),
                                               default_period=a.period)
         ids = ws.import_indicators(assessment, iset, extract)

@@ -313,15 +313,33 @@ def folders(home: Path, extra: Sequence[Path] = ()) -> list[Path]:
     return [paths.bundled_frameworks_dir() / "indicators", paths.user_frameworks_dir(home) / "indicators", *extra]
 
 
-def find(name: str | None, home: Path, framework_id: str = "", extra: Sequence[Path] = ()) -> IndicatorSet:
-    """A set by id (or id@version); with no name, the one linked to the framework (else the only one)."""
+def find(name: str | None, home: Path, framework_id: str = "", extra: Sequence[Path] = (),
+         skipped: list[str] | None = None) -> IndicatorSet:
+    """A set by id (or id@version); with no name, the one linked to the framework (else the only one).
+
+    A file that does not load is left out (as a broken framework file is), its problems added to
+    `skipped` for the caller to show; it is named in the refusal when no set matches."""
     found: list[IndicatorSet] = []
+    broken: list[str] = []
+    problems: list[Problem] = []
     for folder in folders(home, extra):
-        found += load_folder(folder)
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
+                try:
+                    found.append(load_file(path))
+                except FrameworkError as exc:
+                    problems += exc.problems
+                    broken.append(f"{path} was left out: " + "; ".join(str(problem) for problem in exc.problems[:3]))
+    if skipped is not None:
+        skipped += broken
     if name:
         matches = [s for s in found if name in (s.id, s.key)]
     else:
         matches = [s for s in found if s.framework == framework_id] or (found if len(found) == 1 else [])
+    if not matches and broken:
+        raise FrameworkError(problems)
     if not matches:
         known = ", ".join(sorted({s.key for s in found})) or "(none)"
         raise NotFound(f"no indicator set '{name}', expected one of: {known}" if name else

@@ -402,3 +402,19 @@ def test_a_reopened_version_keeps_the_indicator_figures(ws, tmp_path, iset):
     new = w.reopen(a.id, "A late correction")
     assert [f.as_json() for f in w.indicator_figures(new)[1]] == before
     assert [f.as_json() for f in w.indicator_figures(w.assessment(a.id))[1]] == before  # the old version keeps its own
+
+
+def test_a_broken_user_set_is_left_out_with_a_warning_and_never_blocks_the_bundled_one(run, home, tmp_path):
+    from selfassess import paths
+
+    assert run("new", "Riverside", "--framework", BOARD_ID, "--period", "2025/26").exit_code == 0
+    handle = json.loads(run("assessments", "--json").stdout)["assessments"][0]["id"]
+    mine = paths.user_frameworks_dir(home) / "indicators"
+    mine.mkdir(parents=True)
+    (mine / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    res = run("indicators", "import", handle, _write(tmp_path / "good.csv", ROW_HEADER, _rows(200)))
+    assert res.exit_code == 0, res
+    assert f"warning: indicator set {mine / 'broken.yaml'} was left out: {mine / 'broken.yaml'}:2:1: YAML syntax error" in res.stderr
+    # Asked for by name, a set that only the broken file could be: its problems, file:line:column.
+    res = run("indicators", "import", handle, tmp_path / "good.csv", "--set", "my-own-set")
+    assert res.exit_code == 1 and f"{mine / 'broken.yaml'}:2:1: YAML syntax error" in res.stderr
