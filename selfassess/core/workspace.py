@@ -489,6 +489,15 @@ class Workspace:
         carried = self._carried_on(assessment_id)
         return [a for a in self.actions(assessment_id, history=history) if a.id not in carried]
 
+    def carried_on(self, assessment: Assessment) -> tuple[int, str]:
+        """How many of an assessment's actions a later assessment carries on, and that one's period
+        ((0, "") when none): its documents say so, as its figures count only the actions that stayed."""
+        carried = sorted(self._carried_on(assessment.id))
+        if not carried:
+            return 0, ""
+        later = self.repo.find("actions", carried_from=carried[0])
+        return len(carried), self.assessment(later[0]["assessment_id"]).period if later else ""
+
     def _carried_on(self, assessment_id: str) -> frozenset[str]:
         """Ids of this assessment's actions that a later assessment carries on (found by the store's
         index of carried_from, one look-up per action: not a read of every year's actions)."""

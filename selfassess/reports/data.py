@@ -323,12 +323,9 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
             provisional=d.provisional, level=d.level, previous_percent=d.previous_percent, change=d.change,
             strengths=tuple(by_id[qid] for qid in d.strengths), gaps=tuple(by_id[qid] for qid in d.gaps),
         ))
-    live = ws.live_actions(assessment.id)
-    carried = [x.id for x in ws.actions(assessment.id, history=False) if x.id not in {a.id for a in live}]
-    later = ws.repo.find("actions", carried_from=carried[0]) if carried else []
-    carried_into = ws.assessment(later[0]["assessment_id"]).period if later else ""
+    carried_on, carried_into = ws.carried_on(assessment)
     action_rows = []
-    for x in live:  # an action carried into a later year is reported there
+    for x in ws.live_actions(assessment.id):  # an action carried into a later year is reported there
         qs = [framework.question(q) for q in x.question_ids if framework.has_question(q)]
         last = x.last_update
         action_rows.append(ActionRow(
@@ -379,7 +376,7 @@ def gather(ws: Workspace, assessment: Assessment) -> ReportData:
         not_stated_threshold=iset.not_stated_flag_percent if iset else 5.0,
         wording=framework.wording,
         ratings=board_ratings(ws, assessment, framework, by_id),
-        carried_on=len(carried), carried_into=carried_into,
+        carried_on=carried_on, carried_into=carried_into,
         stakeholders=stakeholder_ratings(ws, assessment, by_id),
     )
 
