@@ -165,17 +165,13 @@ def parse(text: str | bytes, filename: str, frameworks: dict[str, Framework]) ->
 
 
 def load_folder(folder: Path, frameworks: dict[str, Framework]) -> tuple[list[Crosswalk], dict[str, list[Problem]]]:
-    from ..files import NotReadable, read_limited
-
     found: list[Crosswalk] = []
     failures: dict[str, list[Problem]] = {}
     if not folder.is_dir():
         return found, failures
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml") and p.is_file()):
         try:
-            found.append(parse(read_limited(path, strict_yaml.MAX_BYTES, "crosswalk YAML file"), str(path), frameworks))
-        except NotReadable as exc:
-            failures[str(path)] = [Problem(str(path), 1, 1, exc.reason)]
+            found.append(parse(strict_yaml.read_source(path, "crosswalk YAML file"), str(path), frameworks))
         except FrameworkError as exc:
             failures[str(path)] = exc.problems
     return found, failures

@@ -722,14 +722,8 @@ def parse(text: str | bytes, filename: str) -> Framework:
 
 
 def load_file(path: str | Path) -> Framework:
-    from ..files import NotReadable, read_limited
-
     path = Path(path)
-    try:
-        data = read_limited(path, strict_yaml.MAX_BYTES, "framework YAML file")
-    except NotReadable as exc:
-        raise FrameworkError([Problem(str(path), 1, 1, ('file ' if exc.reason.startswith('is ') else '') + exc.reason)]) from None
-    return parse(data, str(path))
+    return parse(strict_yaml.read_source(path, "framework YAML file"), str(path))
 
 
 def from_store(data: dict[str, Any], expected_hash: str | None = None) -> Framework:

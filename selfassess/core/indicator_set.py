@@ -277,14 +277,8 @@ def parse(text: str | bytes, filename: str) -> IndicatorSet:
 
 
 def load_file(path: str | Path) -> IndicatorSet:
-    from ..files import NotReadable, read_limited
-
     path = Path(path)
-    try:
-        data = read_limited(path, strict_yaml.MAX_BYTES, "indicator set YAML file")
-    except NotReadable as exc:
-        raise FrameworkError([Problem(str(path), 1, 1, ('file ' if exc.reason.startswith('is ') else '') + exc.reason)]) from None
-    return parse(data, str(path))
+    return parse(strict_yaml.read_source(path, "indicator set YAML file"), str(path))
 
 
 def load_folder(folder: Path) -> list[IndicatorSet]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from .errors import Problem
+from .errors import FrameworkError, Problem
 
 MAX_BYTES = 5 * 1024 * 1024  # a framework of 2,000 questions is about 1.5 MB
 
@@ -219,3 +220,15 @@ def read_document(text: str | bytes, filename: str) -> tuple[Any, list[Problem]]
         b.problems.append(Problem(filename, 1, 1, "file is empty, expected a framework mapping"))
         return None, b.problems
     return root, b.problems
+
+
+def read_source(path: Path, what: str) -> bytes:
+    """The bytes of a YAML source file (a framework, an indicator set, a crosswalk): a regular file,
+    at most MAX_BYTES; one that cannot be read is a problem at its first line, as its content's are."""
+    from ..files import NotReadable, read_limited
+
+    try:
+        return read_limited(path, MAX_BYTES, what)
+    except NotReadable as exc:
+        reason = ("file " if exc.reason.startswith("is ") else "") + exc.reason
+        raise FrameworkError([Problem(str(path), 1, 1, reason)]) from None
