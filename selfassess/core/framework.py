@@ -439,22 +439,11 @@ def _check_meaning(data: Any, filename: str) -> list[Problem]:
 
     def claim(node: Any, what: str) -> None:
         nid = node.get("id")
-        if isinstance(nid, str):
-            if nid in seen:
-                first = seen[nid]
-                where = f" (first at line {first.line}, column {first.column})" if first else ""
-                at(_pos(node, "id"), f"duplicate id '{nid}'{where}, expected ids unique across the file")
-            else:
-                seen[nid] = _pos(node, "id")
+        if isinstance(nid, str) and (where := strict_yaml.seen_before(seen, nid, _pos(node, "id"))) is not None:
+            at(_pos(node, "id"), f"duplicate id '{nid}'{where}, expected ids unique across the file")
         ref = node.get("ref")
-        if isinstance(ref, str):
-            rkey = f"{what}:{ref}"
-            if rkey in refs:
-                first = refs[rkey]
-                where = f" (first at line {first.line}, column {first.column})" if first else ""
-                at(_pos(node, "ref"), f"duplicate {what} ref '{ref}'{where}, expected each {what} ref once")
-            else:
-                refs[rkey] = _pos(node, "ref")
+        if isinstance(ref, str) and (where := strict_yaml.seen_before(refs, f"{what}:{ref}", _pos(node, "ref"))) is not None:
+            at(_pos(node, "ref"), f"duplicate {what} ref '{ref}'{where}, expected each {what} ref once")
 
     live_questions: set[str] = set()
     for domain, _ in items(data, "domains"):

@@ -214,13 +214,8 @@ def _check_meaning(data: Any, filename: str) -> list[Problem]:
         if not isinstance(ind, dict):
             continue
         iid = ind.get("id")
-        if isinstance(iid, str):
-            if iid in seen:
-                first = seen[iid]
-                where = f" (first at line {first.line}, column {first.column})" if first else ""
-                at(_pos(ind, "id"), f"duplicate indicator id '{iid}'{where}, expected each id once")
-            else:
-                seen[iid] = _pos(ind, "id")
+        if isinstance(iid, str) and (where := strict_yaml.seen_before(seen, iid, _pos(ind, "id"))) is not None:
+            at(_pos(ind, "id"), f"duplicate indicator id '{iid}'{where}, expected each id once")
         src = ind.get("source")
         if isinstance(src, dict) and isinstance(src.get("document"), str) and src["document"] not in sources:
             at(_pos(src, "document"), f"unknown source document '{src['document']}', expected one of the set's sources: "

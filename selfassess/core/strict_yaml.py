@@ -222,6 +222,16 @@ def read_document(text: str | bytes, filename: str) -> tuple[Any, list[Problem]]
     return root, b.problems
 
 
+
+def seen_before(seen: dict[str, Pos | None], key: str, pos: Pos | None) -> str | None:
+    """None the first time `key` is met (where it stands is kept); after that, where it first stood, in
+    words for a "duplicate" problem (' (first at line L, column C)', or '' when that is not known)."""
+    if key not in seen:
+        seen[key] = pos
+        return None
+    first = seen[key]
+    return f" (first at line {first.line}, column {first.column})" if first else ""
+
 def read_source(path: Path, what: str) -> bytes:
     """The bytes of a YAML source file (a framework, an indicator set, a crosswalk): a regular file,
     at most MAX_BYTES; one that cannot be read is a problem at its first line, as its content's are."""
