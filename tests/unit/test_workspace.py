@@ -16,18 +16,6 @@ from tests.unit.test_framework_loader import MINIMAL
 
 
 @pytest.fixture
-def env(tmp_path):
-    store, ws = open_workspace(tmp_path / "store")
-    yield store, ws
-    store.close()
-
-
-@pytest.fixture
-def ws(env):
-    return env[1]
-
-
-@pytest.fixture
 def assessment(ws):
     return ws.new_assessment("Northgate NHS Trust", BOARD_ID, "2025/26", ods_code="rxx").assessment
 
