@@ -95,6 +95,7 @@ def _upgrade(store: Store, ws: Workspace) -> None:
     upgrading it at the same moment, only puts it off to the next open."""
     try:
         ws.upgrade()
+        ws.close_finished_years()
     except (StoreLocked, ChangedMeanwhile):
         pass
     except SaveFailed as exc:

@@ -110,6 +110,15 @@ class Repository(Protocol):
         """Check the whole chain, that the stored state is exactly what it recorded, and every evidence file."""
         ...
 
+    def close_records(self, table: str, key: str, groups: list[tuple[str, list[str]]]) -> int:
+        """Keep the records of `table` whose `key` is one of a group's values out of the everyday
+        state, in a file of their own per group, read only when a read asks for them; how many."""
+        ...
+
+    def closed_values(self, table: str, key: str) -> frozenset[str]:
+        """The values of `key` whose records of `table` close_records keeps apart."""
+        ...
+
 
 @dataclass(frozen=True)
 class AssessmentSummary:
@@ -231,6 +240,23 @@ class Workspace:
         self.commit("store.upgrade", f"records upgraded: the histories of {len(legacy)} action(s) kept as progress notes "
                     "of their own, each carried-forward action linked to the one it came from", changes)
         return len(legacy)
+
+    def close_finished_years(self) -> int:
+        """Keep the progress notes of finished years in files of their own (see the store's close_records):
+        what the app shows at start, this year's answers and plan, is then read without them, and a
+        history that reaches back into those years reads them when it is asked for. A year is finished
+        when the board signed it off and a later assessment carries it on (or a new version replaced
+        it). How many notes were moved (0: nothing to do, the usual case)."""
+        closed = self.repo.closed_values("progress", "action_id")
+        groups: list[tuple[str, list[str]]] = []
+        for a in self.assessments():
+            if not (a.frozen and (a.superseded_by or self.repo.find("assessments", previous_id=a.id))):
+                continue
+            ids = [r["id"] for r in self.repo.find("actions", assessment_id=a.id) if r["id"] not in closed]
+            if ids:
+                # Named without reading the framework (opening must not wait for the YAML files).
+                groups.append((f"{self.organisation(a.organisation_id).name} {a.period} ({a.framework_id})", ids))
+        return self.repo.close_records("progress", "action_id", groups) if groups else 0
 
     # --- reads kept while nothing changes -----------------------------------------------------
 

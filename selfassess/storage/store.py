@@ -11,6 +11,9 @@ Layout of a store folder:
                   them by their sha256; audit verify rehashes every one
     recovered/    bytes set aside during recovery (a torn last line, a damaged store's files)
     base.json     only after restoring a backup whose log was lost: the backup the log starts from
+    closed/       records of finished years, out of the checkpoint: each file holds the records of one
+                  table whose key (a progress note's action) is one of the values state.json lists for
+                  it, is named by its SHA-256 and never changes; read only when a read asks for them
 
 A save appends one event to audit.log and fsyncs it (about the cost of one SQLite commit),
 then applies it to the in-memory tables. Several copies (the app, a script, the command line)
@@ -19,7 +22,10 @@ copies appended since it last looked (each must link to its head), then appends 
 chain orders every save of every copy. state.json is rewritten atomically (temp file,
 fsync, rename, directory fsync) only at checkpoints, so a save never rewrites years of data;
 the checkpoint a save asks for is written by a thread beside the saves (see _start_checkpoint).
-Opening reads the checkpoint and replays the events after it.
+Opening reads the checkpoint and replays the events after it. What finished years hold (their
+actions' progress notes, most of a store's bytes after a few years) is kept in closed/ files that
+state.json lists: opening does not read them, and a read that needs them brings them in. The audit
+chain covers them as it covers the rest: verify compares the chain with state.json and every closed file.
 
 Store files are never read or written through symbolic links, and everything is created
 owner-only (folders 0700, files 0600) whatever the umask.
@@ -59,12 +65,14 @@ STATE, LOG, LOCK, LOCK_INFO = "state.json", "audit.log", "lock", "lock.json"
 BACKUPS, RECOVERED = "backups", "recovered"
 BASE = "base.json"  # after a restore from a backup without its log: the backup the log starts from
 EVIDENCE = "evidence"  # the folder of evidence files, and the table of records that name them by "sha256"
-STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED, BASE, EVIDENCE)
+CLOSED = "closed"  # the folder of finished years' records (see Store.close_records)
+STORE_FILES = (STATE, LOG, LOCK, LOCK_INFO, BACKUPS, RECOVERED, BASE, EVIDENCE, CLOSED)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Format 2: state.json's digest covers the checkpoint's position (seq, hash, offset) as well as
-# the tables, so moving the offset is caught. Format 1 stores (digest over the tables) still open,
-# and are written as format 2 at their next checkpoint.
-FORMAT = 2
+# the tables, so moving the offset is caught. Format 3: it also covers the list of closed files
+# (records kept out of state.json). Format 1 and 2 stores still open, and are written as format 3
+# at their next checkpoint (an older selfassess then refuses the store rather than miss records).
+FORMAT = 3
 CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay rare
 # How long a writer waits for the lock when not told (--wait): a commit holds it for milliseconds,
 # a checkpoint or backup for well under a second, so a few seconds means something is wrong.
@@ -137,13 +145,46 @@ def state_digest(data: dict[str, Any]) -> str:
     cp = data["checkpoint"]
     covered = {"format": data["format"], "store_id": data.get("store_id"), "log_start": data.get("log_start"),
                "checkpoint": {"seq": cp["seq"], "hash": cp["hash"], "offset": cp["offset"]}, "tables": data["tables"]}
+    if data["format"] >= 3:
+        covered["closed"] = data.get("closed", [])
     return hashlib.sha256(audit.canonical(covered)).hexdigest()
 
 
+def _covered_prefix(fmt: int, store_id: Any, checkpoint: dict[str, Any], log_start: Any, closed: list[Any]) -> bytes:
+    """The bytes the digest covers before the tables: canonical form puts the keys in this order."""
+    cp = {"seq": checkpoint["seq"], "hash": checkpoint["hash"], "offset": checkpoint["offset"]}
+    return (b'{"checkpoint":' + audit.canonical(cp) + (b',"closed":' + audit.canonical(closed) if fmt >= 3 else b"")
+            + b',"format":' + str(fmt).encode() + b',"log_start":' + audit.canonical(log_start or None)
+            + b',"store_id":' + audit.canonical(store_id) + b',"tables":')
+
+
+def state_intact(raw: bytes, data: dict[str, Any]) -> bool:
+    """Whether a state.json matches its own checksum.
+
+    write_state writes the tables in canonical form, so the bytes of the file are the bytes the
+    digest covers: hashing them (a fraction of a second for years of records) stands in for
+    encoding every record again. A file whose tables are not laid out that way (an older writer,
+    an edit by hand) is checked the long way, record by record."""
+    digest = data.get("digest")
+    if not isinstance(digest, str):
+        return False
+    fmt = data.get("format", 1)
+    if fmt >= 2 and list(data)[-2:] == ["tables", "digest"]:
+        head = {k: v for k, v in data.items() if k not in ("tables", "digest")}
+        lead = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1].encode("utf-8") + b',"tables":'
+        tail = b',"digest":"' + digest.encode() + b'"}'
+        if raw.startswith(lead) and raw.endswith(tail):
+            prefix = _covered_prefix(fmt, data.get("store_id"), data["checkpoint"], data.get("log_start"),
+                                     data.get("closed", []))
+            if hashlib.sha256(prefix + raw[len(lead):len(raw) - len(tail)] + b"}").hexdigest() == digest:
+                return True
+    return digest == state_digest(data)
+
+
 def state_document(store_id: str, checkpoint: dict[str, Any], tables: dict[str, Any],
-                   log_start: dict[str, Any] | None = None) -> bytes:
+                   log_start: dict[str, Any] | None = None, closed: list[dict[str, Any]] | None = None) -> bytes:
     """The bytes of a state.json, in the current format."""
-    data: dict[str, Any] = {"format": FORMAT, "store_id": store_id, "checkpoint": checkpoint}
+    data: dict[str, Any] = {"format": FORMAT, "store_id": store_id, "checkpoint": checkpoint, "closed": closed or []}
     if log_start:
         data["log_start"] = log_start
     data["tables"] = tables
@@ -157,7 +198,8 @@ _PAUSE = 0.0005  # and sleeps this long there: a thread only giving up the inter
 
 
 def write_state(fd: int, store_id: str, checkpoint: dict[str, Any], tables: dict[str, dict[str, Any]],
-                log_start: dict[str, Any] | None = None, *, yielding: bool = False) -> None:
+                log_start: dict[str, Any] | None = None, closed: list[dict[str, Any]] | None = None, *,
+                yielding: bool = False) -> None:
     """Write a state.json (current format) to fd record by record, its digest hashed on the way.
 
     The same document state_document makes, but never held in memory whole, and with the tables in
@@ -165,12 +207,10 @@ def write_state(fd: int, store_id: str, checkpoint: dict[str, Any], tables: dict
     one pass. yielding: let other threads run between chunks (a background checkpoint must not
     hold up a save for longer than a chunk takes)."""
     log_start = log_start or None
+    closed = closed or []
     digest = hashlib.sha256()
-    cp = {"seq": checkpoint["seq"], "hash": checkpoint["hash"], "offset": checkpoint["offset"]}
-    digest.update(b'{"checkpoint":' + audit.canonical(cp) + b',"format":' + str(FORMAT).encode()
-                  + b',"log_start":' + audit.canonical(log_start) + b',"store_id":' + audit.canonical(store_id)
-                  + b',"tables":')
-    head = {"format": FORMAT, "store_id": store_id, "checkpoint": checkpoint}
+    digest.update(_covered_prefix(FORMAT, store_id, checkpoint, log_start, closed))
+    head = {"format": FORMAT, "store_id": store_id, "checkpoint": checkpoint, "closed": closed}
     if log_start:
         head["log_start"] = log_start
     out = [json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1].encode("utf-8") + b',"tables":']
@@ -224,15 +264,77 @@ def parse_state(raw: bytes) -> dict[str, Any]:
         tables, cp = data["tables"], data["checkpoint"]
         fmt = data.get("format", 1)
         log_start = data.get("log_start")
+        closed = data.get("closed", [])
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError("unreadable JSON or missing parts") from exc
     if not (isinstance(tables, dict) and all(isinstance(t, dict) for t in tables.values()) and isinstance(cp, dict)
             and isinstance(fmt, int) and not isinstance(fmt, bool)
             and _count(cp.get("seq")) and _count(cp.get("offset")) and isinstance(cp.get("hash"), str)
             and (log_start is None or (isinstance(log_start, dict) and _count(log_start.get("seq"))
-                                       and isinstance(log_start.get("hash"), str)))):
+                                       and isinstance(log_start.get("hash"), str)))
+            and isinstance(closed, list) and all(_closed_entry(e) for e in closed)):
         raise ValueError("missing or malformed parts")
     return cast(dict[str, Any], data)
+
+
+def _closed_entry(entry: Any) -> bool:
+    """One closed file as state.json lists it: its SHA-256, the table and key it holds, the key's values."""
+    return (isinstance(entry, dict) and isinstance(entry.get("sha256"), str) and bool(_SHA256.match(entry["sha256"]))
+            and isinstance(entry.get("table"), str) and isinstance(entry.get("key"), str)
+            and isinstance(entry.get("values"), list) and all(isinstance(v, str) for v in entry["values"])
+            and _count(entry.get("records")) and isinstance(entry.get("label", ""), str))
+
+
+def with_closed(folder: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """A parsed state.json's tables with the records of every closed file it lists put back in.
+    ValueError names the first closed file that cannot be used."""
+    tables: dict[str, Any] = data["tables"]
+    for entry in data.get("closed", []):
+        records = read_closed(folder, entry)
+        live = tables.setdefault(entry["table"], {})
+        both = live.keys() & records.keys()
+        if both:
+            raise ValueError(f"{CLOSED}/{entry['sha256']}.json holds {len(both)} record(s) that {STATE} holds too")
+        live.update(records)
+    return tables
+
+
+def closed_path(folder: Path, entry: dict[str, Any]) -> Path:
+    return folder / CLOSED / f"{entry['sha256']}.json"
+
+
+def closed_document(table: str, key: str, records: dict[str, Any]) -> bytes:
+    """The bytes of a closed file: canonical, so the same records always make the same file (and name)."""
+    return audit.canonical({"format": FORMAT, "key": key, "records": records, "table": table})
+
+
+def read_closed(folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    """The records of one closed file, checked against its name, the entry state.json keeps for it,
+    and the values it lists. ValueError says, in words, what is wrong with it."""
+    path = closed_path(folder, entry)
+    what = f"{CLOSED}/{path.name} (the {entry['table']} records of {entry.get('label') or 'a finished year'})"
+    if path.is_symlink():
+        raise ValueError(f"{what} is a symbolic link: selfassess does not read store files through links")
+    try:
+        raw = io.read_bytes(path)
+    except FileNotFoundError:
+        raise ValueError(f"{what} is missing") from None
+    except OSError as exc:
+        raise ValueError(f"{what} cannot be read ({_why(exc)})") from None
+    if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+        raise ValueError(f"{what} was changed outside selfassess (its content no longer matches its name)")
+    try:
+        data = json.loads(raw)
+        records = data["records"]
+        ok = (data.get("table"), data.get("key")) == (entry["table"], entry["key"]) and isinstance(records, dict)
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    if not ok or len(records) != entry["records"]:
+        raise ValueError(f"{what} is not the file state.json lists")
+    values = set(entry["values"])
+    if not all(isinstance(r, dict) and r.get(entry["key"]) in values for r in records.values()):
+        raise ValueError(f"{what} holds records that are not among the ones state.json lists for it")
+    return cast(dict[str, Any], records)
 
 
 def _count(value: Any) -> bool:
@@ -508,11 +610,19 @@ class Store:
                 raise StoreDamaged(self._both_missing(self._used))
             self.store_id = str(uuid.uuid4())
             self._checkpoint: dict[str, Any] = {"seq": 0, "hash": audit.GENESIS, "offset": 0, "time": ""}
+            self._closed: list[dict[str, Any]] = []
             tables: dict[str, Any] = {}
         else:
             tables = self._read_state(state_path)
         self._db = _DB(storage=_State, data=tables)
         self._indexes: dict[tuple[str, str], dict[Any, set[str]]] = {}
+        # Closed files (see close_records): state.json's list, the values each holds, those not read
+        # yet, the ids of those read (kept out of the next checkpoint), and those a change reopened
+        # (their records go back into state.json at the next checkpoint).
+        self._values = {e["sha256"]: frozenset(e["values"]) for e in self._closed}
+        self._unread = {e["sha256"]: e for e in self._closed}
+        self._read_ids: dict[str, set[str]] = {}
+        self._reopened: set[str] = set()
         self._seq, self._head = self._checkpoint["seq"], self._checkpoint["hash"]
         self._log_size = self._checkpoint["offset"]
         self._replay_tail(log_path)
@@ -565,12 +675,13 @@ class Store:
         if data.get("format", 1) > FORMAT:
             raise StoreError(f"the store at {self.folder} was written by a newer selfassess (store format "
                              f"{data['format']}); upgrade selfassess to open it")
-        if data.get("digest") != state_digest(data):
+        if not state_intact(raw, data):
             raise StoreDamaged(self._damaged(f"{STATE} was changed outside selfassess (its content no longer matches its checksum)",
                                              "selfassess store restore --from-log"))
         self.store_id = data.get("store_id") or str(uuid.uuid4())
         self._checkpoint = data["checkpoint"]
         self._log_start = data.get("log_start")
+        self._closed = list(data.get("closed", []))
         return cast(dict[str, Any], data["tables"])
 
     def _replay_tail(self, log_path: Path, others: list[dict[str, Any]] | None = None) -> None:
@@ -700,10 +811,14 @@ class Store:
     def get(self, table: str, record_id: str) -> dict[str, Any] | None:
         self._fresh()
         doc = self._tables.get(table, {}).get(record_id)  # by UUID: O(1), as TinyDB's get(doc_id=...) would be
+        if doc is None and self._unread:
+            self._bring_in(table)
+            doc = self._tables.get(table, {}).get(record_id)
         return dict(doc) if doc is not None else None
 
     def all(self, table: str) -> list[dict[str, Any]]:
         self._fresh()
+        self._bring_in(table)
         return [dict(d) for d in self._db.table(table).all()]
 
     def find(self, table: str, **equal: Any) -> list[dict[str, Any]]:
@@ -711,6 +826,7 @@ class Store:
         if not equal:
             return self.all(table)
         self._fresh()
+        self._bring_in(table, equal)
         raw = self._tables.get(table, {})
         candidates: set[str] | None = None
         for key, value in equal.items():
@@ -731,7 +847,146 @@ class Store:
 
     def tables(self) -> dict[str, dict[str, Any]]:
         self._fresh()
+        for table in {e["table"] for e in self._unread.values()}:
+            self._bring_in(table)
         return {name: dict(self._tables.get(name, {})) for name in self._tables}
+
+    # --- finished years, in files of their own --------------------------------------------------
+
+    def _bring_in(self, table: str, equal: dict[str, Any] | None = None) -> None:
+        """Read the closed files a read of `table` needs: those whose values hold what `equal` asks
+        for on their key, or all of the table's when the read does not name a key value."""
+        if not self._unread:
+            return
+        for sha, entry in list(self._unread.items()):
+            if entry["table"] != table:
+                continue
+            if equal is not None and entry["key"] in equal and _hashable(equal[entry["key"]]) not in self._values[sha]:
+                continue
+            try:
+                records = read_closed(self.folder, entry)
+            except ValueError as exc:
+                raise StoreDamaged(self._damaged(str(exc), "selfassess store restore --from-log")) from None
+            del self._unread[sha]
+            live = self._tables.setdefault(table, {})
+            for rid, rec in records.items():
+                if rid not in live:  # a record changed since it was closed is live already, and newer
+                    live[rid] = rec
+                    for (t, key), index in self._indexes.items():
+                        if t == table:
+                            index.setdefault(_hashable(rec.get(key)), set()).add(rid)
+            self._read_ids[sha] = set(records)
+            self._db.table(table).clear_cache()
+
+    def _reopen_touched(self, change: dict[str, Any]) -> None:
+        """Before a change to a table with closed files: read those it may touch (by the key value
+        of the record before and after), and reopen those it does touch: a closed file holds every
+        record of its values as it was closed, and never changes."""
+        table, rid = change["table"], change["id"]
+        entries = [e for e in self._closed if e["table"] == table and e["sha256"] not in self._reopened]
+        if not entries:
+            return
+        sides = [r for r in (change.get("before"), change["after"]) if isinstance(r, dict)]
+        if rid not in self._tables.get(table, {}) and self._unread:
+            for e in entries:
+                values = {r.get(e["key"]) for r in sides}
+                if not sides or None in values:
+                    self._bring_in(table)  # which file could hold it is not known: every one of the table
+                    break
+                if e["sha256"] in self._unread and values & self._values[e["sha256"]]:
+                    self._bring_in(table, {e["key"]: next(iter(values & self._values[e["sha256"]]))})
+        for e in entries:
+            sha = e["sha256"]
+            if sha in self._read_ids and (rid in self._read_ids[sha] or any(r.get(e["key"]) in self._values[sha] for r in sides)):
+                self._reopened.add(sha)
+
+    def close_records(self, table: str, key: str, groups: list[tuple[str, list[str]]]) -> int:
+        """Keep the records of `table` whose `key` is one of each group's values in a closed file of
+        their own, out of state.json, read again only when a read asks for them; one checkpoint for
+        every group. Values already closed are left as they are. How many records were closed.
+
+        A layout of the store, not a change to what it holds: no audit event, and audit verify
+        compares the chain with state.json and the closed files together. The closed file is written
+        whole before the checkpoint that lists it (the commit point): a crash between them leaves an
+        unlisted file, which nothing reads. If the checkpoint fails, everything stays as it was."""
+        self._require_writer()
+        self.settle()
+        with self._locked():
+            self.refresh()
+            done = self.closed_values(table, key)
+            live = self._tables.get(table, {})
+            index = self._index(table, key)
+            made: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            for label, values in groups:
+                todo = sorted({v for v in values if isinstance(v, str)} - done)
+                records = {rid: live[rid] for v in todo for rid in index.get(v, ())}
+                if not records:
+                    continue
+                body = closed_document(table, key, records)
+                entry: dict[str, Any] = {"sha256": hashlib.sha256(body).hexdigest(), "table": table, "key": key,
+                                         "values": todo, "records": len(records), "label": label}
+                try:
+                    io.mkdir(self.folder / CLOSED, mode=0o700, exist_ok=True)
+                    atomic_write(closed_path(self.folder, entry), body)
+                except OSError as exc:
+                    self._keep_warning(f"could not keep a finished year's records in a file of their own "
+                                       f"({_why(exc)}); they stay in {STATE}, and it is tried again next time")
+                    break
+                made.append((entry, records))
+            if not made:
+                return 0
+            before = (list(self._closed), dict(self._values), dict(self._read_ids))
+            for entry, records in made:
+                self._closed.append(entry)
+                self._values[entry["sha256"]] = frozenset(entry["values"])
+                self._read_ids[entry["sha256"]] = set(records)
+            try:
+                self.checkpoint()
+            except SaveFailed as exc:
+                self._closed, self._values, self._read_ids = before
+                self._keep_warning(str(exc))
+                return 0
+            # Written: they need not be in memory either until a read asks for them.
+            for entry, records in made:
+                del self._read_ids[entry["sha256"]]
+                self._unread[entry["sha256"]] = entry
+                for rid, rec in records.items():
+                    del live[rid]
+                    for (t, k), idx in self._indexes.items():
+                        if t == table:
+                            idx.get(_hashable(rec.get(k)), set()).discard(rid)
+            self._db.table(table).clear_cache()
+            return sum(len(records) for _, records in made)
+
+    def closed_values(self, table: str, key: str) -> frozenset[str]:
+        """The values of `key` whose records of `table` are kept in closed files."""
+        out: set[str] = set()
+        for e in self._closed:
+            if (e["table"], e["key"]) == (table, key) and e["sha256"] not in self._reopened:
+                out |= self._values[e["sha256"]]
+        return frozenset(out)
+
+    def _checkpoint_view(self) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], set[str]]:
+        """What a checkpoint writes: every table less the records of closed files that were read
+        (they are in their files), the closed files still closed, and the reopened ones it lets go."""
+        reopened = set(self._reopened)
+        keep_out: dict[str, set[str]] = {}
+        for sha, ids in self._read_ids.items():
+            if sha not in reopened:
+                table = next(e["table"] for e in self._closed if e["sha256"] == sha)
+                keep_out.setdefault(table, set()).update(ids)
+        tables = {name: ({rid: r for rid, r in records.items() if rid not in keep_out[name]} if name in keep_out
+                         else dict(records)) for name, records in self._tables.items()}
+        closed = [e for e in self._closed if e["sha256"] not in reopened]
+        return tables, closed, reopened
+
+    def _checkpoint_written(self, checkpoint: dict[str, Any], reopened: set[str]) -> None:
+        self._checkpoint = checkpoint
+        self._closed = [e for e in self._closed if e["sha256"] not in reopened]
+        for sha in reopened:
+            self._read_ids.pop(sha, None)
+            self._values.pop(sha, None)
+        self._reopened -= reopened
 
     @property
     def head(self) -> tuple[int, str]:
@@ -801,6 +1056,8 @@ class Store:
         data = self._tables
         for change in event["changes"]:
             table, rid = change["table"], change["id"]
+            if self._closed:
+                self._reopen_touched(change)
             records = data.setdefault(table, {})
             old = records.pop(rid, None)
             if change["after"] is not None:
@@ -824,8 +1081,9 @@ class Store:
             checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
                           "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
             tmp = None
+            tables, closed, reopened = self._checkpoint_view()
             try:
-                tmp = self._write_temp_state(checkpoint, self._tables, self._log_start, yielding=False)
+                tmp = self._write_temp_state(checkpoint, tables, self._log_start, closed, yielding=False)
                 io.replace(tmp, self.folder / STATE)
                 tmp = None
                 fsync_dir(self.folder)
@@ -835,17 +1093,17 @@ class Store:
                 if tmp is not None:
                     with contextlib.suppress(OSError):
                         io.unlink(tmp)
-            self._checkpoint = checkpoint
+            self._checkpoint_written(checkpoint, reopened)
             self._tail = 0
 
     def _write_temp_state(self, checkpoint: dict[str, Any], tables: dict[str, dict[str, Any]],
-                          log_start: dict[str, Any] | None, *, yielding: bool) -> Path:
+                          log_start: dict[str, Any] | None, closed: list[dict[str, Any]], *, yielding: bool) -> Path:
         """A new state.json beside the old, written and fsynced, ready to be renamed over it."""
         tmp = self.folder / f".{STATE}.{uuid.uuid4().hex[:8]}.tmp"
         fd = io.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
         try:
             try:
-                write_state(fd, self.store_id, checkpoint, tables, log_start, yielding=yielding)
+                write_state(fd, self.store_id, checkpoint, tables, log_start, closed, yielding=yielding)
                 io.fsync(fd)
             finally:
                 io.close(fd)
@@ -865,18 +1123,20 @@ class Store:
         rename, state.json is the old checkpoint, and every save is in the log: a crash loses nothing."""
         if self._job is not None and self._job.is_alive():
             return  # one at a time; the next save past the mark asks again
-        tables = {name: dict(records) for name, records in self._tables.items()}
+        tables, closed, reopened = self._checkpoint_view()
         checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
                       "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
         self._job = threading.Thread(target=self._background_checkpoint, name="selfassess-checkpoint", daemon=True,
-                                     args=(tables, checkpoint, self._log_start, self._last_line, self._generation))
+                                     args=(tables, closed, reopened, checkpoint, self._log_start, self._last_line,
+                                           self._generation))
         self._job.start()
 
-    def _background_checkpoint(self, tables: dict[str, dict[str, Any]], checkpoint: dict[str, Any],
-                               log_start: dict[str, Any] | None, last_line: int, generation: int) -> None:
+    def _background_checkpoint(self, tables: dict[str, dict[str, Any]], closed: list[dict[str, Any]], reopened: set[str],
+                               checkpoint: dict[str, Any], log_start: dict[str, Any] | None, last_line: int,
+                               generation: int) -> None:
         tmp: Path | None = None
         try:
-            tmp = self._write_temp_state(checkpoint, tables, log_start, yielding=True)
+            tmp = self._write_temp_state(checkpoint, tables, log_start, closed, yielding=True)
             del tables
             with self._mutex:
                 lock = self._lock
@@ -893,7 +1153,7 @@ class Store:
                     io.replace(tmp, self.folder / STATE)
                     tmp = None
                     fsync_dir(self.folder)
-                    self._checkpoint = checkpoint
+                    self._checkpoint_written(checkpoint, reopened)
                     self._tail = self._seq - checkpoint["seq"]
                 finally:
                     lock.release()
@@ -1244,7 +1504,7 @@ def _base_tables(folder: Path, seq: int, head: str, report: VerifyReport) -> dic
         data = parse_state(io.read_bytes(folder / BASE))
         if data.get("digest") != state_digest(data) or (data["checkpoint"]["seq"], data["checkpoint"]["hash"]) != (seq, head):
             raise ValueError("it is not the backup the log starts from")
-        return cast(dict[str, Any], data["tables"])
+        return with_closed(folder, data)
     except (OSError, ValueError) as exc:
         report.problems.append(f"{BASE}, the backup {LOG} starts from, cannot be used ({exc})")
         return {}
@@ -1356,8 +1616,13 @@ def _verify(folder: Path, report: VerifyReport, state_raw: bytes | None, log: _L
                 start_seq, start_hash = data["log_start"]["seq"], data["log_start"]["hash"]
                 report.notes.append(f"{LOG} starts after event {start_seq}: the history before it was lost, and the "
                                     f"store was restored from a backup ({data['log_start'].get('note', '')})")
-            if data.get("digest") != state_digest(data):
+            if not state_intact(state_raw, data):
                 report.problems.append(f"{STATE} does not match its own checksum (it was edited outside selfassess)")
+            try:
+                stored = with_closed(folder, data)
+            except ValueError as exc:
+                report.problems.append(f"{STATE} lists a closed file that cannot be used: {exc}")
+                stored = None  # without its closed records, state.json is no yardstick either
         except ValueError:
             report.problems.append(f"{STATE} cannot be read (it is not a selfassess store file)")
     expected: dict[str, dict[str, Any]] = {}
@@ -1495,7 +1760,11 @@ def _restore(folder: Path, backup: str | None, from_log: bool) -> str:
             raise StoreError(f"backup {path} was written by a newer selfassess; upgrade selfassess to restore it")
         if data.get("digest") != state_digest(data):
             raise StoreError(f"backup {path} does not match its checksum; choose another backup")
-        tables, cp = data["tables"], data["checkpoint"]
+        try:
+            tables = with_closed(folder, data)  # written back whole: the next open closes finished years again
+        except ValueError as exc:
+            raise StoreError(f"backup {path} cannot be restored: {exc}; choose another backup") from None
+        cp = data["checkpoint"]
         start_seq, start_head, store_id = cp["seq"], cp["hash"], data.get("store_id") or store_id
         log_start = data.get("log_start")
     log_missing = not log_path.exists() or log_path.stat().st_size == 0

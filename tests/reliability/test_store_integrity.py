@@ -194,7 +194,7 @@ def test_a_store_written_by_the_first_format_opens_verifies_and_is_upgraded(tmp_
         assert {r["id"]: r["value"] for r in s.all("things")} == {"r0": 0, "r1": 10, "r2": 2, "r3": 3}
         put(s, "r4", value=4)
     data = json.loads((folder / "state.json").read_text())
-    assert data["format"] == 2 and data["digest"] == store_module.state_digest(data)
+    assert data["format"] == store_module.FORMAT and data["digest"] == store_module.state_digest(data)
     assert verify_files(folder).ok
     old_backup = min(Store(folder, writer=False).backups(), key=lambda b: b.seq)
     assert "plus 3 later event(s)" in Store.restore(folder, backup=old_backup.path.name)
