@@ -45,7 +45,7 @@ from selfassess.paths import bundled_frameworks_dir
 from selfassess.storage import store as store_module
 from selfassess.storage.store import Store
 
-BUILDER = 2  # bump when what a year holds changes, so old cached stores are not reused
+BUILDER = 3  # bump when what a year holds changes, so old cached stores are not reused
 FIRST_YEAR = 2007  # year 20 is 2026/27
 FRAMEWORK = "board-health-inequalities"
 TRUST, ODS = "Bench Valley Hospitals NHS Foundation Trust", "BVH"
@@ -138,6 +138,7 @@ class _Builder:
             ws.sign_off(prev, [("Margaret Ellison", "Chair"), ("Richard Osei", "Chief Executive")],
                         meeting=f"Public board, {start} item 9", on=f"{start}-03-31", agree_drafts=True)
             a = ws.new_assessment(TRUST, None, period_of(start), from_handle=prev).assessment
+            ws.close_finished_years()  # as the app does at the next open: last year's notes to a closed file
         else:
             a = ws.new_assessment(TRUST, FRAMEWORK, period_of(start), ods_code=ODS).assessment
         self.meta["assessments"].append(a.id)
