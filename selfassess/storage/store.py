@@ -492,6 +492,9 @@ class Store:
         # this mutex keeps it and this copy's commits from holding the lock at once.
         self._mutex = threading.Lock()
         self._job: threading.Thread | None = None
+        # The closed files' bookkeeping is read by this copy's reads and commits and updated by its
+        # checkpoint thread once a checkpoint is renamed into place: one at a time.
+        self._closed_guard = threading.RLock()
         self._generation = 0  # moves on whenever the tables are read again from disk (a restore by another copy)
         self._last_line = 0  # the length of the last event applied: where it starts in the log, for a checkpoint to check
         linked = linked_files(self.folder)
@@ -858,47 +861,49 @@ class Store:
         for on their key, or all of the table's when the read does not name a key value."""
         if not self._unread:
             return
-        for sha, entry in list(self._unread.items()):
-            if entry["table"] != table:
-                continue
-            if equal is not None and entry["key"] in equal and _hashable(equal[entry["key"]]) not in self._values[sha]:
-                continue
-            try:
-                records = read_closed(self.folder, entry)
-            except ValueError as exc:
-                raise StoreDamaged(self._damaged(str(exc), "selfassess store restore --from-log")) from None
-            del self._unread[sha]
-            live = self._tables.setdefault(table, {})
-            for rid, rec in records.items():
-                if rid not in live:  # a record changed since it was closed is live already, and newer
-                    live[rid] = rec
-                    for (t, key), index in self._indexes.items():
-                        if t == table:
-                            index.setdefault(_hashable(rec.get(key)), set()).add(rid)
-            self._read_ids[sha] = set(records)
-            self._db.table(table).clear_cache()
+        with self._closed_guard:
+            for sha, entry in list(self._unread.items()):
+                if entry["table"] != table:
+                    continue
+                if equal is not None and entry["key"] in equal and _hashable(equal[entry["key"]]) not in self._values[sha]:
+                    continue
+                try:
+                    records = read_closed(self.folder, entry)
+                except ValueError as exc:
+                    raise StoreDamaged(self._damaged(str(exc), "selfassess store restore --from-log")) from None
+                del self._unread[sha]
+                live = self._tables.setdefault(table, {})
+                for rid, rec in records.items():
+                    if rid not in live:  # a record changed since it was closed is live already, and newer
+                        live[rid] = rec
+                        for (t, key), index in self._indexes.items():
+                            if t == table:
+                                index.setdefault(_hashable(rec.get(key)), set()).add(rid)
+                self._read_ids[sha] = set(records)
+                self._db.table(table).clear_cache()
 
     def _reopen_touched(self, change: dict[str, Any]) -> None:
         """Before a change to a table with closed files: read those it may touch (by the key value
         of the record before and after), and reopen those it does touch: a closed file holds every
         record of its values as it was closed, and never changes."""
-        table, rid = change["table"], change["id"]
-        entries = [e for e in self._closed if e["table"] == table and e["sha256"] not in self._reopened]
-        if not entries:
-            return
-        sides = [r for r in (change.get("before"), change["after"]) if isinstance(r, dict)]
-        if rid not in self._tables.get(table, {}) and self._unread:
+        with self._closed_guard:
+            table, rid = change["table"], change["id"]
+            entries = [e for e in self._closed if e["table"] == table and e["sha256"] not in self._reopened]
+            if not entries:
+                return
+            sides = [r for r in (change.get("before"), change["after"]) if isinstance(r, dict)]
+            if rid not in self._tables.get(table, {}) and self._unread:
+                for e in entries:
+                    values = {r.get(e["key"]) for r in sides}
+                    if not sides or None in values:
+                        self._bring_in(table)  # which file could hold it is not known: every one of the table
+                        break
+                    if e["sha256"] in self._unread and values & self._values[e["sha256"]]:
+                        self._bring_in(table, {e["key"]: next(iter(values & self._values[e["sha256"]]))})
             for e in entries:
-                values = {r.get(e["key"]) for r in sides}
-                if not sides or None in values:
-                    self._bring_in(table)  # which file could hold it is not known: every one of the table
-                    break
-                if e["sha256"] in self._unread and values & self._values[e["sha256"]]:
-                    self._bring_in(table, {e["key"]: next(iter(values & self._values[e["sha256"]]))})
-        for e in entries:
-            sha = e["sha256"]
-            if sha in self._read_ids and (rid in self._read_ids[sha] or any(r.get(e["key"]) in self._values[sha] for r in sides)):
-                self._reopened.add(sha)
+                sha = e["sha256"]
+                if sha in self._read_ids and (rid in self._read_ids[sha] or any(r.get(e["key"]) in self._values[sha] for r in sides)):
+                    self._reopened.add(sha)
 
     def close_records(self, table: str, key: str, groups: list[tuple[str, list[str]]]) -> int:
         """Keep the records of `table` whose `key` is one of each group's values in a closed file of
@@ -960,33 +965,36 @@ class Store:
 
     def closed_values(self, table: str, key: str) -> frozenset[str]:
         """The values of `key` whose records of `table` are kept in closed files."""
-        out: set[str] = set()
-        for e in self._closed:
-            if (e["table"], e["key"]) == (table, key) and e["sha256"] not in self._reopened:
-                out |= self._values[e["sha256"]]
-        return frozenset(out)
+        with self._closed_guard:
+            out: set[str] = set()
+            for e in self._closed:
+                if (e["table"], e["key"]) == (table, key) and e["sha256"] not in self._reopened:
+                    out |= self._values[e["sha256"]]
+            return frozenset(out)
 
     def _checkpoint_view(self) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], set[str]]:
         """What a checkpoint writes: every table less the records of closed files that were read
         (they are in their files), the closed files still closed, and the reopened ones it lets go."""
-        reopened = set(self._reopened)
-        keep_out: dict[str, set[str]] = {}
-        for sha, ids in self._read_ids.items():
-            if sha not in reopened:
-                table = next(e["table"] for e in self._closed if e["sha256"] == sha)
-                keep_out.setdefault(table, set()).update(ids)
-        tables = {name: ({rid: r for rid, r in records.items() if rid not in keep_out[name]} if name in keep_out
-                         else dict(records)) for name, records in self._tables.items()}
-        closed = [e for e in self._closed if e["sha256"] not in reopened]
-        return tables, closed, reopened
+        with self._closed_guard:
+            reopened = set(self._reopened)
+            keep_out: dict[str, set[str]] = {}
+            for sha, ids in self._read_ids.items():
+                if sha not in reopened:
+                    table = next(e["table"] for e in self._closed if e["sha256"] == sha)
+                    keep_out.setdefault(table, set()).update(ids)
+            tables = {name: ({rid: r for rid, r in records.items() if rid not in keep_out[name]} if name in keep_out
+                             else dict(records)) for name, records in self._tables.items()}
+            closed = [e for e in self._closed if e["sha256"] not in reopened]
+            return tables, closed, reopened
 
     def _checkpoint_written(self, checkpoint: dict[str, Any], reopened: set[str]) -> None:
-        self._checkpoint = checkpoint
-        self._closed = [e for e in self._closed if e["sha256"] not in reopened]
-        for sha in reopened:
-            self._read_ids.pop(sha, None)
-            self._values.pop(sha, None)
-        self._reopened -= reopened
+        with self._closed_guard:
+            self._checkpoint = checkpoint
+            self._closed = [e for e in self._closed if e["sha256"] not in reopened]
+            for sha in reopened:
+                self._read_ids.pop(sha, None)
+                self._values.pop(sha, None)
+            self._reopened -= reopened
 
     @property
     def head(self) -> tuple[int, str]:
