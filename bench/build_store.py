@@ -45,7 +45,7 @@ from selfassess.paths import bundled_frameworks_dir
 from selfassess.storage import store as store_module
 from selfassess.storage.store import Store
 
-BUILDER = 3  # bump when what a year holds changes, so old cached stores are not reused
+BUILDER = 4  # bump when what a year holds changes, so old cached stores are not reused
 FIRST_YEAR = 2007  # year 20 is 2026/27
 FRAMEWORK = "board-health-inequalities"
 TRUST, ODS = "Bench Valley Hospitals NHS Foundation Trust", "BVH"

@@ -144,6 +144,9 @@ class Staged:
     def closed_values(self, table: str, key: str) -> frozenset[str]:
         return frozenset()
 
+    def closed_labels(self, table: str) -> frozenset[str]:
+        return frozenset()
+
     def verify(self) -> VerifyReport:
         raise NotImplementedError("staged changes have no chain of their own to verify")
 

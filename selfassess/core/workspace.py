@@ -119,6 +119,10 @@ class Repository(Protocol):
         """The values of `key` whose records of `table` close_records keeps apart."""
         ...
 
+    def closed_labels(self, table: str) -> frozenset[str]:
+        """The labels of the groups of `table` close_records keeps apart."""
+        ...
+
 
 @dataclass(frozen=True)
 class AssessmentSummary:
@@ -247,15 +251,18 @@ class Workspace:
         history that reaches back into those years reads them when it is asked for. A year is finished
         when the board signed it off and a later assessment carries it on (or a new version replaced
         it). How many notes were moved (0: nothing to do, the usual case)."""
-        closed = self.repo.closed_values("progress", "action_id")
+        done = self.repo.closed_labels("progress")  # at every open: a year closed before costs nothing more
+        closed: frozenset[str] | None = None
         groups: list[tuple[str, list[str]]] = []
         for a in self.assessments():
-            if not (a.frozen and (a.superseded_by or self.repo.find("assessments", previous_id=a.id))):
+            # Named without reading the framework (opening must not wait for the YAML files).
+            label = f"{self.organisation(a.organisation_id).name} {a.period} ({a.framework_id}, version {a.version})"
+            if label in done or not (a.frozen and (a.superseded_by or self.repo.find("assessments", previous_id=a.id))):
                 continue
+            closed = self.repo.closed_values("progress", "action_id") if closed is None else closed
             ids = [r["id"] for r in self.repo.find("actions", assessment_id=a.id) if r["id"] not in closed]
             if ids:
-                # Named without reading the framework (opening must not wait for the YAML files).
-                groups.append((f"{self.organisation(a.organisation_id).name} {a.period} ({a.framework_id})", ids))
+                groups.append((label, ids))
         return self.repo.close_records("progress", "action_id", groups) if groups else 0
 
     # --- reads kept while nothing changes -----------------------------------------------------

@@ -972,6 +972,11 @@ class Store:
                     out |= self._values[e["sha256"]]
             return frozenset(out)
 
+    def closed_labels(self, table: str) -> frozenset[str]:
+        """The labels of the groups of `table` kept in closed files (close_records)."""
+        with self._closed_guard:
+            return frozenset(e.get("label", "") for e in self._closed if e["table"] == table and e["sha256"] not in self._reopened)
+
     def _checkpoint_view(self) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], set[str]]:
         """What a checkpoint writes: every table less the records of closed files that were read
         (they are in their files), the closed files still closed, and the reopened ones it lets go."""
