@@ -191,7 +191,7 @@ class ActionsScreen(AppScreen):
         self.app.push_screen(ChoiceDialog(title, [("__all__", "All")] + choices), chosen)
 
     def action_filter_owner(self) -> None:
-        owners = sorted({a.owner for a in self.sa.ws.live_actions(self.assessment_id)}, key=str.lower)
+        owners = sorted({a.owner for a in self.sa.ws.live_actions(self.assessment_id, history=False)}, key=str.lower)
         self._pick("Show the actions of", [(o, o) for o in owners], lambda v: setattr(self, "owner", v))
 
     def action_filter_status(self) -> None:

@@ -270,7 +270,8 @@ class AssessmentScreen(AppScreen):
     def show_gap_and_actions(self) -> None:
         a = self.answers.get(self.question_id)
         q = self.question
-        linked = [x for x in self.sa.ws.actions(self.assessment_id) if self.question_id in x.question_ids]
+        # Ref, title, owner, due and status: no history (which reaches back into finished years).
+        linked = [x for x in self.sa.ws.actions(self.assessment_id, history=False) if self.question_id in x.question_ids]
         gap = self.query_one("#gap", Static)
         if self.sa.ws.is_gap(self.assessment, a) and q.suggested_actions:
             label = self.framework.scale_for(q).level(a.rating).label if a and a.rating else ""
@@ -620,7 +621,7 @@ class AssessmentScreen(AppScreen):
             return
         self.flush()
         q = self.question
-        taken = {x.title for x in self.sa.ws.actions(self.assessment_id)}
+        taken = {x.title for x in self.sa.ws.actions(self.assessment_id, history=False)}
         choices = [(str(i), s) for i, s in enumerate(q.suggested_actions) if s not in taken]
         choices.append((OWN_ACTION, "Write a new action..."))
 
