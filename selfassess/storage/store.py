@@ -1218,6 +1218,13 @@ class _Stored:
     fingerprints: audit.Fingerprints
     evidence: dict[str, Any]  # the evidence records, whole: few, and evidence_problems names them
 
+    def records(self) -> Iterator[tuple[str, str, bytes]]:
+        """The stored state record by record, as (table, id, fingerprint): what audit.differences compares.
+        Records kept in other files would be fed in here too (a record stored twice is then named)."""
+        for table, records in self.fingerprints.items():
+            for rid, fp in records.items():
+                yield table, rid, fp
+
 
 def _stored(data: dict[str, Any]) -> _Stored:
     fmt = data.get("format", 1)
@@ -1434,9 +1441,8 @@ def _verify(folder: Path, report: VerifyReport, found: bool, stored: _Stored | N
         if seq == cp_seq and stored is not None:
             cp_found = (head, offset)
             if not chain:
-                fps = stored.fingerprints
-                cp_differs = audit.differences(expected, ((t, rid, fp) for t, rs in fps.items() for rid, fp in rs.items()))
-                cp_kept = {(d.table, d.id): fps[d.table][d.id] for d in cp_differs if d.how == "changed"}
+                cp_differs = audit.differences(expected, stored.records())
+                cp_kept = {(d.table, d.id): stored.fingerprints[d.table][d.id] for d in cp_differs if d.how == "changed"}
             stored.fingerprints = {}  # compared: let them go
         if seq == current_seq and current is not None:
             now_found = offset
@@ -1500,7 +1506,7 @@ def _verify(folder: Path, report: VerifyReport, found: bool, stored: _Stored | N
                 report.problems.append(f"{STATE} says its checkpoint (event {cp_seq}) ends at byte {cp_offset} of {LOG}, "
                                        f"but that event ends at byte {cp_found[1]} (the checkpoint was changed outside selfassess)")
             report.problems += [f"{STATE}: {line}" for line in _described(
-                folder, log, stored, cp_found[1], cp_differs, lambda keys: _stored_records(folder, cp_kept))]
+                folder, log, stored, cp_found[1], cp_differs, lambda keys: _stored_records(folder, {k: cp_kept[k] for k in keys}))]
     if seq < current_seq:
         report.problems.append(f"{LOG} ends at event {seq} but this store has seen event {current_seq} (events were removed)")
     elif current is not None and now_found is not None and not chain:
