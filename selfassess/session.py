@@ -155,19 +155,19 @@ class StoreCheck:
 
 
 def verify_store(home: Path) -> StoreCheck:
-    """Check the chain and the stored state. A store too damaged to open is still checked file by file."""
+    """Check the chain and the stored state, from the files: the store is not opened (that would load
+    every record beside verify's own walk of the chain), unless the check fails, to say whether it
+    still opens and, if not, how to recover it."""
     folder = paths.store_dir(home)
+    report = verify_files(folder)
+    if report.ok:
+        return StoreCheck(report)
     try:
         store = Store(folder, writer=False)
     except StoreDamaged as exc:
-        report = verify_files(folder)
-        if report.ok:  # whatever verify makes of the files, a store that cannot be opened is not OK
-            report.problems.append("the store cannot be opened (see above)")
         return StoreCheck(report, str(exc))
-    try:
-        return StoreCheck(store.verify(), None, list(store.notices))
-    finally:
-        store.close()
+    store.close()
+    return StoreCheck(report, None, list(store.notices))
 
 
 def audit_events(home: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:

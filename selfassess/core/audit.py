@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 GENESIS = "0" * 64
 FORMAT = 1
@@ -29,8 +29,12 @@ class Change:
         return {"table": self.table, "id": self.id, "before": self.before, "after": self.after}
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_encode = _ENCODER.encode  # built once: json.dumps with options builds an encoder per call
+
+
 def canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _encode(data).encode("utf-8")
 
 
 def event_hash(event: dict[str, Any]) -> str:
@@ -79,16 +83,68 @@ class ChainError(Exception):
         super().__init__(f"line {line}" + (f" (event {seq})" if seq is not None else "") + f": {reason}")
 
 
-def check_link(event: dict[str, Any], expected_seq: int, expected_prev: str, line: int) -> None:
-    """Raise ChainError unless this event follows the previous one and its hash is its own."""
+def check_link(event: dict[str, Any], expected_seq: int, expected_prev: str, line: int,
+               body_hash: str | None = None) -> None:
+    """Raise ChainError unless this event follows the previous one and its hash is its own.
+
+    body_hash: the event's hash as already computed (examine gives it), not computed again."""
     if not isinstance(event, dict) or not {"seq", "prev", "hash", "changes"} <= event.keys():
         raise ChainError(None, line, "not an audit event")
     if event["seq"] != expected_seq:
         raise ChainError(event.get("seq"), line, f"sequence {event['seq']} where {expected_seq} was expected (an event was removed or inserted)")
     if event["prev"] != expected_prev:
         raise ChainError(event["seq"], line, "does not link to the previous event's hash (an earlier event was changed or removed)")
-    if event_hash(event) != event["hash"]:
+    if (body_hash if body_hash is not None else event_hash(event)) != event["hash"]:
         raise ChainError(event["seq"], line, "its content does not match its hash (the event was edited)")
+
+
+class Examined(NamedTuple):
+    """What one line of the log says, from one encoding of the event it holds."""
+
+    canonical: bool  # the line is byte for byte the canonical encoding of its event
+    body_hash: str  # the hash of the event without its "hash": what its "hash" must be
+    afters: list[bytes] | None  # each change's fingerprint(after), when the event has the usual shape
+
+
+_EVENT_KEYS = frozenset({"v", "seq", "time", "actor", "action", "summary", "changes", "prev", "hash"})
+_CHANGE_KEYS = frozenset({"table", "id", "before", "after"})
+
+
+def examine(line: bytes, event: dict[str, Any]) -> Examined:
+    """Check a line of the log (without its end of line) against the event parsed from it.
+
+    canonical(event) is put together from the encodings of its parts, in the order json.dumps with
+    sorted keys writes them: so one encoding of each change's before and after gives the whole
+    line to compare, the body to hash (the same parts without "hash") and each after's
+    fingerprint. An event of any other shape is checked the plain way (canonical, event_hash)."""
+    e = event
+    if e.keys() != _EVENT_KEYS or type(e["changes"]) is not list or type(e["seq"]) is not int or type(e["v"]) is not int:
+        return _examined_plainly(line, event)
+    front = [('{"action":' + _encode(e["action"]) + ',"actor":' + _encode(e["actor"]) + ',"changes":[').encode("utf-8")]
+    afters = []
+    for i, change in enumerate(e["changes"]):
+        if type(change) is not dict or change.keys() != _CHANGE_KEYS:
+            return _examined_plainly(line, event)
+        after = _encode(change["after"]).encode("utf-8")
+        afters.append(hashlib.sha256(after).digest())
+        front += ((',{"after":' if i else '{"after":').encode(), after,
+                  (',"before":' + _encode(change["before"]) + ',"id":' + _encode(change["id"])
+                   + ',"table":' + _encode(change["table"]) + "}").encode("utf-8"))
+    front.append(b"]")
+    hash_part = (',"hash":' + _encode(e["hash"])).encode("utf-8")
+    back = (',"prev":' + _encode(e["prev"]) + ',"seq":' + int.__repr__(e["seq"]) + ',"summary":' + _encode(e["summary"])
+            + ',"time":' + _encode(e["time"]) + ',"v":' + int.__repr__(e["v"]) + "}").encode("utf-8")
+    body = hashlib.sha256()
+    for part in front:
+        body.update(part)
+    body.update(back)
+    front.append(hash_part)
+    front.append(back)
+    return Examined(b"".join(front) == line, body.hexdigest(), afters)
+
+
+def _examined_plainly(line: bytes, event: dict[str, Any]) -> Examined:
+    return Examined(canonical(event) == line, event_hash(event), None)
 
 
 def apply(state: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
@@ -101,17 +157,81 @@ def apply(state: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
             table[change["id"]] = change["after"]
 
 
-def diff_states(expected: dict[str, dict[str, Any]], actual: dict[str, dict[str, Any]]) -> list[str]:
-    """What differs between two states, one line per record, in words."""
-    out: list[str] = []
-    for table in sorted(set(expected) | set(actual)):
-        e, a = expected.get(table, {}), actual.get(table, {})
-        for rid in sorted(set(e) | set(a)):
-            if rid not in a:
-                out.append(f"{table} record {rid[:8]} is missing from the stored state")
-            elif rid not in e:
-                out.append(f"{table} record {rid[:8]} is in the stored state but was never recorded in the audit chain")
-            elif e[rid] != a[rid]:
-                fields = sorted(k for k in set(e[rid]) | set(a[rid]) if e[rid].get(k) != a[rid].get(k))
-                out.append(f"{table} record {rid[:8]} differs from the audit chain in: {', '.join(fields)}")
-    return out
+Fingerprints = dict[str, dict[str, bytes]]  # {table: {id: fingerprint of the record}}
+
+
+def fingerprint(record: Any) -> bytes:
+    """What verify keeps of a record: the SHA-256 of its canonical encoding. A state of twenty years
+    fits in a few bytes a record, and two copies of a record match exactly when their bytes do."""
+    return hashlib.sha256(canonical(record)).digest()
+
+
+def apply_fingerprints(state: Fingerprints, event: dict[str, Any], afters: list[bytes] | None = None) -> None:
+    """apply, keeping each record's fingerprint; afters: the fingerprints examine gave, if it did."""
+    for i, change in enumerate(event["changes"]):
+        table = state.setdefault(change["table"], {})
+        if change["after"] is None:
+            table.pop(change["id"], None)
+        else:
+            table[change["id"]] = afters[i] if afters is not None else fingerprint(change["after"])
+
+
+def fingerprinted(records: Iterable[tuple[str, str, Any]]) -> Iterator[tuple[str, str, bytes]]:
+    """(table, id, record) as (table, id, fingerprint), one at a time."""
+    for table, rid, record in records:
+        yield table, rid, fingerprint(record)
+
+
+def records_of(tables: dict[str, dict[str, Any]]) -> Iterator[tuple[str, str, Any]]:
+    for table, records in tables.items():
+        for rid, record in records.items():
+            yield table, rid, record
+
+
+def fingerprints_of(tables: dict[str, dict[str, Any]]) -> Fingerprints:
+    return {table: {rid: fingerprint(record) for rid, record in records.items()} for table, records in tables.items()}
+
+
+class Difference(NamedTuple):
+    table: str
+    id: str
+    how: str  # "missing" (from the stored state), "extra" (never recorded), "changed", "twice" (stored twice)
+
+
+def differences(expected: Fingerprints, stored: Iterable[tuple[str, str, bytes]]) -> list[Difference]:
+    """How a stored state, given record by record as (table, id, fingerprint) from wherever it is kept,
+    differs from the state the chain records; sorted by table and id."""
+    out: list[Difference] = []
+    seen: dict[str, set[str]] = {}
+    for table, rid, fp in stored:
+        ids = seen.setdefault(table, set())
+        if rid in ids:
+            out.append(Difference(table, rid, "twice"))
+            continue
+        ids.add(rid)
+        want = expected.get(table, {}).get(rid)
+        if want != fp:
+            out.append(Difference(table, rid, "extra" if want is None else "changed"))
+    for table, records in expected.items():
+        ids = seen.get(table, set())
+        if len(ids) != len(records) or not ids.issuperset(records):
+            out += [Difference(table, rid, "missing") for rid in records if rid not in ids]
+    return sorted(out)
+
+
+def describe(difference: Difference, expected: Any = None, stored: Any = None) -> str:
+    """One difference in words; for a changed record, with both versions at hand, the fields that differ."""
+    table, rid, how = difference
+    name = f"{table} record {rid[:8]}"
+    if how == "missing":
+        return f"{name} is missing from the stored state"
+    if how == "extra":
+        return f"{name} is in the stored state but was never recorded in the audit chain"
+    if how == "twice":
+        return f"{name} is stored twice"
+    if isinstance(expected, dict) and isinstance(stored, dict):
+        fields = sorted(k for k in expected.keys() | stored.keys()
+                        if k not in expected or k not in stored or canonical(expected[k]) != canonical(stored[k]))
+        if fields:
+            return f"{name} differs from the audit chain in: {', '.join(fields)}"
+    return f"{name} differs from the audit chain"

@@ -34,7 +34,6 @@ owner-only (folders 0700, files 0600) whatever the umask.
 from __future__ import annotations
 
 import contextlib
-import copy
 import errno
 import hashlib
 import json
@@ -44,7 +43,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -257,7 +256,7 @@ def write_state(fd: int, store_id: str, checkpoint: dict[str, Any], tables: dict
     flush()
 
 
-def parse_state(raw: bytes) -> dict[str, Any]:
+def parse_state(raw: bytes | str) -> dict[str, Any]:
     """A state.json's content, checked for shape (ValueError if it is not one). The digest is checked by callers."""
     try:
         data = json.loads(raw)
@@ -1456,18 +1455,21 @@ class _LogSnapshot:
             self.size = os.fstat(self._file.fileno()).st_size
         self.torn = b""  # an unfinished last line, once the lines have been read
 
-    def lines(self) -> Iterator[bytes]:
-        """Each complete line (with its end of line), up to the size fixed at the start."""
+    def lines(self, upto: int | None = None) -> Iterator[bytes]:
+        """Each complete line (with its end of line), from the start, up to the size fixed at the start
+        (or to byte `upto`, reading again the part of the log already checked)."""
         if self._file is None:
             return
-        left = self.size
+        self._file.seek(0)
+        left = self.size if upto is None else min(upto, self.size)
         while left > 0:
             line = self._file.readline(left)
             if not line:
                 break  # shorter than it was (a restore): what was read is what there is
             left -= len(line)
             if not line.endswith(b"\n"):
-                self.torn = line
+                if upto is None:
+                    self.torn = line
                 break
             yield line
 
@@ -1477,8 +1479,83 @@ class _LogSnapshot:
             self._file = None
 
 
-def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bytes | None, _LogSnapshot]:
-    """state.json and the log as one consistent pair, without any lock.
+@dataclass
+class _Stored:
+    """What verify keeps of a state.json: where it stands in the log, whether its checksum holds, and one
+    fingerprint per record (the records themselves are let go as soon as these are taken)."""
+
+    format: int
+    checkpoint: dict[str, Any]
+    log_start: dict[str, Any] | None
+    sound: bool  # it matches its own checksum
+    fingerprints: audit.Fingerprints
+    evidence: dict[str, Any]  # the evidence records, whole: few, and evidence_problems names them
+    problems: list[str]  # closed files it lists that cannot be used, in words
+
+    def records(self) -> Iterator[tuple[str, str, bytes]]:
+        """The stored state record by record, as (table, id, fingerprint): what audit.differences compares.
+        The records of the closed files state.json lists are among them (a record stored twice is named)."""
+        for table, records in self.fingerprints.items():
+            for rid, fp in records.items():
+                yield table, rid, fp
+
+
+def _stored(folder: Path, data: dict[str, Any]) -> _Stored:
+    fmt = data.get("format", 1)
+    if fmt > FORMAT:  # a newer selfassess's file: nothing more is read of it
+        return _Stored(fmt, data["checkpoint"], None, True, {}, {}, [])
+    digest, fingerprints = _fingerprint_state(data)
+    stored = _Stored(fmt, data["checkpoint"], data.get("log_start"), data.get("digest") == digest, fingerprints,
+                     dict(data["tables"].get(EVIDENCE, {})), [])
+    for entry in data.get("closed", []):  # one file at a time, each let go once its fingerprints are taken
+        try:
+            records = read_closed(folder, entry)
+        except ValueError as exc:
+            stored.problems.append(f"{STATE} lists a closed file that cannot be used: {exc}")
+            continue
+        kept = fingerprints.setdefault(entry["table"], {})
+        twice = kept.keys() & records.keys()
+        if twice:
+            stored.problems.append(f"{CLOSED}/{entry['sha256']}.json holds {len(twice)} record(s) that {STATE} holds too")
+        for rid, rec in records.items():
+            kept[rid] = audit.fingerprint(rec)
+    return stored
+
+
+def _fingerprint_state(data: dict[str, Any]) -> tuple[str, audit.Fingerprints]:
+    """state_digest(data), and each record's fingerprint, from one encoding of each record.
+
+    The checksum covers canonical JSON: the tables in sorted order, record by record, so it is
+    hashed piece by piece as state_digest would hash the whole (never holding all of it encoded)."""
+    tables: dict[str, dict[str, Any]] = data["tables"]
+    if data.get("format", 1) < 2:
+        digest = hashlib.sha256(b"{")
+    else:
+        cp = data["checkpoint"]
+        digest = hashlib.sha256(_covered_prefix(data["format"], data.get("store_id"), cp, data.get("log_start"),
+                                                data.get("closed", [])) + b"{")  # "tables" sorts last
+    fingerprints: audit.Fingerprints = {}
+    for t, name in enumerate(sorted(tables)):
+        digest.update((("," if t else "") + _CANONICAL.encode(name) + ":{").encode("utf-8"))
+        records, kept = tables[name], fingerprints.setdefault(name, {})
+        for i, rid in enumerate(sorted(records)):
+            record = _CANONICAL.encode(records[rid]).encode("utf-8")
+            digest.update((("," if i else "") + _CANONICAL.encode(rid) + ":").encode("utf-8"))
+            digest.update(record)
+            kept[rid] = hashlib.sha256(record).digest()
+        digest.update(b"}")
+    digest.update(b"}" if data.get("format", 1) < 2 else b"}}")
+    return digest.hexdigest(), fingerprints
+
+
+def _text_of(raw: bytes) -> str:
+    """Bytes of JSON as text, decoded as json.loads would: the bytes are let go before the parse."""
+    return raw.decode(json.detect_encoding(raw), "surrogatepass")
+
+
+def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bool, _Stored | None, _LogSnapshot]:
+    """state.json and the log as one consistent pair, without any lock: whether there is a state.json,
+    what verify keeps of it (None if it cannot be read), and the log.
 
     state.json first, then the log up to its size at that moment: a checkpoint only ever covers
     events already in the log, so the log holds at least what that state.json records. A writer
@@ -1488,27 +1565,27 @@ def _snapshot_of(folder: Path, report: VerifyReport) -> tuple[bytes | None, _Log
     state_path, log_path = folder / STATE, folder / LOG
     problems: list[str] = []
     log = _LogSnapshot(Path("/nonexistent"))
+    found, stored = False, None
     for _attempt in range(3):
         problems = []
         log.close()
+        found, stored = state_path.exists(), None
         try:
-            state = io.read_bytes(state_path) if state_path.exists() else None
+            stored = _stored(folder, parse_state(_text_of(io.read_bytes(state_path)))) if found else None
         except OSError as exc:
             problems.append(f"{STATE} cannot be read ({_why(exc)})")
-            state = None
+            found = False
+        except ValueError:
+            pass  # found, but not a store file: _verify says so
         try:
             log = _LogSnapshot(log_path)
         except OSError as exc:
             problems.append(f"{LOG} cannot be read ({_why(exc)})")
             log = _LogSnapshot(Path("/nonexistent"))
-        try:
-            offset = parse_state(state)["checkpoint"]["offset"] if state else 0
-        except ValueError:
-            offset = 0
-        if offset <= log.size:
+        if (stored.checkpoint["offset"] if stored else 0) <= log.size:
             break
     report.problems += problems
-    return state, log
+    return found, stored, log
 
 
 def _base_tables(folder: Path, seq: int, head: str, report: VerifyReport) -> dict[str, Any]:
@@ -1528,7 +1605,8 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
 
     Works on a store too damaged to open, so the user can see what is wrong with it; reads one
     consistent snapshot while another copy writes; names every problem it finds, not just the first.
-    `current` is an open store's tables as of event `current_seq`.
+    `current` is an open store's tables as of event `current_seq`. Streams the log: what it keeps is
+    one fingerprint per record (see audit.fingerprint), whatever the log's length.
     """
     report = VerifyReport(0, audit.GENESIS)
     linked = linked_files(folder)
@@ -1536,16 +1614,12 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
         report.problems += [f"{name} is a symbolic link: selfassess does not read or write store files through links"
                             for name in linked]
         return report
-    state_raw, log = _snapshot_of(folder, report)
+    found, stored, log = _snapshot_of(folder, report)
     try:
-        _verify(folder, report, state_raw, log, current, current_seq)
+        evidence = _verify(folder, report, found, stored, log, current, current_seq)
     finally:
         log.close()
-    tables = current
-    if tables is None and state_raw is not None:
-        with contextlib.suppress(ValueError):
-            tables = parse_state(state_raw)["tables"]
-    report.problems += evidence_problems(folder, (tables or {}).get(EVIDENCE, {}))
+    report.problems += evidence_problems(folder, current.get(EVIDENCE, {}) if current is not None else evidence)
     return report
 
 
@@ -1603,51 +1677,66 @@ def evidence_problems(folder: Path, records: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _verify(folder: Path, report: VerifyReport, state_raw: bytes | None, log: _LogSnapshot,
-            current: dict[str, Any] | None, current_seq: int) -> VerifyReport:
-    stored: dict[str, Any] | None = None
+def _verify(folder: Path, report: VerifyReport, found: bool, stored: _Stored | None, log: _LogSnapshot,
+            current: dict[str, Any] | None, current_seq: int) -> dict[str, Any]:
+    """Walk the chain, comparing state.json at its checkpoint and `current` at its event with what the
+    chain records there; the evidence records to check, as the chain (or else state.json) holds them."""
     cp_seq, cp_hash, cp_offset = 0, audit.GENESIS, 0
     start_seq, start_hash = 0, audit.GENESIS
-    if state_raw is None:
-        if not report.problems:
+    if stored is None:
+        if found:
+            report.problems.append(f"{STATE} cannot be read (it is not a selfassess store file)")
+        elif not report.problems:
             used = evidence_of_use(folder)
             if log.size:
                 report.problems.append(f"{STATE} is missing (the store cannot be opened; {LOG} holds the history)")
             elif used:
                 report.problems.append(f"{STATE} and {LOG} are both missing, but this store was used before ({used})")
     else:
-        try:
-            data = parse_state(state_raw)
-            if data.get("format", 1) > FORMAT:
-                report.problems.append(f"{STATE} was written by a newer selfassess (store format {data['format']}); "
-                                       "upgrade selfassess to check it")
-                return report
-            stored = data["tables"]
-            cp = data["checkpoint"]
-            cp_seq, cp_hash, cp_offset = cp["seq"], cp["hash"], cp["offset"]
-            if data.get("log_start"):
-                start_seq, start_hash = data["log_start"]["seq"], data["log_start"]["hash"]
-                report.notes.append(f"{LOG} starts after event {start_seq}: the history before it was lost, and the "
-                                    f"store was restored from a backup ({data['log_start'].get('note', '')})")
-            if not state_intact(state_raw, data):
-                report.problems.append(f"{STATE} does not match its own checksum (it was edited outside selfassess)")
-            try:
-                stored = with_closed(folder, data)
-            except ValueError as exc:
-                report.problems.append(f"{STATE} lists a closed file that cannot be used: {exc}")
-                stored = None  # without its closed records, state.json is no yardstick either
-        except ValueError:
-            report.problems.append(f"{STATE} cannot be read (it is not a selfassess store file)")
-    expected: dict[str, dict[str, Any]] = {}
+        if stored.format > FORMAT:
+            report.problems.append(f"{STATE} was written by a newer selfassess (store format {stored.format}); "
+                                   "upgrade selfassess to check it")
+            return stored.evidence
+        cp = stored.checkpoint
+        cp_seq, cp_hash, cp_offset = cp["seq"], cp["hash"], cp["offset"]
+        if stored.log_start:
+            start_seq, start_hash = stored.log_start["seq"], stored.log_start["hash"]
+            report.notes.append(f"{LOG} starts after event {start_seq}: the history before it was lost, and the "
+                                f"store was restored from a backup ({stored.log_start.get('note', '')})")
+        if not stored.sound:
+            report.problems.append(f"{STATE} does not match its own checksum (it was edited outside selfassess)")
+        report.problems += stored.problems
+    expected: audit.Fingerprints = {}  # the state the chain records, one fingerprint a record
+    evidence: dict[str, Any] = {}  # and its evidence records, whole
     if start_seq:
-        expected = _base_tables(folder, start_seq, start_hash, report)
-    snapshot: dict[str, Any] | None = copy.deepcopy(expected) if cp_seq == start_seq else None
-    cp_found = (start_hash, 0)  # the hash and end of the event the checkpoint names, as found in the log
-    now: dict[str, Any] | None = copy.deepcopy(expected) if current_seq == start_seq else None
+        base = _base_tables(folder, start_seq, start_hash, report)
+        expected, evidence = audit.fingerprints_of(base), dict(base.get(EVIDENCE, {}))
+        del base
+    cp_found: tuple[str, int] | None = None  # the hash and end of the event the checkpoint names, as found in the log
+    cp_differs: list[audit.Difference] = []
+    cp_kept: dict[tuple[str, str], bytes] = {}  # state.json's fingerprints of the records that differ
+    now_found: int | None = None  # where the event `current` stands at ends in the log
+    now_differs: list[audit.Difference] = []
     seq, head = start_seq, start_hash
     resync = False  # after a line that could not be read, pick up the chain at the next event
     offset = 0
     chain: list[str] = []  # problems of the chain itself, every one, in order
+
+    def reached() -> None:
+        """Compare what is stored as of this event, while the chain is sound so far (else it is no yardstick)."""
+        nonlocal cp_found, cp_differs, cp_kept, now_found, now_differs
+        if seq == cp_seq and stored is not None:
+            cp_found = (head, offset)
+            if not chain:
+                cp_differs = audit.differences(expected, stored.records())
+                cp_kept = {(d.table, d.id): stored.fingerprints[d.table][d.id] for d in cp_differs if d.how == "changed"}
+            stored.fingerprints = {}  # compared: let them go
+        if seq == current_seq and current is not None:
+            now_found = offset
+            if not chain:
+                now_differs = audit.differences(expected, audit.fingerprinted(audit.records_of(current)))
+
+    reached()
     n = 0
     for n, raw in enumerate(log.lines(), start=1):
         line, offset = raw[:-1], offset + len(raw)
@@ -1662,25 +1751,29 @@ def _verify(folder: Path, report: VerifyReport, state_raw: bytes | None, log: _L
             resync = True
             continue
         report.events += 1
+        seen = audit.examine(line, event)  # one encoding: canonical bytes, the body's hash, each record's fingerprint
         try:
             if resync:
-                audit.check_link(event, event["seq"], event["prev"], n)
+                audit.check_link(event, event["seq"], event["prev"], n, seen.body_hash)
             else:
-                audit.check_link(event, seq + 1, head, n)
-            if audit.encode(event) != raw:
+                audit.check_link(event, seq + 1, head, n, seen.body_hash)
+            if not seen.canonical:
                 chain.append(f"{LOG} line {n} (event {event['seq']}): not byte for byte as selfassess wrote it (it was edited)")
         except audit.ChainError as exc:
             chain.append(f"{LOG} {exc}")
         resync = False
         try:
-            audit.apply(expected, event)
+            audit.apply_fingerprints(expected, event, seen.afters)
+            for change in event["changes"]:
+                if change["table"] == EVIDENCE:
+                    if change["after"] is None:
+                        evidence.pop(change["id"], None)
+                    else:
+                        evidence[change["id"]] = change["after"]
         except (TypeError, KeyError, AttributeError):
             chain.append(f"{LOG} line {n} (event {event['seq']}): its changes cannot be read")
         seq, head = event["seq"], event["hash"]
-        if seq == current_seq and current is not None:
-            now = copy.deepcopy(expected)
-        if seq == cp_seq and stored is not None:
-            snapshot, cp_found = copy.deepcopy(expected), (head, offset)
+        reached()
     torn = log.torn
     if torn:
         report.notes.append(f"{LOG} line {n + 1} is an unfinished save ({len(torn)} bytes, no end of line): "
@@ -1689,7 +1782,7 @@ def _verify(folder: Path, report: VerifyReport, state_raw: bytes | None, log: _L
     report.head = head
     report.problems[:0] = chain
     if stored is not None:
-        if snapshot is None:
+        if cp_found is None:
             report.problems.append(f"{STATE} records event {cp_seq}, which is not in {LOG} (events were removed)")
         elif chain:  # a broken chain is no yardstick for the stored state
             report.notes.append("the stored state was not compared with the chain, because the chain itself has problems")
@@ -1699,12 +1792,63 @@ def _verify(folder: Path, report: VerifyReport, state_raw: bytes | None, log: _L
             if cp_found[1] != cp_offset:
                 report.problems.append(f"{STATE} says its checkpoint (event {cp_seq}) ends at byte {cp_offset} of {LOG}, "
                                        f"but that event ends at byte {cp_found[1]} (the checkpoint was changed outside selfassess)")
-            report.problems += [f"{STATE}: {line}" for line in audit.diff_states(_nonempty(snapshot), _nonempty(stored))]
+            report.problems += [f"{STATE}: {line}" for line in _described(
+                folder, log, stored, cp_found[1], cp_differs, lambda keys: _stored_records(folder, {k: cp_kept[k] for k in keys}))]
     if seq < current_seq:
         report.problems.append(f"{LOG} ends at event {seq} but this store has seen event {current_seq} (events were removed)")
-    elif current is not None and now is not None and not chain:
-        report.problems += [f"current state: {line}" for line in audit.diff_states(_nonempty(now), _nonempty(current))]
-    return report
+    elif current is not None and now_found is not None and not chain:
+        report.problems += [f"current state: {line}" for line in _described(
+            folder, log, stored, now_found, now_differs,
+            lambda keys: {k: current[k[0]][k[1]] for k in keys})]
+    return evidence if report.events or stored is None else stored.evidence
+
+
+def _described(folder: Path, log: _LogSnapshot, stored: _Stored | None, upto: int, found: list[audit.Difference],
+               stored_records: Callable[[set[tuple[str, str]]], dict[tuple[str, str], Any]]) -> list[str]:
+    """The differences in words; for a changed record, the fields that differ, from the record as the
+    chain has it (read again from the log: this is only ever done when something is wrong) and as stored."""
+    changed = {(d.table, d.id) for d in found if d.how == "changed"}
+    chain = _chain_records(folder, log, stored, upto, changed) if changed else {}
+    kept = stored_records(changed) if changed else {}
+    return [audit.describe(d, chain.get((d.table, d.id)), kept.get((d.table, d.id))) for d in found]
+
+
+def _chain_records(folder: Path, log: _LogSnapshot, stored: _Stored | None, upto: int,
+                   wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """These records as the chain has them at byte `upto` of the log (from base.json too, after a restore)."""
+    records: dict[tuple[str, str], Any] = {}
+    if stored is not None and stored.log_start:
+        base = _base_tables(folder, stored.log_start["seq"], stored.log_start["hash"], VerifyReport(0, audit.GENESIS))
+        records = {(t, rid): base[t][rid] for t, rid in wanted if rid in base.get(t, {})}
+    # Only lines that name one of the records are read: looked for as they are written, quoted.
+    names = [_CANONICAL.encode(rid).encode("utf-8") for rid in {rid for _, rid in wanted}]
+    for raw in log.lines(upto):
+        if len(names) <= 32 and not any(name in raw for name in names):
+            continue
+        with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):  # the chain was checked: no such line
+            for change in json.loads(raw)["changes"]:
+                key = (change["table"], change["id"])
+                if key in wanted:
+                    if change["after"] is None:
+                        records.pop(key, None)
+                    else:
+                        records[key] = change["after"]
+    return records
+
+
+def _stored_records(folder: Path, kept: dict[tuple[str, str], bytes]) -> dict[tuple[str, str], Any]:
+    """These records as state.json holds them, read again; only those still the ones verify compared
+    (a checkpoint written meanwhile may have replaced the file)."""
+    try:
+        tables = parse_state(io.read_bytes(folder / STATE))["tables"]
+    except (OSError, ValueError):
+        return {}
+    out: dict[tuple[str, str], Any] = {}
+    for (table, rid), fp in kept.items():
+        record = tables.get(table, {}).get(rid)
+        if record is not None and audit.fingerprint(record) == fp:
+            out[(table, rid)] = record
+    return out
 
 
 def _checkpoint_failed(folder: Path, exc: OSError) -> str:
@@ -1742,10 +1886,6 @@ def _overlap(events: list[dict[str, Any]], changes: list[Change]) -> dict[str, A
 
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
-
-
-def _nonempty(tables: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in tables.items() if v}
 
 
 
