@@ -508,12 +508,12 @@ class Workspace:
 
     def _plan_counts(self, assessment_id: str) -> action_rules.ActionSummary:
         """The live plan's counts (status, due dates, owners): what every summary shows. Built from
-        the records without their progress history, which no count reads (it is most of the cost
+        the records' few fields the counts read (no Action, no progress history: most of the cost
         of an action that has run for years)."""
-        def make() -> list[Action]:
+        def make() -> tuple[action_rules.PlanEntry, ...]:
             carried = self._carried_on(assessment_id)
-            return [Action.from_record({**r, "updates": ()}) for r in self.repo.find("actions", assessment_id=assessment_id)
-                    if r["id"] not in carried]
+            return tuple(action_rules.PlanEntry.of(r) for r in self.repo.find("actions", assessment_id=assessment_id)
+                         if r["id"] not in carried)
         return action_rules.summarise(self._read("plan", assessment_id, make), self.today())
 
     def compare(self, before: Assessment, after: Assessment) -> Comparison:
