@@ -14,11 +14,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import strict_yaml
 from .audit import canonical
 from .errors import FrameworkError, Hint, NotFound, Problem
+
+if TYPE_CHECKING:
+    # Only reading a YAML file needs it (imported there): the app builds its frameworks from the store.
+    from . import strict_yaml
 
 
 @dataclass(frozen=True)
@@ -388,6 +391,8 @@ def _plain(value: Any) -> Any:
 
 def _pos(container: Any, key: Any) -> strict_yaml.Pos | None:
     """Where a value of a mapping or list stands in the file (the container's position if unknown)."""
+    from . import strict_yaml
+
     if isinstance(container, strict_yaml.YMap):
         return container.value_pos.get(key, container.pos)
     if isinstance(container, strict_yaml.YList):
@@ -397,6 +402,8 @@ def _pos(container: Any, key: Any) -> strict_yaml.Pos | None:
 
 def _check_meaning(data: Any, filename: str) -> list[Problem]:
     """Cross-references the structure check cannot see: unique ids, known scales and sources."""
+    from . import strict_yaml
+
     problems: list[Problem] = []
 
     def at(pos: strict_yaml.Pos | None, message: str) -> None:
@@ -698,6 +705,7 @@ def build(data: dict[str, Any], origin: str) -> Framework:
 
 def parse(text: str | bytes, filename: str) -> Framework:
     """Read, check and build a framework; every problem is reported in one FrameworkError."""
+    from . import strict_yaml
     from .framework_schema import check_structure
 
     raw, problems = strict_yaml.read_document(text, filename)
@@ -711,6 +719,8 @@ def parse(text: str | bytes, filename: str) -> Framework:
 
 
 def load_file(path: str | Path) -> Framework:
+    from . import strict_yaml
+
     path = Path(path)
     return parse(strict_yaml.read_source(path, "framework YAML file"), str(path))
 

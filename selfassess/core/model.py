@@ -161,7 +161,7 @@ def _field_names(cls: type) -> frozenset[str]:
     """A record class's field names, worked out once: the home screen reads thousands of records."""
     names = _FIELD_NAMES.get(cls)
     if names is None:
-        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
     return names
 
 

@@ -146,8 +146,8 @@ class HomeScreen(AppScreen):
                   "score": "Score", "open": "Open", "late": "Late"}
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        for key in keys:
-            table.add_column(labels[key], key=key, width=title_width if key == "framework" else None)
+        for key in keys:  # as Text: a str label is read as markup, which loads rich's emoji table before the first paint
+            table.add_column(Text(labels[key]), key=key, width=title_width if key == "framework" else None)
         self.refresh_data()
 
     def on_screen_resume(self) -> None:
