@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -86,11 +87,11 @@ class Scale:
         level = self.level(key)
         return f"{level.label} ({_number(level.score)})" if self.show_scores else level.label
 
-    @property
-    def min_score(self) -> float:
+    @functools.cached_property
+    def min_score(self) -> float:  # kept: scoring asks it of every answer of every year on the home screen
         return min(level.score for level in self.levels)
 
-    @property
+    @functools.cached_property
     def max_score(self) -> float:
         return max(level.score for level in self.levels)
 
