@@ -630,8 +630,9 @@ def _check_wording(data: Any, filename: str) -> list[Problem]:
     return problems
 
 
-def build(data: dict[str, Any], origin: str) -> Framework:
-    """Build a Framework from plain data that has passed the checks."""
+def build(data: dict[str, Any], origin: str, known_hash: str | None = None) -> Framework:
+    """Build a Framework from plain data that has passed the checks (known_hash: its content hash,
+    when the caller has just worked it out)."""
     scales = tuple(
         Scale(
             id=s["id"],
@@ -695,7 +696,7 @@ def build(data: dict[str, Any], origin: str) -> Framework:
         na_scoring=na.get("scoring", "exclude"),
         domains=tuple(domains),
         retired=tuple(Retired(r["id"], tuple(r.get("replaced_by", ())), r.get("note", "")) for r in data.get("retired", ())),
-        content_hash=content_hash(data),
+        content_hash=known_hash or content_hash(data),
         origin=origin,
         _data=data,
         _questions=questions,
@@ -732,13 +733,14 @@ def from_store(data: dict[str, Any], expected_hash: str | None = None) -> Framew
     The copy was fully checked when it was pinned; if its content hash is still the one the
     assessment recorded, it is that same content, so the checks need not run again.
     """
-    if expected_hash is None or content_hash(data) != expected_hash:
+    actual = content_hash(data)
+    if expected_hash is None or actual != expected_hash:
         from .framework_schema import check_structure
 
         problems = check_structure(data, "store") + _check_meaning(data, "store")
         if problems:
             raise FrameworkError(problems)
-    return build(copy.deepcopy(data), "store")
+    return build(copy.deepcopy(data), "store", known_hash=actual)  # a copy has the hash of what it copies
 
 
 def from_outside(data: Any) -> Framework:
