@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, NamedTuple, Protocol
 
 from .errors import Hint, InvalidInput
 from .model import (
     ACTION_STATUSES,
     AT_RISK,
+    CLOSED_STATUSES,
     DONE,
     DROPPED,
     NOT_STARTED,
     OFF_TRACK,
-    Action,
     check_choice,
     check_text,
     parse_date,
@@ -43,16 +45,49 @@ def check_status(status: str, reason: str | None, had_reason: str = "") -> str:
     return key
 
 
-def is_overdue(action: Action, today: date) -> bool:
+class Planned(Protocol):
+    """What the plan's rules read of an action: an Action, or a PlanEntry of its stored record."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def original_due(self) -> str: ...
+    @property
+    def current_due(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+
+
+class PlanEntry(NamedTuple):
+    """The four fields of an action the counts read, straight from its stored record: the home
+    screen counts every year's plan, and an Action is built for a reader of all its fields."""
+
+    status: str
+    owner: str
+    original_due: str
+    current_due: str
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> PlanEntry:
+        return cls(record.get("status", NOT_STARTED), record["owner"], record["original_due"], record["current_due"])
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+
+def is_overdue(action: Planned, today: date) -> bool:
     return not action.closed and date.fromisoformat(action.current_due) < today
 
 
-def slippage_days(action: Action) -> int:
+def slippage_days(action: Planned) -> int:
     """How many days the due date has moved since the action was agreed (0 if none)."""
     return max(0, (date.fromisoformat(action.current_due) - date.fromisoformat(action.original_due)).days)
 
 
-def rag(action: Action, today: date) -> str:
+def rag(action: Planned, today: date) -> str:
     """Red: overdue or off track. Amber: at risk, or due soon and not started. Green otherwise."""
     if action.status == DONE:
         return COMPLETE
@@ -77,7 +112,7 @@ class ActionSummary:
     overdue_by_owner: list[tuple[str, int]]
 
 
-def summarise(actions: list[Action], today: date) -> ActionSummary:
+def summarise(actions: Sequence[Planned], today: date) -> ActionSummary:
     overdue = [a for a in actions if is_overdue(a, today)]
     by_owner = Counter(a.owner for a in overdue)
     return ActionSummary(

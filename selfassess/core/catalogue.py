@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import framework as fw
-from .crosswalk import Crosswalk
-from .crosswalk import load_folder as load_crosswalks
 from .errors import FrameworkError, NotFound, Problem
+
+if TYPE_CHECKING:
+    # Read with the frameworks, after the app's first paint (see load_catalogue): not imported before.
+    from .crosswalk import Crosswalk
 
 FRAMEWORK_SUFFIXES = (".yaml", ".yml")
 
@@ -103,6 +106,8 @@ def load_catalogue(bundled: Path, user_dirs: list[Path]) -> Catalogue:
     """The frameworks in these folders, read when first asked for."""
 
     def load(cat: Catalogue) -> None:
+        from .crosswalk import load_folder as load_crosswalks
+
         for kind, folders in (("bundled", [bundled]), ("user", user_dirs)):
             for folder in folders:
                 for path in framework_files(folder):

@@ -415,9 +415,11 @@ def _change(now: int | None, before: int | None) -> int | None:
 
 def compute(framework: Framework, answers: Mapping[str, Answer], assessment: Assessment, *,
             previous: Scores | None = None, previous_period: str | None = None,
-            actions: action_rules.ActionSummary | None = None, today: date | None = None) -> Figures:
-    """The figures of one assessment from its answers (keyed by question id) and live actions."""
-    scores = score(framework, answers)
+            actions: action_rules.ActionSummary | None = None, today: date | None = None,
+            scores: Scores | None = None) -> Figures:
+    """The figures of one assessment from its answers (keyed by question id) and live actions.
+    scores: score(framework, answers), when the caller has worked them out already."""
+    scores = score(framework, answers) if scores is None else scores
     targets = targets_of(framework, scores, assessment.targets, today)
     prev = {d.domain_id: d for d in previous.domains} if previous else {}
     domains: list[DomainFigures] = []

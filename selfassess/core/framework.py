@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import strict_yaml
 from .audit import canonical
 from .errors import FrameworkError, Hint, NotFound, Problem
+
+if TYPE_CHECKING:
+    # Only reading a YAML file needs it (imported there): the app builds its frameworks from the store.
+    from . import strict_yaml
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,11 @@ class Scale:
         level = self.level(key)
         return f"{level.label} ({_number(level.score)})" if self.show_scores else level.label
 
-    @property
-    def min_score(self) -> float:
+    @functools.cached_property
+    def min_score(self) -> float:  # kept: scoring asks it of every answer of every year on the home screen
         return min(level.score for level in self.levels)
 
-    @property
+    @functools.cached_property
     def max_score(self) -> float:
         return max(level.score for level in self.levels)
 
@@ -388,6 +392,8 @@ def _plain(value: Any) -> Any:
 
 def _pos(container: Any, key: Any) -> strict_yaml.Pos | None:
     """Where a value of a mapping or list stands in the file (the container's position if unknown)."""
+    from . import strict_yaml
+
     if isinstance(container, strict_yaml.YMap):
         return container.value_pos.get(key, container.pos)
     if isinstance(container, strict_yaml.YList):
@@ -397,6 +403,8 @@ def _pos(container: Any, key: Any) -> strict_yaml.Pos | None:
 
 def _check_meaning(data: Any, filename: str) -> list[Problem]:
     """Cross-references the structure check cannot see: unique ids, known scales and sources."""
+    from . import strict_yaml
+
     problems: list[Problem] = []
 
     def at(pos: strict_yaml.Pos | None, message: str) -> None:
@@ -622,8 +630,9 @@ def _check_wording(data: Any, filename: str) -> list[Problem]:
     return problems
 
 
-def build(data: dict[str, Any], origin: str) -> Framework:
-    """Build a Framework from plain data that has passed the checks."""
+def build(data: dict[str, Any], origin: str, known_hash: str | None = None) -> Framework:
+    """Build a Framework from plain data that has passed the checks (known_hash: its content hash,
+    when the caller has just worked it out)."""
     scales = tuple(
         Scale(
             id=s["id"],
@@ -687,7 +696,7 @@ def build(data: dict[str, Any], origin: str) -> Framework:
         na_scoring=na.get("scoring", "exclude"),
         domains=tuple(domains),
         retired=tuple(Retired(r["id"], tuple(r.get("replaced_by", ())), r.get("note", "")) for r in data.get("retired", ())),
-        content_hash=content_hash(data),
+        content_hash=known_hash or content_hash(data),
         origin=origin,
         _data=data,
         _questions=questions,
@@ -698,6 +707,7 @@ def build(data: dict[str, Any], origin: str) -> Framework:
 
 def parse(text: str | bytes, filename: str) -> Framework:
     """Read, check and build a framework; every problem is reported in one FrameworkError."""
+    from . import strict_yaml
     from .framework_schema import check_structure
 
     raw, problems = strict_yaml.read_document(text, filename)
@@ -711,6 +721,8 @@ def parse(text: str | bytes, filename: str) -> Framework:
 
 
 def load_file(path: str | Path) -> Framework:
+    from . import strict_yaml
+
     path = Path(path)
     return parse(strict_yaml.read_source(path, "framework YAML file"), str(path))
 
@@ -721,13 +733,14 @@ def from_store(data: dict[str, Any], expected_hash: str | None = None) -> Framew
     The copy was fully checked when it was pinned; if its content hash is still the one the
     assessment recorded, it is that same content, so the checks need not run again.
     """
-    if expected_hash is None or content_hash(data) != expected_hash:
+    actual = content_hash(data)
+    if expected_hash is None or actual != expected_hash:
         from .framework_schema import check_structure
 
         problems = check_structure(data, "store") + _check_meaning(data, "store")
         if problems:
             raise FrameworkError(problems)
-    return build(copy.deepcopy(data), "store")
+    return build(copy.deepcopy(data), "store", known_hash=actual)  # a copy has the hash of what it copies
 
 
 def from_outside(data: Any) -> Framework:

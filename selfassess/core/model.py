@@ -150,8 +150,19 @@ class Record:
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Self:
-        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        names = _field_names(cls)
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    """A record class's field names, worked out once: the home screen reads thousands of records."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _plain(value: Any) -> Any:
@@ -362,12 +373,12 @@ class Action(Record):
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Action:
-        obj = super().from_record(data)
-        return dataclasses.replace(
-            obj,
-            question_ids=tuple(data.get("question_ids", ())),
-            updates=tuple(ProgressUpdate.from_record(u) for u in data.get("updates", ())),
-        )
+        # Built in one call (not built and then replaced): every summary reads every year's actions.
+        names = _field_names(cls)
+        fields = {k: v for k, v in data.items() if k in names}
+        fields["question_ids"] = tuple(data.get("question_ids", ()))
+        fields["updates"] = tuple(ProgressUpdate.from_record(u) for u in data.get("updates", ()))
+        return cls(**fields)
 
     def to_record(self) -> dict[str, Any]:
         """The action as a document (a submission's plan, `actions --json`): its history in full."""

@@ -270,13 +270,18 @@ class Workspace:
     def _read(self, kind: str, assessment_id: str, make: Callable[[], T]) -> T:
         """What was read for an assessment, kept until the store moves on: the home screen's
         summaries and each key press on a question read the same records again and again."""
+        kept = self._kept()
+        key = (kind, assessment_id)
+        if key not in kept:
+            kept[key] = make()
+        return cast(T, kept[key])
+
+    def _kept(self) -> dict[tuple[str, str], Any]:
+        """What _read keeps, for the store as it stands now (forgotten when it has moved on)."""
         head = self.repo.head  # moves with every save, ours or another copy's
         if head != self._reads_head:
             self._reads, self._reads_head = {}, head
-        key = (kind, assessment_id)
-        if key not in self._reads:
-            self._reads[key] = make()
-        return cast(T, self._reads[key])
+        return self._reads
 
     def _after_own_commit(self, before: tuple[int, str], changes: list[Change]) -> None:
         """Our own save: forget only what it touched, where nothing else was saved in between
@@ -476,24 +481,53 @@ class Workspace:
         return earlier[-1] if earlier else None
 
     def scores(self, assessment: Assessment) -> Scores:
-        return score(self.framework(assessment), self.answers(assessment.id))
+        """The assessment's scores, worked out once while its answers stay as they are: a summary
+        needs this year's and last year's, and the home screen asks for every year's."""
+        framework = self.framework(assessment)
+        held, scores = self._read("scores", assessment.id, lambda: (framework, score(framework, self.answers(assessment.id))))
+        return scores if held is framework else score(framework, self.answers(assessment.id))
 
     def summary(self, assessment: Assessment) -> AssessmentSummary:
         from .figures import compute
 
         framework = self.framework(assessment)
         answers = self.answers(assessment.id)
-        scores = score(framework, answers)
+        scores = self.scores(assessment)
         previous = self.previous(assessment)
         previous_scores = self.scores(previous) if previous else None
         actions = self._plan_counts(assessment.id)
         figures = compute(framework, answers, assessment, previous=previous_scores,
                           previous_period=previous.period if previous else None, actions=actions,
-                          today=self.today())
+                          today=self.today(), scores=scores)
         return AssessmentSummary(
             assessment, self.organisation(assessment.organisation_id), framework, scores,
             previous, previous_scores, trend(scores, previous_scores), actions, figures,
         )
+
+    def summaries(self, assessments: Iterable[Assessment]) -> dict[str, AssessmentSummary]:
+        """Summaries of many assessments at once, by id (the home screen's every year). The same as
+        summary() of each; which of their actions later years carry on is found in one read of the
+        actions, not one look-up per action (3,000 of them in a store of 20 years)."""
+        wanted = list(assessments)
+        self._read_plans([a.id for a in wanted])
+        return {a.id: self.summary(a) for a in wanted}
+
+    def _read_plans(self, assessment_ids: list[str]) -> None:
+        """_carried_on and the plan of several assessments from one read of every action, kept as
+        _carried_on and _plan_counts keep them."""
+        kept = self._kept()
+        todo = [aid for aid in assessment_ids if ("live", aid) not in kept or ("plan", aid) not in kept]
+        if len(todo) < 2:  # one year: its own look-ups cost less than reading every year's actions
+            return
+        records = self.repo.all("actions")
+        carried = {r["carried_from"] for r in records if r.get("carried_from") is not None}
+        by_assessment: dict[Any, list[dict[str, Any]]] = {}
+        for r in records:
+            by_assessment.setdefault(r.get("assessment_id"), []).append(r)
+        for aid in todo:
+            own = by_assessment.get(aid, [])
+            live = kept.setdefault(("live", aid), frozenset(r["id"] for r in own if r["id"] in carried))
+            kept.setdefault(("plan", aid), _plan_entries(own, live))
 
     def figures(self, assessment: Assessment) -> Figures:
         """The one set of figures for an assessment (see core/figures.py)."""
@@ -541,12 +575,10 @@ class Workspace:
 
     def _plan_counts(self, assessment_id: str) -> action_rules.ActionSummary:
         """The live plan's counts (status, due dates, owners): what every summary shows. Built from
-        the records without their progress history, which no count reads (it is most of the cost
+        the records' few fields the counts read (no Action, no progress history: most of the cost
         of an action that has run for years)."""
-        def make() -> list[Action]:
-            carried = self._carried_on(assessment_id)
-            return [Action.from_record({**r, "updates": ()}) for r in self.repo.find("actions", assessment_id=assessment_id)
-                    if r["id"] not in carried]
+        def make() -> tuple[action_rules.PlanEntry, ...]:
+            return _plan_entries(self.repo.find("actions", assessment_id=assessment_id), self._carried_on(assessment_id))
         return action_rules.summarise(self._read("plan", assessment_id, make), self.today())
 
     def compare(self, before: Assessment, after: Assessment) -> Comparison:
@@ -1560,10 +1592,15 @@ class Workspace:
                                            + suggested_action(found))
 
 
-_READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions"}
+_READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions", "scores": "answers"}
 # Tables whose changes cannot touch what _read keeps except through the two above; any other
 # table changed by our own save forgets everything read (safe for a table added later).
 _KNOWN_TABLES = {"answers", "actions", "progress", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}
+
+
+def _plan_entries(records: Iterable[dict[str, Any]], carried_on: frozenset[str]) -> tuple[action_rules.PlanEntry, ...]:
+    """What the plan's counts read of an assessment's action records, less those carried on."""
+    return tuple(action_rules.PlanEntry.of(r) for r in records if r["id"] not in carried_on)
 
 
 def _in_plan_order(actions: Iterable[Action]) -> list[Action]:

@@ -6,6 +6,7 @@ Every user-facing failure becomes a notification; nothing is ever shown as a tra
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,17 +74,18 @@ class SelfAssessApp(App[None]):
 
     def get_default_screen(self) -> Screen[object]:
         """Open the store and start on the right screen, without painting a blank one first."""
-        from .screens.home import HomeScreen
-        from .screens.problem import ProblemScreen
-        from .screens.welcome import WelcomeScreen
-
+        # Each screen imported only when it is the one shown: every import here is paid before the first paint.
         try:
             if self.session is None:
                 self.session = open_session(self.home, self.catalogue, self.actor, wait=self.wait, clock=self.clock,
                                             fall_back_to_read_only=True, command="selfassess (app)")
         except SelfAssessError as exc:
+            from .screens.problem import ProblemScreen
+
             return ProblemScreen(exc.for_app())
         if self.ws.assessments():
+            from .screens.home import HomeScreen
+
             return HomeScreen()
         from ..submission.tables import has_submissions
 
@@ -91,6 +93,8 @@ class SelfAssessApp(App[None]):
             from .screens.review import ReviewScreen
 
             return ReviewScreen()
+        from .screens.welcome import WelcomeScreen
+
         return WelcomeScreen()
 
     @property
@@ -134,6 +138,7 @@ class SelfAssessApp(App[None]):
         demo.close()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self.after_first_paint)
         if self.session is None:
             return
         if self.demo_folder is not None:  # `selfassess --demo`
@@ -141,7 +146,6 @@ class SelfAssessApp(App[None]):
                         title="Demo", timeout=10)
         for notice in self.session.notices:
             self.notify(notice, title="Recovered", severity="warning", timeout=12)
-        self.call_after_refresh(self.report_framework_problems)
         self.resume()
         # Other copies (a script, the command line, another window) save to the same store:
         # look once a second (one fstat of audit.log; read only when it grew).
@@ -178,6 +182,15 @@ class SelfAssessApp(App[None]):
             more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
             self.notify(f"{last.get('actor', '?')} in another window: {last.get('summary', '')}{more}",
                         title="Changed in another window", timeout=8)
+
+    def after_first_paint(self) -> None:
+        """The first screen is painted: if start-up turned the cycle collector off (launch.py), turn it
+        back on, leaving out everything made so far (it lives as long as the app); then read the frameworks."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
+        if self.session is not None:
+            self.report_framework_problems()
 
     def report_framework_problems(self) -> None:
         """After the first paint: read the framework files and say which could not be used."""

@@ -28,7 +28,8 @@ from ..core.model import (
     check_period,
     check_text,
 )
-from .text import TextArea, plain
+from .text import plain
+from .text_area import TextArea
 
 F = TypeVar("F")
 Submit = Callable[[F], "str | None"]  # does the change; None when done, else why it was refused

@@ -9,7 +9,6 @@ from rich.segment import Segment
 from rich.text import Text
 from textual.content import Content
 from textual.strip import Strip
-from textual.widgets import TextArea as _TextArea
 
 from ..core.text import shown, strip_unsafe, unsafe
 
@@ -23,15 +22,6 @@ def plain(text: str) -> Content:
 def cell(text: str, style: str = "") -> Text:
     """User text in a table cell."""
     return Text(shown(text, multiline=False), style=style)
-
-
-class TextArea(_TextArea):
-    """An editor whose document keeps exactly what was typed, shown with `shown`'s one-for-one
-    pictures, so the cursor and selection still line up with the characters."""
-
-    def get_line(self, line_index: int) -> Text:
-        line = self.document.get_line(line_index)
-        return Text(shown(line), end="", no_wrap=True)
 
 
 def align_cell_widths() -> None:

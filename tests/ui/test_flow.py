@@ -196,6 +196,24 @@ async def test_a_damaged_store_shows_what_to_do_and_touches_nothing(demo_home, n
     assert (demo_home / "store" / "state.json").read_text() == ""
 
 
+@pytest.mark.parametrize("damaged", [False, True])
+async def test_the_cycle_collector_start_up_turned_off_is_back_on_after_the_first_paint(demo_home, new_app, damaged):
+    import gc
+
+    if damaged:  # the problem screen is a first paint too
+        (demo_home / "store" / "state.json").write_text("")
+    gc.disable()  # as launch.py does before the first import
+    try:
+        app = new_app(demo_home)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, ProblemScreen if damaged else HomeScreen)
+            assert gc.isenabled() and gc.get_freeze_count() > 0  # what start-up made is left out of its walks
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 @pytest.mark.parametrize("text", ["[b]bold[/b] [@click=app.quit]x[/]", "=HYPERLINK(\"x\") <img src=x> R&D 😀 عربى"])
 async def test_hostile_text_is_shown_as_written_never_as_markup(demo_home, new_app, text):
     session = open_session(demo_home, load_frameworks(demo_home), "Priya Raman", clock=Clock(TODAY))

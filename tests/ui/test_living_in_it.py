@@ -7,7 +7,7 @@ from selfassess.ui.dialogs import ActionDialog, ConfirmDialog, NewAssessmentDial
 from selfassess.ui.help import KeysHelp
 from selfassess.ui.screens.actions import ActionsScreen
 from selfassess.ui.screens.assessment import AssessmentScreen
-from selfassess.ui.text import TextArea
+from selfassess.ui.text_area import TextArea
 from selfassess.ui.widgets import QuestionOutline, RatingBar
 
 

@@ -55,5 +55,28 @@ def test_summaries_and_this_years_work_read_no_note_and_no_whole_table(tmp_path)
         assert len(answers) == 3 and summaries[-1].actions.open == len(open_actions) >= 2
         assert not [r for r in reads if r[1] == "progress"]  # no note of any year was read
         assert ("all", "actions") not in reads and ("all", "answers") not in reads
+        # The home screen asks for every year at once: one read of the actions, still no note.
+        reads.clear()
+        ws._reads_head = None
+        assert ws.summaries(assessments) == {s.assessment.id: s for s in summaries}
+        assert reads.count(("all", "actions")) == 1 and not [r for r in reads if r[1] == "progress"]
+        assert ("find", "actions") not in reads  # not one look-up per action
     finally:
         session.close()
+
+
+def test_the_app_starts_with_the_cycle_collector_off(monkeypatch):
+    """launch.py turns it off before the app's imports; the app turns it back on after its first paint."""
+    import gc
+
+    from selfassess import launch
+    from selfassess.ui import app
+
+    seen: list[bool] = []
+    monkeypatch.setattr(app, "run_app", lambda *args, **kwargs: seen.append(gc.isenabled()))
+    monkeypatch.setattr("sys.argv", ["selfassess"])
+    try:
+        launch.main()
+    finally:
+        gc.enable()
+    assert seen == [False]

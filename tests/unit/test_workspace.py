@@ -410,6 +410,44 @@ def test_summaries_read_only_their_own_year_and_once_while_nothing_is_saved(env)
     assert ws.summary(years[-1]).actions.open == 0 and ws.live_actions(years[-1].id) == []
 
 
+def test_every_years_summaries_at_once_are_each_years_summary_from_one_read_of_the_actions(env):
+    store, ws = env
+    years = three_years(ws)
+    one_by_one = {a.id: ws.summary(a) for a in years}
+    counting = CountingRepo(store)
+    ws.repo = counting
+    ws._reads_head = None  # start cold, as the home screen does at startup
+    together = ws.summaries(reversed(years))
+    assert together == one_by_one
+    assert [kind for kind, _ in counting.reads] == ["all"], "one read of the actions, no look-up per action"
+    # Saved since: read again, and the old years still count what the later ones carry on.
+    ws.add_action(years[-1].id, ["4.2"], "Another", "Sam", "2027-01-31")
+    ws.new_assessment("", None, "2026/27", from_handle=years[-1].id)
+    counting.reads.clear()
+    ws._reads_head = None
+    after = ws.summaries(ws.assessments())
+    ws._reads_head = None
+    assert after == {a.id: ws.summary(a) for a in ws.assessments()}
+    assert after[years[-1].id].actions.open == 0  # carried into 2026/27: counted there
+
+
+def test_a_summary_works_out_each_years_scores_once_while_its_answers_stay(env, monkeypatch):
+    from selfassess.core import workspace as workspace_module
+
+    store, ws = env
+    years = three_years(ws)
+    calls = []
+    real = workspace_module.score
+    monkeypatch.setattr(workspace_module, "score", lambda *args: calls.append(args[1]) or real(*args))
+    for a in years:
+        ws.summary(a)
+    assert len(calls) == len(years), "this year's scores serve the next year's summary as last year's"
+    ws.answer(years[-1].id, "1.1", rating="4")
+    now = ws.summary(years[-1])
+    assert len(calls) == len(years) + 1  # only the year answered is scored again
+    assert now.scores == real(ws.framework(years[-1]), ws.answers(years[-1].id))
+
+
 def test_a_save_to_a_table_the_reads_do_not_know_forgets_everything_read(env):
     store, ws = env
     years = three_years(ws)

@@ -33,7 +33,8 @@ from ...core.rounds import stakeholder_grades
 from ...core.text import shown
 from ..dialogs import ActionDialog, ActionForm, ChoiceDialog, ReasonDialog
 from ..help import KeyFooter
-from ..text import TextArea, plain
+from ..text import plain
+from ..text_area import TextArea
 from ..widgets import QuestionOutline, RatingBar
 from .base import AppScreen
 

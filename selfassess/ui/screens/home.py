@@ -146,8 +146,8 @@ class HomeScreen(AppScreen):
                   "score": "Score", "open": "Open", "late": "Late"}
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        for key in keys:
-            table.add_column(labels[key], key=key, width=title_width if key == "framework" else None)
+        for key in keys:  # as Text: a str label is read as markup, which loads rich's emoji table before the first paint
+            table.add_column(Text(labels[key]), key=key, width=title_width if key == "framework" else None)
         self.refresh_data()
 
     def on_screen_resume(self) -> None:
@@ -166,12 +166,11 @@ class HomeScreen(AppScreen):
         table = self.query_one(DataTable)
         selected = self.selected_id()
         table.clear()
-        self.summaries: dict[str, AssessmentSummary] = {}
         keys = [str(k.value) for k in table.columns]
         ordered = sorted(ws.assessments(), key=lambda a: (a.period, a.version), reverse=True)
+        self.summaries: dict[str, AssessmentSummary] = ws.summaries(ordered)
         for a in ordered:
-            s = ws.summary(a)
-            self.summaries[a.id] = s
+            s = self.summaries[a.id]
             status = a.status_label + (f" v{a.version}" if a.version > 1 else "") + (" (old)" if a.superseded_by else "")
             cells = {"period": Text(a.period), "trust": cell(s.organisation.name[:24]), "framework": cell(s.framework.title),
                      "status": Text(status), "done": Text(percent_text(s.figures.completeness)),
