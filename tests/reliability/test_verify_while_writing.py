@@ -27,8 +27,9 @@ def test_verify_beside_a_writer_never_cries_wolf(tmp_path):
         checked, cli_runs, largest = 0, 0, 0
         false: list[str] = []
         deadline = time.monotonic() + SECONDS
+        last_chance = deadline + 4 * SECONDS  # a loaded machine gets longer to reach the counts, never fewer runs
         next_cli = time.monotonic()
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline or ((checked < 20 or cli_runs < 3) and time.monotonic() < last_chance):
             read_lines(writer, time.monotonic() + 0.001)  # keep the writer's pipe drained
             if time.monotonic() >= next_cli:  # the real command, now and then
                 res = subprocess.run([sys.executable, "-m", "selfassess", "audit", "verify"], env=env, cwd=REPO,
