@@ -40,6 +40,19 @@ def event_hash(event: dict[str, Any]) -> str:
 
 def make_event(seq: int, prev: str, time: str, actor: str, action: str, summary: str,
                changes: Iterable[Change]) -> dict[str, Any]:
+    return make_line(seq, prev, time, actor, action, summary, changes)[0]
+
+
+_PREV = b',"prev":"'
+
+
+def make_line(seq: int, prev: str, time: str, actor: str, action: str, summary: str,
+              changes: Iterable[Change]) -> tuple[dict[str, Any], bytes]:
+    """A new event and its line in the log (encode(event)), the event encoded once, not twice.
+
+    The line is the hashed body with the hash put in its sorted place, just before the top-level
+    "prev": the last ',"prev":"' in the body (one inside a string would be escaped, and what
+    follows prev is seq, summary, time and v, whose quotes are escaped too)."""
     event = {
         "v": FORMAT,
         "seq": seq,
@@ -50,8 +63,10 @@ def make_event(seq: int, prev: str, time: str, actor: str, action: str, summary:
         "changes": [c.to_json() for c in changes],
         "prev": prev,
     }
-    event["hash"] = event_hash(event)
-    return event
+    body = canonical(event)
+    event["hash"] = digest = hashlib.sha256(body).hexdigest()
+    at = body.rindex(_PREV)
+    return event, body[:at] + b',"hash":"' + digest.encode() + b'"' + body[at:] + b"\n"
 
 
 def encode(event: dict[str, Any]) -> bytes:
