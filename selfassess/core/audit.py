@@ -29,8 +29,12 @@ class Change:
         return {"table": self.table, "id": self.id, "before": self.before, "after": self.after}
 
 
+# json.dumps with these options builds a new encoder per call; one kept makes the same bytes.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _CANONICAL.encode(data).encode("utf-8")
 
 
 def event_hash(event: dict[str, Any]) -> str:

@@ -408,6 +408,7 @@ class Store:
 
     def __init__(self, folder: Path, *, writer: bool = True, wait: float = 0.0, command: str = "selfassess"):
         self.folder = Path(folder)
+        self._log_path = self.folder / LOG  # looked at before every commit
         self.writer = writer
         self.notices: list[str] = []  # things recovered at open or found while saving, to tell the user once
         self._lock: ExclusiveLock | None = None
@@ -690,7 +691,7 @@ class Store:
         is held (see _replay_tail). If the log became shorter (another copy restored the store),
         everything is read again from state.json.
         """
-        log_path = self.folder / LOG
+        log_path = self._log_path
         try:
             size = os.fstat(self._fd).st_size if self._fd is not None else log_path.stat().st_size
         except FileNotFoundError:
@@ -805,7 +806,7 @@ class Store:
             self._require_writer()  # the wait for the lock may have been long
             seen = len(self._others)
             self.refresh()  # under the lock: nothing more can land before this event
-            raced = _overlap(self._others[seen:], changes)
+            raced = _overlap(self._others[seen:], changes) if len(self._others) > seen else None
             if raced:
                 raise ChangedMeanwhile(
                     f"{raced['actor']} changed the same record from another window a moment before this save "
