@@ -7,7 +7,6 @@ core reads them. Derived facts (scores, RAG, overdue, slippage) are never stored
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -160,11 +159,16 @@ class Record:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-@functools.cache
+_FIELD_NAMES: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
 def _field_names(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
     """A record class's field names, in order and as a set: looked up once per class."""
-    names = tuple(f.name for f in dataclasses.fields(cls))
-    return names, frozenset(names)
+    found = _FIELD_NAMES.get(cls)
+    if found is None:
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        found = _FIELD_NAMES[cls] = (names, frozenset(names))
+    return found
 
 
 _ATOMS = (str, int, float, bool, type(None))
