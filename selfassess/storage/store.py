@@ -417,7 +417,7 @@ class Store:
         self._command = command
         self._note_fd: int | None = None  # lock.json, kept open: rewritten in place at every commit
         self._note_size = 0
-        self._who: dict[str, Any] | None = None  # user and host for the lock note, looked up once (getpwuid is slow)
+        self._who: str | None = None  # the lock note's user, host and command, looked up once (getpwuid is slow)
         self._fd: int | None = None
         self._broken: str | None = None
         self._tail = 0
@@ -490,19 +490,19 @@ class Store:
             raise _cannot_write("cannot lock the store", self.folder, exc) from None
         self._held = 1
         try:
-            if self._who is None:
-                self._who = {"user": login_name(), "host": socket.gethostname()}
-            self._write_note({**self._who, "pid": os.getpid(), "since": time.strftime("%Y-%m-%d %H:%M:%S"),
-                              "command": self._command})
+            if self._who is None:  # the note's fixed part, as JSON: only the process and the time change
+                self._who = (f'{{"user": {json.dumps(login_name())}, "host": {json.dumps(socket.gethostname())}, '
+                             f'"command": {json.dumps(self._command)}, ')
+            self._write_note(f'{self._who}"pid": {os.getpid()}, "since": "{time.strftime("%Y-%m-%d %H:%M:%S")}"}}')
             yield
         finally:
             self._held = 0
             # Cleared while still held: a copy that fails to take the lock never names one that has let go.
-            self._write_note({"released": time.strftime("%Y-%m-%d %H:%M:%S"), "pid": os.getpid()})
+            self._write_note(f'{{"released": "{time.strftime("%Y-%m-%d %H:%M:%S")}", "pid": {os.getpid()}}}')
             lock.release()
             self._mutex.release()
 
-    def _write_note(self, info: dict[str, Any]) -> None:
+    def _write_note(self, info: str) -> None:
         """Who holds the lock, for a copy kept waiting to name. A courtesy: a full disk must not stop a save.
 
         Written twice per commit, so in place (one pwrite over the same bytes, padded with spaces, which
@@ -510,7 +510,7 @@ class Store:
         wait on. No fsync: a note lost in a crash names a process that is gone, which _holder checks.
         Straight to os, not through io: whether it lands never changes what a save claims.
         """
-        data = json.dumps(info).encode()
+        data = info.encode()  # JSON (see _locked)
         try:
             if self._note_fd is None:
                 self._note_fd = os.open(self.folder / LOCK_INFO, os.O_WRONLY | os.O_CREAT | NOFOLLOW, 0o600)
@@ -864,7 +864,8 @@ class Store:
                     index.get(_hashable(old.get(key)), set()).discard(rid)
                 if change["after"] is not None:
                     index.setdefault(_hashable(change["after"].get(key)), set()).add(rid)
-            self._db.table(table).clear_cache()
+        # No TinyDB cache to clear: its query cache serves Table.search only, which the store never
+        # calls (reads go through get, all and the indexes above).
 
     def checkpoint(self) -> None:
         """Write every table to state.json atomically, marking how much of the log it holds."""
