@@ -180,7 +180,11 @@ def _plain(value: Any) -> Any:
     if type(value) in _ATOMS:
         return value
     if isinstance(value, Record):
-        return {n: _plain(getattr(value, n)) for n in _field_names(type(value))[0]}
+        out = {n: getattr(value, n) for n in _field_names(type(value))[0]}
+        for n, v in out.items():
+            if type(v) not in _ATOMS:  # most fields are plain already: only the others are walked
+                out[n] = _plain(v)
+        return out
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
