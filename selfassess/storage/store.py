@@ -86,7 +86,11 @@ _pause_lock = threading.Lock()
 
 
 def _freeze_tables(tables: dict[str, dict[str, Any]]) -> None:
-    """After loading a large store: collect what is garbage now, then freeze everything alive."""
+    """After loading a large store: collect what is garbage now, then freeze everything alive.
+
+    What is frozen is never collected as a cycle, only freed by reference counting: collecting
+    first means nothing already garbage is kept; an object alive now that later becomes part of
+    a garbage cycle is kept for the life of the process (bounded by what is alive at an open)."""
     if sum(len(t) for t in tables.values()) >= FREEZE_AT:
         gc.collect()
         gc.freeze()
@@ -556,7 +560,8 @@ class Store:
         self._seq, self._head = self._checkpoint["seq"], self._checkpoint["hash"]
         self._log_size = self._checkpoint["offset"]
         self._replay_tail(log_path)
-        _freeze_tables(self._tables)
+        if self.writer:  # the store that saves, kept open for a session (a reader is mostly opened for a moment)
+            _freeze_tables(self._tables)
         if self.writer:
             try:
                 self._fd = io.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o600)
