@@ -29,8 +29,9 @@ class Change:
         return {"table": self.table, "id": self.id, "before": self.before, "after": self.after}
 
 
-_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-_encode = _ENCODER.encode  # built once: json.dumps with options builds an encoder per call
+# json.dumps with these options builds a new encoder per call; one kept makes the same bytes.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_encode = _CANONICAL.encode
 
 
 def canonical(data: Any) -> bytes:
@@ -44,6 +45,19 @@ def event_hash(event: dict[str, Any]) -> str:
 
 def make_event(seq: int, prev: str, time: str, actor: str, action: str, summary: str,
                changes: Iterable[Change]) -> dict[str, Any]:
+    return make_line(seq, prev, time, actor, action, summary, changes)[0]
+
+
+_PREV = b',"prev":"'
+
+
+def make_line(seq: int, prev: str, time: str, actor: str, action: str, summary: str,
+              changes: Iterable[Change]) -> tuple[dict[str, Any], bytes]:
+    """A new event and its line in the log (encode(event)), the event encoded once, not twice.
+
+    The line is the hashed body with the hash put in its sorted place, just before the top-level
+    "prev": the last ',"prev":"' in the body (one inside a string would be escaped, and what
+    follows prev is seq, summary, time and v, whose quotes are escaped too)."""
     event = {
         "v": FORMAT,
         "seq": seq,
@@ -54,8 +68,10 @@ def make_event(seq: int, prev: str, time: str, actor: str, action: str, summary:
         "changes": [c.to_json() for c in changes],
         "prev": prev,
     }
-    event["hash"] = event_hash(event)
-    return event
+    body = canonical(event)
+    event["hash"] = digest = hashlib.sha256(body).hexdigest()
+    at = body.rindex(_PREV)
+    return event, body[:at] + b',"hash":"' + digest.encode() + b'"' + body[at:] + b"\n"
 
 
 def encode(event: dict[str, Any]) -> bytes:

@@ -146,30 +146,45 @@ class Record:
         return cast(dict[str, Any], _plain(self))
 
     def replace(self, **changes: Any) -> Self:
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        # dataclasses.replace without looking the fields up each time (every field is an init
+        # field): a key press saves through three of these.
+        names = _field_names(type(self))
+        if not changes.keys() <= names[1]:
+            return dataclasses.replace(self, **changes)  # type: ignore[type-var]  # its TypeError names the stranger
+        return type(self)(**{**{n: getattr(self, n) for n in names[0]}, **changes})
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Self:
-        names = _field_names(cls)
+        names = _field_names(cls)[1]
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-_FIELD_NAMES: dict[type, frozenset[str]] = {}
+_FIELD_NAMES: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
 
 
-def _field_names(cls: type) -> frozenset[str]:
-    """A record class's field names, worked out once: the home screen reads thousands of records."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
-    return names
+def _field_names(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A record class's field names, in order and as a set: looked up once per class."""
+    found = _FIELD_NAMES.get(cls)
+    if found is None:
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        found = _FIELD_NAMES[cls] = (names, frozenset(names))
+    return found
+
+
+_ATOMS = (str, int, float, bool, type(None))
 
 
 def _plain(value: Any) -> Any:
     """Dataclasses, tuples and dicts as the plain dicts and lists that are stored. (Not
     dataclasses.asdict: it deep-copies every value first, which an import of thousands pays for.)"""
+    if type(value) in _ATOMS:
+        return value
     if isinstance(value, Record):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}  # type: ignore[arg-type]
+        out = {n: getattr(value, n) for n in _field_names(type(value))[0]}
+        for n, v in out.items():
+            if type(v) not in _ATOMS:  # most fields are plain already: only the others are walked
+                out[n] = _plain(v)
+        return out
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

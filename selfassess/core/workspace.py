@@ -384,8 +384,13 @@ class Workspace:
 
     def assessment(self, handle: str) -> Assessment:
         """An assessment by id or by a unique prefix of its id (8 characters are shown)."""
-        return Assessment.from_record(self.by_handle("assessments", handle, "assessment",
-                                                      Hint("see the ids", command="selfassess assessments")))
+        def read() -> Assessment:
+            return Assessment.from_record(self.by_handle("assessments", handle, "assessment",
+                                                         Hint("see the ids", command="selfassess assessments")))
+        whole = (handle or "").strip().lower()
+        if len(whole) == 36:  # a whole id (each key press names one): kept while the store stands, as _read keeps
+            return self._read("assessment", whole, read)
+        return read()
 
     def by_handle(self, table: str, handle: str, what: str, hint: Hint) -> dict[str, Any]:
         """A record by its id or a unique prefix of it (8 characters are shown): the one lookup for
@@ -845,16 +850,16 @@ class Workspace:
         if rationale is not None:
             fields["rationale"] = check_text(rationale, "the rationale", max_length=5000)
         fields.update(self._consensus(assessment, q, current, fields, state))
-        substance = current.replace(**fields)
+        # Compared field by field (current.replace(**fields) != current, without building it): one
+        # answer is built per save, not three.
         if state is not None:
             fields["state"] = check_choice(state, ANSWER_STATES, "answer state")
-        elif substance != current:
+        elif any(getattr(current, k) != v for k, v in fields.items()):
             # Editing a carried-forward answer is reviewing it; editing an agreed one reopens it as a draft.
             fields["state"] = DRAFT
-        updated = current.replace(**fields)
-        if existing is not None and updated == existing:
+        if existing is not None and all(getattr(existing, k) == v for k, v in fields.items()):
             return existing  # nothing changed: nothing to record
-        updated = updated.replace(updated_by=self.actor, updated_at=self.clock.now())
+        updated = current.replace(**fields, updated_by=self.actor, updated_at=self.clock.now())
         what = _describe_answer(framework, q, updated)
         why = f" (rationale: {updated.rationale})" if updated.rationale and updated.rationale != current.rationale else ""
         self.commit("answer.set", f"{q.ref} {what}{why}", [Change("answers", updated.id, before, updated.to_record())])
@@ -1592,7 +1597,8 @@ class Workspace:
                                            + suggested_action(found))
 
 
-_READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions", "scores": "answers"}
+_READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions", "scores": "answers",
+                "assessment": "assessments"}
 # Tables whose changes cannot touch what _read keeps except through the two above; any other
 # table changed by our own save forgets everything read (safe for a table added later).
 _KNOWN_TABLES = {"answers", "actions", "progress", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}

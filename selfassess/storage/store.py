@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import hashlib
 import json
 import os
@@ -78,6 +79,45 @@ CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay 
 COMMIT_WAIT = 3.0
 NOTE_SIZE = 512  # lock.json is rewritten in place at this size (or its longest note): never a torn tail
 KEEP_BACKUPS = 10
+
+
+# The cyclic garbage collector and a store of realistic age. The tables hold tens of thousands of
+# records, and each collection of the oldest generation walks every one of them (25 ms at twenty
+# years): a save that happens to trigger one waits for it. Records are plain and acyclic, freed by
+# reference counting alone, so once loaded they are moved out of the collector's reach
+# (gc.freeze). A small store is left alone: its walk costs nothing.
+FREEZE_AT = 10_000  # records
+_paused = 0  # checkpoint copies alive: the collector is off while there are any (see _pause_collector)
+_was_enabled = True
+_pause_lock = threading.Lock()
+
+
+def _freeze_tables(tables: dict[str, dict[str, Any]]) -> None:
+    """After loading a large store: collect what is garbage now, then freeze everything alive.
+
+    What is frozen is never collected as a cycle, only freed by reference counting: collecting
+    first means nothing already garbage is kept; an object alive now that later becomes part of
+    a garbage cycle is kept for the life of the process (bounded by what is alive at an open)."""
+    if sum(len(t) for t in tables.values()) >= FREEZE_AT:
+        gc.collect()
+        gc.freeze()
+
+
+def _pause_collector(pause: bool) -> None:
+    """Keep the collector off while a checkpoint's shallow copy of the tables is alive: the copy's
+    tables are new containers of every record, and a collection would walk them all. Counted, so
+    two stores' checkpoints overlap safely; a collector the program had turned off stays off."""
+    global _paused, _was_enabled
+    with _pause_lock:
+        if pause:
+            if not _paused:
+                _was_enabled = gc.isenabled()
+                gc.disable()
+            _paused += 1
+        else:
+            _paused -= 1
+            if not _paused and _was_enabled:
+                gc.enable()
 
 
 class StoreError(SelfAssessError):
@@ -473,6 +513,7 @@ class Store:
 
     def __init__(self, folder: Path, *, writer: bool = True, wait: float = 0.0, command: str = "selfassess"):
         self.folder = Path(folder)
+        self._log_path = self.folder / LOG  # looked at before every commit
         self.writer = writer
         self.notices: list[str] = []  # things recovered at open or found while saving, to tell the user once
         self._lock: ExclusiveLock | None = None
@@ -481,6 +522,7 @@ class Store:
         self._command = command
         self._note_fd: int | None = None  # lock.json, kept open: rewritten in place at every commit
         self._note_size = 0
+        self._who: str | None = None  # the lock note's user, host and command, looked up once (getpwuid is slow)
         self._fd: int | None = None
         self._broken: str | None = None
         self._tail = 0
@@ -556,17 +598,19 @@ class Store:
             raise _cannot_write("cannot lock the store", self.folder, exc) from None
         self._held = 1
         try:
-            self._write_note({"user": login_name(), "host": socket.gethostname(), "pid": os.getpid(),
-                              "since": time.strftime("%Y-%m-%d %H:%M:%S"), "command": self._command})
+            if self._who is None:  # the note's fixed part, as JSON: only the process and the time change
+                self._who = (f'{{"user": {json.dumps(login_name())}, "host": {json.dumps(socket.gethostname())}, '
+                             f'"command": {json.dumps(self._command)}, ')
+            self._write_note(f'{self._who}"pid": {os.getpid()}, "since": "{time.strftime("%Y-%m-%d %H:%M:%S")}"}}')
             yield
         finally:
             self._held = 0
             # Cleared while still held: a copy that fails to take the lock never names one that has let go.
-            self._write_note({"released": time.strftime("%Y-%m-%d %H:%M:%S"), "pid": os.getpid()})
+            self._write_note(f'{{"released": "{time.strftime("%Y-%m-%d %H:%M:%S")}", "pid": {os.getpid()}}}')
             lock.release()
             self._mutex.release()
 
-    def _write_note(self, info: dict[str, Any]) -> None:
+    def _write_note(self, info: str) -> None:
         """Who holds the lock, for a copy kept waiting to name. A courtesy: a full disk must not stop a save.
 
         Written twice per commit, so in place (one pwrite over the same bytes, padded with spaces, which
@@ -574,7 +618,7 @@ class Store:
         wait on. No fsync: a note lost in a crash names a process that is gone, which _holder checks.
         Straight to os, not through io: whether it lands never changes what a save claims.
         """
-        data = json.dumps(info).encode()
+        data = info.encode()  # JSON (see _locked)
         try:
             if self._note_fd is None:
                 self._note_fd = os.open(self.folder / LOCK_INFO, os.O_WRONLY | os.O_CREAT | NOFOLLOW, 0o600)
@@ -628,6 +672,8 @@ class Store:
         self._seq, self._head = self._checkpoint["seq"], self._checkpoint["hash"]
         self._log_size = self._checkpoint["offset"]
         self._replay_tail(log_path)
+        if self.writer:  # the store that saves, kept open for a session (a reader is mostly opened for a moment)
+            _freeze_tables(self._tables)
         if self.writer:
             try:
                 self._fd = io.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o600)
@@ -763,7 +809,7 @@ class Store:
         is held (see _replay_tail). If the log became shorter (another copy restored the store),
         everything is read again from state.json.
         """
-        log_path = self.folder / LOG
+        log_path = self._log_path
         try:
             size = os.fstat(self._fd).st_size if self._fd is not None else log_path.stat().st_size
         except FileNotFoundError:
@@ -772,6 +818,14 @@ class Store:
             raise StoreDamaged(self._damaged(f"{LOG} cannot be read ({_why(exc)})", "selfassess store restore --from-log")) from None
         if size == self._seen_size and not self._held:
             return 0
+        if self._held and size == self._log_size and self._seen_size == size:
+            # Under the lock, with the log exactly as long as what was applied: nothing to replay and
+            # no unfinished tail to set aside, if the file at the path is still this one's length.
+            try:
+                if os.stat(log_path, follow_symlinks=False).st_size == size:
+                    return 0
+            except OSError:
+                pass  # missing or unreadable: _replay_tail says which
         before = len(self._others)
         if size < self._log_size:
             self._reload()
@@ -1024,7 +1078,7 @@ class Store:
             self._require_writer()  # the wait for the lock may have been long
             seen = len(self._others)
             self.refresh()  # under the lock: nothing more can land before this event
-            raced = _overlap(self._others[seen:], changes)
+            raced = _overlap(self._others[seen:], changes) if len(self._others) > seen else None
             if raced:
                 raise ChangedMeanwhile(
                     f"{raced['actor']} changed the same record from another window a moment before this save "
@@ -1032,8 +1086,7 @@ class Store:
             return self._append(action, actor, summary, changes, when)
 
     def _append(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]:
-        event = audit.make_event(self._seq + 1, self._head, when, actor, action, summary, changes)
-        line = audit.encode(event)
+        event, line = audit.make_line(self._seq + 1, self._head, when, actor, action, summary, changes)
         if self._fd is None:  # _require_writer checked it; a closed store never appends
             raise SaveFailed("the store is closed; nothing was saved")
         try:
@@ -1071,9 +1124,13 @@ class Store:
             if self._closed:
                 self._reopen_touched(change)
             records = data.setdefault(table, {})
-            old = records.pop(rid, None)
+            # Replaced in place, not popped and put back: a table without holes is copied in one
+            # block for a checkpoint (_start_checkpoint), one with a hole record by record.
+            old = records.get(rid)
             if change["after"] is not None:
                 records[rid] = change["after"]
+            elif old is not None:
+                del records[rid]
             for (t, key), index in self._indexes.items():
                 if t != table:
                     continue
@@ -1081,7 +1138,8 @@ class Store:
                     index.get(_hashable(old.get(key)), set()).discard(rid)
                 if change["after"] is not None:
                     index.setdefault(_hashable(change["after"].get(key)), set()).add(rid)
-            self._db.table(table).clear_cache()
+        # No TinyDB cache to clear: its query cache serves Table.search only, which the store never
+        # calls (reads go through get, all and the indexes above).
 
     def checkpoint(self) -> None:
         """Write every table to state.json atomically, marking how much of the log it holds."""
@@ -1135,21 +1193,37 @@ class Store:
         rename, state.json is the old checkpoint, and every save is in the log: a crash loses nothing."""
         if self._job is not None and self._job.is_alive():
             return  # one at a time; the next save past the mark asks again
-        tables, closed, reopened = self._checkpoint_view()
-        checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
-                      "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        self._job = threading.Thread(target=self._background_checkpoint, name="selfassess-checkpoint", daemon=True,
-                                     args=(tables, closed, reopened, checkpoint, self._log_start, self._last_line,
-                                           self._generation))
-        self._job.start()
+        big = sum(len(t) for t in self._tables.values()) >= FREEZE_AT
+        if big:
+            _pause_collector(True)
+        try:
+            # In a box the thread empties: its arguments stay referenced until it ends, the copy need not.
+            tables, closed, reopened = self._checkpoint_view()
+            box = [tables]
+            del tables
+            checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
+                          "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            self._job = threading.Thread(target=self._background_checkpoint, name="selfassess-checkpoint", daemon=True,
+                                         args=(box, closed, reopened, checkpoint, self._log_start, self._last_line,
+                                               self._generation, big))
+            self._job.start()
+        except BaseException:
+            if big:
+                _pause_collector(False)
+            raise
 
-    def _background_checkpoint(self, tables: dict[str, dict[str, Any]], closed: list[dict[str, Any]], reopened: set[str],
-                               checkpoint: dict[str, Any], log_start: dict[str, Any] | None, last_line: int,
-                               generation: int) -> None:
+    def _background_checkpoint(self, box: list[dict[str, dict[str, Any]]], closed: list[dict[str, Any]],
+                               reopened: set[str], checkpoint: dict[str, Any], log_start: dict[str, Any] | None,
+                               last_line: int, generation: int, paused: bool = False) -> None:
         tmp: Path | None = None
         try:
-            tmp = self._write_temp_state(checkpoint, tables, log_start, closed, yielding=True)
-            del tables
+            try:
+                tables = box.pop()
+                tmp = self._write_temp_state(checkpoint, tables, log_start, closed, yielding=True)
+            finally:
+                tables = {}  # the copy goes before the collector comes back
+                if paused:
+                    _pause_collector(False)
             with self._mutex:
                 lock = self._lock
                 if (lock is None or self._fd is None or generation != self._generation

@@ -113,3 +113,55 @@ def test_a_backup_at_close_is_a_link_to_the_checkpoint_not_a_copy(tmp_path):
     assert "plus 1 later event(s)" in Store.restore(folder, backup=names[-2])
     with Store(folder) as s:
         assert len(s.all("things")) == 4 and s.verify().ok
+
+
+def test_a_large_store_is_kept_from_the_collector_and_a_checkpoint_copy_never_walked(tmp_path, monkeypatch):
+    """A store of realistic age: its tables are frozen out of the cyclic collector once loaded (a full
+    collection would walk every record, tens of ms), and the collector is off while a checkpoint's
+    copy of the tables is alive, then on again, whether the checkpoint was written or failed."""
+    import gc
+
+    folder = tmp_path / "store"
+    monkeypatch.setattr(store_module, "FREEZE_AT", 3)
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY", 5)
+    started, release = threading.Event(), threading.Event()
+    real = store_module.write_state
+    fail = [False]
+
+    def slow(*args, **kwargs):
+        if kwargs.get("yielding"):
+            started.set()
+            assert release.wait(10)
+            if fail[0]:
+                raise OSError(28, "No space left on device")
+        real(*args, **kwargs)
+
+    with Store(folder) as store:
+        for i in range(4):
+            put(store, f"r{i}", value=i)
+    assert gc.isenabled()
+    monkeypatch.setattr(store_module, "write_state", slow)
+    try:
+        store = Store(folder)
+        try:
+            tables = store._tables
+            assert gc.get_freeze_count() > 0 and not any(o is tables for o in gc.get_objects())  # frozen
+            for round_, failing in enumerate((False, True)):
+                fail[0] = failing
+                started.clear()
+                release.clear()
+                for i in range(5):
+                    put(store, f"s{round_}-{i}", value=i)  # the fifth reaches the mark
+                assert started.wait(10)
+                assert not gc.isenabled()  # the copy is alive: no collection walks it
+                release.set()
+                store.settle()
+                assert gc.isenabled()
+        finally:
+            release.set()
+            store.close()
+    finally:
+        gc.unfreeze()
+    assert gc.isenabled()
+    with Store(folder, writer=False) as again:
+        assert len(again.all("things")) == 14 and again.verify().ok
