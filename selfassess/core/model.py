@@ -389,7 +389,7 @@ class Action(Record):
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Action:
         # Built in one call (not built and then replaced): every summary reads every year's actions.
-        names = _field_names(cls)
+        names = _field_names(cls)[1]
         fields = {k: v for k, v in data.items() if k in names}
         fields["question_ids"] = tuple(data.get("question_ids", ()))
         fields["updates"] = tuple(ProgressUpdate.from_record(u) for u in data.get("updates", ()))
