@@ -185,8 +185,10 @@ class _Text:
         for text, where, font, size, colour in parts:
             text = self.cleaner.clean(text, where)
             for para in text.split("\n"):
-                lines = self._visual_lines(para, font, size, width) if has_rtl(para) else _wrap(para, font, size, width)
-                if not all(self.body.issuperset(map(ord, line)) for line in lines):
+                rtl = has_rtl(para)
+                lines = self._visual_lines(para, font, size, width) if rtl else _wrap(para, font, size, width)
+                if (rtl or not self.body.issuperset(map(ord, para))) \
+                        and not all(self.body.issuperset(map(ord, line)) for line in lines):
                     return None
                 out += [_Line(line, font, size, colour) for line in lines]
         return out
@@ -296,26 +298,38 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
     def of(cls, pieces: list[tuple[str, str]], style: ParagraphStyle, bullet: str | None,
            paragraph: Callable[[], Paragraph]) -> Flowable | None:
         size = style.fontSize
-        segments: list[list[_Word]] = [[]]
-        word: list[tuple[str, str]] = []
+        seg: list[_Word] = []
+        segments = [seg]
+        pending: list[tuple[str, str]] = []  # a word that may go on in the next piece ("<b>E1</b>.2")
 
-        def end_word(space: str) -> None:
-            if word:
-                width = sum(_width(t, f, size) for t, f in word)
-                segments[-1].append((tuple(word), width, space, _width(" ", space, size)))
-                word.clear()
+        def joined(space: str, space_width: float) -> _Word:
+            word = tuple(pending)
+            pending.clear()
+            return word, sum(_widths(f, size)[t] for t, f in word), space, space_width
 
         for text, font in pieces:
+            widths = _widths(font, size)
+            space = widths[" "]
             for n, line in enumerate(text.split("\n")):
                 if n:
-                    end_word(font)
-                    segments.append([])
-                for k, part in enumerate(line.split(" ")):
-                    if k:
-                        end_word(font)
+                    if pending:
+                        seg.append(joined(font, space))
+                    seg = []
+                    segments.append(seg)
+                parts = line.split(" ")
+                if parts[0]:
+                    pending.append((parts[0], font))
+                if len(parts) == 1:
+                    continue
+                if pending:
+                    seg.append(joined(font, space))
+                for part in parts[1:-1]:
                     if part:
-                        word.append((part, font))
-        end_word(BODY)
+                        seg.append((((part, font),), widths[part], font, space))
+                if parts[-1]:
+                    pending.append((parts[-1], font))
+        if pending:
+            seg.append(joined(BODY, 0.0))
         if len(segments) > 1 and not segments[-1]:
             segments.pop()  # a break at the very end adds no line
         if segments == [[]]:
@@ -423,7 +437,7 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                 if f != font:
                     font = f
                     text.setFont(f, size)
-                text.textOut(piece)
+                text._textOut(piece)
             if squeeze:
                 text.setWordSpace(0)
             y -= st.leading
@@ -431,18 +445,23 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
         c.restoreState()
 
 
-_WIDTHS: dict[tuple[str, str, float], float] = {}
+class _Widths(dict[str, float]):
+    """stringWidth in one font and size, remembered: the same words come back thousands of times."""
+
+    def __init__(self, font: str, size: float):
+        super().__init__()
+        self.font, self.size = font, size
+
+    def __missing__(self, text: str) -> float:
+        if len(self) > 100_000:  # bounded, whatever the text
+            self.clear()
+        width = self[text] = pdfmetrics.stringWidth(text, self.font, self.size)
+        return width
 
 
-def _width(text: str, font: str, size: float) -> float:
-    """stringWidth, remembered: the same words come back thousands of times in a report."""
-    key = (text, font, size)
-    width = _WIDTHS.get(key)
-    if width is None:
-        if len(_WIDTHS) > 200_000:
-            _WIDTHS.clear()
-        width = _WIDTHS[key] = pdfmetrics.stringWidth(text, font, size)
-    return width
+@cache
+def _widths(font: str, size: float) -> _Widths:
+    return _Widths(font, size)
 
 
 @dataclass(frozen=True)
@@ -485,14 +504,38 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Lines that fit the width: at spaces where possible, else within a word too long for it
     (a URL, a formula), so nothing runs into the next column."""
     lines: list[str] = []
-    for line in simpleSplit(text, font, size, width) or [""]:
-        while pdfmetrics.stringWidth(line, font, size) > width and len(line) > 1:
+    for line, sure in _simple_split(text, font, size, width) or [("", True)]:
+        # reportlab's simpleSplit keeps a word wider than the line whole: cut it (only a line of one
+        # word, or one at the very edge, can be wider than the sum of its words says)
+        while not sure and pdfmetrics.stringWidth(line, font, size) > width and len(line) > 1:
             cut = len(line) - 1
             while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
                 cut -= 1
             lines.append(line[:cut])
             line = line[cut:]
         lines.append(line)
+    return lines
+
+
+def _simple_split(text: str, font: str, size: float, width: float) -> list[tuple[str, bool]]:
+    """reportlab.lib.utils.simpleSplit for one line of text, with remembered word widths, the same
+    arithmetic, and for each line whether it surely fits."""
+    widths = _widths(font, size)
+    space = widths[" "]
+    lines: list[tuple[str, bool]] = []
+    words: list[str] = []
+    used = -space
+    for word in text.split():
+        w = widths[word]
+        if used + space + w <= width or not words:
+            words.append(word)
+            used = used + space + w
+        else:
+            lines.append((" ".join(words), len(words) > 1 and used <= width - 1e-6))
+            words = [word]
+            used = w
+    if words:
+        lines.append((" ".join(words), len(words) > 1 and used <= width - 1e-6))
     return lines
 
 
@@ -581,7 +624,7 @@ class _FastTable(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                             colour = line.colour
                             text.setFillColor(line.colour)
                         text.setTextOrigin(x + _PAD, ly + line.size * 0.25)
-                        text.textOut(line.text)
+                        text._textOut(line.text)
                 x += w
             y -= h
         c.drawText(text)
