@@ -455,7 +455,8 @@ class _Widths(dict[str, float]):
     def __missing__(self, text: str) -> float:
         if len(self) > 100_000:  # bounded, whatever the text
             self.clear()
-        width = self[text] = pdfmetrics.stringWidth(text, self.font, self.size)
+        width: float = pdfmetrics.stringWidth(text, self.font, self.size)
+        self[text] = width
         return width
 
 
