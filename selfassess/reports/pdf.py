@@ -290,6 +290,11 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                  paragraph: Callable[[], Paragraph]):
         super().__init__()
         self.segments, self.style, self.bullet, self.paragraph = segments, style, bullet, paragraph
+        # (the space after a segment's last word is never drawn)
+        fonts = {f for seg in segments for i, (pieces, _, space, _) in enumerate(seg)
+                 for f in ((space,) if i < len(seg) - 1 else ()) + tuple(f for _, f in pieces)}
+        one = all(len(w[0]) == 1 for seg in segments for w in seg) and len(fonts) == 1
+        self.one_font = fonts.pop() if one else None  # every piece and space in this font
         self._at: float | None = None
         self._instead: Paragraph | None = None
         self.lines: list[tuple[list[_Word], float, int, int]] = []  # words, room left, segment, first word
@@ -411,19 +416,29 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
         if self._instead is not None:
             self._instead.drawOn(c, 0, 0)
             return
-        y = self.height - st.fontSize
-        c.saveState()
+        y = self.height - st.fontSize  # (drawOn saves and restores the canvas state around this)
         if self.bullet:
             _drawBullet(c, 0, y, self.bullet, st, rtl=False)
         text = c.beginText()
         text.setFillColor(st.textColor)
         font = None
         size = st.fontSize
+        one = self.one_font
         for words, room, _, _ in self.lines:
             text.setTextOrigin(st.leftIndent, y)
             squeeze = room < -1e-8 and len(words) > 1
             if squeeze:
                 text.setWordSpace(room / (len(words) - 1))
+            if one is not None:  # the common case: one font, a word a piece
+                if words:
+                    if font != one:
+                        font = one
+                        text.setFont(one, size)
+                    text._textOut(" ".join([w[0][0][0] for w in words]))
+                if squeeze:
+                    text.setWordSpace(0)
+                y -= st.leading
+                continue
             runs: list[list[str]] = []  # [font, text], a space in its own font
             for n, (pieces, _, _, _) in enumerate(words):
                 if n:
@@ -442,7 +457,6 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                 text.setWordSpace(0)
             y -= st.leading
         c.drawText(text)
-        c.restoreState()
 
 
 class _Widths(dict[str, float]):
