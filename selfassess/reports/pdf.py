@@ -287,14 +287,10 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
     the Paragraph it would have been, which splits the word."""
 
     def __init__(self, segments: list[list[_Word]], style: ParagraphStyle, bullet: str | None,
-                 paragraph: Callable[[], Paragraph]):
+                 paragraph: Callable[[], Paragraph], one_font: str | None = None):
         super().__init__()
         self.segments, self.style, self.bullet, self.paragraph = segments, style, bullet, paragraph
-        # (the space after a segment's last word is never drawn)
-        fonts = {f for seg in segments for i, (pieces, _, space, _) in enumerate(seg)
-                 for f in ((space,) if i < len(seg) - 1 else ()) + tuple(f for _, f in pieces)}
-        one = all(len(w[0]) == 1 for seg in segments for w in seg) and len(fonts) == 1
-        self.one_font = fonts.pop() if one else None  # every piece and space in this font
+        self.one_font = one_font  # when every word and space is in this one font (a word is then one piece)
         self._at: float | None = None
         self._instead: Paragraph | None = None
         self.lines: list[tuple[list[_Word], float, int, int]] = []  # words, room left, segment, first word
@@ -310,7 +306,10 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
         def joined(space: str, space_width: float) -> _Word:
             word = tuple(pending)
             pending.clear()
-            return word, sum(_widths(f, size)[t] for t, f in word), space, space_width
+            width = sum(_widths(f, size)[t] for t, f in word)
+            if all(f == word[0][1] for _, f in word):  # one font: one piece
+                word = (("".join(t for t, _ in word), word[0][1]),)
+            return word, width, space, space_width
 
         for text, font in pieces:
             widths = _widths(font, size)
@@ -339,7 +338,8 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
             segments.pop()  # a break at the very end adds no line
         if segments == [[]]:
             return None  # nothing to draw: the Paragraph it was
-        return cls(segments, style, bullet, paragraph)
+        fonts = {font for text, font in pieces if text}  # spaces included: each is drawn in its own font
+        return cls(segments, style, bullet, paragraph, fonts.pop() if len(fonts) == 1 else None)
 
     def _break(self, width: float) -> list[tuple[list[_Word], float, int, int]] | None:
         """reportlab's greedy line breaking (Paragraph.breakLines, left aligned, no hyphenation)."""
@@ -401,8 +401,8 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
         _, _, s, start = self.lines[fit]
         head = [*self.segments[:s], *([self.segments[s][:start]] if start else [])]
         tail = [self.segments[s][start:], *self.segments[s + 1:]]
-        return [_Block(head, self.style, self.bullet, lambda: self._part(head, self.bullet)),
-                _Block(tail, self.style, None, lambda: self._part(tail, None))]
+        return [_Block(head, self.style, self.bullet, lambda: self._part(head, self.bullet), self.one_font),
+                _Block(tail, self.style, None, lambda: self._part(tail, None), self.one_font)]
 
     def _part(self, segments: list[list[_Word]], bullet: str | None) -> Paragraph:
         """A part of this paragraph as a Paragraph, should it be laid out at another width."""
