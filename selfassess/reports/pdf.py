@@ -162,7 +162,8 @@ class _Text:
                 if where is None:  # report wording goes in as it was escaped: a line break is a space there
                     text = text.replace("\n", " ")
                 font = BOLD if bold or style.fontName == BOLD else BODY
-                if not (self.bold if font == BOLD else self.body).issuperset(map(ord, text)) or _ODD_SPACE.search(text):
+                drawn = text.replace("\n", "")  # a line break is no glyph
+                if not (self.bold if font == BOLD else self.body).issuperset(map(ord, drawn)) or _ODD_SPACE.search(text):
                     break
                 pieces.append((text, font))
             else:
