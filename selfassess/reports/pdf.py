@@ -307,6 +307,8 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
         def joined(space: str, space_width: float) -> _Word:
             word = tuple(pending)
             pending.clear()
+            if len(word) == 1:
+                return word, _widths(word[0][1], size)[word[0][0]], space, space_width
             width = sum(_widths(f, size)[t] for t, f in word)
             if all(f == word[0][1] for _, f in word):  # one font: one piece
                 word = (("".join(t for t, _ in word), word[0][1]),)
@@ -328,9 +330,7 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                     continue
                 if pending:
                     seg.append(joined(font, space))
-                for part in parts[1:-1]:
-                    if part:
-                        seg.append((((part, font),), widths[part], font, space))
+                seg += [(((part, font),), widths[part], font, space) for part in parts[1:-1] if part]
                 if parts[-1]:
                     pending.append((parts[-1], font))
         if pending:
