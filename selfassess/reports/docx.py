@@ -66,8 +66,10 @@ def _size_columns(doc: Any, table: Any, block: TableBlock) -> None:
     section = doc.sections[-1]
     usable = int(section.page_width - section.left_margin - section.right_margin)
     table.autofit = False
-    for column, width in zip(table.columns, column_widths(block, usable), strict=True):
-        for cell in column.cells:  # Word reads each cell's width, LibreOffice the grid's
+    cells = table._cells  # the grid once: column.cells builds all of it for each column
+    n = len(block.header)
+    for i, (column, width) in enumerate(zip(table.columns, column_widths(block, usable), strict=True)):
+        for cell in cells[i::n]:  # Word reads each cell's width, LibreOffice the grid's
             cell.width = Emu(width)
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
