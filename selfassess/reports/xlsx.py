@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import math
-from copy import copy
 from datetime import UTC, date
 from zipfile import ZIP_DEFLATED, ZipFile
 
@@ -57,9 +56,9 @@ class _Writer:
             cell.alignment = RIGHT if right else WRAP
             cell.number_format = number_format
             cell.quotePrefix = quote
-            self._styles[key] = copy(cell._style)
+            self._styles[key] = StyleArray(cell._style)
         else:
-            cell._style = copy(saved)
+            cell._style = StyleArray(saved)  # a copy: a cell's style is its own
 
     def value(self, ws: Worksheet, row: int, col: int, value: object, number_format: str = "General") -> Cell:
         """A value of our own (a ref, a date, a number): top-aligned like the text beside it."""
