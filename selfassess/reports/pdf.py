@@ -646,6 +646,25 @@ class _FastTable(Flowable):  # type: ignore[misc]  # reportlab has no type hints
         c.drawText(text)
 
 
+class _Keep(KeepTogether):  # type: ignore[misc]  # reportlab has no type hints
+    """KeepTogether without a deep copy of the page frame each time it is measured: reportlab
+    copies it for flowables that add content as they are laid out, and no finding or answer has one."""
+
+    def wrap(self, aW: float, aH: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
+        doc: Any = getattr(self.canv, "_doctemplate", None)
+        frame = getattr(doc, "frame", None)
+        size: tuple[float, float]
+        if frame is None:
+            size = super().wrap(aW, aH)
+            return size
+        doc.frame = None
+        try:
+            size = super().wrap(aW, aH)
+        finally:
+            doc.frame = frame
+        return size
+
+
 class _NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab has no type hints
     """Draws 'Page X of Y' and the running header once the page count is known."""
 
@@ -1014,7 +1033,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                                        (" – ", None, False), (x.owner, f"action {x.ref} owner", False),
                                        (f", due {long_date(x.current_due)}", None, False)], st["bullet"], "•")
                               for x in linked]
-                story.append(KeepTogether(block) if len(linked) < 12 else block[0])
+                story.append(_Keep(block) if len(linked) < 12 else block[0])
                 if len(linked) >= 12:
                     story += block[1:]
 
@@ -1294,7 +1313,7 @@ def _answer(a: AnswerRow, t: _Text, st: dict[str, ParagraphStyle]) -> list[Any]:
                                   (value, f"answer {a.ref} {field}", False)], st["body"]))
     parts.append(Spacer(1, 0.15 * cm))
     # Keep short answers on one page; a very long note flows across pages instead.
-    return [KeepTogether(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason, a.rationale)) < 1500 else parts
+    return [_Keep(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason, a.rationale)) < 1500 else parts
 
 
 # The other PDF writers in reports (the regulator's review report) draw with the same fonts,
