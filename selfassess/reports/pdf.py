@@ -44,7 +44,6 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus.paragraph import _drawBullet
 
 from .data import (
     ActionRow,
@@ -156,7 +155,8 @@ class _Text:
         report wording (where is None) is only escaped, as before. Drawn as a _Block when every character
         is in the main fonts and nothing needs shaping, else as the Paragraph it always was."""
         runs = [(text if where is None else self.cleaner.clean(text, where), where, bold) for text, where, bold in runs]
-        if style.fontName in (BODY, BOLD) and not style.firstLineIndent and style.alignment == TA_LEFT:
+        if style.fontName in (BODY, BOLD) and not style.firstLineIndent and style.alignment == TA_LEFT \
+                and style.bulletAnchor == "start":
             pieces: list[tuple[str, str]] = []
             for text, where, bold in runs:
                 if where is None:  # report wording goes in as it was escaped: a line break is a space there
@@ -418,8 +418,12 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
             self._instead.drawOn(c, 0, 0)
             return
         y = self.height - st.fontSize  # (drawOn saves and restores the canvas state around this)
-        if self.bullet:
-            _drawBullet(c, 0, y, self.bullet, st, rtl=False)
+        if self.bullet:  # as reportlab's Paragraph draws it (anchored at its start, in its own font)
+            mark = c.beginText(st.bulletIndent, y + getattr(st, "bulletOffsetY", 0))
+            mark.setFont(st.bulletFontName, st.bulletFontSize)
+            mark.setFillColor(getattr(st, "bulletColor", st.textColor))
+            mark.textOut(self.bullet)
+            c.drawText(mark)
         text = c.beginText()
         text.setFillColor(st.textColor)
         font = None
