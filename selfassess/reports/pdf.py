@@ -10,6 +10,7 @@ byte-identical output (reportlab's invariant mode, and no clock or randomness in
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -138,12 +139,45 @@ class _Text:
     def __call__(self, text: str | None, where: str, bold: bool = False, width: float = TEXT_WIDTH,
                  size: float = 9.5) -> str:
         """Markup for a Paragraph about width points wide (the width matters only for right-to-left text)."""
-        text = self.cleaner.clean(text, where)
+        return self._markup(self.cleaner.clean(text, where), where, bold, width, size)
+
+    def _markup(self, text: str, where: str, bold: bool = False, width: float = TEXT_WIDTH, size: float = 9.5) -> str:
+        """Markup for text already cleaned."""
         if not text:
             return ""
         font = BOLD if bold else BODY
         lines = [v for line in text.split("\n") for v in self._visual_lines(line, font, size, width)]
         return "<br/>".join(self._fonts(line, where, bold) for line in lines)
+
+    def block(self, runs: Sequence[tuple[str, str | None, bool]], style: ParagraphStyle,
+              bullet: str | None = None) -> Flowable:
+        """A paragraph from runs of (text, where it came from, bold): user text (where is named) is cleaned;
+        report wording (where is None) is only escaped, as before. Drawn as a _Block when every character
+        is in the main fonts and nothing needs shaping, else as the Paragraph it always was."""
+        runs = [(text if where is None else self.cleaner.clean(text, where), where, bold) for text, where, bold in runs]
+        if style.fontName in (BODY, BOLD) and not style.firstLineIndent and style.alignment == TA_LEFT \
+                and style.bulletAnchor == "start":
+            pieces: list[tuple[str, str]] = []
+            for text, where, bold in runs:
+                if where is None:  # report wording goes in as it was escaped: a line break is a space there
+                    text = text.replace("\n", " ")
+                font = BOLD if bold or style.fontName == BOLD else BODY
+                drawn = text.replace("\n", "")  # a line break is no glyph
+                if not (self.bold if font == BOLD else self.body).issuperset(map(ord, drawn)) or _ODD_SPACE.search(text):
+                    break
+                pieces.append((text, font))
+            else:
+                block = _Block.of(pieces, style, bullet, lambda: self._paragraph(runs, style, bullet))
+                if block is not None:
+                    return block
+        return self._paragraph(runs, style, bullet)
+
+    def _paragraph(self, runs: Sequence[tuple[str, str | None, bool]], style: ParagraphStyle,
+                   bullet: str | None) -> Paragraph:
+        markup = "".join((f"<b>{escape(text)}</b>" if bold else escape(text)) if where is None
+                         else (f"<b>{self._markup(text, where, True)}</b>" if bold else self._markup(text, where))
+                         for text, where, bold in runs)
+        return _Para(markup, style, bulletText=bullet)
 
     def lines(self, parts: Sequence[_Part], width: float) -> list[_Line] | None:
         """Text pre-wrapped into drawable lines, when every character is in the main font and no
@@ -152,8 +186,10 @@ class _Text:
         for text, where, font, size, colour in parts:
             text = self.cleaner.clean(text, where)
             for para in text.split("\n"):
-                lines = self._visual_lines(para, font, size, width) if has_rtl(para) else _wrap(para, font, size, width)
-                if not all(self.body.issuperset(map(ord, line)) for line in lines):
+                rtl = has_rtl(para)
+                lines = self._visual_lines(para, font, size, width) if rtl else _wrap(para, font, size, width)
+                if (rtl or not self.body.issuperset(map(ord, para))) \
+                        and not all(self.body.issuperset(map(ord, line)) for line in lines):
                     return None
                 out += [_Line(line, font, size, colour) for line in lines]
         return out
@@ -232,6 +268,222 @@ class _Para(Paragraph):  # type: ignore[misc]  # reportlab has no type hints
         return result
 
 
+# Whitespace a Paragraph treats otherwise than a plain space (no-break, zero-width, tabs and the
+# like), soft hyphens, and right-to-left letters (shaped and reordered): such text stays a Paragraph.
+_ODD_SPACE = re.compile("[^\\S \n]|[\u200b\u00ad\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_SHRINK = 0.05  # reportlab's spaceShrinkage: a line may run over by 5% of its spaces, which are then narrowed
+# A word: its (text, font) pieces, its width, and the font and width of the space after it (a space is
+# as wide as its own font makes it: "<b>Evidence:</b> x" has a regular space after a bold word).
+_Word: TypeAlias = tuple[tuple[tuple[str, str], ...], float, str, float]
+
+
+class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
+    """A paragraph of plain text in the report's own fonts, broken into lines and drawn exactly as
+    reportlab's Paragraph does it (greedy at spaces, lines that run over by at most 5% of their spaces
+    drawn with narrower spaces, the first baseline a font size below the top, then one leading a
+    line; bullet drawn by reportlab), without parsing markup: the findings and the appendix are two
+    thousand short paragraphs, and parsing and breaking them was most of the time a report took.
+    Made by _Text.block only, which keeps a Paragraph for anything else (font fallback,
+    right-to-left text, unusual spaces); a word wider than the line hands the whole paragraph to
+    the Paragraph it would have been, which splits the word."""
+
+    def __init__(self, segments: list[list[_Word]], style: ParagraphStyle, bullet: str | None,
+                 paragraph: Callable[[], Paragraph], one_font: str | None = None):
+        super().__init__()
+        self.segments, self.style, self.bullet, self.paragraph = segments, style, bullet, paragraph
+        self.one_font = one_font  # when every word and space is in this one font (a word is then one piece)
+        self._at: float | None = None
+        self._instead: Paragraph | None = None
+        self.lines: list[tuple[list[_Word], float, int, int]] = []  # words, room left, segment, first word
+
+    @classmethod
+    def of(cls, pieces: list[tuple[str, str]], style: ParagraphStyle, bullet: str | None,
+           paragraph: Callable[[], Paragraph]) -> Flowable | None:
+        size = style.fontSize
+        seg: list[_Word] = []
+        segments = [seg]
+        pending: list[tuple[str, str]] = []  # a word that may go on in the next piece ("<b>E1</b>.2")
+
+        def joined(space: str, space_width: float) -> _Word:
+            word = tuple(pending)
+            pending.clear()
+            if len(word) == 1:
+                return word, _widths(word[0][1], size)[word[0][0]], space, space_width
+            width = sum(_widths(f, size)[t] for t, f in word)
+            if all(f == word[0][1] for _, f in word):  # one font: one piece
+                word = (("".join(t for t, _ in word), word[0][1]),)
+            return word, width, space, space_width
+
+        for text, font in pieces:
+            widths = _widths(font, size)
+            space = widths[" "]
+            for n, line in enumerate(text.split("\n")):
+                if n:
+                    if pending:
+                        seg.append(joined(font, space))
+                    seg = []
+                    segments.append(seg)
+                parts = line.split(" ")
+                if parts[0]:
+                    pending.append((parts[0], font))
+                if len(parts) == 1:
+                    continue
+                if pending:
+                    seg.append(joined(font, space))
+                seg += [(((part, font),), widths[part], font, space) for part in parts[1:-1] if part]
+                if parts[-1]:
+                    pending.append((parts[-1], font))
+        if pending:
+            seg.append(joined(BODY, 0.0))
+        if len(segments) > 1 and not segments[-1]:
+            segments.pop()  # a break at the very end adds no line
+        if segments == [[]]:
+            return None  # nothing to draw: the Paragraph it was
+        fonts = {font for text, font in pieces if text}  # spaces included: each is drawn in its own font
+        return cls(segments, style, bullet, paragraph, fonts.pop() if len(fonts) == 1 else None)
+
+    def _break(self, width: float) -> list[tuple[list[_Word], float, int, int]] | None:
+        """reportlab's greedy line breaking (Paragraph.breakLines, left aligned, no hyphenation)."""
+        lines: list[tuple[list[_Word], float, int, int]] = []
+        for s, segment in enumerate(self.segments):
+            if not segment:
+                lines.append(([], width, s, 0))
+                continue
+            line: list[_Word] = []
+            used = gaps = 0.0
+            start = 0
+            for i, w in enumerate(segment):
+                if w[1] > width:
+                    return None  # a word wider than the line: the Paragraph splits it
+                if line:
+                    gap = line[-1][3]
+                    if used + gap + w[1] <= width + _SHRINK * (gaps + gap):
+                        line.append(w)
+                        used += gap + w[1]
+                        gaps += gap
+                        continue
+                    lines.append((line, width - used, s, start))
+                line, used, gaps, start = [w], w[1], 0.0, i
+            lines.append((line, width - used, s, start))
+        return lines
+
+    def _width_for(self, avail: float) -> float:
+        st = self.style
+        width = avail - st.leftIndent - st.rightIndent
+        if self.bullet:  # a bullet wider than the indent shortens the first line (no style here has one)
+            over = st.bulletIndent + pdfmetrics.stringWidth(self.bullet, st.bulletFontName, st.bulletFontSize) \
+                + 0.6 * st.bulletFontSize - st.leftIndent
+            if over > 0:
+                return -1.0  # no line fits: the Paragraph lays it out
+        return float(width)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
+        if self._at != availWidth and self._instead is None:
+            lines = self._break(self._width_for(availWidth))
+            if lines is None:
+                self._instead = self.paragraph()
+            else:
+                self.lines, self._at = lines, availWidth
+        if self._instead is not None:
+            self.width, self.height = self._instead.wrap(availWidth, availHeight)
+        else:
+            self.width, self.height = availWidth, len(self.lines) * self.style.leading
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        self.wrap(availWidth, availHeight)
+        if self._instead is not None:
+            return list(self._instead.split(availWidth, availHeight))
+        fit = int(availHeight / self.style.leading)
+        if fit <= 1:  # never a single line left behind at the foot of a page (reportlab's allowOrphans=0)
+            return []
+        if len(self.lines) <= fit:
+            return [self]
+        _, _, s, start = self.lines[fit]
+        head = [*self.segments[:s], *([self.segments[s][:start]] if start else [])]
+        tail = [self.segments[s][start:], *self.segments[s + 1:]]
+        return [_Block(head, self.style, self.bullet, lambda: self._part(head, self.bullet), self.one_font),
+                _Block(tail, self.style, None, lambda: self._part(tail, None), self.one_font)]
+
+    def _part(self, segments: list[list[_Word]], bullet: str | None) -> Paragraph:
+        """A part of this paragraph as a Paragraph, should it be laid out at another width."""
+        bold = self.style.fontName != BOLD
+        return _Para("<br/>".join(" ".join("".join(f"<b>{escape(t)}</b>" if bold and f == BOLD else escape(t)
+                                                   for t, f in w[0]) for w in seg) for seg in segments),
+                     self.style, bulletText=bullet)
+
+    def draw(self) -> None:
+        c, st = self.canv, self.style
+        if self._instead is not None:
+            self._instead.drawOn(c, 0, 0)
+            return
+        y = self.height - st.fontSize  # (drawOn saves and restores the canvas state around this)
+        if self.bullet:  # as reportlab's Paragraph draws it (anchored at its start, in its own font)
+            mark = c.beginText(st.bulletIndent, y + getattr(st, "bulletOffsetY", 0))
+            mark.setFont(st.bulletFontName, st.bulletFontSize)
+            mark.setFillColor(getattr(st, "bulletColor", st.textColor))
+            mark.textOut(self.bullet)
+            c.drawText(mark)
+        text = c.beginText()
+        text.setFillColor(st.textColor)
+        font = None
+        size = st.fontSize
+        one = self.one_font
+        for words, room, _, _ in self.lines:
+            text.setTextOrigin(st.leftIndent, y)
+            squeeze = room < -1e-8 and len(words) > 1
+            if squeeze:
+                text.setWordSpace(room / (len(words) - 1))
+            if one is not None:  # the common case: one font, a word a piece
+                if words:
+                    if font != one:
+                        font = one
+                        text.setFont(one, size)
+                    text._textOut(" ".join([w[0][0][0] for w in words]))
+                if squeeze:
+                    text.setWordSpace(0)
+                y -= st.leading
+                continue
+            runs: list[list[str]] = []  # [font, text], a space in its own font
+            for n, (pieces, _, _, _) in enumerate(words):
+                if n:
+                    pieces = ((" ", words[n - 1][2]), *pieces)
+                for piece, f in pieces:
+                    if runs and runs[-1][0] == f:
+                        runs[-1][1] += piece
+                    else:
+                        runs.append([f, piece])
+            for f, piece in runs:
+                if f != font:
+                    font = f
+                    text.setFont(f, size)
+                text._textOut(piece)
+            if squeeze:
+                text.setWordSpace(0)
+            y -= st.leading
+        c.drawText(text)
+
+
+class _Widths(dict[str, float]):
+    """stringWidth in one font and size, remembered: the same words come back thousands of times."""
+
+    def __init__(self, font: str, size: float):
+        super().__init__()
+        self.font, self.size = font, size
+
+    def __missing__(self, text: str) -> float:
+        if len(self) > 100_000:  # bounded, whatever the text
+            self.clear()
+        width: float = pdfmetrics.stringWidth(text, self.font, self.size)
+        self[text] = width
+        return width
+
+
+@cache
+def _widths(font: str, size: float) -> _Widths:
+    return _Widths(font, size)
+
+
 @dataclass(frozen=True)
 class _Line:
     text: str
@@ -272,14 +524,38 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Lines that fit the width: at spaces where possible, else within a word too long for it
     (a URL, a formula), so nothing runs into the next column."""
     lines: list[str] = []
-    for line in simpleSplit(text, font, size, width) or [""]:
-        while pdfmetrics.stringWidth(line, font, size) > width and len(line) > 1:
+    for line, sure in _simple_split(text, font, size, width) or [("", True)]:
+        # reportlab's simpleSplit keeps a word wider than the line whole: cut it (only a line of one
+        # word, or one at the very edge, can be wider than the sum of its words says)
+        while not sure and pdfmetrics.stringWidth(line, font, size) > width and len(line) > 1:
             cut = len(line) - 1
             while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
                 cut -= 1
             lines.append(line[:cut])
             line = line[cut:]
         lines.append(line)
+    return lines
+
+
+def _simple_split(text: str, font: str, size: float, width: float) -> list[tuple[str, bool]]:
+    """reportlab.lib.utils.simpleSplit for one line of text, with remembered word widths, the same
+    arithmetic, and for each line whether it surely fits."""
+    widths = _widths(font, size)
+    space = widths[" "]
+    lines: list[tuple[str, bool]] = []
+    words: list[str] = []
+    used = -space
+    for word in text.split():
+        w = widths[word]
+        if used + space + w <= width or not words:
+            words.append(word)
+            used = used + space + w
+        else:
+            lines.append((" ".join(words), len(words) > 1 and used <= width - 1e-6))
+            words = [word]
+            used = w
+    if words:
+        lines.append((" ".join(words), len(words) > 1 and used <= width - 1e-6))
     return lines
 
 
@@ -368,10 +644,29 @@ class _FastTable(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                             colour = line.colour
                             text.setFillColor(line.colour)
                         text.setTextOrigin(x + _PAD, ly + line.size * 0.25)
-                        text.textOut(line.text)
+                        text._textOut(line.text)
                 x += w
             y -= h
         c.drawText(text)
+
+
+class _Keep(KeepTogether):  # type: ignore[misc]  # reportlab has no type hints
+    """KeepTogether without a deep copy of the page frame each time it is measured: reportlab
+    copies it for flowables that add content as they are laid out, and no finding or answer has one."""
+
+    def wrap(self, aW: float, aH: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
+        doc: Any = getattr(self.canv, "_doctemplate", None)
+        frame = getattr(doc, "frame", None)
+        size: tuple[float, float]
+        if frame is None:
+            size = super().wrap(aW, aH)
+            return size
+        doc.frame = None
+        try:
+            size = super().wrap(aW, aH)
+        finally:
+            doc.frame = frame
+        return size
 
 
 class _NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab has no type hints
@@ -730,17 +1025,19 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                 story.append(p("None among this year's answers.", "small"))
             for ans in rows_:
                 # A short headed block: the question and rating, the evidence, then its actions as a list.
-                block = [p(f"<b>{escape(ans.ref)} · {escape(ans.rating)}</b>", "h4"),
-                         p(t(ans.question, f"question {ans.ref}"), "finding"),
-                         p(f"<b>Evidence:</b> {t(ans.evidence, f'answer {ans.ref} evidence')}" if ans.evidence
-                           else "No evidence recorded.", "finding")]
+                block = [t.block([(f"{ans.ref} · {ans.rating}", None, True)], st["h4"]),
+                         t.block([(ans.question, f"question {ans.ref}", False)], st["finding"]),
+                         t.block([("Evidence:", None, True), (" ", None, False),
+                                  (ans.evidence, f"answer {ans.ref} evidence", False)] if ans.evidence
+                                 else [("No evidence recorded.", None, False)], st["finding"])]
                 linked = by_question.get(ans.ref, []) if label == "Gaps" else []
                 if linked:
-                    block.append(p("<b>Actions</b>", "finding"))
-                    block += [_Para(f"{escape(x.ref)} {t(x.title, f'action {x.ref} title')} – "
-                                    f"{t(x.owner, f'action {x.ref} owner')}, due {escape(long_date(x.current_due))}",
-                                    st["bullet"], bulletText="•") for x in linked]
-                story.append(KeepTogether(block) if len(linked) < 12 else block[0])
+                    block.append(t.block([("Actions", None, True)], st["finding"]))
+                    block += [t.block([(f"{x.ref} ", None, False), (x.title, f"action {x.ref} title", False),
+                                       (" – ", None, False), (x.owner, f"action {x.ref} owner", False),
+                                       (f", due {long_date(x.current_due)}", None, False)], st["bullet"], "•")
+                              for x in linked]
+                story.append(_Keep(block) if len(linked) < 12 else block[0])
                 if len(linked) >= 12:
                     story += block[1:]
 
@@ -1008,18 +1305,19 @@ def _grid(header: Any = LIGHT) -> TableStyle:
 
 
 def _answer(a: AnswerRow, t: _Text, st: dict[str, ParagraphStyle]) -> list[Any]:
-    head = _Para(f"<b>{escape(a.ref)}</b> {t(a.question, f'question {a.ref}')}", st["body"])
-    meta = f"<b>{escape(a.rating)}</b>" + (f" · Assurance: {escape(a.assurance)}" if a.assurance else "") + \
-           (f" · {escape(a.state)}" if a.state else "")
-    parts = [head, _Para(meta, st["small"])]
+    head = t.block([(a.ref, None, True), (" ", None, False), (a.question, f"question {a.ref}", False)], st["body"])
+    meta = t.block([(a.rating, None, True), ((f" · Assurance: {a.assurance}" if a.assurance else "")
+                                             + (f" · {a.state}" if a.state else ""), None, False)], st["small"])
+    parts = [head, meta]
     for label, value, field in (("Not applicable because", a.na_reason, "N/A reason"), ("Evidence", a.evidence, "evidence"),
                                 ("Notes", a.notes, "notes"),
                                 ("Why the board's rating differs from its members' median", a.rationale, "rationale")):
         if value:
-            parts.append(_Para(f"<b>{label}:</b> {t(value, f'answer {a.ref} {field}')}", st["body"]))
+            parts.append(t.block([(f"{label}:", None, True), (" ", None, False),
+                                  (value, f"answer {a.ref} {field}", False)], st["body"]))
     parts.append(Spacer(1, 0.15 * cm))
     # Keep short answers on one page; a very long note flows across pages instead.
-    return [KeepTogether(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason, a.rationale)) < 1500 else parts
+    return [_Keep(parts)] if sum(len(v) for v in (a.evidence, a.notes, a.na_reason, a.rationale)) < 1500 else parts
 
 
 # The other PDF writers in reports (the regulator's review report) draw with the same fonts,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import math
-from copy import copy
 from datetime import UTC, date
 from zipfile import ZIP_DEFLATED, ZipFile
 
@@ -57,9 +56,9 @@ class _Writer:
             cell.alignment = RIGHT if right else WRAP
             cell.number_format = number_format
             cell.quotePrefix = quote
-            self._styles[key] = copy(cell._style)
+            self._styles[key] = StyleArray(cell._style)
         else:
-            cell._style = copy(saved)
+            cell._style = StyleArray(saved)  # a copy: a cell's style is its own
 
     def value(self, ws: Worksheet, row: int, col: int, value: object, number_format: str = "General") -> Cell:
         """A value of our own (a ref, a date, a number): top-aligned like the text beside it."""
@@ -71,10 +70,14 @@ class _Writer:
     def fit_rows(self, ws: Worksheet) -> None:
         """Set row heights for wrapped text, from the final column widths: not every spreadsheet
         program grows rows on opening."""
+        widths: dict[int, float] = {}
         for (title, row), texts in self.texts.items():
             if title != ws.title:
                 continue
-            lines = max(_lines(value, ws.column_dimensions[get_column_letter(col)].width or 10) for col, value in texts)
+            for col, _ in texts:
+                if col not in widths:
+                    widths[col] = ws.column_dimensions[get_column_letter(col)].width or 10
+            lines = max(_lines(value, widths[col]) for col, value in texts)
             if lines > 1:
                 ws.row_dimensions[row].height = min(409, 13 * lines + 2)
 
@@ -126,16 +129,18 @@ def fit_columns(ws: Worksheet, caps: dict[int, int] | None = None, header_lines:
     content up to a cap (wider content wraps): nothing is clipped and no number runs into the
     next cell."""
     caps = caps or {}
-    for i, column in enumerate(ws.iter_cols(), start=1):
-        header = str(column[0].value or "")
-        longest = 0
-        for cell in column[1:]:
-            if cell.value is None:
-                continue
-            if isinstance(cell.value, date):
-                longest = max(longest, 11)
-            else:
-                longest = max(longest, max(len(part) for part in str(cell.value).split("\n")))
+    longest_of: dict[int, int] = {}
+    # The cells written, not iter_cols: that makes an empty cell for every gap, and reads them all.
+    for (row, col), cell in ws._cells.items():
+        value = cell.value
+        if row == 1 or value is None:
+            continue
+        longest = 11 if isinstance(value, date) else max(len(part) for part in str(value).split("\n"))
+        if longest > longest_of.get(col, 0):
+            longest_of[col] = longest
+    for i in range(1, ws.max_column + 1):
+        header = str(ws._cells[1, i].value or "") if (1, i) in ws._cells else ""
+        longest = longest_of.get(i, 0)
         cap = caps.get(i, MAX_WIDTH)
         ws.column_dimensions[get_column_letter(i)].width = max(header_width(header, header_lines),
                                                                min(longest + 2, cap), 6)
