@@ -3,7 +3,8 @@
 A trust that has kept selfassess for N years: one assessment a year of the bundled board
 framework, each year started from the last with `new_assessment(..., from_handle=...)` (answers
 carried forward for review, open actions carried with their history) and signed off by the
-board before the next begins; the last year is the one in progress, with a full year's work.
+board before the next begins (and, as the app does at its next open, last year's progress notes
+then kept in a closed file of their own: Workspace.close_finished_years); the last year is the one in progress, with a full year's work.
 Each year has about --edits-per-year events: 300 answer saves (every question at least once,
 then re-ratings; the framework has 43 questions, so answers are edited repeatedly to make the
 count), evidence and notes typed in (saved as the user types), about 150 open actions with
