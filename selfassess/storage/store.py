@@ -34,6 +34,7 @@ owner-only (folders 0700, files 0600) whatever the umask.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import gc
 import hashlib
@@ -1565,6 +1566,7 @@ class _Stored:
     fingerprints: audit.Fingerprints
     evidence: dict[str, Any]  # the evidence records, whole: few, and evidence_problems names them
     problems: list[str]  # closed files it lists that cannot be used, in words
+    unread: set[str] = dataclasses.field(default_factory=set)  # tables some of whose records are in such a file
 
     def records(self) -> Iterator[tuple[str, str, bytes]]:
         """The stored state record by record, as (table, id, fingerprint): what audit.differences compares.
@@ -1586,6 +1588,7 @@ def _stored(folder: Path, data: dict[str, Any]) -> _Stored:
             records = read_closed(folder, entry)
         except ValueError as exc:
             stored.problems.append(f"{STATE} lists a closed file that cannot be used: {exc}")
+            stored.unread.add(entry["table"])
             continue
         kept = fingerprints.setdefault(entry["table"], {})
         twice = kept.keys() & records.keys()
@@ -1803,6 +1806,9 @@ def _verify(folder: Path, report: VerifyReport, found: bool, stored: _Stored | N
             cp_found = (head, offset)
             if not chain:
                 cp_differs = audit.differences(expected, stored.records())
+                # Records of a closed file that cannot be used are missing because of it (said once above),
+                # not one by one.
+                cp_differs = [d for d in cp_differs if not (d.how == "missing" and d.table in stored.unread)]
                 cp_kept = {(d.table, d.id): stored.fingerprints[d.table][d.id] for d in cp_differs if d.how == "changed"}
             stored.fingerprints = {}  # compared: let them go
         if seq == current_seq and current is not None:

@@ -131,6 +131,7 @@ def test_a_damaged_closed_file_is_named_by_verify_and_when_read(home, damage):
         path.write_bytes(bytes(raw))
     report = verify_files(home / "store")
     assert not report.ok and any(path.name in p and damage in p for p in report.problems)
+    assert len(report.problems) == 1  # said once, not once for each record the file holds
     store = Store(home / "store", writer=False)  # opening still works: the file is not read
     try:
         with pytest.raises(StoreDamaged, match=path.name):
