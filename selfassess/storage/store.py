@@ -723,10 +723,11 @@ class Store:
             with contextlib.suppress(OSError):
                 io.unlink(p)
 
-    def _damaged(self, what: str, fix: str) -> str:
-        backups = self._sound_backups()
-        offer = f" or restore the newest backup ({backups[0].time}): selfassess store restore --backup {backups[0].path.name}" if backups else ""
-        return (f"the store at {self.folder} cannot be opened: {what}. Nothing has been changed or discarded. "
+    def _damaged(self, what: str, fix: str, *, doing: str = "opened", backups: bool = True) -> str:
+        """backups: offer the newest backup too (not for a closed file: every backup lists the same one)."""
+        sound = self._sound_backups() if backups else []
+        offer = f" or restore the newest backup ({sound[0].time}): selfassess store restore --backup {sound[0].path.name}" if sound else ""
+        return (f"the store at {self.folder} cannot be {doing}: {what}. Nothing has been changed or discarded. "
                 f"To recover, run: {fix}{offer}. To see what differs: selfassess audit verify")
 
     def _read_state(self, path: Path) -> dict[str, Any]:
@@ -950,7 +951,8 @@ class Store:
                 try:
                     records = read_closed(self.folder, entry)
                 except ValueError as exc:
-                    raise StoreDamaged(self._damaged(str(exc), "selfassess store restore --from-log")) from None
+                    raise StoreDamaged(self._damaged(str(exc), "selfassess store restore --from-log", doing="read",
+                                                     backups=False)) from None
                 del self._unread[sha]
                 self._closed_changed()
                 live = self._tables.setdefault(table, {})
@@ -1170,7 +1172,7 @@ class Store:
         """Keep the bytes of flat records just saved (only values that never change in place), the
         most recent few hundred."""
         kept = self._encoded
-        for c, data in zip(changes, afters):
+        for c, data in zip(changes, afters, strict=True):
             key = (c.table, c.id)
             kept.pop(key, None)
             if data is not None and c.after is not None and all(type(v) in _ATOMS for v in c.after.values()):
