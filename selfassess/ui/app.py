@@ -386,7 +386,8 @@ def make_app(home: Path, framework_dirs: list[Path] | None = None, actor: str = 
     return SelfAssessApp(home, catalogue, actor, clock=clock, wait=wait, blink=blink)
 
 
-def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.0, demo: bool = False) -> None:
+def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.0, demo: bool = False) -> int:
+    """Run the app; its exit status (1 after an unexpected problem, for a script that started it)."""
     app = make_app(home, framework_dirs, actor, wait=wait, demo=demo)
     try:
         app.run()
@@ -395,3 +396,4 @@ def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.
     message = getattr(app, "exit_message", None)
     if message:
         print(message)
+    return app.return_code or 0
