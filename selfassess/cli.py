@@ -1228,7 +1228,7 @@ def rate(c: Context, pack: Path, answers: tuple[str, ...], comments: tuple[str, 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def verify(c: Context, files: tuple[Path, ...], as_json: bool) -> None:
-    """Check submissions: genuine, altered, unknown key, broken chain, replayed or malformed.
+    """Check submissions: genuine, altered, unknown key, revoked key, broken chain, replayed or malformed.
 
     Exit 0 when every one is genuine, 1 otherwise. Nothing is imported.
     """
@@ -1240,7 +1240,7 @@ def verify(c: Context, files: tuple[Path, ...], as_json: bool) -> None:
     if not results:
         raise SelfAssessError("no submissions found to verify")
     if as_json:
-        _echo_json({"results": [{"file": str(r.file), "verdict": r.verdict, "message": r.message} for r in results]})
+        _echo_json({"results": [_checked_json(r) for r in results]})
     else:
         for r in results:
             echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
@@ -1342,6 +1342,14 @@ def keys_list(c: Context) -> None:
              + (f"  REVOKED {k.revoked_at[:10]} by {k.revoked_by}: {k.revoked_reason}" if k.revoked else ""))
 
 
+def _checked_json(r: Any) -> dict[str, Any]:
+    out = {"file": str(r.file), "verdict": r.verdict, "message": r.message}
+    if r.key is not None and r.key.revoked:  # a script can tell whose key it was and when it stopped counting
+        out["revoked_key"] = {"fingerprint": r.key.fingerprint, "name": r.key.name, "revoked_at": r.key.revoked_at,
+                              "revoked_by": r.key.revoked_by, "reason": r.key.revoked_reason}
+    return out
+
+
 @cli.group("review")
 def review_group() -> None:
     """For regulators: import submissions, compare trusts, and send feedback."""
@@ -1349,17 +1357,21 @@ def review_group() -> None:
 
 @review_group.command("import")
 @click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
-def review_import(c: Context, targets: tuple[Path, ...]) -> None:
+def review_import(c: Context, targets: tuple[Path, ...], as_json: bool) -> None:
     """Verify and import submission files (or folders of them). Only genuine ones are imported."""
     from .submission.review import Review
 
     with c.workspace(write=True) as ws:
         results = Review(ws, c.home).import_bundles(list(targets))
-    for r in results:
-        echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
     good = sum(r.verdict == "genuine" for r in results)
-    echo(f"{good} of {len(results)} imported")
+    if as_json:
+        _echo_json({"results": [_checked_json(r) for r in results], "imported": good})
+    else:
+        for r in results:
+            echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
+        echo(f"{good} of {len(results)} imported")
     if good != len(results):
         sys.exit(5 if any(r.verdict == "not imported" for r in results) else 1)  # 5: a copy could not be kept
 

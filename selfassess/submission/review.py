@@ -203,6 +203,7 @@ class Checked:
     message: str
     submission: Submission | None = None
     bundle_bytes: bytes | None = None
+    key: TrustedKey | None = None  # the registered key that signed it, where that is part of the verdict (revoked)
 
 
 @dataclass(frozen=True)
@@ -448,12 +449,13 @@ class Review:
             return v
         path, opened, sub, org, assessment = v.file, v.opened, v.submission, v.organisation, v.assessment
         who = f"{org.name} {assessment.period}"
+        revoked = keys.revoked_entry(self.ws, opened.fingerprint)
+        if revoked is not None:  # before anything else, this installation's own key too: revoked is revoked
+            return Checked(path, bundle.REVOKED_KEY, f"{who}: {keys.revoked_because(revoked)}; nothing signed by it "
+                           "is accepted here any more (what was imported before it was revoked stays)", key=revoked)
         key = self.trusted(opened.fingerprint)
         own = self._own_fingerprint() == opened.fingerprint
         if key is None and not own:
-            entry = keys.registered_key(self.ws, opened.fingerprint)
-            if entry is not None and entry.revoked:
-                return Checked(path, bundle.UNKNOWN_KEY, f"{who}: {keys.not_trusted_because(self.ws, opened.fingerprint)}")
             return Checked(path, bundle.UNKNOWN_KEY,
                            f"{who}: {keys.not_trusted_because(self.ws, opened.fingerprint)}. If the trust confirms "
                            f"this fingerprint by another channel: selfassess keys trust \"{opened.fingerprint}\" --name \"{org.name}\""
