@@ -470,6 +470,13 @@ class Review:
         if removed:
             return Checked(path, REMOVED, f"{who}: this submission was imported and then removed on "
                            f"{str(removed.get('removed_at', ''))[:10]} ({removed.get('reason', '')}); it is not imported again")
+        previous = self._load().get(sub.previous_submission) if sub.previous_submission else None
+        if previous is not None and previous.key_fingerprint != opened.fingerprint and (
+                (previous.organisation.id, previous.organisation.ods_code.upper()) != (org.id, org.ods_code.upper())):
+            # A trust's chain is its own: one that continues another trust's cannot be judged, nor trusted.
+            # (The same trust after a new key continues its own chain: same organisation, another key.)
+            return Checked(path, bundle.BROKEN_CHAIN, f"{who}: broken chain: it names as its previous submission "
+                           f"one from another trust ({previous.who}, signed by another key)")
         earlier = sorted(self._by_key().get(opened.fingerprint, []), key=lambda s: s.sequence)
         if earlier:
             latest = earlier[-1]
