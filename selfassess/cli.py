@@ -186,52 +186,80 @@ def serve(c: Context, host: str, port: int, public_url: str | None, demo: bool) 
 
 @cli.command()
 @click.argument("paths_", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(paths_: tuple[Path, ...]) -> None:
-    """Check framework or indicator set YAML files (or folders of them). Exit 0 when all are valid."""
+@pass_ctx
+def validate(c: Context, paths_: tuple[Path, ...]) -> None:
+    """Check framework, crosswalk or indicator set YAML files (or folders of them, with their crosswalks/
+    and indicators/ folders). Each file is checked against its own kind's schema. Exit 0 when all are valid."""
+    from .core import crosswalk as cw
     from .core import framework as fw
+    from .core import strict_yaml
     from .core.catalogue import framework_files
 
     files: list[Path] = []
     for p in paths_:
-        files.extend(framework_files(p) if p.is_dir() else [p])
+        if p.is_dir():  # a folder as the catalogue reads it: frameworks, and its crosswalks and indicator sets
+            files += framework_files(p) + framework_files(p / "crosswalks") + framework_files(p / "indicators")
+        else:
+            files.append(p)
     if not files:
         raise SelfAssessError(f"no framework files (.yaml, .yml) found in: {', '.join(map(str, paths_))}")
+    kinds = {f: _yaml_kind(f) for f in files}
     bad = 0
-    for f in files:
+    checked: dict[str, fw.Framework] = {}  # the frameworks named here, for the crosswalks that join them
+    crosswalks = [f for f in files if kinds[f] == "crosswalk"]
+    for f in [f for f in files if kinds[f] != "crosswalk"] + crosswalks:  # a crosswalk after the frameworks it joins
         try:
-            if _is_indicator_set(f):
+            if kinds[f] == "indicator set":
                 from .core import indicator_set
 
                 found = indicator_set.load_file(f)
                 echo(f"{f}: valid: {found.title} ({found.key}, {len(found.indicators)} indicators, "
                      f"{sum(i.unsure for i in found.indicators)} marked unsure)")
-                continue
-            framework = fw.load_file(f)
+            elif kinds[f] == "crosswalk":
+                known = {**c.catalogue().frameworks, **checked}
+                walk = cw.parse(strict_yaml.read_source(f, "crosswalk YAML file"), str(f), known)
+                echo(f"{f}: valid: crosswalk {walk.title} ({walk.id}: {walk.from_framework}@{walk.from_version} "
+                     f"to {walk.to_framework}@{walk.to_version}, {len(walk.links)} links)")
+            elif kinds[f] == "other":
+                bad += 1
+                echo(f"{f}:1:1: not a framework, a crosswalk or an indicator set: it has none of their keys "
+                     "('domains', 'links' or 'indicators' at the top), expected one of them", err=True)
+            else:
+                framework = fw.load_file(f)
+                checked[framework.key] = framework
+                echo(f"{f}: valid: {framework.title} ({framework.key}, {framework.question_count} questions, "
+                     f"hash {framework.short_hash})")
         except FrameworkError as exc:
             bad += 1
             for problem in exc.problems:
                 echo(str(problem), err=True)
-            continue
-        echo(f"{f}: valid: {framework.title} ({framework.key}, {framework.question_count} questions, "
-                   f"hash {framework.short_hash})")
     if bad:
         echo(f"{bad} of {len(files)} file(s) invalid", err=True)
         sys.exit(1)
 
 
-def _is_indicator_set(path: Path) -> bool:
-    """An indicator set has a top-level 'indicators' key where a framework has 'domains'."""
-    import re
-
+def _yaml_kind(path: Path) -> str:
+    """What a YAML file is, by its top-level keys: an indicator set has 'indicators' and a crosswalk
+    'links' where a framework has 'domains'. A file that is none of them is "other"; one that cannot be
+    read, or is not a mapping, is left to the framework loader, which says why in its own words."""
+    from .core import strict_yaml
     from .files import NotReadable, read_limited
 
     if not path.is_file():  # a FIFO or device is never opened here: the framework loader refuses it, at once
-        return False
+        return "framework"
     try:
-        head = read_limited(path, 5 * 1024 * 1024, "YAML file")[: 1 << 20]
+        raw, _ = strict_yaml.read_document(read_limited(path, strict_yaml.MAX_BYTES, "YAML file"), str(path))
     except (NotReadable, OSError):
-        return False  # the framework loader says why, in its own words
-    return bool(re.search(rb"(?m)^indicators:", head)) and not re.search(rb"(?m)^domains:", head)
+        return "framework"
+    if not isinstance(raw, dict):
+        return "framework"
+    if "domains" in raw:
+        return "framework"
+    if "indicators" in raw:
+        return "indicator set"
+    if "links" in raw:
+        return "crosswalk"
+    return "framework" if {"scales", "sources", "version", "questions"} & set(raw) else "other"
 
 
 @cli.command("frameworks")
