@@ -127,7 +127,7 @@ def test_a_rating_response_signed_by_a_revoked_key_is_refused_and_nothing_record
 # --- the command line -------------------------------------------------------------------------
 
 
-def run(home, *args):
+def selfassess(home, *args):
     return CliRunner().invoke(cli, ["--home", str(home), *map(str, args)], catch_exceptions=False,
                               env={"SELFASSESS_TODAY": "2026-11-23", "SELFASSESS_ACTOR": "Tester"})
 
@@ -137,23 +137,23 @@ def test_verify_and_review_import_name_a_revoked_key_in_words_and_in_json(trust,
     path = make_bundle(trust, tmp_path)
     fp = trust.fingerprint()
     trust.close()
-    assert run(reg, "keys", "trust", fp, "--name", "Northgate", "--ods", "RNG").exit_code == 0
-    assert run(reg, "keys", "revoke", fp, "--reason", REASON).exit_code == 0
+    assert selfassess(reg, "keys", "trust", fp, "--name", "Northgate", "--ods", "RNG").exit_code == 0
+    assert selfassess(reg, "keys", "revoke", fp, "--reason", REASON).exit_code == 0
     for args in (["verify", path], ["review", "import", path]):
-        res = run(reg, *args)
+        res = selfassess(reg, *args)
         assert res.exit_code == 1, res
         assert res.stdout.startswith(f"REVOKED KEY      {path.name}: Northgate NHS Trust 2025/26: ") and "Traceback" not in res.output
         says_revoked(res.stdout, fp)
-        data = json.loads(run(reg, *args, "--json").stdout)
+        data = json.loads(selfassess(reg, *args, "--json").stdout)
         (result,) = data["results"]
         assert result["verdict"] == "revoked key"
         says_revoked(result["message"], fp)
         assert result["revoked_key"] == {"fingerprint": fp, "name": "Northgate", "revoked_at": result["revoked_key"]["revoked_at"],
                                          "revoked_by": "Tester", "reason": REASON}
         assert result["revoked_key"]["revoked_at"][:16].replace("T", " ") in result["message"]
-    assert "0 of 1 imported" in run(reg, "review", "import", path).stdout
-    assert json.loads(run(reg, "review", "list", "--json").stdout)["submissions"] == []
-    assert run(reg, "audit", "verify").exit_code == 0
+    assert "0 of 1 imported" in selfassess(reg, "review", "import", path).stdout
+    assert json.loads(selfassess(reg, "review", "list", "--json").stdout)["submissions"] == []
+    assert selfassess(reg, "audit", "verify").exit_code == 0
 
 
 # --- the regulator's app ---------------------------------------------------------------------
@@ -194,3 +194,24 @@ async def test_the_regulators_import_screen_says_revoked_key(trust, tmp_path, mo
         assert review.Review(s.workspace, reg).submissions() == [] and s.store.verify().ok
     finally:
         s.close()
+
+
+def test_round_import_on_the_command_line_says_revoked_key(run, tmp_path, monkeypatch):
+    from tests.helpers import BOARD_ID
+
+    monkeypatch.setenv("SELFASSESS_TODAY", "2026-11-23")
+    aid = run("new", "Northgate NHS Trust", "--framework", BOARD_ID, "--period", "2025/26").stdout.split()[0]
+    assert run("round", "open", aid, "--rater", "Margaret Ellison|Chair", "--domain", "1", "--out", tmp_path / "p").exit_code == 0
+    (pack,) = (tmp_path / "p").iterdir()
+    rater = tmp_path / "rater"
+    res = run("--home", rater, "rate", pack, "--answer", "1.1=2", "--out", tmp_path / "back")
+    assert res.exit_code == 0, res
+    fp = keys.key_fingerprint(keys.load_or_create(rater, keys.RATER_KEY_FILE))
+    assert run("keys", "trust", fp, "--name", "Margaret Ellison (old laptop)").exit_code == 0
+    assert run("keys", "revoke", fp, "--reason", REASON).exit_code == 0
+    (response,) = (tmp_path / "back").iterdir()
+    res = run("round", "import", aid, response)
+    assert res.exit_code == 1 and "Traceback" not in res.stderr
+    assert f"refused {response.name}: {response.name}: signed by the key of Margaret Ellison (old laptop), revoked here on " in res.stderr
+    assert fp in res.stderr and REASON in res.stderr and "nothing was recorded" in res.stderr
+    assert json.loads(run("round", "show", aid, "--json").stdout)["returned_names"] == []
