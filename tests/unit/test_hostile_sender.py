@@ -278,3 +278,64 @@ def test_the_same_trust_with_a_new_key_continues_its_own_chain(two_trusts):
     (result,) = regulator.review.import_bundles([second])
     assert result.verdict == bundle.GENUINE, result
     assert [s.period for s in regulator.review.history("RNG")] == ["2025/26", "2026/27"]
+
+
+# --- a rater's response, genuinely signed with the rater's key, changed anyhow ---------------
+
+
+@pytest.fixture(scope="module")
+def response_sample(tmp_path_factory):
+    from tests.helpers import BOARD_ID, open_workspace
+    from tests.unit.test_rounds import RATERS, respond
+    from selfassess.submission import rating_packs
+
+    root = tmp_path_factory.mktemp("responses")
+    store, ws = open_workspace(root / "store")
+    a = ws.new_assessment("Northgate NHS Trust", BOARD_ID, "2025/26", ods_code="RNG").assessment
+    opened = rating_packs.open_round(ws, root / "trust", a.id, RATERS, root / "packs", domains=("1",), closes="2026-12-31")
+    path = respond(opened.packs[0], root / "rater", root / "back", {"1.1": "2", "1.2": "3"}, {"1.1": "minutes"})
+    body = json.loads(bundle.open_sealed(path.read_bytes(), bundle.RATING_RESPONSE, rating_packs.RESPONSE_ALLOWED)
+                      .files["response.json"])
+    yield ws, store, a, body, keys.load_or_create(root / "rater", keys.RATER_KEY_FILE), root
+    store.close()
+
+
+def test_any_change_to_a_signed_response_is_taken_whole_or_refused_with_a_reason(response_sample):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from selfassess.core import rounds
+    from selfassess.core.errors import SelfAssessError
+    from selfassess.submission import rating_packs
+    from tests.unit.test_intake import json_values
+
+    ws, store, a, body, rater_key, root = response_sample
+    outcomes = {"taken": 0, "refused": 0}
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def check(data):
+        doc = copy.deepcopy(body)
+        for _ in range(data.draw(st.integers(1, 2))):
+            paths = _paths(doc) if isinstance(doc, dict) else []
+            if not paths:
+                break
+            _set(doc, data.draw(st.sampled_from(paths)), data.draw(json_values | st.sampled_from(
+                ["leading", "1.3", "4", "", "x" * 6000, 10**30, "2026-12-31T23:59:59Z", "2027-01-01T00:00:00Z"])))
+        path = root / "changed.selfassess-response"
+        path.write_bytes(bundle.seal(bundle.RATING_RESPONSE, {"response.json": json.dumps(doc).encode()}, rater_key))
+        head = ws.repo.head
+        try:
+            done = rating_packs.import_response(ws, a.id, path, replace=True)
+        except SelfAssessError as exc:  # refused: a reason, and nothing recorded
+            assert str(exc) and ws.repo.head == head
+            outcomes["refused"] += 1
+            return
+        outcomes["taken"] += 1
+        # Taken: what it recorded is only what the round asked, on the question's own scale.
+        asked = {q.id for q in rounds.asked(ws.framework(a), done.round)}
+        for r in rounds.ratings_of(ws, done.round.id):
+            assert r.question_id in asked and r.level in ws.framework(a).scale_for(ws.framework(a).question(r.question_id)).level_keys()
+
+    check()
+    assert outcomes["refused"] and store.verify().ok
