@@ -285,9 +285,9 @@ def test_the_same_trust_with_a_new_key_continues_its_own_chain(two_trusts):
 
 @pytest.fixture(scope="module")
 def response_sample(tmp_path_factory):
+    from selfassess.submission import rating_packs
     from tests.helpers import BOARD_ID, open_workspace
     from tests.unit.test_rounds import RATERS, respond
-    from selfassess.submission import rating_packs
 
     root = tmp_path_factory.mktemp("responses")
     store, ws = open_workspace(root / "store")
