@@ -260,8 +260,8 @@ class Checker:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self.at(pos, f"{where} is {_kind(value)}, expected a number")
             elif value != value or not -MAX_NUMBER <= value <= MAX_NUMBER:  # NaN is not equal to itself
-                self.at(pos, f"{where} is {'not a finite number' if value != value or abs(value) == float('inf') else 'a number too large'}, "
-                        f"expected a number between {-MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f}")
+                what = "not a finite number" if value != value or abs(value) == float("inf") else "a number too large"
+                self.at(pos, f"{where} is {what}, expected a number between {-MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f}")
             elif spec.integer and not isinstance(value, int):
                 self.at(pos, f"{where} is {value!r}, expected a whole number")
             elif spec.minimum is not None and value < spec.minimum:
