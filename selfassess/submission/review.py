@@ -464,7 +464,13 @@ class Review:
         if key is not None and key.ods_code and org.ods_code and key.ods_code != org.ods_code.upper():
             return Checked(path, bundle.MALFORMED, f"{who}: signed with the key registered to {key.name} ({key.ods_code}) "
                            f"but it says it comes from {org.ods_code}")
-        if self.ws.repo.get(SUBMISSIONS, opened.payload_sha256):
+        held = self.ws.repo.get(SUBMISSIONS, opened.payload_sha256)
+        if held:
+            signer = held.get("key_fingerprint")
+            if signer != opened.fingerprint:  # the same content under two keys: one of them is not the trust's
+                return Checked(path, bundle.DUPLICATE, f"{who}: this content was imported before, signed by another "
+                               f"key ({signer}); this copy is signed by {opened.fingerprint}. Ask the trust which "
+                               "key is its own")
             return Checked(path, bundle.DUPLICATE, f"{who}: this submission was imported before")
         removed = self.ws.repo.get(REMOVED_TABLE, opened.payload_sha256)
         if removed:

@@ -339,3 +339,23 @@ def test_any_change_to_a_signed_response_is_taken_whole_or_refused_with_a_reason
 
     check()
     assert outcomes["refused"] and store.verify().ok
+
+
+def test_another_key_signing_a_trusts_exact_content_first_is_named_when_the_real_one_comes(tmp_path):
+    north, other = Party(tmp_path, "north", "Priya Raman"), Party(tmp_path, "other", "Mallory")
+    regulator = Party(tmp_path, "regulator", "Dr Okafor")
+    try:
+        keys.register_key(regulator.ws, north.fingerprint(), "Northgate", "RNG")
+        keys.register_key(regulator.ws, other.fingerprint(), "Someone")  # registered with no ODS code to hold it to
+        real = make_bundle(north, tmp_path)
+        opened = bundle.open_sealed(real.read_bytes(), bundle.SUBMISSION, schema_allowed())
+        copy_ = tmp_path / "copy.selfassess"
+        copy_.write_bytes(bundle.seal(bundle.SUBMISSION, dict(opened.files), keys.load_or_create(other.home)))
+        assert regulator.review.import_bundles([copy_])[0].verdict == bundle.GENUINE  # signed by Someone, and says so
+        result = regulator.review.check(real)
+        assert result.verdict == bundle.DUPLICATE
+        assert f"signed by another key ({other.fingerprint()})" in result.message and north.fingerprint() in result.message
+        assert regulator.store.verify().ok
+    finally:
+        for p in (north, other, regulator):
+            p.close()
