@@ -1352,7 +1352,7 @@ def keys_revoke(c: Context, fingerprint: str, reason: str) -> None:
 
     with c.workspace(write=True) as ws:
         key = revoke_key(ws, fingerprint, reason)
-    echo(f"revoked {key.fingerprint} of {key.name}: submissions and feedback signed by it are no longer accepted here")
+    echo(f"revoked {key.fingerprint} of {key.name}: submissions, feedback and rating responses signed by it are no longer accepted here")
 
 
 @keys_group.command("list")
