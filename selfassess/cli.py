@@ -188,52 +188,80 @@ def serve(c: Context, host: str, port: int, public_url: str | None, demo: bool) 
 
 @cli.command()
 @click.argument("paths_", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(paths_: tuple[Path, ...]) -> None:
-    """Check framework or indicator set YAML files (or folders of them). Exit 0 when all are valid."""
+@pass_ctx
+def validate(c: Context, paths_: tuple[Path, ...]) -> None:
+    """Check framework, crosswalk or indicator set YAML files (or folders of them, with their crosswalks/
+    and indicators/ folders). Each file is checked against its own kind's schema. Exit 0 when all are valid."""
+    from .core import crosswalk as cw
     from .core import framework as fw
+    from .core import strict_yaml
     from .core.catalogue import framework_files
 
     files: list[Path] = []
     for p in paths_:
-        files.extend(framework_files(p) if p.is_dir() else [p])
+        if p.is_dir():  # a folder as the catalogue reads it: frameworks, and its crosswalks and indicator sets
+            files += framework_files(p) + framework_files(p / "crosswalks") + framework_files(p / "indicators")
+        else:
+            files.append(p)
     if not files:
         raise SelfAssessError(f"no framework files (.yaml, .yml) found in: {', '.join(map(str, paths_))}")
+    kinds = {f: _yaml_kind(f) for f in files}
     bad = 0
-    for f in files:
+    checked: dict[str, fw.Framework] = {}  # the frameworks named here, for the crosswalks that join them
+    crosswalks = [f for f in files if kinds[f] == "crosswalk"]
+    for f in [f for f in files if kinds[f] != "crosswalk"] + crosswalks:  # a crosswalk after the frameworks it joins
         try:
-            if _is_indicator_set(f):
+            if kinds[f] == "indicator set":
                 from .core import indicator_set
 
                 found = indicator_set.load_file(f)
                 echo(f"{f}: valid: {found.title} ({found.key}, {len(found.indicators)} indicators, "
                      f"{sum(i.unsure for i in found.indicators)} marked unsure)")
-                continue
-            framework = fw.load_file(f)
+            elif kinds[f] == "crosswalk":
+                known = {**c.catalogue().frameworks, **checked}
+                walk = cw.parse(strict_yaml.read_source(f, "crosswalk YAML file"), str(f), known)
+                echo(f"{f}: valid: crosswalk {walk.title} ({walk.id}: {walk.from_framework}@{walk.from_version} "
+                     f"to {walk.to_framework}@{walk.to_version}, {len(walk.links)} links)")
+            elif kinds[f] == "other":
+                bad += 1
+                echo(f"{f}:1:1: not a framework, a crosswalk or an indicator set: it has none of their keys "
+                     "('domains', 'links' or 'indicators' at the top), expected one of them", err=True)
+            else:
+                framework = fw.load_file(f)
+                checked[framework.key] = framework
+                echo(f"{f}: valid: {framework.title} ({framework.key}, {framework.question_count} questions, "
+                     f"hash {framework.short_hash})")
         except FrameworkError as exc:
             bad += 1
             for problem in exc.problems:
                 echo(str(problem), err=True)
-            continue
-        echo(f"{f}: valid: {framework.title} ({framework.key}, {framework.question_count} questions, "
-                   f"hash {framework.short_hash})")
     if bad:
         echo(f"{bad} of {len(files)} file(s) invalid", err=True)
         sys.exit(1)
 
 
-def _is_indicator_set(path: Path) -> bool:
-    """An indicator set has a top-level 'indicators' key where a framework has 'domains'."""
-    import re
-
+def _yaml_kind(path: Path) -> str:
+    """What a YAML file is, by its top-level keys: an indicator set has 'indicators' and a crosswalk
+    'links' where a framework has 'domains'. A file that is none of them is "other"; one that cannot be
+    read, or is not a mapping, is left to the framework loader, which says why in its own words."""
+    from .core import strict_yaml
     from .files import NotReadable, read_limited
 
     if not path.is_file():  # a FIFO or device is never opened here: the framework loader refuses it, at once
-        return False
+        return "framework"
     try:
-        head = read_limited(path, 5 * 1024 * 1024, "YAML file")[: 1 << 20]
+        raw, _ = strict_yaml.read_document(read_limited(path, strict_yaml.MAX_BYTES, "YAML file"), str(path))
     except (NotReadable, OSError):
-        return False  # the framework loader says why, in its own words
-    return bool(re.search(rb"(?m)^indicators:", head)) and not re.search(rb"(?m)^domains:", head)
+        return "framework"
+    if not isinstance(raw, dict):
+        return "framework"
+    if "domains" in raw:
+        return "framework"
+    if "indicators" in raw:
+        return "indicator set"
+    if "links" in raw:
+        return "crosswalk"
+    return "framework" if {"scales", "sources", "version", "questions"} & set(raw) else "other"
 
 
 @cli.command("frameworks")
@@ -1230,7 +1258,7 @@ def rate(c: Context, pack: Path, answers: tuple[str, ...], comments: tuple[str, 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def verify(c: Context, files: tuple[Path, ...], as_json: bool) -> None:
-    """Check submissions: genuine, altered, unknown key, broken chain, replayed or malformed.
+    """Check submissions: genuine, altered, unknown key, revoked key, broken chain, replayed or malformed.
 
     Exit 0 when every one is genuine, 1 otherwise. Nothing is imported.
     """
@@ -1242,7 +1270,7 @@ def verify(c: Context, files: tuple[Path, ...], as_json: bool) -> None:
     if not results:
         raise SelfAssessError("no submissions found to verify")
     if as_json:
-        _echo_json({"results": [{"file": str(r.file), "verdict": r.verdict, "message": r.message} for r in results]})
+        _echo_json({"results": [_checked_json(r) for r in results]})
     else:
         for r in results:
             echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
@@ -1326,7 +1354,7 @@ def keys_revoke(c: Context, fingerprint: str, reason: str) -> None:
 
     with c.workspace(write=True) as ws:
         key = revoke_key(ws, fingerprint, reason)
-    echo(f"revoked {key.fingerprint} of {key.name}: submissions and feedback signed by it are no longer accepted here")
+    echo(f"revoked {key.fingerprint} of {key.name}: submissions, feedback and rating responses signed by it are no longer accepted here")
 
 
 @keys_group.command("list")
@@ -1344,6 +1372,14 @@ def keys_list(c: Context) -> None:
              + (f"  REVOKED {k.revoked_at[:10]} by {k.revoked_by}: {k.revoked_reason}" if k.revoked else ""))
 
 
+def _checked_json(r: Any) -> dict[str, Any]:
+    out = {"file": str(r.file), "verdict": r.verdict, "message": r.message}
+    if r.key is not None and r.key.revoked:  # a script can tell whose key it was and when it stopped counting
+        out["revoked_key"] = {"fingerprint": r.key.fingerprint, "name": r.key.name, "revoked_at": r.key.revoked_at,
+                              "revoked_by": r.key.revoked_by, "reason": r.key.revoked_reason}
+    return out
+
+
 @cli.group("review")
 def review_group() -> None:
     """For regulators: import submissions, compare trusts, and send feedback."""
@@ -1351,17 +1387,21 @@ def review_group() -> None:
 
 @review_group.command("import")
 @click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
-def review_import(c: Context, targets: tuple[Path, ...]) -> None:
+def review_import(c: Context, targets: tuple[Path, ...], as_json: bool) -> None:
     """Verify and import submission files (or folders of them). Only genuine ones are imported."""
     from .submission.review import Review
 
     with c.workspace(write=True) as ws:
         results = Review(ws, c.home).import_bundles(list(targets))
-    for r in results:
-        echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
     good = sum(r.verdict == "genuine" for r in results)
-    echo(f"{good} of {len(results)} imported")
+    if as_json:
+        _echo_json({"results": [_checked_json(r) for r in results], "imported": good})
+    else:
+        for r in results:
+            echo(f"{r.verdict.upper():<16} {r.file.name}: {r.message}")
+        echo(f"{good} of {len(results)} imported")
     if good != len(results):
         sys.exit(5 if any(r.verdict == "not imported" for r in results) else 1)  # 5: a copy could not be kept
 

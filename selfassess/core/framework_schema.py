@@ -22,6 +22,9 @@ _ID_RE = re.compile(ID_PATTERN)
 # Text may hold newlines and tabs, never other control characters (they break reports).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 20_000
+# No score, weight or threshold comes near this: a bigger number (10**400, 1e400 read as infinity) is
+# an attack on the arithmetic that follows, which would overflow or give NaN.
+MAX_NUMBER = 1e9
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,9 @@ class Checker:
         elif isinstance(spec, Num):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self.at(pos, f"{where} is {_kind(value)}, expected a number")
+            elif value != value or not -MAX_NUMBER <= value <= MAX_NUMBER:  # NaN is not equal to itself
+                what = "not a finite number" if value != value or abs(value) == float("inf") else "a number too large"
+                self.at(pos, f"{where} is {what}, expected a number between {-MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f}")
             elif spec.integer and not isinstance(value, int):
                 self.at(pos, f"{where} is {value!r}, expected a whole number")
             elif spec.minimum is not None and value < spec.minimum:

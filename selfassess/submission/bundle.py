@@ -45,6 +45,8 @@ ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # fixed, so the same content always makes the 
 
 GENUINE, ALTERED, UNKNOWN_KEY, BROKEN_CHAIN, REPLAYED, MALFORMED, DUPLICATE = (
     "genuine", "altered", "unknown key", "broken chain", "replayed", "malformed", "already imported")
+# Registered here once, then revoked: not "unknown" (the regulator knows exactly whose it was), and never accepted.
+REVOKED_KEY = "revoked key"
 
 
 class BundleError(SelfAssessError):

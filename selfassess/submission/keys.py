@@ -211,12 +211,25 @@ def revoke_key(ws: Workspace, fingerprint: str, reason: str) -> TrustedKey:
     return key
 
 
+def revoked_entry(ws: Workspace, fingerprint: str) -> TrustedKey | None:
+    """The entry of a key registered here and since revoked; None for any other key."""
+    key = registered_key(ws, fingerprint)
+    return key if key is not None and key.revoked else None
+
+
+def revoked_because(key: TrustedKey) -> str:
+    """Whose key it was, its fingerprint, and when, by whom and why it was revoked, in a phrase."""
+    when = key.revoked_at[:16].replace("T", " ") + (" UTC" if key.revoked_at.endswith("Z") else "")
+    by = f" by {key.revoked_by}" if key.revoked_by else ""
+    why = f" ({key.revoked_reason})" if key.revoked_reason else " (no reason was recorded)"
+    return f"signed by the key of {key.name}, revoked here on {when}{by}{why}: {key.fingerprint}"
+
+
 def not_trusted_because(ws: Workspace, fingerprint: str) -> str:
     """Why a signer's key does not verify here, in a phrase: never registered, or revoked."""
-    key = registered_key(ws, fingerprint)
-    if key is not None and key.revoked:
-        return (f"signed by the key of {key.name}, revoked here on {key.revoked_at[:10]} by {key.revoked_by} "
-                f"({key.revoked_reason}) ({fingerprint})")
+    key = revoked_entry(ws, fingerprint)
+    if key is not None:
+        return revoked_because(key)
     return f"signed by a key this installation has not registered ({fingerprint})"
 
 

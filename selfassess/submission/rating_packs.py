@@ -238,6 +238,12 @@ def import_response(ws: Workspace, assessment_handle: str, path: Path, *, replac
 
     assessment = ws.assessment(assessment_handle)
     returned = read_response_bytes(read_limited(path, MAX_RESPONSE, "rating response"), path.name)
+    # A rater's key is their own, never registered to verify a response; but one registered here and since
+    # revoked (a board member's lost laptop) signs nothing that is taken in.
+    revoked = keys.revoked_entry(ws, returned.fingerprint)
+    if revoked is not None:
+        raise bundle.BundleError(bundle.REVOKED_KEY, f"{path.name}: {keys.revoked_because(revoked)}; "
+                                 "a response signed by it is not taken in; nothing was recorded")
     rec = ws.repo.get(rounds.ROUNDS, returned.round_id)
     if rec is None or rec["assessment_id"] != assessment.id:
         raise Refused(f"{path.name} answers a rating round ({returned.round_id[:8]}) that the {assessment.period} "

@@ -203,6 +203,7 @@ class Checked:
     message: str
     submission: Submission | None = None
     bundle_bytes: bytes | None = None
+    key: TrustedKey | None = None  # the registered key that signed it, where that is part of the verdict (revoked)
 
 
 @dataclass(frozen=True)
@@ -448,12 +449,13 @@ class Review:
             return v
         path, opened, sub, org, assessment = v.file, v.opened, v.submission, v.organisation, v.assessment
         who = f"{org.name} {assessment.period}"
+        revoked = keys.revoked_entry(self.ws, opened.fingerprint)
+        if revoked is not None:  # before anything else, this installation's own key too: revoked is revoked
+            return Checked(path, bundle.REVOKED_KEY, f"{who}: {keys.revoked_because(revoked)}; nothing signed by it "
+                           "is accepted here any more (what was imported before it was revoked stays)", key=revoked)
         key = self.trusted(opened.fingerprint)
         own = self._own_fingerprint() == opened.fingerprint
         if key is None and not own:
-            entry = keys.registered_key(self.ws, opened.fingerprint)
-            if entry is not None and entry.revoked:
-                return Checked(path, bundle.UNKNOWN_KEY, f"{who}: {keys.not_trusted_because(self.ws, opened.fingerprint)}")
             return Checked(path, bundle.UNKNOWN_KEY,
                            f"{who}: {keys.not_trusted_because(self.ws, opened.fingerprint)}. If the trust confirms "
                            f"this fingerprint by another channel: selfassess keys trust \"{opened.fingerprint}\" --name \"{org.name}\""
@@ -462,12 +464,25 @@ class Review:
         if key is not None and key.ods_code and org.ods_code and key.ods_code != org.ods_code.upper():
             return Checked(path, bundle.MALFORMED, f"{who}: signed with the key registered to {key.name} ({key.ods_code}) "
                            f"but it says it comes from {org.ods_code}")
-        if self.ws.repo.get(SUBMISSIONS, opened.payload_sha256):
+        held = self.ws.repo.get(SUBMISSIONS, opened.payload_sha256)
+        if held:
+            signer = held.get("key_fingerprint")
+            if signer != opened.fingerprint:  # the same content under two keys: one of them is not the trust's
+                return Checked(path, bundle.DUPLICATE, f"{who}: this content was imported before, signed by another "
+                               f"key ({signer}); this copy is signed by {opened.fingerprint}. Ask the trust which "
+                               "key is its own")
             return Checked(path, bundle.DUPLICATE, f"{who}: this submission was imported before")
         removed = self.ws.repo.get(REMOVED_TABLE, opened.payload_sha256)
         if removed:
             return Checked(path, REMOVED, f"{who}: this submission was imported and then removed on "
                            f"{str(removed.get('removed_at', ''))[:10]} ({removed.get('reason', '')}); it is not imported again")
+        previous = self._load().get(sub.previous_submission) if sub.previous_submission else None
+        if previous is not None and previous.key_fingerprint != opened.fingerprint and (
+                (previous.organisation.id, previous.organisation.ods_code.upper()) != (org.id, org.ods_code.upper())):
+            # A trust's chain is its own: one that continues another trust's cannot be judged, nor trusted.
+            # (The same trust after a new key continues its own chain: same organisation, another key.)
+            return Checked(path, bundle.BROKEN_CHAIN, f"{who}: broken chain: it names as its previous submission "
+                           f"one from another trust ({previous.who}, signed by another key)")
         earlier = sorted(self._by_key().get(opened.fingerprint, []), key=lambda s: s.sequence)
         if earlier:
             latest = earlier[-1]

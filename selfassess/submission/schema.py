@@ -624,7 +624,7 @@ def framework_copy(raw: bytes) -> fw.Framework:
     copy_ = parse(FrameworkCopy, raw, "framework.json")
     try:
         actual = fw.content_hash(copy_.data)
-    except (TypeError, ValueError, RecursionError):
+    except (TypeError, ValueError, RecursionError, ArithmeticError):
         raise Malformed("framework.json is not a valid framework") from None
     if actual != copy_.hash:
         raise Malformed("framework.json does not match its own hash")
@@ -637,7 +637,7 @@ def framework_copy(raw: bytes) -> fw.Framework:
     except FrameworkError as exc:
         first = exc.problems[0].message if exc.problems else "it is not a valid framework"
         raise Malformed(f"framework.json is not a valid framework ({len(exc.problems)} problem(s); first: {first[:200]})") from None
-    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError, ArithmeticError):
         raise Malformed("framework.json is not a valid framework") from None
     if len(_checked_frameworks) > 256:
         _checked_frameworks.clear()

@@ -207,6 +207,10 @@ def import_feedback(ws: Workspace, path: Path) -> FeedbackImported:
     beside the domains and actions it concerns."""
     data = read_file(path, MAX_FEEDBACK, "feedback file")
     opened = bundle.open_sealed(data, bundle.FEEDBACK, {"feedback.json": MAX_FEEDBACK})
+    revoked = keys.revoked_entry(ws, opened.fingerprint)
+    if revoked is not None:
+        raise bundle.BundleError(bundle.REVOKED_KEY, f"{path.name}: {keys.revoked_because(revoked)}; feedback signed "
+                                 "by it is not taken in any more (what was imported before it was revoked stays)")
     key = keys.trusted_key(ws, opened.fingerprint)
     if key is None:
         raise bundle.BundleError(bundle.UNKNOWN_KEY,

@@ -71,6 +71,7 @@ def still_works(regulator: Party) -> None:
         r.compare(sort=key)
     for s in r.submissions():
         r.history(s.organisation.ods_code or s.organisation.name)
+    assert regulator.store.verify().ok  # and its audit trail still holds (audit verify)
 
 
 def _set(doc: dict[str, Any], path: str, value: Any) -> None:

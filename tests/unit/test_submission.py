@@ -423,7 +423,7 @@ def test_a_revoked_key_is_on_the_audit_trail_and_verifies_nothing_new(trust, reg
     assert event is not None and event["action"] == "keys.revoke" and event["actor"] == "Dr Okafor"
     assert "Laptop stolen" in event["summary"] and event["changes"][0]["after"]["revoked_reason"].startswith("Laptop")
     check = regulator.review.check(second)
-    assert check.verdict == "unknown key" and "revoked here on" in check.message and "Laptop stolen" in check.message
+    assert check.verdict == "revoked key" and "revoked here on" in check.message and "Laptop stolen" in check.message
     assert keys.trusted_key(regulator.ws, fp) is None and keys.registered_key(regulator.ws, fp) == revoked
     assert [s.period for s in regulator.review.submissions()] == ["2025/26"]  # imported before: kept
     with pytest.raises(Refused, match="already revoked"):
