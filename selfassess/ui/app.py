@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -50,6 +51,13 @@ class SelfAssessApp(App[None]):
         self._poll_failed = False
         self.state: dict[str, Any] = ui_state.load(home)
         self.position = ui_state.Keeper(home)  # written at most every few seconds, and on exit
+        # Keys typed ahead of the app (see on_key): each key as routed (its event, the actions run by then, its
+        # place in the order typed); those waiting for the screen they were meant for; how many were typed.
+        self._routed: dict[int, tuple[events.Key, int, int]] = {}
+        self._held: list[tuple[int, str, str | None]] = []
+        self._actions_run = 0
+        self._keys_typed = 0
+        self._release_due = False
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         # Toasts often quote user text (a trust name, a bundle's message): shown, never raw.
@@ -59,6 +67,64 @@ class SelfAssessApp(App[None]):
     def on_descendant_focus(self, event: Any) -> None:
         if not self.blink and hasattr(event.widget, "cursor_blink"):
             event.widget.cursor_blink = False
+
+    # --- keys typed faster than the app answers them -------------------------------------------
+    # Textual hands each key to the widget focused as it arrives, before the keys ahead of it have had their
+    # effect: after "n", the letters typed at once went to Home (lost, or taken as Home's keys), and after "e"
+    # to the question rather than the evidence box. A key that comes back unused after an action has run since
+    # it was routed was meant for where that action took the user: it goes there, once that screen is ready.
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._keys_typed += 1
+            if self._held or not self._takes_keys():  # behind keys still waiting, or before the screen can take it
+                self._hold(self._keys_typed, event)
+                return
+            self._note_routed(event, self._keys_typed)
+        await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key no widget used, back at the app: re-routed if an earlier key's action has moved the user on."""
+        routed = self._routed.pop(id(event), None)
+        if routed is not None and routed[0] is event and routed[1] != self._actions_run:
+            event.prevent_default()  # not this screen's bindings: the ones where the user now is
+            event.stop()
+            self._hold(routed[2], event)
+
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
+        self._actions_run += 1  # a key's binding (or a command) ran: keys routed before it may be meant elsewhere now
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def _note_routed(self, event: events.Key, order: int) -> None:
+        self._routed[id(event)] = (event, self._actions_run, order)
+        if len(self._routed) > 256:  # keys a widget used never come back: forget the oldest
+            del self._routed[next(iter(self._routed))]
+
+    def _takes_keys(self) -> bool:
+        """The current screen can take keys: something on it has focus, or it is mounted (and has nothing to focus)."""
+        return self.focused is not None or self.screen.is_mounted
+
+    def _hold(self, order: int, event: events.Key) -> None:
+        self._held.append((order, event.key, event.character))
+        if not self._release_due:
+            self._release_due = True
+            self.call_after_refresh(self._release)
+
+    async def _release(self) -> None:
+        """Send the keys held, in the order typed, to where the user now is (as Textual routes a key)."""
+        self._release_due = False
+        if not self._held:
+            return
+        if not self._takes_keys():
+            self._release_due = True
+            self.call_after_refresh(self._release)
+            return
+        held, self._held = sorted(self._held), []
+        for order, key, character in held:
+            event = events.Key(key, character)
+            self._note_routed(event, order)
+            if not await self._check_bindings(key, priority=True):
+                (self.focused or self.screen)._forward_event(event)
 
     # --- the store ------------------------------------------------------------------------------
 
