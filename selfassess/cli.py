@@ -1126,18 +1126,80 @@ def round_show(c: Context, assessment: str, round_handle: str | None, as_json: b
     if as_json:
         _echo_json(spread_json(found))
         return
-    echo(f"{r.kind} rating round {r.id[:8]}: {len(found.returned)} of {len(r.active_raters)} returned"
-         + (", anonymous" if r.anonymous else "") + (f", closes {r.closes}" if r.closes else ""))
-    for q in found.questions:
-        scale = framework.scale_for(framework.question(q.question_id))
-        counts = "  ".join(f"{scale.digit_of(k)}:{n}" for k, n in q.counts.items()) or "no ratings"
-        median = f"median {scale.digit_of(q.median)} {scale.level(q.median).label}" if q.median else ""
-        flag = "DIVERGENT" if q.divergent else ""
-        spread = f"range {q.range}" if q.n else ""
-        echo(f"  {q.ref:<6} n={q.n:<3} {counts:<28} {median:<26} {spread:<8} {flag}".rstrip())
-    if found.waiting:
-        echo("not yet returned: " + (f"{len(found.waiting)} rater(s)" if r.anonymous
-                                     else ", ".join(w.name for w in found.waiting)))
+    for line in round_lines(found, framework, a, ws.today().isoformat()):
+        echo(line)
+
+
+def round_lines(found: Spread, framework: Any, a: Assessment, today: str) -> list[str]:
+    """A round as a board secretary reads it: what it is, who rated, when it closes, then each question's
+    ratings by level, its median and range in words, the questions the board was divided on first."""
+    import textwrap
+
+    from .core import rounds
+
+    r = found.round
+
+    def para(text: str, indent: str = "") -> list[str]:
+        return textwrap.wrap(text, 80, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False)
+
+    def date_words(iso: str) -> str:
+        from datetime import date
+
+        d = date.fromisoformat(iso[:10])
+        return f"{d.day} {d:%B %Y}"
+
+    def people(raters: tuple[Any, ...]) -> str:
+        return ", ".join(r.label(x) for x in raters)
+
+    closes = ("no closing date" if r.closes is None else f"closed on {date_words(r.closes)}" if r.is_closed(today)
+              else f"closes {date_words(r.closes)}")
+    out = para(f"{rounds.ROUND_KINDS.get(r.kind, r.kind)} rating round {r.id[:8]} on the {a.period} assessment "
+               f"({framework.title})")
+    out += para(f"Opened {date_words(r.opened_at)} by {r.opened_by}; {closes}."
+                + (" Anonymous: raters are not named." if r.anonymous else ""))
+    asked = [d for d in framework.domains if d.id in r.domain_ids]
+    out += para("Domains asked: " + "; ".join(f"{d.ref} {d.title}" for d in asked) + ".")
+    active = len(r.active_raters)
+    if r.anonymous:
+        out.append(f"Rated: all {active} raters." if not found.waiting
+                   else f"Rated: {len(found.returned)} of {active} raters; {len(found.waiting)} not yet.")
+    else:
+        out += para(f"Rated ({len(found.returned)} of {active}): " + (people(found.returned) or "no one yet") + ".")
+        if found.waiting:
+            out += para(f"Not yet rated ({len(found.waiting)}): {people(found.waiting)}.")
+    removed = [x for x in r.raters if not x.active]
+    if removed:
+        out += para("Removed from the round (their ratings are left out): "
+                    + "; ".join(f"{r.label(x)}: {x.removed_reason}" for x in removed) + ".")
+    rated = [q for q in found.questions if q.n]
+    divided = [q for q in rated if q.divergent]
+    who = "The board was" if r.kind == rounds.BOARD else "The raters were"
+    out.append("")
+    if not rated:
+        out.append("No ratings yet.")
+    elif divided:
+        out += para(f"{who} divided on {len(divided)} of the {len(rated)} questions rated: "
+                    + ", ".join(q.ref for q in divided) + ".")
+    else:
+        out.append(f"{who} not divided on any of the {len(rated)} questions rated.")
+    for heading, rows in (("Divided", divided), ("Not divided", [q for q in rated if not q.divergent])):
+        if not rows:
+            continue
+        out += ["", heading]
+        for q in rows:
+            question = framework.question(q.question_id)
+            scale = framework.scale_for(question)
+            text = " ".join(question.text.split())
+            out.append(f"  {q.ref:<5} " + textwrap.shorten(text, 72, placeholder="…"))
+            out.append(f"        {rounds.counts_words(scale, q)} ({q.n} rated)")
+            words = rounds.spread_words(scale, q)
+            out += para(words[:1].upper() + words[1:], "        ")
+            if q.divergent and q.range < 2:  # two levels apart or more, the line above says so
+                out += para(f"Divided: {rounds.divided_words(q)}.", "        ")
+    unrated = [q.ref for q in found.questions if not q.n]
+    if unrated and rated:
+        out += [""] + para("Not rated by anyone yet: " + ", ".join(unrated) + ".")
+    return out
 
 
 @round_group.command("import")
