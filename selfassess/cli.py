@@ -362,11 +362,10 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     with c.workspace(write=False) as ws:
         s = ws.summary(ws.assessment(assessment))
         title = ws.title_of(s.assessment)
-        archived = ws.archived(s.assessment.id)
+        archived = [(r, ws.archived_question(s.assessment, r)) for r in ws.archived(s.assessment.id)]
         grades = stakeholder_grades(ws, s.assessment)
     if as_json:
-        _echo_json({**summary_json(s), "archived": [{"question": r["question_id"], "rating": r.get("rating"),
-                                                     "version": r["archived_from"]} for r in archived],
+        _echo_json({**summary_json(s), "archived": [archived_json(r, q) for r, q in archived],
                     # the latest stakeholder round's grades beside the organisation's rating (counts, never names)
                     "stakeholder_grades": grades.to_json() if grades else None})
         return
@@ -393,8 +392,7 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
         for g in grades.questions:
             echo(f"  {g.row.ref:<10} ours: {g.rating_words:<18} stakeholders: {g.text}")
     if archived:
-        echo("archived by a migration (kept, pinned to the old version): "
-             + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
+        echo("archived by a migration (kept, pinned to the old version): " + archived_text(archived))
     echo(f"actions: {f.actions_open} open, {f.actions_overdue} overdue, {f.actions_slipped} slipped, "
                f"{f.actions_done} done")
     if f.provisional:
@@ -518,14 +516,13 @@ def migrate(c: Context, assessment: str, to: str, dry_run: bool, as_json: bool) 
     with c.workspace(write=not dry_run) as ws:
         a = ws.assessment(assessment)
         found = ws.migrate(a.id, to, dry_run=dry_run)
-        archived = ws.archived(a.id)
+        archived = [(r, ws.archived_question(a, r)) for r in ws.archived(a.id)]
     if as_json:
         _echo_json({"assessment": a.id, "from": found.from_key, "to": found.to_key, "dry_run": dry_run,
                     "changed": not found.changes_nothing and not dry_run,
                     "moves": [{"question": m.question_id, "ref": m.ref, "kind": m.kind, "to": list(m.targets),
-                               "rerate": m.rerate} for m in found.moves],
-                    "archived": [{"question": r["question_id"], "rating": r.get("rating"), "version": r["archived_from"]}
-                                 for r in archived]})
+                               "to_refs": list(m.target_refs), "rerate": m.rerate} for m in found.moves],
+                    "archived": [archived_json(r, q) for r, q in archived]})
         return
     if found.changes_nothing:
         echo(f"{a.id[:8]} is already on {found.to_key}: nothing to change")
@@ -534,8 +531,20 @@ def migrate(c: Context, assessment: str, to: str, dry_run: bool, as_json: bool) 
     for line in found.lines():
         echo(f"  {line}")
     if archived:
-        echo("archived (kept, pinned to the version they were given under): "
-             + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
+        echo("archived (kept, pinned to the version they were given under): " + archived_text(archived))
+
+
+def archived_json(record: dict[str, Any], question: Any) -> dict[str, Any]:
+    return {"question": record["question_id"], "ref": question.ref if question else None, "rating": record.get("rating"),
+            "version": record["archived_from"]}
+
+
+def archived_text(archived: list[tuple[dict[str, Any], Any]]) -> str:
+    """'1.2 "Board papers show impact" (board@2024.1)': each archived answer's question by its ref in the version
+    it is pinned to, its words where short (the id only where that version's copy is gone)."""
+    from .core.migration import named
+
+    return ", ".join(f"{named(q.ref, q.text) if q else r['question_id']} ({r['archived_from']})" for r, q in archived)
 
 
 @cli.command("project")
