@@ -7,13 +7,16 @@ Every user-facing failure becomes a notification; nothing is ever shown as a tra
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from ..core.catalogue import Catalogue
@@ -27,6 +30,11 @@ from ..storage import ui_state
 
 T = TypeVar("T")
 POLL_SECONDS = 1.0  # how soon the app shows what another copy saved
+KEY_LOST_SECONDS = 0.3  # a key still not handled by then lets the next one go
+
+
+class KeyHandled(Message):
+    """Sent behind a key to the widget it went to: back at the app, that key has been handled everywhere."""
 
 
 class SelfAssessApp(App[None]):
@@ -51,13 +59,10 @@ class SelfAssessApp(App[None]):
         self._poll_failed = False
         self.state: dict[str, Any] = ui_state.load(home)
         self.position = ui_state.Keeper(home)  # written at most every few seconds, and on exit
-        # Keys typed ahead of the app (see on_key): each key as routed (its event, the actions run by then, its
-        # place in the order typed); those waiting for the screen they were meant for; how many were typed.
-        self._routed: dict[int, tuple[events.Key, int, int]] = {}
-        self._held: list[tuple[int, str, str | None]] = []
-        self._actions_run = 0
-        self._keys_typed = 0
-        self._release_due = False
+        # Keys typed ahead of the app (see on_event): those waiting their turn, and the one on its way.
+        self._typed_ahead: deque[events.Key] = deque()
+        self._key_out: KeyHandled | None = None
+        self._key_out_screen: Screen[Any] | None = None
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         # Toasts often quote user text (a trust name, a bundle's message): shown, never raw.
@@ -70,61 +75,46 @@ class SelfAssessApp(App[None]):
 
     # --- keys typed faster than the app answers them -------------------------------------------
     # Textual hands each key to the widget focused as it arrives, before the keys ahead of it have had their
-    # effect: after "n", the letters typed at once went to Home (lost, or taken as Home's keys), and after "e"
-    # to the question rather than the evidence box. A key that comes back unused after an action has run since
-    # it was routed was meant for where that action took the user: it goes there, once that screen is ready.
+    # effect: after "n" the letters typed at once went to Home (lost, or taken as Home's keys), after "e" to the
+    # question rather than the evidence box, after a tab to the field just left. So keys go one at a time: the
+    # next is routed only once the one before has been handled everywhere it went (a KeyHandled sent behind
+    # it has come back), and once the screen it led to can take keys (a dialog still opening cannot yet).
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            self._keys_typed += 1
-            if self._held or not self._takes_keys():  # behind keys still waiting, or before the screen can take it
-                self._hold(self._keys_typed, event)
-                return
-            self._note_routed(event, self._keys_typed)
+            self._typed_ahead.append(event)
+            if self._key_out is not None and self._key_out_screen not in self.screen_stack:
+                self._key_out = None  # the screen it went to has closed, and what was behind it with it
+            if self._key_out is not None and len(self._typed_ahead) == 1:
+                self.set_timer(KEY_LOST_SECONDS, partial(self._key_lost, self._key_out))
+            await self._route_next()
+            return
         await super().on_event(event)
 
-    def on_key(self, event: events.Key) -> None:
-        """A key no widget used, back at the app: re-routed if an earlier key's action has moved the user on."""
-        routed = self._routed.pop(id(event), None)
-        if routed is not None and routed[0] is event and routed[1] != self._actions_run:
-            event.prevent_default()  # not this screen's bindings: the ones where the user now is
-            event.stop()
-            self._hold(routed[2], event)
-
-    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
-        self._actions_run += 1  # a key's binding (or a command) ran: keys routed before it may be meant elsewhere now
-        return await super().run_action(action, default_namespace, namespaces)
-
-    def _note_routed(self, event: events.Key, order: int) -> None:
-        self._routed[id(event)] = (event, self._actions_run, order)
-        if len(self._routed) > 256:  # keys a widget used never come back: forget the oldest
-            del self._routed[next(iter(self._routed))]
-
-    def _takes_keys(self) -> bool:
-        """The current screen can take keys: something on it has focus, or it is mounted (and has nothing to focus)."""
-        return self.focused is not None or self.screen.is_mounted
-
-    def _hold(self, order: int, event: events.Key) -> None:
-        self._held.append((order, event.key, event.character))
-        if not self._release_due:
-            self._release_due = True
-            self.call_after_refresh(self._release)
-
-    async def _release(self) -> None:
-        """Send the keys held, in the order typed, to where the user now is (as Textual routes a key)."""
-        self._release_due = False
-        if not self._held:
+    async def _route_next(self) -> None:
+        """Route the first key waiting, unless the one before is still on its way or the screen cannot take keys."""
+        if self._key_out is not None or not self._typed_ahead:
             return
-        if not self._takes_keys():
-            self._release_due = True
-            self.call_after_refresh(self._release)
+        if not (self.focused is not None or self.screen.is_mounted):  # a screen still opening: after its first paint
+            self.call_after_refresh(self._route_next)
             return
-        held, self._held = sorted(self._held), []
-        for order, key, character in held:
-            event = events.Key(key, character)
-            self._note_routed(event, order)
-            if not await self._check_bindings(key, priority=True):
-                (self.focused or self.screen)._forward_event(event)
+        event = self._typed_ahead.popleft()
+        target = self.focused or self.screen
+        await super().on_event(event)  # Textual's own routing: the priority keys, else the focused widget
+        self._key_out, self._key_out_screen = KeyHandled(), self.screen
+        target.post_message(self._key_out)  # behind the key, through every widget it bubbles through
+
+    async def on_key_handled(self, message: KeyHandled) -> None:
+        message.stop()
+        if message is self._key_out:
+            self._key_out = None
+            self.call_later(self._route_next)  # after what that key set going (a focus to move, a screen to show)
+
+    async def _key_lost(self, out: KeyHandled) -> None:
+        """Never stall: a key whose KeyHandled went with a widget taken away lets the next one go."""
+        if self._key_out is out:
+            self._key_out = None
+            await self._route_next()
 
     # --- the store ------------------------------------------------------------------------------
 

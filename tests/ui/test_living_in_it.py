@@ -232,7 +232,7 @@ def type_at_once(app, keys: str) -> None:
     """Keys as a terminal delivers a burst typed faster than the app answers: all queued before the first is handled."""
     from textual import events
 
-    names = {"/": "slash", " ": "space", ".": "full_stop"}
+    names = {"/": "slash", " ": "space", ".": "full_stop", "\t": "tab"}
     for ch in keys:
         app.post_message(events.Key(names.get(ch, ch), ch))
 
@@ -283,3 +283,15 @@ async def test_keys_typed_with_the_e_that_opens_the_evidence_box_are_evidence_no
         area = screen.query_one("#evidence", TextArea)
         assert area.has_focus and area.text.endswith(" Audit 1 ward")
         assert screen.answers[screen.question_id].rating == before.rating
+
+
+async def test_a_tab_typed_at_once_moves_the_text_after_it_to_the_next_field(tmp_path, new_app):
+    app = new_app(tmp_path / "fresh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        type_at_once(app, "nNorthgate\tRNG")
+        await pilot.pause()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, NewAssessmentDialog)
+        assert dialog.query_one("#organisation").value == "Northgate" and dialog.query_one("#ods").value == "RNG"
