@@ -548,6 +548,12 @@ class AssessmentScreen(AppScreen):
         if not self._writable():
             return
         self.flush()
+        before = self.answers.get(self.question_id)
+        if before and before.state == NEEDS_REVIEW and before.rating == key:  # changes nothing: say so
+            label = self.framework.scale_for(self.question).level(key).label
+            self.notify(f"{self.question.ref} is {label}, as carried forward from last year, and still needs review: "
+                        "r confirms it, or choose another level.", title="Still to review", timeout=6)
+            return
         if self.save(rating=key):
             self.show_question(self.question_id, scroll_to="#rating")
             a = self.answers[self.question_id]
