@@ -427,7 +427,8 @@ class SignOffDialog(FormDialog[SignOffForm | None]):
             yield Static("Once signed off, the answers are frozen; action progress can still be recorded.",
                          classes="dim")
             if self.agreeing:
-                yield Static(plain(f"The {self.agreeing} remaining draft answers are agreed with this sign-off."),
+                yield Static(plain("The remaining draft answer is agreed with this sign-off." if self.agreeing == 1 else
+                                   f"The {self.agreeing} remaining draft answers are agreed with this sign-off."),
                              classes="dim")
             if self.points:
                 shown = "\n".join(f"• {x}" for x in self.points[:8])

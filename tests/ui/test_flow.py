@@ -399,3 +399,27 @@ async def test_home_is_drawn_once_before_it_shows_and_again_only_when_something_
         await pilot.pause()
         assert app.screen is home and len(drawn) == 2
         assert table.get_cell_at((0, 3)) != done_before
+
+
+async def test_one_draft_left_is_asked_about_as_one(tmp_path, new_app):
+    from selfassess.ui.dialogs import SignOffDialog
+
+    home = tmp_path / "home"
+    session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
+    ws = session.workspace
+    a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
+    questions = list(ws.framework(a).questions())
+    for q in questions:
+        ws.answer(a.id, q.id, score=1, evidence="Minutes", state="agreed" if q is not questions[0] else "draft")
+    session.close()
+    app = new_app(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert str(app.screen.query_one(".dialog-title").render()) == "Agree the last draft?"
+        assert "1 drafts" not in str(app.screen.query_one(".dialog-text").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SignOffDialog)
+        assert "The remaining draft answer is agreed with this sign-off." in [
+            str(s.render()) for s in app.screen.query(".dim")]

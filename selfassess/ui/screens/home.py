@@ -300,9 +300,15 @@ class HomeScreen(AppScreen):
             if yes:
                 then(True)
 
+        if n == 1:  # one draft is asked about as one, not as "all 1 drafts"
+            self.app.push_screen(ConfirmDialog(
+                "Agree the last draft?",
+                f"{shown} is still draft. Agree it only if the board has agreed it (at the meeting itself): "
+                "the audit trail records that it was agreed in this step.", "Agree it"), confirmed)
+            return
         self.app.push_screen(ConfirmDialog(
             f"Agree all {n} drafts?",
-            f"{n} answer(s) are still draft: {shown}. Agree them all only if the board has agreed them (at the "
+            f"{n} answers are still draft: {shown}. Agree them all only if the board has agreed them (at the "
             f"meeting itself): the audit trail records that all {n} were agreed in one step, and lists them.",
             f"Agree all {n} drafts"), confirmed)
 
