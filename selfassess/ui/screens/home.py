@@ -215,6 +215,10 @@ class HomeScreen(AppScreen):
             text += f"\nThe regulator queried {queried} action(s): see the action plan (l)."
         if s.assessment.status == SIGNED_OFF:
             text += "\nSigned off: shift+s writes the signed submission for the regulator."
+            a = s.assessment
+            if not any(x.period > a.period and x.framework_id == a.framework_id and x.organisation_id == a.organisation_id
+                       for x in (y.assessment for y in self.summaries.values())):  # the latest: say how the next begins
+                text += f"\nc starts {period_of(int(a.period[:4]) + 1)} from it (answers to review, open actions)."
         self.query_one("#summary", Static).update(plain(text))
         resume = self.sa.state.get("questions", {}).get(aid)
         hint = "enter: open the assessment"
