@@ -309,3 +309,20 @@ async def test_a_tab_typed_at_once_moves_the_text_after_it_to_the_next_field(tmp
         dialog = app.screen
         assert isinstance(dialog, NewAssessmentDialog)
         assert dialog.query_one("#organisation").value == "Northgate" and dialog.query_one("#ods").value == "RNG"
+
+
+async def test_g_shows_the_guidance_and_the_evidence_a_board_would_expect(demo_home, new_app):
+    from textual.widgets import Collapsible
+
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_question(pilot, app, "1.1")
+        guidance, expected = screen.query_one("#guidance", Collapsible), screen.query_one("#expected", Collapsible)
+        assert guidance.collapsed and expected.collapsed
+        await pilot.press("g")
+        await pilot.pause()
+        assert not guidance.collapsed and not expected.collapsed
+        assert screen.question.evidence_expected[0] in str(screen.query_one("#expected-text").render())
+        await pilot.press("g")
+        await pilot.pause()
+        assert guidance.collapsed and expected.collapsed
