@@ -34,7 +34,12 @@ KEY_LOST_SECONDS = 0.3  # a key still not handled by then lets the next one go
 
 
 class KeyHandled(Message):
-    """Sent behind a key to the widget it went to: back at the app, that key has been handled everywhere."""
+    """Sent behind a key to the widget it went to: back at the app, that key has been handled everywhere it
+    went. Twice: the second goes behind what the key's handling posted in turn (a row selected opens a dialog)."""
+
+    def __init__(self, via: Any, again: bool) -> None:
+        super().__init__()
+        self.via, self.again = via, again
 
 
 class SelfAssessApp(App[None]):
@@ -62,6 +67,7 @@ class SelfAssessApp(App[None]):
         # Keys typed ahead of the app (see on_event): those waiting their turn, and the one on its way.
         self._typed_ahead: deque[events.Key] = deque()
         self._key_out: KeyHandled | None = None
+        self._keys_routed = 0
         self._key_out_screen: Screen[Any] | None = None
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
@@ -86,7 +92,7 @@ class SelfAssessApp(App[None]):
             if self._key_out is not None and self._key_out_screen not in self.screen_stack:
                 self._key_out = None  # the screen it went to has closed, and what was behind it with it
             if self._key_out is not None and len(self._typed_ahead) == 1:
-                self.set_timer(KEY_LOST_SECONDS, partial(self._key_lost, self._key_out))
+                self.set_timer(KEY_LOST_SECONDS, partial(self._key_lost, self._keys_routed))
             await self._route_next()
             return
         await super().on_event(event)
@@ -101,18 +107,24 @@ class SelfAssessApp(App[None]):
         event = self._typed_ahead.popleft()
         target = self.focused or self.screen
         await super().on_event(event)  # Textual's own routing: the priority keys, else the focused widget
-        self._key_out, self._key_out_screen = KeyHandled(), self.screen
+        self._keys_routed += 1
+        self._key_out, self._key_out_screen = KeyHandled(target, again=True), self.screen
         target.post_message(self._key_out)  # behind the key, through every widget it bubbles through
 
     async def on_key_handled(self, message: KeyHandled) -> None:
         message.stop()
-        if message is self._key_out:
-            self._key_out = None
-            self.call_later(self._route_next)  # after what that key set going (a focus to move, a screen to show)
+        if message is not self._key_out:
+            return
+        if message.again and message.via.is_attached:
+            self._key_out = KeyHandled(message.via, again=False)
+            message.via.post_message(self._key_out)
+            return
+        self._key_out = None
+        self.call_later(self._route_next)  # after what that key set going (a focus to move, a screen to show)
 
-    async def _key_lost(self, out: KeyHandled) -> None:
+    async def _key_lost(self, routed: int) -> None:
         """Never stall: a key whose KeyHandled went with a widget taken away lets the next one go."""
-        if self._key_out is out:
+        if self._key_out is not None and self._keys_routed == routed:
             self._key_out = None
             await self._route_next()
 

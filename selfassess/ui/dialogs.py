@@ -199,7 +199,9 @@ class ActionDialog(FormDialog[ActionForm | None]):
         self.today = today
         self.submit = submit
         self.past_due_agreed = ""  # the past due date the user said to keep (ctrl+s a second time)
-        setattr(self, "AUTO_FOCUS", "#owner" if action or title else "#title")  # noqa: B010  (per dialog: a class variable in Textual)
+        # Where typing goes first: an update's progress note (an owner field, focused, is replaced by what is typed),
+        # an adopted suggestion's owner, a new action's title.
+        setattr(self, "AUTO_FOCUS", "#note" if action else "#owner" if title else "#title")  # noqa: B010  (per dialog: a class variable in Textual)
 
     def compose(self) -> ComposeResult:
         a = self.action_

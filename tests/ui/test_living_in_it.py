@@ -232,7 +232,7 @@ def type_at_once(app, keys: str) -> None:
     """Keys as a terminal delivers a burst typed faster than the app answers: all queued before the first is handled."""
     from textual import events
 
-    names = {"/": "slash", " ": "space", ".": "full_stop", "\t": "tab"}
+    names = {"/": "slash", " ": "space", ".": "full_stop", "\t": "tab", "\r": "enter"}
     for ch in keys:
         app.post_message(events.Key(names.get(ch, ch), ch))
 
@@ -326,3 +326,20 @@ async def test_g_shows_the_guidance_and_the_evidence_a_board_would_expect(demo_h
         await pilot.press("g")
         await pilot.pause()
         assert guidance.collapsed and expected.collapsed
+
+
+async def test_typing_at_once_in_an_action_update_is_the_progress_note_not_the_owner(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        type_at_once(app, "\rMet the editor")  # enter opens the selected action's update
+        await pilot.pause()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ActionDialog)
+        owner = dialog.query_one("#owner").value
+        assert owner and "Met" not in owner
+        assert dialog.query_one("#note", TextArea).text == "Met the editor"
