@@ -146,7 +146,9 @@ def cli(ctx: click.Context, home: Path | None, framework_dirs: tuple[Path, ...],
     if ctx.invoked_subcommand is None:
         from .ui.app import run_app
 
-        run_app(ctx.obj.home, ctx.obj.framework_dirs, ctx.obj.actor, ctx.obj.wait, demo=demo)
+        code = run_app(ctx.obj.home, ctx.obj.framework_dirs, ctx.obj.actor, ctx.obj.wait, demo=demo)
+        if code:
+            ctx.exit(code)
 
 
 def app_command(c: Context, demo: bool) -> str:

@@ -19,7 +19,9 @@ def main() -> None:
         from .ui.app import run_app
 
         actor = os.environ.get("SELFASSESS_ACTOR") or paths.login_name()
-        run_app(paths.home(), [], actor)
+        code = run_app(paths.home(), [], actor)
+        if code:  # 1 after an unexpected problem, for a script that started the app
+            sys.exit(code)
         return
     from .cli import main as cli_main
 

@@ -20,12 +20,14 @@ from .storage.store import (
     ChangedMeanwhile,
     SaveFailed,
     Store,
-    StoreDamaged,
     StoreLocked,
     StoreNotWritable,
     list_backups,
     read_events,
     verify_files,
+)
+from .storage.store import (
+    StoreDamaged as StoreDamaged,  # the app names it (the UI imports no storage)
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -48,30 +48,36 @@ def make_event(seq: int, prev: str, time: str, actor: str, action: str, summary:
     return make_line(seq, prev, time, actor, action, summary, changes)[0]
 
 
-_PREV = b',"prev":"'
-
-
 def make_line(seq: int, prev: str, time: str, actor: str, action: str, summary: str,
               changes: Iterable[Change]) -> tuple[dict[str, Any], bytes]:
-    """A new event and its line in the log (encode(event)), the event encoded once, not twice.
+    """A new event and its line in the log (encode(event)), the event encoded once, not twice."""
+    changes = list(changes)
+    event, line, _ = make_line_reusing(seq, prev, time, actor, action, summary, changes, [None] * len(changes))
+    return event, line
 
-    The line is the hashed body with the hash put in its sorted place, just before the top-level
-    "prev": the last ',"prev":"' in the body (one inside a string would be escaped, and what
-    follows prev is seq, summary, time and v, whose quotes are escaped too)."""
-    event = {
-        "v": FORMAT,
-        "seq": seq,
-        "time": time,
-        "actor": actor,
-        "action": action,
-        "summary": summary,
-        "changes": [c.to_json() for c in changes],
-        "prev": prev,
-    }
-    body = canonical(event)
-    event["hash"] = digest = hashlib.sha256(body).hexdigest()
-    at = body.rindex(_PREV)
-    return event, body[:at] + b',"hash":"' + digest.encode() + b'"' + body[at:] + b"\n"
+
+def make_line_reusing(seq: int, prev: str, time: str, actor: str, action: str, summary: str,
+                      changes: Sequence[Change], known_before: Sequence[bytes | None]
+                      ) -> tuple[dict[str, Any], bytes, list[bytes | None]]:
+    """make_line, given the canonical bytes of records the caller encoded before (the record a save
+    replaces is usually the one an earlier save wrote): those are not encoded again. Also returns
+    each change's `after` as encoded, for the caller to keep. The same line as make_line, byte for
+    byte: the body is the canonical encoding assembled in its sorted key order (a test holds them equal)."""
+    afters: list[bytes | None] = []
+    parts: list[bytes] = []
+    for c, before in zip(changes, known_before, strict=True):
+        after = canonical(c.after)
+        afters.append(after)
+        parts.append(b'{"after":' + after + b',"before":' + (before if before is not None else canonical(c.before))
+                     + b',"id":' + canonical(c.id) + b',"table":' + canonical(c.table) + b"}")
+    event = {"v": FORMAT, "seq": seq, "time": time, "actor": actor, "action": action, "summary": summary,
+             "changes": [c.to_json() for c in changes], "prev": prev}
+    head = b'{"action":' + canonical(action) + b',"actor":' + canonical(actor) + b',"changes":[' + b",".join(parts) + b"]"
+    tail = (b',"prev":' + canonical(prev) + b',"seq":' + canonical(seq) + b',"summary":' + canonical(summary)
+            + b',"time":' + canonical(time) + b',"v":' + canonical(FORMAT) + b"}")
+    event["hash"] = digest = hashlib.sha256(head + tail).hexdigest()
+    # The hash in its sorted place: after the changes, before prev.
+    return event, head + b',"hash":"' + digest.encode() + b'"' + tail + b"\n", afters
 
 
 def encode(event: dict[str, Any]) -> bytes:

@@ -233,11 +233,15 @@ def spread(ws: Workspace, round_: Round) -> Spread:
 
 
 def latest_spread(ws: Workspace, assessment: Assessment, kind: str) -> Spread | None:
-    """The spread of the assessment's latest round of this kind with any ratings: what its documents show."""
-    for r in reversed(rounds_of(ws, assessment.id)):
-        if r.kind == kind and ws.repo.find(RATINGS, round_id=r.id):
-            return spread(ws, r)
-    return None
+    """The spread of the assessment's latest round of this kind with any ratings: what its documents show.
+    Kept while the store stands (every answer save compares with the board's median): a change to a
+    round or a rating forgets it, as any table the workspace's kept reads do not map does."""
+    def read() -> Spread | None:
+        for r in reversed(rounds_of(ws, assessment.id)):
+            if r.kind == kind and ws.repo.find(RATINGS, round_id=r.id):
+                return spread(ws, r)
+        return None
+    return ws._read(f"spread.{kind}", assessment.id, read)
 
 
 def board_spread(ws: Workspace, assessment: Assessment) -> Spread | None:

@@ -182,9 +182,8 @@ class Workspace:
         history: the one action whose history these changes extend, and that history now."""
         if not changes:
             return
-        before = self.repo.head
         event = self.repo.commit(action, self.actor, summary, changes, self.clock.now())
-        self._after_own_commit(before, changes)
+        self._after_own_commit(event, changes)
         at = self._histories_at
         follows = at is not None and event.get("prev") == at[1] and event.get("seq") == at[0] + 1
         touched = [c for c in changes if c.table == "progress"
@@ -283,11 +282,14 @@ class Workspace:
             self._reads, self._reads_head = {}, head
         return self._reads
 
-    def _after_own_commit(self, before: tuple[int, str], changes: list[Change]) -> None:
-        """Our own save: forget only what it touched, where nothing else was saved in between
-        (one event more than we knew of); otherwise the next read starts afresh."""
-        after = self.repo.head
-        if self._reads_head != before or after[0] != before[0] + 1:
+    def _after_own_commit(self, event: dict[str, Any], changes: list[Change]) -> None:
+        """Our own save: forget only what it touched, where nothing else was saved in between (the
+        event follows what the kept reads were read at); otherwise the next read starts afresh."""
+        if not {"seq", "hash", "prev"} <= event.keys():  # a store that stages its saves (the demo) names no event
+            self._reads, self._reads_head = {}, None
+            return
+        after = (event["seq"], event["hash"])
+        if self._reads_head != (event["seq"] - 1, event["prev"]):
             return
         if any(c.table not in _KNOWN_TABLES for c in changes):  # a table these reads may depend on, unmapped
             self._reads, self._reads_head = {}, after
@@ -823,8 +825,9 @@ class Workspace:
             rating = self._score_key(framework, q, score)
         if rating is not None and na_reason is not None:
             raise InvalidInput("give a rating or N/A with a reason, not both")
-        existing = self.answer_for(assessment.id, q.id)
-        before = existing.to_record() if existing else None
+        found = self.repo.find("answers", assessment_id=assessment.id, question_id=q.id)
+        before = found[0] if found else None  # as stored: the audit event's before is the record it replaces
+        existing = Answer.from_record(before) if before else None
         current = existing or Answer(id=new_id(), assessment_id=assessment.id, question_id=q.id)
         fields: dict[str, Any] = {}
         if rating is not None:
@@ -1611,7 +1614,7 @@ class Workspace:
 
 
 _READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions", "scores": "answers",
-                "assessment": "assessments"}
+                "assessment": "assessments", "spread.board": "assessments", "spread.stakeholder": "assessments"}
 # Tables whose changes cannot touch what _read keeps except through the two above; any other
 # table changed by our own save forgets everything read (safe for a table added later).
 _KNOWN_TABLES = {"answers", "actions", "progress", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}

@@ -78,6 +78,9 @@ CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay 
 # How long a writer waits for the lock when not told (--wait): a commit holds it for milliseconds,
 # a checkpoint or backup for well under a second, so a few seconds means something is wrong.
 COMMIT_WAIT = 3.0
+ENCODED_KEPT = 512  # saved records whose log bytes are kept for the next save of each (see Store._known_before)
+_ATOMS = (str, int, float, bool, type(None))
+_MISSING = object()
 NOTE_SIZE = 512  # lock.json is rewritten in place at this size (or its longest note): never a torn tail
 KEEP_BACKUPS = 10
 
@@ -524,6 +527,10 @@ class Store:
         self._note_fd: int | None = None  # lock.json, kept open: rewritten in place at every commit
         self._note_size = 0
         self._who: str | None = None  # the lock note's user, host and command, looked up once (getpwuid is slow)
+        self._notes: tuple[int, bytes, bytes] | None = None  # this second's two lock notes (see _lock_notes)
+        # The records this copy saved last, as encoded in the log: the next save of one names it as its
+        # `before`, which then is not encoded again (see _known_before).
+        self._encoded: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}
         self._fd: int | None = None
         self._broken: str | None = None
         self._tail = 0
@@ -598,20 +605,33 @@ class Store:
             self._mutex.release()
             raise _cannot_write("cannot lock the store", self.folder, exc) from None
         self._held = 1
+        held, released = self._lock_notes()
         try:
-            if self._who is None:  # the note's fixed part, as JSON: only the process and the time change
-                self._who = (f'{{"user": {json.dumps(login_name())}, "host": {json.dumps(socket.gethostname())}, '
-                             f'"command": {json.dumps(self._command)}, ')
-            self._write_note(f'{self._who}"pid": {os.getpid()}, "since": "{time.strftime("%Y-%m-%d %H:%M:%S")}"}}')
+            self._write_note(held)
             yield
         finally:
             self._held = 0
             # Cleared while still held: a copy that fails to take the lock never names one that has let go.
-            self._write_note(f'{{"released": "{time.strftime("%Y-%m-%d %H:%M:%S")}", "pid": {os.getpid()}}}')
+            self._write_note(released)
             lock.release()
             self._mutex.release()
 
-    def _write_note(self, info: str) -> None:
+    def _lock_notes(self) -> tuple[bytes, bytes]:
+        """The note written on taking the lock and the one on letting go, padded to the note's size:
+        built once a second (only the time in them changes), not twice for every save."""
+        now = int(time.time())
+        if self._notes is None or self._notes[0] != now:
+            if self._who is None:  # the note's fixed part, as JSON: only the process and the time change
+                self._who = (f'{{"user": {json.dumps(login_name())}, "host": {json.dumps(socket.gethostname())}, '
+                             f'"command": {json.dumps(self._command)}, ')
+            since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+            held = f'{self._who}"pid": {os.getpid()}, "since": "{since}"}}'.encode()
+            released = f'{{"released": "{since}", "pid": {os.getpid()}}}'.encode()
+            size = max(NOTE_SIZE, len(held), len(released))
+            self._notes = (now, held.ljust(size), released.ljust(size))
+        return self._notes[1], self._notes[2]
+
+    def _write_note(self, data: bytes) -> None:
         """Who holds the lock, for a copy kept waiting to name. A courtesy: a full disk must not stop a save.
 
         Written twice per commit, so in place (one pwrite over the same bytes, padded with spaces, which
@@ -619,7 +639,6 @@ class Store:
         wait on. No fsync: a note lost in a crash names a process that is gone, which _holder checks.
         Straight to os, not through io: whether it lands never changes what a save claims.
         """
-        data = info.encode()  # JSON (see _locked)
         try:
             if self._note_fd is None:
                 self._note_fd = os.open(self.folder / LOCK_INFO, os.O_WRONLY | os.O_CREAT | NOFOLLOW, 0o600)
@@ -670,6 +689,7 @@ class Store:
         self._unread = {e["sha256"]: e for e in self._closed}
         self._read_ids: dict[str, set[str]] = {}
         self._reopened: set[str] = set()
+        self._closed_changed()
         self._seq, self._head = self._checkpoint["seq"], self._checkpoint["hash"]
         self._log_size = self._checkpoint["offset"]
         self._replay_tail(log_path)
@@ -703,10 +723,11 @@ class Store:
             with contextlib.suppress(OSError):
                 io.unlink(p)
 
-    def _damaged(self, what: str, fix: str) -> str:
-        backups = self._sound_backups()
-        offer = f" or restore the newest backup ({backups[0].time}): selfassess store restore --backup {backups[0].path.name}" if backups else ""
-        return (f"the store at {self.folder} cannot be opened: {what}. Nothing has been changed or discarded. "
+    def _damaged(self, what: str, fix: str, *, doing: str = "opened", backups: bool = True) -> str:
+        """backups: offer the newest backup too (not for a closed file: every backup lists the same one)."""
+        sound = self._sound_backups() if backups else []
+        offer = f" or restore the newest backup ({sound[0].time}): selfassess store restore --backup {sound[0].path.name}" if sound else ""
+        return (f"the store at {self.folder} cannot be {doing}: {what}. Nothing has been changed or discarded. "
                 f"To recover, run: {fix}{offer}. To see what differs: selfassess audit verify")
 
     def _read_state(self, path: Path) -> dict[str, Any]:
@@ -910,10 +931,16 @@ class Store:
 
     # --- finished years, in files of their own --------------------------------------------------
 
+    def _closed_changed(self) -> None:
+        """The tables with closed files, and with closed files not read yet: every read and save asks,
+        so each asks a set, not the list of every year closed."""
+        self._closed_tables = frozenset(e["table"] for e in self._closed)
+        self._unread_tables = frozenset(e["table"] for e in self._unread.values())
+
     def _bring_in(self, table: str, equal: dict[str, Any] | None = None) -> None:
         """Read the closed files a read of `table` needs: those whose values hold what `equal` asks
         for on their key, or all of the table's when the read does not name a key value."""
-        if not self._unread:
+        if table not in self._unread_tables:
             return
         with self._closed_guard:
             for sha, entry in list(self._unread.items()):
@@ -924,8 +951,10 @@ class Store:
                 try:
                     records = read_closed(self.folder, entry)
                 except ValueError as exc:
-                    raise StoreDamaged(self._damaged(str(exc), "selfassess store restore --from-log")) from None
+                    raise StoreDamaged(self._damaged(str(exc), "selfassess store restore --from-log", doing="read",
+                                                     backups=False)) from None
                 del self._unread[sha]
+                self._closed_changed()
                 live = self._tables.setdefault(table, {})
                 for rid, rec in records.items():
                     if rid not in live:  # a record changed since it was closed is live already, and newer
@@ -999,10 +1028,12 @@ class Store:
                 self._closed.append(entry)
                 self._values[entry["sha256"]] = frozenset(entry["values"])
                 self._read_ids[entry["sha256"]] = set(records)
+            self._closed_changed()
             try:
                 self.checkpoint()
             except SaveFailed as exc:
                 self._closed, self._values, self._read_ids = before
+                self._closed_changed()
                 self._keep_warning(str(exc))
                 return 0
             # Written: they need not be in memory either until a read asks for them.
@@ -1014,6 +1045,7 @@ class Store:
                     for (t, k), idx in self._indexes.items():
                         if t == table:
                             idx.get(_hashable(rec.get(k)), set()).discard(rid)
+            self._closed_changed()
             self._db.table(table).clear_cache()
             return sum(len(records) for _, records in made)
 
@@ -1050,6 +1082,7 @@ class Store:
         with self._closed_guard:
             self._checkpoint = checkpoint
             self._closed = [e for e in self._closed if e["sha256"] not in reopened]
+            self._closed_changed()
             for sha in reopened:
                 self._read_ids.pop(sha, None)
                 self._values.pop(sha, None)
@@ -1087,7 +1120,8 @@ class Store:
             return self._append(action, actor, summary, changes, when)
 
     def _append(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]:
-        event, line = audit.make_line(self._seq + 1, self._head, when, actor, action, summary, changes)
+        event, line, afters = audit.make_line_reusing(self._seq + 1, self._head, when, actor, action, summary,
+                                                      changes, [self._known_before(c) for c in changes])
         if self._fd is None:  # _require_writer checked it; a closed store never appends
             raise SaveFailed("the store is closed; nothing was saved")
         try:
@@ -1112,17 +1146,46 @@ class Store:
         self._seen_size = self._log_size
         self._seq, self._head = event["seq"], event["hash"]
         self._apply(event)
+        self._keep_encoded(changes, afters)
         self._tail += 1
         if self._tail >= CHECKPOINT_EVERY:
             self._start_checkpoint()  # written beside the saves, never in their way
         return event
+
+    def _known_before(self, change: Change) -> bytes | None:
+        """The bytes this copy wrote for the record a change replaces, if it is still the stored record
+        and the change's before holds the very values it holds (a copy of it, as reads give): the same
+        objects encode to the same bytes. Else None: it is encoded again."""
+        if change.before is None:
+            return None
+        kept = self._encoded.get((change.table, change.id))
+        if kept is None:
+            return None
+        record, data = kept
+        before = change.before
+        if (self._tables.get(change.table, {}).get(change.id) is not record or len(before) != len(record)
+                or any(before.get(k, _MISSING) is not v for k, v in record.items())):
+            return None
+        return data
+
+    def _keep_encoded(self, changes: list[Change], afters: list[bytes | None]) -> None:
+        """Keep the bytes of flat records just saved (only values that never change in place), the
+        most recent few hundred."""
+        kept = self._encoded
+        for c, data in zip(changes, afters, strict=True):
+            key = (c.table, c.id)
+            kept.pop(key, None)
+            if data is not None and c.after is not None and all(type(v) in _ATOMS for v in c.after.values()):
+                kept[key] = (c.after, data)
+        while len(kept) > ENCODED_KEPT:
+            del kept[next(iter(kept))]  # the oldest: dicts keep insertion order
 
     def _apply(self, event: dict[str, Any]) -> None:
         # Straight into TinyDB's storage dict: O(1) per record, where Table.insert rebuilds the table.
         data = self._tables
         for change in event["changes"]:
             table, rid = change["table"], change["id"]
-            if self._closed:
+            if table in self._closed_tables:
                 self._reopen_touched(change)
             records = data.setdefault(table, {})
             # Replaced in place, not popped and put back: a table without holes is copied in one

@@ -400,6 +400,25 @@ class SelfAssessApp(App[None]):
             if warning:
                 self.exit_message = f"warning: {warning}"
 
+    def _handle_exception(self, error: Exception) -> None:
+        """Damage found in the store while the app runs (a finished year's file changed outside
+        selfassess, read only when a screen asks for that year): the store is closed and the app
+        says what is wrong and how to recover, as when the store cannot be opened, instead of stopping."""
+        from ..session import StoreDamaged
+
+        if isinstance(error, StoreDamaged) and self._exception is None and self.is_running:
+            self.call_later(self._stop_on_damage, error)
+            return
+        super()._handle_exception(error)
+
+    def _stop_on_damage(self, error: SelfAssessError) -> None:
+        from .screens.problem import ProblemScreen
+
+        # On top of every other screen, with no way back to them: quitting is all that is left, and
+        # it closes the store as usual (what is saved is intact: the damage is in what was to be read).
+        if not isinstance(self.screen, ProblemScreen):
+            self.push_screen(ProblemScreen(error.for_app(), title="selfassess stopped reading your data"))
+
     def _fatal_error(self) -> None:
         """The last line of defence: an unexpected failure exits with a message, not a traceback."""
         error = self._exception
@@ -435,7 +454,8 @@ def make_app(home: Path, framework_dirs: list[Path] | None = None, actor: str = 
     return SelfAssessApp(home, catalogue, actor, clock=clock, wait=wait, blink=blink)
 
 
-def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.0, demo: bool = False) -> None:
+def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.0, demo: bool = False) -> int:
+    """Run the app; its exit status (1 after an unexpected problem, for a script that started it)."""
     app = make_app(home, framework_dirs, actor, wait=wait, demo=demo)
     try:
         app.run()
@@ -444,3 +464,4 @@ def run_app(home: Path, framework_dirs: list[Path], actor: str, wait: float = 0.
     message = getattr(app, "exit_message", None)
     if message:
         print(message)
+    return app.return_code or 0

@@ -529,3 +529,19 @@ def test_round_show_on_eds_numbers_levels_by_their_scores(run, tmp_path):
     assert "Undeveloped 1 · Developing 0 · Achieving 0 · Excelling 0 (1 rated)" in text, text
     assert "Median Undeveloped; the one rater chose Undeveloped" in text
     assert "The raters were not divided on any of the 1 questions rated." in text
+
+
+def test_the_median_an_answer_is_held_to_follows_every_new_rating_in_the_same_session(ws, assessment):
+    """The board's spread is kept between saves; a rating recorded since (here or in another copy) moves it."""
+    r = rated_round(ws, assessment, levels=("3", "3"))
+    ws.answer(assessment.id, "1.1", rating="3")  # at the median: no rationale asked
+    rounds.rate(ws, r.id, RATERS[2][0], "1.1", "1")
+    rounds.rate(ws, r.id, RATERS[1][0], "1.1", "1")  # now 3, 1, 1: the median is 1
+    with pytest.raises(Refused, match="needs a rationale"):
+        ws.answer(assessment.id, "1.1", rating="3", state="agreed")
+    store, other = open_workspace(ws.repo.folder)  # another copy changes a rating; this one sees it
+    try:
+        rounds.rate(other, r.id, RATERS[1][0], "1.1", "3")
+    finally:
+        store.close()
+    assert ws.answer(assessment.id, "1.1", rating="3", state="agreed").state == "agreed"  # 3, 3, 1: median 3

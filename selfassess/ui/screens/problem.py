@@ -15,14 +15,14 @@ from .base import AppScreen
 class ProblemScreen(AppScreen):
     BINDINGS = [Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit selfassess (nothing was changed)")]
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, title: str = "selfassess cannot open your data"):
         super().__init__()
-        self.message = message
+        self.message, self.heading = message, title
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(classes="page"):
-            yield Static("selfassess cannot open your data", classes="title")
+            yield Static(self.heading, classes="title")
             yield Static(plain(self.message[:1].upper() + self.message[1:]), classes="problem")
             yield Static(plain(
                 "Your data has not been changed. Quit (q), run the command shown above in a terminal, "
