@@ -392,11 +392,10 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     with c.workspace(write=False) as ws:
         s = ws.summary(ws.assessment(assessment))
         title = ws.title_of(s.assessment)
-        archived = ws.archived(s.assessment.id)
+        archived = [(r, ws.archived_question(s.assessment, r)) for r in ws.archived(s.assessment.id)]
         grades = stakeholder_grades(ws, s.assessment)
     if as_json:
-        _echo_json({**summary_json(s), "archived": [{"question": r["question_id"], "rating": r.get("rating"),
-                                                     "version": r["archived_from"]} for r in archived],
+        _echo_json({**summary_json(s), "archived": [archived_json(r, q) for r, q in archived],
                     # the latest stakeholder round's grades beside the organisation's rating (counts, never names)
                     "stakeholder_grades": grades.to_json() if grades else None})
         return
@@ -423,8 +422,7 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
         for g in grades.questions:
             echo(f"  {g.row.ref:<10} ours: {g.rating_words:<18} stakeholders: {g.text}")
     if archived:
-        echo("archived by a migration (kept, pinned to the old version): "
-             + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
+        echo("archived by a migration (kept, pinned to the old version): " + archived_text(archived))
     echo(f"actions: {f.actions_open} open, {f.actions_overdue} overdue, {f.actions_slipped} slipped, "
                f"{f.actions_done} done")
     if f.provisional:
@@ -548,14 +546,13 @@ def migrate(c: Context, assessment: str, to: str, dry_run: bool, as_json: bool) 
     with c.workspace(write=not dry_run) as ws:
         a = ws.assessment(assessment)
         found = ws.migrate(a.id, to, dry_run=dry_run)
-        archived = ws.archived(a.id)
+        archived = [(r, ws.archived_question(a, r)) for r in ws.archived(a.id)]
     if as_json:
         _echo_json({"assessment": a.id, "from": found.from_key, "to": found.to_key, "dry_run": dry_run,
                     "changed": not found.changes_nothing and not dry_run,
                     "moves": [{"question": m.question_id, "ref": m.ref, "kind": m.kind, "to": list(m.targets),
-                               "rerate": m.rerate} for m in found.moves],
-                    "archived": [{"question": r["question_id"], "rating": r.get("rating"), "version": r["archived_from"]}
-                                 for r in archived]})
+                               "to_refs": list(m.target_refs), "rerate": m.rerate} for m in found.moves],
+                    "archived": [archived_json(r, q) for r, q in archived]})
         return
     if found.changes_nothing:
         echo(f"{a.id[:8]} is already on {found.to_key}: nothing to change")
@@ -564,8 +561,20 @@ def migrate(c: Context, assessment: str, to: str, dry_run: bool, as_json: bool) 
     for line in found.lines():
         echo(f"  {line}")
     if archived:
-        echo("archived (kept, pinned to the version they were given under): "
-             + ", ".join(f"{r['question_id']} ({r['archived_from']})" for r in archived))
+        echo("archived (kept, pinned to the version they were given under): " + archived_text(archived))
+
+
+def archived_json(record: dict[str, Any], question: Any) -> dict[str, Any]:
+    return {"question": record["question_id"], "ref": question.ref if question else None, "rating": record.get("rating"),
+            "version": record["archived_from"]}
+
+
+def archived_text(archived: list[tuple[dict[str, Any], Any]]) -> str:
+    """'1.2 "Board papers show impact" (board@2024.1)': each archived answer's question by its ref in the version
+    it is pinned to, its words where short (the id only where that version's copy is gone)."""
+    from .core.migration import named
+
+    return ", ".join(f"{named(q.ref, q.text) if q else r['question_id']} ({r['archived_from']})" for r, q in archived)
 
 
 @cli.command("project")
@@ -1156,18 +1165,80 @@ def round_show(c: Context, assessment: str, round_handle: str | None, as_json: b
     if as_json:
         _echo_json(spread_json(found))
         return
-    echo(f"{r.kind} rating round {r.id[:8]}: {len(found.returned)} of {len(r.active_raters)} returned"
-         + (", anonymous" if r.anonymous else "") + (f", closes {r.closes}" if r.closes else ""))
-    for q in found.questions:
-        scale = framework.scale_for(framework.question(q.question_id))
-        counts = "  ".join(f"{scale.digit_of(k)}:{n}" for k, n in q.counts.items()) or "no ratings"
-        median = f"median {scale.digit_of(q.median)} {scale.level(q.median).label}" if q.median else ""
-        flag = "DIVERGENT" if q.divergent else ""
-        spread = f"range {q.range}" if q.n else ""
-        echo(f"  {q.ref:<6} n={q.n:<3} {counts:<28} {median:<26} {spread:<8} {flag}".rstrip())
-    if found.waiting:
-        echo("not yet returned: " + (f"{len(found.waiting)} rater(s)" if r.anonymous
-                                     else ", ".join(w.name for w in found.waiting)))
+    for line in round_lines(found, framework, a, ws.today().isoformat()):
+        echo(line)
+
+
+def round_lines(found: Spread, framework: Any, a: Assessment, today: str) -> list[str]:
+    """A round as a board secretary reads it: what it is, who rated, when it closes, then each question's
+    ratings by level, its median and range in words, the questions the board was divided on first."""
+    import textwrap
+
+    from .core import rounds
+
+    r = found.round
+
+    def para(text: str, indent: str = "") -> list[str]:
+        return textwrap.wrap(text, 80, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False)
+
+    def date_words(iso: str) -> str:
+        from datetime import date
+
+        d = date.fromisoformat(iso[:10])
+        return f"{d.day} {d:%B %Y}"
+
+    def people(raters: tuple[Any, ...]) -> str:
+        return ", ".join(r.label(x) for x in raters)
+
+    closes = ("no closing date" if r.closes is None else f"closed on {date_words(r.closes)}" if r.is_closed(today)
+              else f"closes {date_words(r.closes)}")
+    out = para(f"{rounds.ROUND_KINDS.get(r.kind, r.kind)} rating round {r.id[:8]} on the {a.period} assessment "
+               f"({framework.title})")
+    out += para(f"Opened {date_words(r.opened_at)} by {r.opened_by}; {closes}."
+                + (" Anonymous: raters are not named." if r.anonymous else ""))
+    asked = [d for d in framework.domains if d.id in r.domain_ids]
+    out += para("Domains asked: " + "; ".join(f"{d.ref} {d.title}" for d in asked) + ".")
+    active = len(r.active_raters)
+    if r.anonymous:
+        out.append(f"Rated: all {active} raters." if not found.waiting
+                   else f"Rated: {len(found.returned)} of {active} raters; {len(found.waiting)} not yet.")
+    else:
+        out += para(f"Rated ({len(found.returned)} of {active}): " + (people(found.returned) or "no one yet") + ".")
+        if found.waiting:
+            out += para(f"Not yet rated ({len(found.waiting)}): {people(found.waiting)}.")
+    removed = [x for x in r.raters if not x.active]
+    if removed:
+        out += para("Removed from the round (their ratings are left out): "
+                    + "; ".join(f"{r.label(x)}: {x.removed_reason}" for x in removed) + ".")
+    rated = [q for q in found.questions if q.n]
+    divided = [q for q in rated if q.divergent]
+    who = "The board was" if r.kind == rounds.BOARD else "The raters were"
+    out.append("")
+    if not rated:
+        out.append("No ratings yet.")
+    elif divided:
+        out += para(f"{who} divided on {len(divided)} of the {len(rated)} questions rated: "
+                    + ", ".join(q.ref for q in divided) + ".")
+    else:
+        out.append(f"{who} not divided on any of the {len(rated)} questions rated.")
+    for heading, rows in (("Divided", divided), ("Not divided", [q for q in rated if not q.divergent])):
+        if not rows:
+            continue
+        out += ["", heading]
+        for q in rows:
+            question = framework.question(q.question_id)
+            scale = framework.scale_for(question)
+            text = " ".join(question.text.split())
+            out.append(f"  {q.ref:<5} " + textwrap.shorten(text, 72, placeholder="…"))
+            out.append(f"        {rounds.counts_words(scale, q)} ({q.n} rated)")
+            words = rounds.spread_words(scale, q)
+            out += para(words[:1].upper() + words[1:], "        ")
+            if q.divergent and q.range < 2:  # two levels apart or more, the line above says so
+                out += para(f"Divided: {rounds.divided_words(q)}.", "        ")
+    unrated = [q.ref for q in found.questions if not q.n]
+    if unrated and rated:
+        out += [""] + para("Not rated by anyone yet: " + ", ".join(unrated) + ".")
+    return out
 
 
 @round_group.command("import")

@@ -28,6 +28,20 @@ class Move:
     ref: str
     kind: str  # carried (unchanged or renamed), split, merged, removed or rescaled
     targets: tuple[str, ...]  # question ids in the new version (empty when removed)
+    # How people know them: the old question's words, and each target's ref and words in the new version.
+    text: str = ""
+    target_refs: tuple[str, ...] = ()
+    target_texts: tuple[str, ...] = ()
+
+    @property
+    def named(self) -> str:
+        """'1.2 "Board papers show impact"': the ref, and the question's words where they are short."""
+        return named(self.ref, self.text)
+
+    @property
+    def targets_named(self) -> list[str]:
+        return [named(r, t) for r, t in zip(self.target_refs or self.targets, self.target_texts or ("",) * len(self.targets),
+                                            strict=True)]
 
     @property
     def rerate(self) -> bool:
@@ -48,17 +62,37 @@ class Plan:
         return [m for m in self.moves if m.kind == kind]
 
     def lines(self) -> list[str]:
-        """The plan in words, one line a kind."""
+        """The plan in words, by the refs people know: a line a kind, and for a split or a merge a line
+        each, old question(s) -> new (refs change between versions: "1.2" before may not be "1.2" after)."""
         out = []
         for kind, words in ((CARRY, "carried over"), (SPLIT, "split (each part flagged for re-rating)"),
                             (MERGE, "merged (flagged for re-rating)"),
                             (RESCALED, "scale changed (rating cleared, flagged for re-rating)"),
                             (REMOVED, "no longer asked (archived, pinned to " + self.from_key + ")")):
             moves = self.of(kind)
-            if moves:
-                out.append(f"{words}: " + ", ".join(m.ref + (f" -> {', '.join(m.targets)}" if kind in (SPLIT, MERGE) else "")
-                                                     for m in moves))
+            if not moves:
+                continue
+            if kind == SPLIT:
+                out += [f"{words}:"] + [f"  {m.named} -> {', '.join(m.targets_named)}" for m in moves]
+            elif kind == MERGE:
+                into: dict[str, list[Move]] = {}
+                for m in moves:
+                    into.setdefault(m.targets[0], []).append(m)
+                out += [f"{words}:"] + [f"  {' + '.join(m.named for m in group)} -> {group[0].targets_named[0]}"
+                                        for group in into.values()]
+            else:  # a carried question renumbered says where it went
+                out.append(f"{words}: " + ", ".join(
+                    m.ref + (f" (now {m.target_refs[0]})" if kind == CARRY and m.target_refs and m.target_refs[0] != m.ref else "")
+                    for m in moves))
         return out
+
+
+SHORT = 50  # question words up to this long are shown beside the ref; longer ones would bury it
+
+
+def named(ref: str, text: str) -> str:
+    words = " ".join(text.split())
+    return f'{ref} "{words}"' if words and len(words) <= SHORT else ref
 
 
 def _split_part(framework: Framework, question_id: str) -> tuple[str, str]:
@@ -79,21 +113,24 @@ def plan(old: Framework, new: Framework, answered: Mapping[str, str | None]) -> 
         if not old.has_question(qid):
             continue  # already not part of this version (left from before): not ours to move
         base, suffix = _split_part(old, qid)
-        ref = old.question(qid).ref
+
+        def move(kind: str, targets: tuple[str, ...], qid: str = qid) -> Move:
+            q, found = old.question(qid), [new.question(t) for t in targets]
+            return Move(qid, q.ref, kind, targets, q.text, tuple(t.ref for t in found), tuple(t.text for t in found))
+
         if new.has_question(qid):
             scale = new.scale_for(new.question(qid))
-            kind = RESCALED if rating is not None and rating not in scale.level_keys() else CARRY
-            moves.append(Move(qid, ref, kind, (qid,)))
+            moves.append(move(RESCALED if rating is not None and rating not in scale.level_keys() else CARRY, (qid,)))
             continue
         targets = tuple(t + suffix for t in new.successors(base) if new.has_question(t + suffix))
         if not targets:
-            moves.append(Move(qid, ref, REMOVED, ()))
+            moves.append(move(REMOVED, ()))
         elif len(targets) > 1:
-            moves.append(Move(qid, ref, SPLIT, targets))
+            moves.append(move(SPLIT, targets))
         elif merged_into.get(targets[0][: len(targets[0]) - len(suffix)] if suffix else targets[0], 0) > 1:
-            moves.append(Move(qid, ref, MERGE, targets))
+            moves.append(move(MERGE, targets))
         else:
-            moves.append(Move(qid, ref, CARRY, targets))
+            moves.append(move(CARRY, targets))
     # In the framework's order, whatever order the answers were read in: the plan reads the same every run.
     place = {q.id: i for i, q in enumerate(old.questions())}
     return Plan(old.key, new.key, tuple(sorted(moves, key=lambda m: place.get(m.question_id, len(place)))))

@@ -261,6 +261,32 @@ def grades_text(scale: fw.Scale, row: QuestionSpread) -> str:
     return f"{scale.level(row.median).label} (median of {row.n}; {'·'.join(map(str, counts_in_order(scale, row)))})"
 
 
+def counts_words(scale: fw.Scale, row: QuestionSpread) -> str:
+    """'Emerging 0 · Developing 1 · Established 2 · Leading 1': every level by its label, in the scale's order."""
+    return " · ".join(f"{level.label} {row.counts.get(level.key, 0)}" for level in scale.levels)
+
+
+def spread_words(scale: fw.Scale, row: QuestionSpread) -> str:
+    """The median and the range in words: 'median Established; from Developing to Leading, 2 levels apart'."""
+    if not row.median:
+        return "not rated yet"
+    rated = [k for k in scale.level_keys() if row.counts.get(k)]
+    median = f"median {scale.level(row.median).label}"
+    if row.range == 0:
+        return f"{median}; {'all' if row.n > 1 else 'the one rater'} chose {scale.level(rated[0]).label}"
+    apart = "1 level apart" if row.range == 1 else f"{row.range} levels apart"
+    return f"{median}; from {scale.level(rated[0]).label} to {scale.level(rated[-1]).label}, {apart}"
+
+
+def divided_words(row: QuestionSpread) -> str:
+    """Why a question counts as one the board was divided on ('' when it was not)."""
+    if not row.divergent:
+        return ""
+    if row.range >= 2:
+        return f"the ratings are {row.range} levels apart"
+    return "no level was chosen by half the raters"
+
+
 @dataclass(frozen=True)
 class Graded:
     """One question's stakeholder grades beside the organisation's own rating. Counts only, never who."""

@@ -951,6 +951,19 @@ class Workspace:
         return sorted(self.repo.find("archived_answers", assessment_id=assessment_id),
                       key=lambda r: (r.get("archived_at", ""), r.get("question_id", "")))
 
+    def archived_question(self, assessment: Assessment, record: dict[str, Any]) -> fw.Question | None:
+        """The question an archived answer was given to, as the version it is pinned to asks it (its ref,
+        its words): None when that version's copy cannot be found."""
+        version = str(record.get("archived_from", "")).partition("@")[2]
+        try:
+            pinned = self.pinned_framework(assessment.replace(framework_version=version or assessment.framework_version,
+                                                              framework_hash=str(record["framework_hash"])))
+        except (KeyError, NotFound, Refused):
+            return None
+        held = fw.with_parts(pinned, assessment.parts)
+        qid = str(record.get("question_id", ""))
+        return held.question(qid) if held.has_question(qid) else None
+
     def migrate(self, handle: str, to: str, *, dry_run: bool = False) -> Plan:
         """Move an assessment to another version of its framework (id@version, or id for the latest),
         applying the new version's retired, replaced_by, split and merged maps. Unchanged answers carry

@@ -7,12 +7,16 @@ Every user-facing failure becomes a notification; nothing is ever shown as a tra
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from ..core.catalogue import Catalogue
@@ -26,6 +30,16 @@ from ..storage import ui_state
 
 T = TypeVar("T")
 POLL_SECONDS = 1.0  # how soon the app shows what another copy saved
+KEY_LOST_SECONDS = 0.3  # a key still not handled by then lets the next one go
+
+
+class KeyHandled(Message):
+    """Sent behind a key to the widget it went to: back at the app, that key has been handled everywhere it
+    went. Twice: the second goes behind what the key's handling posted in turn (a row selected opens a dialog)."""
+
+    def __init__(self, via: Any, again: bool) -> None:
+        super().__init__()
+        self.via, self.again = via, again
 
 
 class SelfAssessApp(App[None]):
@@ -50,6 +64,11 @@ class SelfAssessApp(App[None]):
         self._poll_failed = False
         self.state: dict[str, Any] = ui_state.load(home)
         self.position = ui_state.Keeper(home)  # written at most every few seconds, and on exit
+        # Keys typed ahead of the app (see on_event): those waiting their turn, and the one on its way.
+        self._typed_ahead: deque[events.Key] = deque()
+        self._key_out: KeyHandled | None = None
+        self._keys_routed = 0
+        self._key_out_screen: Screen[Any] | None = None
 
     def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
         # Toasts often quote user text (a trust name, a bundle's message): shown, never raw.
@@ -59,6 +78,55 @@ class SelfAssessApp(App[None]):
     def on_descendant_focus(self, event: Any) -> None:
         if not self.blink and hasattr(event.widget, "cursor_blink"):
             event.widget.cursor_blink = False
+
+    # --- keys typed faster than the app answers them -------------------------------------------
+    # Textual hands each key to the widget focused as it arrives, before the keys ahead of it have had their
+    # effect: after "n" the letters typed at once went to Home (lost, or taken as Home's keys), after "e" to the
+    # question rather than the evidence box, after a tab to the field just left. So keys go one at a time: the
+    # next is routed only once the one before has been handled everywhere it went (a KeyHandled sent behind
+    # it has come back), and once the screen it led to can take keys (a dialog still opening cannot yet).
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._typed_ahead.append(event)
+            if self._key_out is not None and self._key_out_screen not in self.screen_stack:
+                self._key_out = None  # the screen it went to has closed, and what was behind it with it
+            if self._key_out is not None and len(self._typed_ahead) == 1:
+                self.set_timer(KEY_LOST_SECONDS, partial(self._key_lost, self._keys_routed))
+            await self._route_next()
+            return
+        await super().on_event(event)
+
+    async def _route_next(self) -> None:
+        """Route the first key waiting, unless the one before is still on its way or the screen cannot take keys."""
+        if self._key_out is not None or not self._typed_ahead:
+            return
+        if not (self.focused is not None or self.screen.is_mounted):  # a screen still opening: after its first paint
+            self.call_after_refresh(self._route_next)
+            return
+        event = self._typed_ahead.popleft()
+        target = self.focused or self.screen
+        await super().on_event(event)  # Textual's own routing: the priority keys, else the focused widget
+        self._keys_routed += 1
+        self._key_out, self._key_out_screen = KeyHandled(target, again=True), self.screen
+        target.post_message(self._key_out)  # behind the key, through every widget it bubbles through
+
+    async def on_key_handled(self, message: KeyHandled) -> None:
+        message.stop()
+        if message is not self._key_out:
+            return
+        if message.again and message.via.is_attached:
+            self._key_out = KeyHandled(message.via, again=False)
+            message.via.post_message(self._key_out)
+            return
+        self._key_out = None
+        self.call_later(self._route_next)  # after what that key set going (a focus to move, a screen to show)
+
+    async def _key_lost(self, routed: int) -> None:
+        """Never stall: a key whose KeyHandled went with a widget taken away lets the next one go."""
+        if self._key_out is not None and self._keys_routed == routed:
+            self._key_out = None
+            await self._route_next()
 
     # --- the store ------------------------------------------------------------------------------
 

@@ -199,7 +199,9 @@ class ActionDialog(FormDialog[ActionForm | None]):
         self.today = today
         self.submit = submit
         self.past_due_agreed = ""  # the past due date the user said to keep (ctrl+s a second time)
-        setattr(self, "AUTO_FOCUS", "#owner" if action or title else "#title")  # noqa: B010  (per dialog: a class variable in Textual)
+        # Where typing goes first: an update's progress note (an owner field, focused, is replaced by what is typed),
+        # an adopted suggestion's owner, a new action's title.
+        setattr(self, "AUTO_FOCUS", "#note" if action else "#owner" if title else "#title")  # noqa: B010  (per dialog: a class variable in Textual)
 
     def compose(self) -> ComposeResult:
         a = self.action_
@@ -427,7 +429,8 @@ class SignOffDialog(FormDialog[SignOffForm | None]):
             yield Static("Once signed off, the answers are frozen; action progress can still be recorded.",
                          classes="dim")
             if self.agreeing:
-                yield Static(plain(f"The {self.agreeing} remaining draft answers are agreed with this sign-off."),
+                yield Static(plain("The remaining draft answer is agreed with this sign-off." if self.agreeing == 1 else
+                                   f"The {self.agreeing} remaining draft answers are agreed with this sign-off."),
                              classes="dim")
             if self.points:
                 shown = "\n".join(f"• {x}" for x in self.points[:8])

@@ -399,3 +399,53 @@ async def test_home_is_drawn_once_before_it_shows_and_again_only_when_something_
         await pilot.pause()
         assert app.screen is home and len(drawn) == 2
         assert table.get_cell_at((0, 3)) != done_before
+
+
+async def test_one_draft_left_is_asked_about_as_one(tmp_path, new_app):
+    from selfassess.ui.dialogs import SignOffDialog
+
+    home = tmp_path / "home"
+    session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
+    ws = session.workspace
+    a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
+    questions = list(ws.framework(a).questions())
+    for q in questions:
+        ws.answer(a.id, q.id, score=1, evidence="Minutes", state="agreed" if q is not questions[0] else "draft")
+    session.close()
+    app = new_app(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert str(app.screen.query_one(".dialog-title").render()) == "Agree the last draft?"
+        assert "1 drafts" not in str(app.screen.query_one(".dialog-text").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SignOffDialog)
+        assert "The remaining draft answer is agreed with this sign-off." in [
+            str(s.render()) for s in app.screen.query(".dim")]
+
+
+async def test_home_says_how_next_year_starts_from_the_latest_signed_off_year(tmp_path, new_app, demo_home):
+    from selfassess.ui.dialogs import NewAssessmentDialog
+
+    home = tmp_path / "own"
+    session = open_session(home, load_frameworks(home), "Priya Raman", clock=Clock(TODAY))
+    ws = session.workspace
+    a = ws.new_assessment("Trust", "what-works-principles", "2025/26").assessment
+    for q in ws.framework(a).questions():
+        ws.answer(a.id, q.id, score=1, evidence="Minutes", state="agreed")
+    ws.sign_off(a.id, [("Ann Lee", "Chair")], on=TODAY.isoformat())
+    session.close()
+    app = new_app(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "c starts 2026/27 from it" in str(app.screen.query_one("#summary").render())
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, NewAssessmentDialog) and app.screen.query_one("#period").value == "2026/27"
+    app = new_app(demo_home)  # its signed-off year has a year after it already: nothing to say
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down")
+        await pilot.pause()
+        summary = str(app.screen.query_one("#summary").render())
+        assert "Signed off" in summary and "c starts" not in summary

@@ -228,21 +228,118 @@ async def test_devanagari_and_combining_marks_keep_the_text_box_border_in_line(d
         assert len(widths) == 1, lines  # every right border in the same column, as the terminal draws it
 
 
+def type_at_once(app, keys: str) -> None:
+    """Keys as a terminal delivers a burst typed faster than the app answers: all queued before the first is handled."""
+    from textual import events
+
+    names = {"/": "slash", " ": "space", ".": "full_stop", "\t": "tab", "\r": "enter"}
+    for ch in keys:
+        app.post_message(events.Key(names.get(ch, ch), ch))
+
+
 async def test_new_assessment_from_home_typing_at_once_lands_in_the_period(demo_home, new_app):
     app = new_app(demo_home)
     async with app.run_test(size=(80, 24)) as pilot:
-        from textual import events
-
         await pilot.pause()
         app.screen.action_new()  # the dialog is on its way; the keys are already queued behind it, as under load
-        for ch in "2027/28":
-            app.post_message(events.Key("slash" if ch == "/" else ch, ch))
+        type_at_once(app, "2027/28")
         await pilot.pause()
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, NewAssessmentDialog)
         assert dialog.query_one("#organisation").value == "Riverside Valley Hospitals NHS Foundation Trust"
-        # Never in the trust's name; a key handled before the dialog was on screen is not in it (known: the
-        # first one, here, goes to the home screen, where "2" does nothing).
-        period = dialog.query_one("#period").value
-        assert period and "2027/28".endswith(period), period
+        assert dialog.query_one("#period").value == "2027/28"  # every key, the first one too
+
+
+async def test_keys_typed_with_the_n_that_opens_the_dialog_reach_the_dialog(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        home = app.screen
+        # "l" and "d" are Home's keys (action plan, dashboard): typed behind the "n", they are the dialog's text.
+        type_at_once(app, "n2027/28")
+        await pilot.pause()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, NewAssessmentDialog) and app.screen_stack == [home, dialog]
+        assert dialog.query_one("#period").value == "2027/28"
+        dialog.query_one("#period").value = ""
+        type_at_once(app, "ld")
+        await pilot.pause()
+        assert app.screen is dialog and dialog.query_one("#period").value == "ld"
+        await pilot.press("escape")
+        assert app.screen is home
+
+
+async def test_keys_typed_with_the_e_that_opens_the_evidence_box_are_evidence_not_keys(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_question(pilot, app, "1.1")
+        before = screen.answers[screen.question_id]
+        type_at_once(app, "e Audit 1 ward")  # "1" rates, "d" the dashboard, "u" the next to do...
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is screen and screen.question_id == before.question_id
+        area = screen.query_one("#evidence", TextArea)
+        assert area.has_focus and area.text.endswith(" Audit 1 ward")
+        assert screen.answers[screen.question_id].rating == before.rating
+
+
+async def test_pressing_last_years_rating_again_says_it_still_needs_review(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_question(pilot, app, "6.1")  # carried forward, not yet reviewed
+        before = screen.answers[screen.question_id]
+        assert before.state == "needs_review"
+        digit = str(screen.framework.scale_for(screen.question).digit_of(before.rating))
+        await pilot.press(digit)
+        await pilot.pause()
+        assert screen.answers[screen.question_id].state == "needs_review"  # the record says no more than was done
+        said = [n for n in app._notifications if n.title == "Still to review"]
+        assert said and "r confirms it" in said[0].message
+
+
+async def test_a_tab_typed_at_once_moves_the_text_after_it_to_the_next_field(tmp_path, new_app):
+    app = new_app(tmp_path / "fresh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        type_at_once(app, "nNorthgate\tRNG")
+        await pilot.pause()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, NewAssessmentDialog)
+        assert dialog.query_one("#organisation").value == "Northgate" and dialog.query_one("#ods").value == "RNG"
+
+
+async def test_g_shows_the_guidance_and_the_evidence_a_board_would_expect(demo_home, new_app):
+    from textual.widgets import Collapsible
+
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_question(pilot, app, "1.1")
+        guidance, expected = screen.query_one("#guidance", Collapsible), screen.query_one("#expected", Collapsible)
+        assert guidance.collapsed and expected.collapsed
+        await pilot.press("g")
+        await pilot.pause()
+        assert not guidance.collapsed and not expected.collapsed
+        assert screen.question.evidence_expected[0] in str(screen.query_one("#expected-text").render())
+        await pilot.press("g")
+        await pilot.pause()
+        assert guidance.collapsed and expected.collapsed
+
+
+async def test_typing_at_once_in_an_action_update_is_the_progress_note_not_the_owner(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        type_at_once(app, "\rMet the editor")  # enter opens the selected action's update
+        await pilot.pause()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ActionDialog)
+        owner = dialog.query_one("#owner").value
+        assert owner and "Met" not in owner
+        assert dialog.query_one("#note", TextArea).text == "Met the editor"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -113,23 +114,33 @@ def test_migrate_on_the_command_line_shows_the_plan_the_archive_and_the_audit_tr
 
     folder = home / "frameworks"
     folder.mkdir(parents=True)
-    old, new = versions(["keep", "split", "merge", "merge", "retire"])
+    old, new = versions(["keep", "split", "merge", "merge", "retire", "rename"])
+    # Users know questions by their refs, which move between versions; the words beside them where short.
+    old["domains"][0]["questions"][2]["text"] = "Do board papers show the likely effect of each proposal on health inequalities?"
     (folder / "v1.yaml").write_text(yaml.safe_dump(old), encoding="utf-8")
     (folder / "v2.yaml").write_text(yaml.safe_dump(new), encoding="utf-8")
     aid = run("new", "Trust", "--framework", "mig@1", "--period", "2025/26").stdout.split()[0][:8]
-    for q, r in [("1.1", "high"), ("1.2", "mid"), ("1.3", "low"), ("1.4", "high"), ("1.5", "mid")]:
+    for q, r in [("1.1", "high"), ("1.2", "mid"), ("1.3", "low"), ("1.4", "high"), ("1.5", "mid"), ("1.6", "low")]:
         assert run("answer", aid, q, "--rating", r, "--evidence", f"minutes {q}").exit_code == 0
+    plan = ["  carried over: 1.1, 1.6 (now 1.4)",
+            "  split (each part flagged for re-rating):",
+            '    1.2 "Question q1?" -> 1.2 "Question q1-a?", 1.3 "Question q1-b?"',
+            "  merged (flagged for re-rating):",
+            '    1.3 + 1.4 "Question q3?" -> 1.5 "Question merged?"',
+            "  no longer asked (archived, pinned to mig@1): 1.5"]
     res = run("migrate", aid, "--to", "mig@2", "--dry-run")
-    assert res.exit_code == 0 and res.stdout.startswith(f"would move {aid} 2025/26 from mig@1 to mig@2"), res
-    assert "  split (each part flagged for re-rating): 1.2 -> q1-a, q1-b" in res.stdout
-    assert "  merged (flagged for re-rating): 1.3 -> merged, 1.4 -> merged" in res.stdout
-    assert "  no longer asked (archived, pinned to mig@1): 1.5" in res.stdout
+    assert res.exit_code == 0 and res.stdout.splitlines() == [f"would move {aid} 2025/26 from mig@1 to mig@2", *plan], res
+    assert "-> q1-a" not in res.stdout and "-> merged" not in res.stdout  # never the ids
     res = run("migrate", aid, "--to", "mig@2")
-    assert res.exit_code == 0 and "archived (kept, pinned to the version they were given under): q1 (mig@1)" in res.stdout
+    assert res.exit_code == 0 and res.stdout.splitlines()[:7] == [f"moved {aid} 2025/26 from mig@1 to mig@2", *plan], res
+    assert ('archived (kept, pinned to the version they were given under): 1.2 "Question q1?" (mig@1), 1.3 (mig@1), '
+            '1.4 "Question q3?" (mig@1)') in res.stdout
     res = run("migrate", aid, "--to", "mig@2")
     assert res.stdout == f"{aid} is already on mig@2: nothing to change\n"
     shown = run("show", aid).stdout
-    assert "archived by a migration (kept, pinned to the old version): " in shown and "q4 (mig@1)" in shown
-    assert "moved 2025/26 from mig@1 to mig@2: 1 carried, 1 split, 2 merged, 1 removed" in run("audit", "log").stdout
+    assert "archived by a migration (kept, pinned to the old version): " in shown and '1.5 "Question q4?" (mig@1)' in shown
+    archived = json.loads(run("show", aid, "--json").stdout)["archived"]
+    assert {"question": "q4", "ref": "1.5", "rating": "mid", "version": "mig@1"} in archived
+    assert "moved 2025/26 from mig@1 to mig@2: 2 carried, 1 split, 2 merged, 1 removed" in run("audit", "log").stdout
     res = run("migrate", aid, "--to", "board-health-inequalities")
     assert res.exit_code != 0 and "is another framework than this assessment's (mig)" in res.stderr

@@ -430,7 +430,18 @@ def test_the_round_from_the_command_line(run, tmp_path, monkeypatch):
     ok = run("answer", aid, "1.1", "--rating", "1", "--state", "agreed", "--rationale", "Not met since April")
     assert ok.exit_code == 0, ok
     text = run("round", "show", aid).stdout
-    assert "DIVERGENT" in text and "1.1" in text
+    lines = text.splitlines()
+    assert lines[0].startswith("Board rating round ") and " on the 2025/26 assessment (Board self-assessment:" in lines[0]
+    assert "closes 31 December 2026." in text and "Domains asked: 1 " in text
+    assert ("Rated (3 of 3): Margaret Ellison (Chair), Richard Osei (Chief Executive), Ayesha Khan (NED)."
+            in " ".join(line.strip() for line in lines))
+    assert "The board was divided on 1 of the 1 questions rated: 1.1." in text
+    at = lines.index("Divided")
+    assert lines[at + 1].startswith("  1.1   Has the board named")
+    assert lines[at + 2].strip() == "Emerging 1 · Developing 0 · Established 2 · Leading 0 (3 rated)"
+    assert lines[at + 3].strip() == "Median Established; from Emerging to Established, 2 levels apart"
+    assert "Not rated by anyone yet: 1.2, " in text and "Not divided" not in text
+    assert all(len(line) <= 80 for line in lines), text
 
 
 def test_an_anonymous_round_shows_no_names(run, tmp_path, monkeypatch):
@@ -443,7 +454,9 @@ def test_an_anonymous_round_shows_no_names(run, tmp_path, monkeypatch):
     text = run("round", "show", aid).stdout
     for name in ("Margaret", "Richard"):
         assert name not in shown and name not in text
-    assert "not yet returned: 2 rater(s)" in text
+    words = " ".join(text.split())
+    assert "Rated: 0 of 2 raters; 2 not yet." in words and "Anonymous: raters are not named." in words
+    assert "No ratings yet." in text
 
 
 def test_a_board_with_no_round_sends_a_submission_an_older_regulator_reads(ws, assessment):
@@ -513,7 +526,9 @@ def test_round_show_on_eds_numbers_levels_by_their_scores(run, tmp_path):
     assert res.exit_code == 0, res
     assert run("round", "import", aid, next((tmp_path / "back").iterdir())).exit_code == 0
     text = run("round", "show", aid).stdout
-    assert "0:1" in text and "median 0 Undeveloped" in text, text
+    assert "Undeveloped 1 · Developing 0 · Achieving 0 · Excelling 0 (1 rated)" in text, text
+    assert "Median Undeveloped; the one rater chose Undeveloped" in text
+    assert "The raters were not divided on any of the 1 questions rated." in text
 
 
 def test_the_median_an_answer_is_held_to_follows_every_new_rating_in_the_same_session(ws, assessment):

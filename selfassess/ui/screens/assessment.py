@@ -59,7 +59,8 @@ class AssessmentScreen(AppScreen):
         Binding("s", "assurance", "Assurance", id="assurance", show=False,
                 tooltip="Change the level of assurance behind this answer (self-asserted, internal, independent)"),
         Binding("o", "outline", "Questions", id="outline", show=False, tooltip="Show or hide the list of domains and questions"),
-        Binding("g", "guidance", "Guidance", id="guidance", show=False, tooltip="Show or hide the framework's guidance for this question"),
+        Binding("g", "guidance", "Guidance", id="guidance", show=False,
+                tooltip="Show or hide the guidance and the evidence expected"),
         Binding("l", "action_plan", "Action plan", id="action-plan", show=False, tooltip="The assessment's action plan: owners, due dates, slippage"),
         Binding("d", "dashboard", "Dashboard", id="dashboard", show=False, tooltip="Domain scores against last period, and overdue actions by owner"),
         Binding("k", "checks", "Points for challenge", id="checks", show=False, tooltip="What a non-executive would question before sign-off"),
@@ -104,7 +105,7 @@ class AssessmentScreen(AppScreen):
                 yield Static(id="evidence-files")
                 with Collapsible(title="Guidance (g)", id="guidance", collapsed=True):
                     yield Static(id="guidance-text")
-                with Collapsible(title="Evidence a board would expect", id="expected", collapsed=True):
+                with Collapsible(title="Evidence a board would expect (g)", id="expected", collapsed=True):
                     yield Static(id="expected-text")
                 yield Static(id="source", classes="dim")
         yield Static(id="savebar")
@@ -548,6 +549,12 @@ class AssessmentScreen(AppScreen):
         if not self._writable():
             return
         self.flush()
+        before = self.answers.get(self.question_id)
+        if before and before.state == NEEDS_REVIEW and before.rating == key:  # changes nothing: say so
+            label = self.framework.scale_for(self.question).level(key).label
+            self.notify(f"{self.question.ref} is {label}, as carried forward from last year, and still needs review: "
+                        "r confirms it, or choose another level.", title="Still to review", timeout=6)
+            return
         if self.save(rating=key):
             self.show_question(self.question_id, scroll_to="#rating")
             a = self.answers[self.question_id]
@@ -612,8 +619,10 @@ class AssessmentScreen(AppScreen):
             self.show_question(self.question_id, scroll_to="#badge")
 
     def action_guidance(self) -> None:
+        """The guidance and the evidence a board would expect, read together (the second had no key)."""
         box = self.query_one("#guidance", Collapsible)
         box.collapsed = not box.collapsed
+        self.query_one("#expected", Collapsible).collapsed = box.collapsed
         if not box.collapsed:
             self.query_one("#qpanel", VerticalScroll).scroll_to_widget(box, animate=False)
 

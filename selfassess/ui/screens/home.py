@@ -215,6 +215,10 @@ class HomeScreen(AppScreen):
             text += f"\nThe regulator queried {queried} action(s): see the action plan (l)."
         if s.assessment.status == SIGNED_OFF:
             text += "\nSigned off: shift+s writes the signed submission for the regulator."
+            a = s.assessment
+            if not any(x.period > a.period and x.framework_id == a.framework_id and x.organisation_id == a.organisation_id
+                       for x in (y.assessment for y in self.summaries.values())):  # the latest: say how the next begins
+                text += f"\nc starts {period_of(int(a.period[:4]) + 1)} from it (answers to review, open actions)."
         self.query_one("#summary", Static).update(plain(text))
         resume = self.sa.state.get("questions", {}).get(aid)
         hint = "enter: open the assessment"
@@ -300,9 +304,15 @@ class HomeScreen(AppScreen):
             if yes:
                 then(True)
 
+        if n == 1:  # one draft is asked about as one, not as "all 1 drafts"
+            self.app.push_screen(ConfirmDialog(
+                "Agree the last draft?",
+                f"{shown} is still draft. Agree it only if the board has agreed it (at the meeting itself): "
+                "the audit trail records that it was agreed in this step.", "Agree it"), confirmed)
+            return
         self.app.push_screen(ConfirmDialog(
             f"Agree all {n} drafts?",
-            f"{n} answer(s) are still draft: {shown}. Agree them all only if the board has agreed them (at the "
+            f"{n} answers are still draft: {shown}. Agree them all only if the board has agreed them (at the "
             f"meeting itself): the audit trail records that all {n} were agreed in one step, and lists them.",
             f"Agree all {n} drafts"), confirmed)
 
