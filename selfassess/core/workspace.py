@@ -857,8 +857,10 @@ class Workspace:
         # answer is built per save, not three.
         if state is not None:
             fields["state"] = check_choice(state, ANSWER_STATES, "answer state")
-        elif any(getattr(current, k) != v for k, v in fields.items()):
-            # Editing a carried-forward answer is reviewing it; editing an agreed one reopens it as a draft.
+        elif any(getattr(current, k) != v for k, v in fields.items()) or (
+                current.state == NEEDS_REVIEW and (rating is not None or na_reason is not None)):
+            # Editing a carried-forward answer is reviewing it, and so is choosing last year's level again
+            # (a draft of this year's: reviewed, not agreed); editing an agreed one reopens it as a draft.
             fields["state"] = DRAFT
         if existing is not None and all(getattr(existing, k) == v for k, v in fields.items()):
             return existing  # nothing changed: nothing to record

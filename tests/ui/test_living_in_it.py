@@ -285,7 +285,7 @@ async def test_keys_typed_with_the_e_that_opens_the_evidence_box_are_evidence_no
         assert screen.answers[screen.question_id].rating == before.rating
 
 
-async def test_pressing_last_years_rating_again_says_it_still_needs_review(demo_home, new_app):
+async def test_pressing_last_years_rating_again_reviews_it_as_a_draft_never_agreed(demo_home, new_app):
     app = new_app(demo_home)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_question(pilot, app, "6.1")  # carried forward, not yet reviewed
@@ -294,9 +294,10 @@ async def test_pressing_last_years_rating_again_says_it_still_needs_review(demo_
         digit = str(screen.framework.scale_for(screen.question).digit_of(before.rating))
         await pilot.press(digit)
         await pilot.pause()
-        assert screen.answers[screen.question_id].state == "needs_review"  # the record says no more than was done
-        said = [n for n in app._notifications if n.title == "Still to review"]
-        assert said and "r confirms it" in said[0].message
+        after = screen.answers[screen.question_id]
+        assert after.state == "draft" and after.rating == before.rating  # reviewed, and no more than that
+        said = [n for n in app._notifications if n.title == "Reviewed"]
+        assert said and "draft for the board to agree" in said[0].message
 
 
 async def test_a_tab_typed_at_once_moves_the_text_after_it_to_the_next_field(tmp_path, new_app):

@@ -460,3 +460,19 @@ def test_generated_assessments_say_the_same_figures_in_every_document(tmp_path_f
         check_everywhere(data)
     finally:
         store.close()
+
+
+def test_choosing_last_years_level_again_reviews_a_carried_forward_answer_as_a_draft_never_agreed(tmp_path):
+    store, ws = open_workspace(tmp_path / "store")
+    try:
+        _, current = create_demo(ws)
+        carried = next(a for a in ws.answers(current.id).values() if a.state == "needs_review" and a.rating)
+        q = ws.framework(current).question(carried.question_id)
+        head = store.head
+        reviewed = ws.answer(current.id, q.ref, rating=carried.rating)
+        assert reviewed.state == "draft" and reviewed.rating == carried.rating
+        assert store.head[0] == head[0] + 1  # on the audit trail: who reviewed it, and when
+        assert ws.answer(current.id, q.ref, rating=carried.rating).state == "draft"  # again: nothing more to record
+        assert store.head[0] == head[0] + 1
+    finally:
+        store.close()

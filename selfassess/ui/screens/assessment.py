@@ -209,7 +209,7 @@ class AssessmentScreen(AppScreen):
         index = self.questions.index(q) + 1
         badge: Content | None = None
         if a and a.state == NEEDS_REVIEW:
-            badge = Content.styled(" Carried forward, needs review: r to confirm ", "bold reverse $warning")
+            badge = Content.styled(" Carried forward, needs review: rate to review ", "bold reverse $warning")
         elif a and a.state == AGREED:
             badge = Content.styled(" Agreed ", "reverse $success")
         elif a and a.is_answered:
@@ -550,12 +550,11 @@ class AssessmentScreen(AppScreen):
             return
         self.flush()
         before = self.answers.get(self.question_id)
-        if before and before.state == NEEDS_REVIEW and before.rating == key:  # changes nothing: say so
-            label = self.framework.scale_for(self.question).level(key).label
-            self.notify(f"{self.question.ref} is {label}, as carried forward from last year, and still needs review: "
-                        "r confirms it, or choose another level.", title="Still to review", timeout=6)
-            return
         if self.save(rating=key):
+            if before and before.state == NEEDS_REVIEW and before.rating == key:  # reviewed: say what it now is
+                label = self.framework.scale_for(self.question).level(key).label
+                self.notify(f"{self.question.ref} kept at {label}, as carried forward from last year: reviewed, now a "
+                            "draft for the board to agree (r records the board's agreement).", title="Reviewed", timeout=6)
             self.show_question(self.question_id, scroll_to="#rating")
             a = self.answers[self.question_id]
             if self.sa.ws.is_gap(self.assessment, a) and self.question.suggested_actions:
