@@ -139,6 +139,9 @@ def check_word(data) -> None:
     text, table, title = docx_text(data)
     assert text.splitlines()[0] == "Health inequalities" + (" (DRAFT for the board)" if f.is_draft else "")
     assert title.startswith("DRAFT for the board") == f.is_draft
+    # Every page of a draft says so in its header, not only the first line.
+    header = docx.Document(io.BytesIO(render(data, "docx")[0])).sections[0].header.paragraphs[0].text
+    assert (header == "DRAFT for the board: not yet signed off") == f.is_draft and ("DRAFT" in header) == f.is_draft
     check_prose(text, f, "word")
     check_table_rows(table[1:], f, "word table")
 
@@ -181,6 +184,9 @@ def check_workbook(data) -> None:
     f = data.figures
     wb = workbook(data)
     assert wb.properties.title.startswith("DRAFT for the board") == f.is_draft
+    # Every printed sheet's header says whose plan it is and, until sign-off, that it is a draft.
+    assert all(s.oddHeader.center.text.startswith("DRAFT for the board, not yet signed off") == f.is_draft
+               for s in wb.worksheets)
     sheet = wb["Summary"]
     head = [c.value for c in sheet[1]]
     assert head[3:7] == ["Agreed", "Draft", "Carried forward, not yet reviewed", "Not started"]
