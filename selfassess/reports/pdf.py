@@ -811,7 +811,7 @@ def _state_chart(data: ReportData, t: _Text, width: float) -> Drawing:
         y = height - top - (bar_h + gap) * (i + 1) + gap
         name = _fit_line(t.plain(f"{d.ref} {d.title}", f"domain {d.ref} title (chart)"), BODY, 7, label_w)
         drawing.add(String(label_w, y + 3, name, fontName=BODY, fontSize=7, textAnchor="end"))
-        x = label_w + 10
+        x: float = label_w + 10
         for (key, _), fill in zip(STATES, STATE_FILLS, strict=True):
             n = int(getattr(d, key))
             if not n:
@@ -1034,14 +1034,14 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     ratings = data.ratings
     if ratings is not None:  # the board round's spread beside each domain's score
         table[0].append(p("<b>Divided</b>", "cell"))
-    for d in f.domains:
-        change = "–" if d.change is None else f"{d.change:+d}"
-        table.append([p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"),
-                      *(p(str(n), "cell") for _, n in d.state_counts()),
-                      p(escape(score_words(d.percent, d.provisional)) + f"<br/>{escape(d.level or '–')}", "cell"),
-                      p(pct(d.previous_percent), "cell"), p(change, "cell")])
+    for fd in f.domains:
+        change = "–" if fd.change is None else f"{fd.change:+d}"
+        table.append([p(f"{escape(fd.ref)} {t(fd.title, 'domain title')}", "cell"),
+                      *(p(str(n), "cell") for _, n in fd.state_counts()),
+                      p(escape(score_words(fd.percent, fd.provisional)) + f"<br/>{escape(fd.level or '–')}", "cell"),
+                      p(pct(fd.previous_percent), "cell"), p(change, "cell")])
         if ratings is not None:
-            rated = ratings.of_domain(d.id)
+            rated = ratings.of_domain(fd.id)
             table[-1].append(p(f"{sum(r.divergent for r in rated)} of {len(rated)}" if rated else "–", "cell"))
     table.append([p("<b>All domains</b>", "cell"), *(p(f"<b>{n}</b>", "cell") for _, n in f.state_counts()),
                   p(escape(score_words(f.percent, f.provisional)) + f"<br/>{escape(f.level or '–')}", "cell"),
