@@ -373,7 +373,7 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     f = s.figures
     echo(title)
     echo(f"status: {s.assessment.status_label}" + (" (draft for the board)" if f.is_draft else "")
-               + f"; {f.answered} of {f.questions} answered and reviewed ({percent_text(f.completeness)}): "
+               + f"; {f.answered} of {f.questions} answered this year ({percent_text(f.completeness)}): "
                f"{f.agreed} agreed, {f.drafts} draft; overall score {_score(f.percent, f.provisional)}")
     if f.awaiting_review or f.not_started:
         echo(f"{f.awaiting_review} carried forward and not yet reviewed, {f.not_started} not started")

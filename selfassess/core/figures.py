@@ -19,7 +19,7 @@ from typing import Any
 
 from . import actions as action_rules
 from .framework import Domain, Framework, Question, Scale, number_text
-from .lifecycle import answer_stage
+from .lifecycle import NOT_STARTED, STAGES, answer_stage
 from .model import (
     AGREED,
     ASSURANCE_LEVELS,
@@ -56,11 +56,11 @@ def score_text(percent: int | None, provisional: bool, dash: str = "–") -> str
 
 # The states of an answer, in the order every screen, chart, table and key shows them: draft,
 # carried forward and agreed are different things everywhere, and said in the same words.
-STATES: tuple[tuple[str, str], ...] = (
-    ("agreed", "Agreed"),
-    ("drafts", "Draft"),
-    ("awaiting_review", "Carried forward, not yet reviewed"),
-    ("not_started", "Not started"),
+STATES: tuple[tuple[str, str], ...] = (  # (the Figures field, the app's own name for the state)
+    ("agreed", STAGES[AGREED]),
+    ("drafts", STAGES[DRAFT]),
+    ("awaiting_review", STAGES[NEEDS_REVIEW]),  # "Carried forward, needs review", as the app marks them
+    ("not_started", STAGES[NOT_STARTED]),
 )
 
 
@@ -71,8 +71,8 @@ def state_meanings(signed_off: bool) -> tuple[tuple[str, str], ...]:
         ("Agreed", "reviewed and agreed, and signed off by the board" if signed_off
          else "reviewed and agreed for the board, which has not yet signed it off"),
         ("Draft", "answered this year, not yet agreed"),
-        ("Carried forward, not yet reviewed", "last year's answer, not yet reviewed this year (scores that count it "
-                                              "are provisional)"),
+        (STAGES[NEEDS_REVIEW], "last year's answer, not yet reviewed this year (scores that count it are "
+                               "provisional)"),
         ("Not started", "not yet answered"),
     )
 
@@ -90,12 +90,12 @@ class _States:
         return tuple((label, int(getattr(self, key))) for key, label in STATES)
 
     def states_text(self) -> str:
-        """'0 agreed, 25 draft, 18 carried forward (not yet reviewed), 0 not started': every state, in order."""
+        """'0 agreed, 25 draft, 18 carried forward (needs review), 0 not started': every state, in order."""
         return ", ".join(f"{n} {_state_word(label)}" for label, n in self.state_counts())
 
 
 def _state_word(label: str) -> str:
-    return "carried forward (not yet reviewed)" if label.startswith("Carried") else label.lower()
+    return "carried forward (needs review)" if label == STAGES[NEEDS_REVIEW] else label.lower()
 
 
 def is_gap(framework: Framework, q: Question, answer: Answer | None) -> bool:

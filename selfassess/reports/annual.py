@@ -83,7 +83,7 @@ def draft(data: ReportData) -> list[Block]:
            "trust has assessed itself for the board, where it stands and what it proposes to do.")))
     blocks.append(Heading("How we assessed ourselves", 2))
     who = "the board assessed the trust" if not data.is_draft else "the trust is assessing itself, for the board,"
-    answered = (f"{f.answered} of the {f.questions} questions are answered and reviewed this year"
+    answered = (f"{f.answered} of the {f.questions} questions are answered this year"
                 + (f"; {f.awaiting_review} carried forward from {data.previous_period or 'last year'} await review"
                    if f.awaiting_review else "")
                 + (f", {f.not_started} not started" if f.not_started else "") + ".")

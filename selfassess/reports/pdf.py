@@ -43,6 +43,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ..core.model import ANSWER_STATES, DRAFT
 from .data import (
     ActionRow,
     AnswerRow,
@@ -951,9 +952,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         ["Framework", f"{t(data.framework_title, 'framework title')}, version {escape(data.framework_version)}"],
         ["Overall score", escape(score_and_level(f.percent, f.level, f.provisional))],
         *([[escape(f.total.label), t(f.total.text().split(": ", 1)[1], "framework total")]] if f.total else []),
-        ["Completeness", f"{f.answered} of {f.questions} questions answered and reviewed"
+        ["Completeness", f"{f.answered} of {f.questions} questions answered this year"
                          + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
-                         + (f"; {f.drafts} draft" if f.drafts else "")],
+                         + f"; {f.agreed} agreed, {f.drafts} draft"],
         ["Prepared", long_date(data.generated_on)],
     ]
     story.append(Table([[p(f"<b>{k}</b>", "cell"), p(v, "cell")] for k, v in facts], colWidths=[4 * cm, 12 * cm],
@@ -991,7 +992,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     story.append(p(f"{who} against {t(data.framework_title, 'framework title')} for {escape(data.period)}. "
                    f"The overall score is <b>{escape(score_words(f.percent, f.provisional))}</b>"
                    + (f" ({escape(change_words(f.change, data.previous_period))})" if data.previous_period else "")
-                   + f"; {f.answered} of {f.questions} questions are answered and reviewed"
+                   + f"; {f.answered} of {f.questions} questions are answered this year"
                    + (f" and {f.awaiting_review} answers carried forward from last year await review"
                       if f.awaiting_review else "")
                    + (f"; {f.drafts} answers are still draft" if f.drafts else "")
@@ -1028,7 +1029,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
               Spacer(1, 0.3 * cm)]
     story += [_state_chart(data, t, TEXT_WIDTH), _state_key(data, p), Spacer(1, 0.2 * cm)]
     # A column for each answer state, as `selfassess show` counts them: never one "answered" figure.
-    heads = ["Domain", "Agreed", "Draft", "Carried forward, not yet reviewed", "Not started", "Score and level",
+    heads = ["Domain", *(label for label, _ in f.state_counts()), "Score and level",
              data.previous_period or "Previous", "Change"]
     table = [[p(f"<b>{escape(h)}</b>", "cell") for h in heads]]
     ratings = data.ratings
@@ -1092,7 +1093,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         story.append(p(f"{escape(d.ref)} {t(d.title, 'domain title', bold=True)}", "h2"))
         story.append(p(f"Score {escape(score_and_level(d.percent, d.level, d.provisional))}"
                        + f"; {escape(change_words(d.change, data.previous_period))}; {d.answered} of {d.questions} answered "
-                       "and reviewed"
+                       "this year"
                        + (f", {d.not_applicable} not applicable" if d.not_applicable else "")
                        + (f", {d.awaiting_review} carried forward and not yet reviewed (not counted as strengths or gaps)"
                           if d.awaiting_review else "") + f". Answers: {escape(f.domain(d.id).states_text())}.", "small"))
@@ -1108,7 +1109,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                 story.append(p("None among this year's answers.", "small"))
             for ans in rows_:
                 # A short headed block: the question and rating, the evidence, then its actions as a list.
-                block = [t.block([(f"{ans.ref} · {ans.rating}", None, True)], st["h4"]),
+                # A draft answer says so beside its rating: a finding is never read as agreed when it is not.
+                draft_mark = " (draft, not yet agreed)" if ans.state == ANSWER_STATES[DRAFT] else ""
+                block = [t.block([(f"{ans.ref} · {ans.rating}{draft_mark}", None, True)], st["h4"]),
                          t.block([(ans.question, f"question {ans.ref}", False)], st["finding"]),
                          t.block([("Evidence:", None, True), (" ", None, False),
                                   (ans.evidence, f"answer {ans.ref} evidence", False)] if ans.evidence

@@ -282,7 +282,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
         ("Framework hash", data.framework_hash),
         ("Status", data.status + (": DRAFT for the board, not yet signed off" if data.is_draft else "")),
         ("Exported", data.generated_on.isoformat()),
-        ("Overall", f"{score_text(f.percent, f.provisional)} ({f.answered} of {f.questions} answered and reviewed"
+        ("Overall", f"{score_text(f.percent, f.provisional)} ({f.answered} of {f.questions} answered this year"
                     + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
                     + (f"; {f.drafts} draft" if f.drafts else "") + ")"),
         ("Answers by state", f.states_text()),

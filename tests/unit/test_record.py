@@ -75,7 +75,7 @@ def assurance_of(sentence: str) -> dict[str, int]:
 def check_prose(text: str, f: Figures, where: str) -> None:
     """The Markdown and the Word file: the same blocks, so the same sentences."""
     t = flat(text)
-    m = re.search(r"(\d+) of the (\d+) questions are answered and reviewed this year", t)
+    m = re.search(r"(\d+) of the (\d+) questions are answered this year", t)
     assert m and (int(m.group(1)), int(m.group(2))) == (f.answered, f.questions), where
     m = re.search(r"(\d+) carried forward from \S+ await review", t)
     assert (int(m.group(1)) if m else 0) == f.awaiting_review, where
@@ -154,10 +154,10 @@ def check_pdf(data) -> None:
     else:
         assert not any("DRAFT" in page for page in pages)
     t = flat("\n".join(pages))
-    assert (f"{f.answered} of {f.questions} questions answered and reviewed") in t  # the cover
+    assert (f"{f.answered} of {f.questions} questions answered this year") in t  # the cover
     m = re.search(r"The overall score is (\d+%|–)( \(provisional\))?", t)
     assert m and m.group(1) == percent_text(f.percent) and bool(m.group(2)) == f.provisional
-    m = re.search(r"; (\d+) of (\d+) questions are answered and reviewed( and (\d+) answers carried forward)?", t)
+    m = re.search(r"; (\d+) of (\d+) questions are answered this year( and (\d+) answers carried forward)?", t)
     assert m and (int(m.group(1)), int(m.group(2)), int(m.group(4) or 0)) == (f.answered, f.questions, f.awaiting_review)
     m = re.search(r"Of the (\d+) rated answers, (.+?)\.", t)
     assert (m is not None) == bool(f.rated)
@@ -170,12 +170,12 @@ def check_pdf(data) -> None:
     # Findings by domain: one score line each, in order, with this year's answered count.
     scores = re.findall(r"Score (\d+%|–)( \((?:[^)]*)\))?; ", t)
     assert [(s, "provisional" in note) for s, note in scores] == [(percent_text(d.percent), d.provisional) for d in f.domains]
-    counts = re.findall(r"(\d+) of (\d+) answered and reviewed", t)
+    counts = re.findall(r"(\d+) of (\d+) answered this year", t)
     assert [(int(a), int(q)) for a, q in counts] == [(d.answered, d.questions) for d in f.domains]
     # The state chart's key: each state with the count `selfassess show` gives; and each domain's states.
     for label, n in f.state_counts():
         assert f"{label} ({n})" in t
-    assert re.findall(r"Answers: (\d+ agreed, \d+ draft, \d+ carried forward \(not yet reviewed\), \d+ not started)\.", t) \
+    assert re.findall(r"Answers: (\d+ agreed, \d+ draft, \d+ carried forward \(needs review\), \d+ not started)\.", t) \
         == [d.states_text() for d in f.domains]
     assert ("board agreed" in t) is False or not f.is_draft
 
@@ -189,7 +189,7 @@ def check_workbook(data) -> None:
                for s in wb.worksheets)
     sheet = wb["Summary"]
     head = [c.value for c in sheet[1]]
-    assert head[3:7] == ["Agreed", "Draft", "Carried forward, not yet reviewed", "Not started"]
+    assert head[3:7] == ["Agreed", "Draft", "Carried forward, needs review", "Not started"]
     rows = list(sheet.iter_rows(min_row=2, max_row=len(f.domains) + 2, values_only=True))
     for row, d in zip(rows, f.domains, strict=False):
         assert row[0] == d.ref and row[2] == d.questions and list(row[3:7]) == [int(x) for x in state_cells(d)]
@@ -203,7 +203,7 @@ def check_workbook(data) -> None:
     assert round(overall[7] * 100) == f.completeness
     info = {r[0]: r[1] for r in sheet.iter_rows(min_row=len(f.domains) + 4, values_only=True) if r[0]}
     assert info["Overall"].startswith(percent_text(f.percent) + (" (provisional)" if f.provisional else ""))
-    assert f"({f.answered} of {f.questions} answered and reviewed" in info["Overall"]
+    assert f"({f.answered} of {f.questions} answered this year" in info["Overall"]
     m = re.match(r"(\d+) in the plan: (\d+) open, (\d+) overdue", info["Actions"])
     assert m and tuple(map(int, m.groups())) == (f.actions_total, f.actions_open, f.actions_overdue)
     if f.rated:

@@ -24,7 +24,7 @@ from selfassess.submission.submit import ALLOWED, submit
 from tests.helpers import open_workspace
 from tests.unit.test_record import WHAT_WORKS, check_everywhere
 
-STATE_LABELS = ["Agreed", "Draft", "Carried forward, not yet reviewed", "Not started"]
+STATE_LABELS = ["Agreed", "Draft", "Carried forward, needs review", "Not started"]
 
 
 def build_mix(ws):
@@ -86,7 +86,7 @@ def test_each_state_is_counted_the_same_in_show_every_document_and_the_submissio
     assert [[d[k] for k in ("agreed", "drafts", "awaiting_review", "not_started")] for d in shown["domains"]] == \
         [[d.agreed, d.drafts, d.awaiting_review, d.not_started] for d in f.domains]
     text = run(cli, ["show", a.id[:8]]).output
-    assert "answers by state: 5 agreed, 6 draft, 10 carried forward (not yet reviewed), 3 not started" in text
+    assert "answers by state: 5 agreed, 6 draft, 10 carried forward (needs review), 3 not started" in text
     for d in f.domains:
         assert d.states_text() in text
 
