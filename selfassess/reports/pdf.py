@@ -841,26 +841,31 @@ def _state_key(data: ReportData, p: Callable[..., Paragraph]) -> Paragraph:
 DIVERGENT_SHOWN = 10
 
 
-def _disagreement(ratings: BoardRatings, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:
+def _disagreement(ratings: BoardRatings, t: _Text, p: Callable[..., Paragraph], signed: bool = True) -> list[Any]:
     """Where the board's members disagreed: the most divided questions, the agreed rating and why.
-    Counts per level only; a document never names a rater."""
+    Counts per level only; a document never names a rater. Before sign-off the rating beside each
+    is the one recorded for the board to agree, and it is never said the board agreed it."""
     out: list[Any] = [CondPageBreak(7 * cm), p("Where the board disagreed", "h2")]
     divided = ratings.divergent()
     found = (f"{len(divided)} question(s) divided them: ratings two levels apart or more, or no level held by half "
              "of them." if divided else "No question divided them.")
     out.append(p(f"{ratings.returned} of {ratings.raters} board members rated the questions on their own"
-                 + (" (anonymously)" if ratings.anonymous else "") + " before the board agreed one rating each. "
+                 + (" (anonymously)" if ratings.anonymous else "")
+                 + (" before the board agreed one rating each. " if signed else
+                    "; beside each is the rating recorded for the board to agree, with its state. ")
                  + found, "small"))
     if not divided:
         return out
-    rows = [[p(f"<b>{h}</b>", "cell") for h in ("Ref", "Question", "Ratings by level", "Median", "Agreed", "Rationale")]]
+    chosen = "Agreed" if signed else "Recorded"
+    heads = ["Ref", "Question", "Ratings by level", "Median", chosen, "Rationale"]
+    rows = [[p(f"<b>{h}</b>", "cell") for h in heads]]
     for r in divided[:DIVERGENT_SHOWN]:
         counts = ", ".join(f"{n}: {c}" for n, c in r.counts)
         rows.append([p(escape(r.ref), "cell"), p(t(r.question, f"question {r.ref}", width=4.4 * cm, size=8), "cell"),
                      p(escape(counts), "cell"), p(escape(f"{r.median_number} {r.median_label}"), "cell"),
                      p(escape(r.agreed), "cell"),
                      p(t(r.rationale, f"rationale {r.ref}", width=4 * cm, size=8) if r.rationale else "–", "cell")])
-    out.append(Table(rows, colWidths=_fit_widths(["Ref", "Question", "Ratings by level", "Median", "Agreed", "Rationale"],
+    out.append(Table(rows, colWidths=_fit_widths(heads,
                                                  [1.1 * cm, 4.6 * cm, 2.6 * cm, 2.4 * cm, 2.4 * cm, 4.2 * cm]),
                      repeatRows=1, style=_grid()))
     if len(divided) > DIVERGENT_SHOWN:
@@ -1077,7 +1082,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
             story.append(p(f"And {len(data.challenges) - CHALLENGES_SHOWN} more: selfassess checks lists them all.", "small"))
 
     if data.ratings is not None:
-        story += _disagreement(data.ratings, t, p)
+        story += _disagreement(data.ratings, t, p, signed=not data.is_draft)
     if data.stakeholders is not None:
         story += _stakeholders(data.stakeholders, t, p)
 

@@ -106,3 +106,20 @@ def test_each_state_is_counted_the_same_in_show_every_document_and_the_submissio
     report = flat("\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(opened.files["board-report.pdf"])).pages))
     assert [int(re.search(re.escape(label) + r" \((\d+)\)", report).group(1)) for label in STATE_LABELS] == everything
     store.close()
+
+
+def test_a_board_round_before_sign_off_never_says_the_board_agreed_the_ratings(ws):
+    from selfassess.core import rounds
+    from tests.helpers import BOARD_ID
+    from tests.unit.test_rounds import RATERS
+
+    a = ws.new_assessment("Northgate NHS Trust", BOARD_ID, "2025/26").assessment
+    r = rounds.open_round(ws, a.id, RATERS)
+    for (name, _), level in zip(RATERS, ("1", "3", "3"), strict=True):
+        rounds.rate(ws, r.id, name, "1.1", level)
+    ws.answer(a.id, "1.1", rating="3", evidence="Minutes")  # the rating recorded: a draft
+    pdf = flat("\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(render(gather(ws, a), "pdf")[0])).pages))
+    assert "Where the board disagreed" in pdf and "board agreed" not in pdf
+    assert "beside each is the rating recorded for the board to agree, with its state" in pdf
+    assert "Recorded" in pdf and "Established (draft)" in pdf
+    assert "1.1 · Established (draft, not yet agreed)" in pdf  # the finding, too
