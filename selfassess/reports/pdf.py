@@ -719,20 +719,27 @@ CHART_LABEL = 150  # points for a domain's name beside its bars: it wraps there,
 
 
 def _chart(data: ReportData, t: _Text, width: float) -> Drawing:
-    """Score by domain beside last year's. A score that still counts answers carried forward and
-    not yet reviewed is drawn light and hatched (as those answers are in the state chart), and the
-    key says what each bar is."""
+    """Score by domain beside last year's, each bar in the colour of the state its score rests on,
+    as the state chart draws the answers: agreed (every answer agreed), draft (some answers still
+    draft) or provisional (it still counts answers carried forward, light and hatched). The key
+    names each colour drawn."""
     domains = list(data.domains)
     labels = [simpleSplit(t.plain(f"{d.ref} {d.title}", f"domain {d.ref} title (chart)"), BODY, 7, CHART_LABEL)
               for d in domains]
     previous = bool(data.previous_period)
-    provisional = any(d.provisional for d in domains)
-    pairs: list[tuple[Any, str]] = [(NAVY, data.period)]
-    if provisional:
-        pairs.append((PROVISIONAL, f"{data.period}: provisional (counts answers carried forward, not yet reviewed)"))
+
+    def rests_on(d: Any) -> str:
+        fd = data.figures.domain(d.id)
+        return "provisional" if fd.provisional else "draft" if fd.drafts else "agreed"
+
+    fills = {"agreed": STATE_FILLS[0], "draft": STATE_FILLS[1], "provisional": PROVISIONAL}
+    words = {"agreed": "every answer agreed", "draft": "includes draft answers, not yet agreed",
+             "provisional": "provisional (counts answers carried forward, needs review)"}
+    drawn = {rests_on(d) for d in domains if d.percent is not None}
+    pairs: list[tuple[Any, str]] = [(fills[k], f"{data.period}: {words[k]}") for k in fills if k in drawn]
     if previous:
         pairs.append((PREVIOUS, data.previous_period or ""))
-    columns = 1 if provisional else 2
+    columns = 1 if len(pairs) > 2 else 2
     legend_rows = -(-len(pairs) // columns)
     bar = 9.0
     per = max(2 * bar + 10, 9.0 * max((len(x) for x in labels), default=1) + 8)
@@ -753,7 +760,7 @@ def _chart(data: ReportData, t: _Text, width: float) -> Drawing:
         for k, line in enumerate(lines):
             drawing.add(String(CHART_LABEL, middle + 4.25 * (len(lines) - 1) - 8.5 * k - 2.5, line, fontName=BODY,
                                fontSize=7, textAnchor="end"))
-        bars = [(d.percent, PROVISIONAL if d.provisional else NAVY, d.provisional)]
+        bars = [(d.percent, fills[rests_on(d)], d.provisional)]
         if previous:
             bars.append((d.previous_percent, PREVIOUS, False))
         y = middle + (bar * len(bars) + 1 * (len(bars) - 1)) / 2

@@ -172,6 +172,12 @@ def check_pdf(data) -> None:
     assert [(s, "provisional" in note) for s, note in scores] == [(percent_text(d.percent), d.provisional) for d in f.domains]
     counts = re.findall(r"(\d+) of (\d+) answered this year", t)
     assert [(int(a), int(q)) for a, q in counts] == [(d.answered, d.questions) for d in f.domains]
+    # The score chart's key names the state each bar's score rests on, and only those drawn.
+    scored = [d for d in f.domains if d.percent is not None]
+    rests = {"provisional" if d.provisional else "draft" if d.drafts else "agreed" for d in scored}
+    for state, words in (("agreed", "every answer agreed"), ("draft", "includes draft answers, not yet agreed"),
+                         ("provisional", "provisional (counts answers carried forward, needs review)")):
+        assert (f"{words}" in t) == (state in rests), (state, rests)
     # The state chart's key: each state with the count `selfassess show` gives; and each domain's states.
     for label, n in f.state_counts():
         assert f"{label} ({n})" in t
