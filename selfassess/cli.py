@@ -402,10 +402,11 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
     f = s.figures
     echo(title)
     echo(f"status: {s.assessment.status_label}" + (" (draft for the board)" if f.is_draft else "")
-               + f"; {f.answered} of {f.questions} answered and reviewed ({percent_text(f.completeness)}): "
+               + f"; {f.answered} of {f.questions} answered this year ({percent_text(f.completeness)}): "
                f"{f.agreed} agreed, {f.drafts} draft; overall score {_score(f.percent, f.provisional)}")
     if f.awaiting_review or f.not_started:
         echo(f"{f.awaiting_review} carried forward and not yet reviewed, {f.not_started} not started")
+    echo(f"answers by state: {f.states_text()}")
     if f.total:
         echo(f.total.text())
     prev = f" vs {f.previous_period}" if f.previous_period else ""
@@ -413,6 +414,8 @@ def show(c: Context, assessment: str, as_json: bool) -> None:
         arrow = "" if d.change is None else f"  {d.change:+d} pts{prev}"
         echo(f"  {d.ref:<4}{d.title[:44]:<46}{d.answered:>3}/{d.questions:<4}{_score(d.percent, d.provisional):>6}"
                    f"  {d.level or '':<12}{arrow}")
+        if d.agreed != d.questions:  # each state apart, as the documents count them
+            echo(f"      {d.states_text()}")
         if d.target:
             echo(f"      {d.target.text()}")
     if f.targets_set:
@@ -605,11 +608,13 @@ def project_cmd(c: Context, assessment: str, to_framework: str, as_json: bool) -
 @click.argument("domain")
 @click.argument("level")
 @click.option("--by", "by", required=True, metavar="DATE", help="The date to reach it by, YYYY-MM-DD.")
+@click.option("--past-date", "past_ok", is_flag=True,
+              help="Keep a date already past (refused without it: the target then reads as missed unless met).")
 @pass_ctx
-def target(c: Context, assessment: str, domain: str, level: str, by: str) -> None:
+def target(c: Context, assessment: str, domain: str, level: str, by: str, past_ok: bool) -> None:
     """Set the board's target LEVEL (key or label) for DOMAIN (id or ref) of ASSESSMENT, to reach by DATE."""
     with c.workspace(write=True) as ws:
-        a = ws.set_target(assessment, domain, level, by)
+        a = ws.set_target(assessment, domain, level, by, past_ok=past_ok)
         f = ws.figures(a)
         d = f.domain(ws.framework(a).domain(domain).id)
     echo(f"{d.ref} {d.title}: {d.target.text() if d.target else 'no target'}")
@@ -1551,7 +1556,8 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
                                 "period": r.period, "overall": r.overall, "completeness": r.completeness,
                                 "domains": r.domains, "open_actions": r.open_actions, "overdue": r.overdue,
                                 "slipped": r.slipped, "queried": r.queried, "targets_set": r.targets_set,
-                                "targets_met": r.targets_met, "meets_targets": r.meets_targets} for r in rows],
+                                "targets_met": r.targets_met, "targets_missed": r.targets_missed,
+                                "meets_targets": r.meets_targets} for r in rows],
                     "targets": _targets_summary(rows)})
         return
     if not rows:
@@ -1559,23 +1565,27 @@ def review_compare(c: Context, framework_id: str | None, sort: str, as_json: boo
         return
     with_targets = any(r.targets_set for r in rows)  # the column only once some trust has set targets
     echo(f"{'TRUST':<32}{'PERIOD':<9}{'ALL':>5}" + "".join(f"{t.split(' ', 1)[0]:>6}" for t in titles)
-               + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}" + (f"{'TARGETS':>9}" if with_targets else ""))
+               + f"{'DONE':>6}{'OPEN':>6}{'LATE':>6}{'SLIP':>6}" + (f"{'TARGETS MET':>20}" if with_targets else ""))
     for r in rows:
-        met = f"{r.targets_met}/{r.targets_set}" if r.targets_set else "–"
+        # A target whose date has passed unreached is missed, and said so beside the ones met.
+        met = (f"{r.targets_met}/{r.targets_set}" + (f", {r.targets_missed} missed" if r.targets_missed else "")
+               if r.targets_set else "–")
         echo(f"{r.organisation[:31]:<32}{r.period:<9}{percent_text(r.overall):>5}"
                    + "".join(f"{percent_text(r.domains.get(d)):>6}" for d in ids)
                    + f"{percent_text(100 * r.completeness):>6}{r.open_actions:>6}{r.overdue:>6}{r.slipped:>6}"
-                   + (f"{met:>9}" if with_targets else ""))
+                   + (f"{met:>20}" if with_targets else ""))
     echo("domains: " + "; ".join(titles))
     if with_targets:
         t = _targets_summary(rows)
         echo(f"targets: {t['meeting']} of {t['setting']} trusts that set targets meet all of them "
-             f"({len(rows) - t['setting']} set none)")
+             f"({len(rows) - t['setting']} set none)"
+             + (f"; {t['missing']} missed one or more (date passed, not reached)" if t["missing"] else ""))
 
 
 def _targets_summary(rows: list[Any]) -> dict[str, int]:
-    """How many trusts set targets, and how many meet every one they set."""
-    return {"setting": sum(1 for r in rows if r.targets_set), "meeting": sum(1 for r in rows if r.meets_targets)}
+    """How many trusts set targets, how many meet every one they set, and how many missed one."""
+    return {"setting": sum(1 for r in rows if r.targets_set), "meeting": sum(1 for r in rows if r.meets_targets),
+            "missing": sum(1 for r in rows if r.targets_missed)}
 
 
 def _compare_by_group(c: Context, framework_id: str | None, by: str, as_json: bool) -> None:

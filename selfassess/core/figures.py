@@ -19,7 +19,7 @@ from typing import Any
 
 from . import actions as action_rules
 from .framework import Domain, Framework, Question, Scale, number_text
-from .lifecycle import answer_stage
+from .lifecycle import NOT_STARTED, STAGES, answer_stage
 from .model import (
     AGREED,
     ASSURANCE_LEVELS,
@@ -54,6 +54,50 @@ def score_text(percent: int | None, provisional: bool, dash: str = "–") -> str
     return text + (" (provisional)" if provisional and percent is not None else "")
 
 
+# The states of an answer, in the order every screen, chart, table and key shows them: draft,
+# carried forward and agreed are different things everywhere, and said in the same words.
+STATES: tuple[tuple[str, str], ...] = (  # (the Figures field, the app's own name for the state)
+    ("agreed", STAGES[AGREED]),
+    ("drafts", STAGES[DRAFT]),
+    ("awaiting_review", STAGES[NEEDS_REVIEW]),  # "Carried forward, needs review", as the app marks them
+    ("not_started", STAGES[NOT_STARTED]),
+)
+
+
+def state_meanings(signed_off: bool) -> tuple[tuple[str, str], ...]:
+    """(label, what it means) for each state, for a chart's or table's key. Until sign-off an agreed
+    answer is agreed for the board, not by it: the key never says more than was decided."""
+    return (
+        ("Agreed", "reviewed and agreed, and signed off by the board" if signed_off
+         else "reviewed and agreed for the board, which has not yet signed it off"),
+        ("Draft", "answered this year, not yet agreed"),
+        (STAGES[NEEDS_REVIEW], "last year's answer, not yet reviewed this year (scores that count it are "
+                               "provisional)"),
+        ("Not started", "not yet answered"),
+    )
+
+
+class _States:
+    """The answer-state counts a domain and the whole assessment share."""
+
+    agreed: int
+    drafts: int
+    awaiting_review: int
+    not_started: int
+
+    def state_counts(self) -> tuple[tuple[str, int], ...]:
+        """(label, count) for each state, in STATES order, zeros included."""
+        return tuple((label, int(getattr(self, key))) for key, label in STATES)
+
+    def states_text(self) -> str:
+        """'0 agreed, 25 draft, 18 carried forward (needs review), 0 not started': every state, in order."""
+        return ", ".join(f"{n} {_state_word(label)}" for label, n in self.state_counts())
+
+
+def _state_word(label: str) -> str:
+    return "carried forward (needs review)" if label == STAGES[NEEDS_REVIEW] else label.lower()
+
+
 def is_gap(framework: Framework, q: Question, answer: Answer | None) -> bool:
     if answer is None or answer.rating is None:
         return False
@@ -77,30 +121,40 @@ def is_strength(framework: Framework, q: Question, answer: Answer | None) -> boo
 
 @dataclass(frozen=True)
 class TargetFigures:
-    """Where a domain stands against the board's target level for it."""
+    """Where a domain stands against the board's target level for it. Met only when the domain's
+    score reaches the level; a date passed without reaching it is missed, never met."""
 
     level: str  # the target level's label
     level_key: str
     by: str  # YYYY-MM-DD
     met: bool | None  # None while the domain has no score
     gap: float | None  # the target level's score less the domain's mean, on the scale (0 when met)
-    overdue: bool  # the date has passed and it is not met
+    overdue: bool  # missed: the date has passed and the score has not reached it (scored or not)
+    provisional: bool = False  # met on a score that still counts answers carried forward, not yet reviewed
+
+    @property
+    def missed(self) -> bool:
+        return self.overdue
+
+    def status_text(self) -> str:
+        """'met', 'met (provisional)', '0.6 below', 'not scored yet' or 'date passed, not reached (0.6 below)'."""
+        if self.met:
+            return "met" + (" (provisional: counts answers not yet reviewed)" if self.provisional else "")
+        short = "not scored" if self.met is None else f"{number_text(round(self.gap or 0, 1))} below"
+        if self.overdue:
+            return f"date passed, not reached ({short})"
+        return "not scored yet" if self.met is None else short
 
     def text(self) -> str:
-        """'target Established by 31 March 2027: met', or how far short it is."""
+        """'target Established by 31 March 2027: met', or how far short it is, or that it was missed."""
         from datetime import date as _date
 
         d = _date.fromisoformat(self.by)
-        head = f"target {self.level} by {d.day} {d:%B %Y}"
-        if self.met is None:
-            return f"{head}: not scored yet"
-        if self.met:
-            return f"{head}: met"
-        return f"{head}: {number_text(round(self.gap or 0, 1))} below" + (" (overdue)" if self.overdue else "")
+        return f"target {self.level} by {d.day} {d:%B %Y}: {self.status_text()}"
 
     def to_json(self) -> dict[str, Any]:
         return {"level": self.level_key, "label": self.level, "by": self.by, "met": self.met,
-                "gap": None if self.gap is None else round(self.gap, 4)}
+                "gap": None if self.gap is None else round(self.gap, 4), "missed": self.overdue}
 
 
 def domain_scale(framework: Framework, domain_id: str) -> Scale:
@@ -134,13 +188,15 @@ def targets_of(framework: Framework, scores: Scores, targets: Mapping[str, Mappi
         mean = ds.mean_score
         met = None if mean is None else mean >= level.score - 1e-9
         gap = None if mean is None else max(0.0, level.score - mean)
-        overdue = bool(met is False and today is not None and rec["by"] < today.isoformat())
-        out[d.id] = TargetFigures(level.label, level.key, rec["by"], met, gap, overdue)
+        # Missed once the date has passed without the score reaching it: an unscored domain too.
+        overdue = bool(not met and today is not None and rec["by"] < today.isoformat())
+        provisional = bool(met and ds.needs_review)
+        out[d.id] = TargetFigures(level.label, level.key, rec["by"], met, gap, overdue, provisional)
     return out
 
 
 @dataclass(frozen=True)
-class DomainFigures:
+class DomainFigures(_States):
     id: str
     ref: str
     title: str
@@ -295,7 +351,7 @@ def total_of(framework: Framework, answers: Mapping[str, Answer]) -> TotalFigure
 
 
 @dataclass(frozen=True)
-class Figures:
+class Figures(_States):
     questions: int
     answered: int
     agreed: int
@@ -329,13 +385,18 @@ class Figures:
     def targets_met(self) -> int:
         return sum(1 for d in self.domains if d.target and d.target.met)
 
+    @property
+    def targets_missed(self) -> int:
+        """Targets whose date has passed without the score reaching them."""
+        return sum(1 for d in self.domains if d.target and d.target.missed)
+
     def targets_text(self) -> str:
-        """'Targets: 1 of 3 met' (empty when the board has set none)."""
+        """'Targets: 1 of 3 met, 1 missed (date passed, not reached)' (empty when the board has set none)."""
         if not self.targets_set:
             return ""
-        late = sum(1 for d in self.domains if d.target and d.target.overdue)
+        late = self.targets_missed
         return (f"Targets: {self.targets_met} of {self.targets_set} met"
-                + (f", {late} past {'its' if late == 1 else 'their'} date" if late else ""))
+                + (f", {late} missed (date passed, not reached)" if late else ""))
 
     @property
     def rated(self) -> int:
@@ -397,7 +458,7 @@ class Figures:
                         "slipped": self.actions_slipped, "done": self.actions_done},
             "signed_off": self.signed_off,
             "total": self.total.to_json() if self.total else None,
-            "targets": {"set": self.targets_set, "met": self.targets_met},
+            "targets": {"set": self.targets_set, "met": self.targets_met, "missed": self.targets_missed},
             "domains": [d.to_json() for d in self.domains],
         }
 

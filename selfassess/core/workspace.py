@@ -1052,8 +1052,10 @@ class Workspace:
 
     # --- targets ---------------------------------------------------------------------------------
 
-    def set_target(self, assessment_handle: str, domain: str, level: str, by: str) -> Assessment:
-        """The board's target level for a domain (id or ref) and the date to reach it by."""
+    def set_target(self, assessment_handle: str, domain: str, level: str, by: str, *, past_ok: bool = False) -> Assessment:
+        """The board's target level for a domain (id or ref) and the date to reach it by. A date
+        already past is asked about first (past_ok: the user said to keep it), as an action's is:
+        such a target reads as missed at once unless the score already reaches it."""
         from .figures import domain_scale
 
         assessment = self.assessment(assessment_handle)
@@ -1066,6 +1068,11 @@ class Workspace:
         key = self._rating_key(framework, d.questions[0], level) if scale.id == d.questions[0].scale_id else level
         target_level = scale.level(key)
         when = parse_date(by, "the target date")
+        if when < self.today() and not past_ok:
+            raise Refused(f"the target date {when.isoformat()} is already past (today is {self.today().isoformat()}): "
+                          "a target not reached by then reads as missed",
+                          hint=Hint("to keep that date, say so", command="--past-date",
+                                    key="ctrl+s again in the target dialog"))
         rec = {"level": target_level.key, "by": when.isoformat(), "set_by": self.actor, "set_at": self.clock.now()}
         old = assessment.targets.get(d.id)
         if old and (old["level"], old["by"]) == (rec["level"], rec["by"]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.figures import state_meanings
 from ..core.indicators import GroupFigure, IndicatorFigures
 from ..core.model import CLOSED_STATUSES
 from .data import (
@@ -82,7 +83,7 @@ def draft(data: ReportData) -> list[Block]:
            "trust has assessed itself for the board, where it stands and what it proposes to do.")))
     blocks.append(Heading("How we assessed ourselves", 2))
     who = "the board assessed the trust" if not data.is_draft else "the trust is assessing itself, for the board,"
-    answered = (f"{f.answered} of the {f.questions} questions are answered and reviewed this year"
+    answered = (f"{f.answered} of the {f.questions} questions are answered this year"
                 + (f"; {f.awaiting_review} carried forward from {data.previous_period or 'last year'} await review"
                    if f.awaiting_review else "")
                 + (f", {f.not_started} not started" if f.not_started else "") + ".")
@@ -90,7 +91,7 @@ def draft(data: ReportData) -> list[Block]:
     blocks.append(Para.of(
         f"In {data.period} {who} against ", (data.framework_title, True),
         f" (version {data.framework_version}), which asks {f.questions} questions across {len(f.domains)} "
-        f"domains. {answered}"
+        f"domains. {answered} By state, the answers are: {f.states_text()}."
         + (f" Of the {f.rated} rated answers, {assurance}." if f.rated else "")
         + (f" {f.not_applicable} question{'s are' if f.not_applicable != 1 else ' is'} not applicable, each with a reason."
            if f.not_applicable else "") + signed))
@@ -107,11 +108,19 @@ def draft(data: ReportData) -> list[Block]:
     blocks.append(Para.of(overall + (f" {ranking}" if ranking else "")))
     if f.total:  # the framework's own total and band (EDS 2022: out of 33), in its own words
         blocks.append(Para.of(f.total.text() + ".", *((" ", (f.total.meaning, True)) if f.total.meaning else ())))
+    # Each answer state its own column, as `selfassess show` counts them, and a key under the table.
+    states = tuple(label for label, _ in f.state_counts())
     blocks.append(TableBlock(
-        ("Domain", "Score", "Level", "Change"),
+        ("Domain", "Score", "Level", "Change", *states),
         tuple((f"{d.ref} {d.title}", score_words(d.percent, d.provisional), d.level or "Not scored",
-               change_words(d.change, data.previous_period) if data.previous_period else "first assessment")
-              for d in data.domains)))
+               change_words(d.change, data.previous_period) if data.previous_period else "first assessment",
+               *(str(n) for _, n in fd.state_counts()))
+              for d, fd in zip(data.domains, f.domains, strict=True))
+        + (("All domains", score_words(f.percent, f.provisional), f.level or "Not scored",
+            change_words(f.change, data.previous_period) if data.previous_period else "first assessment",
+            *(str(n) for _, n in f.state_counts())),)))
+    blocks.append(Para.of("Answers by state: " + "; ".join(
+        f"{label}: {words}" for label, words in state_meanings(not data.is_draft)) + "."))
     for d in data.domains:
         blocks.append(Para.of(*_domain_sentences(d, data.previous_period)))
     blocks += stakeholder_blocks(data)

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from docx import Document
-from docx.shared import Emu, Pt
+from docx.shared import Emu, Pt, RGBColor
 
 from .annual import Bullets, Heading, Para, TableBlock, draft
 from .data import ReportData
@@ -42,6 +42,11 @@ class _Styles:
 
 
 TABLE_PT = 9  # six columns of figures fit a page at 9 pt; at 11 pt the words alone filled it
+WIDE_TABLE_PT = 8  # more columns than six (the domain table with a column per answer state)
+
+
+def table_pt(block: TableBlock) -> int:
+    return TABLE_PT if len(block.header) <= 6 else WIDE_TABLE_PT
 
 
 def _longest_word(text: str) -> int:
@@ -53,8 +58,12 @@ def column_widths(block: TableBlock, usable: int) -> list[int]:
     """Widths in EMU: first room for each column's longest header word at TABLE_PT bold (a header never
     breaks inside a word: 'Denominat|or' with equal columns), then the rest shared by how much
     each column holds, up to 30 characters."""
-    letter = Pt(TABLE_PT) * 0.56  # the average bold Arial letter, in em (Denominator: 6.17 em)
-    least = [int(letter * (_longest_word(title) + 2)) for title in block.header]  # and the cell padding
+    letter = Pt(table_pt(block)) * 0.56  # the average bold Arial letter, in em (Denominator: 6.17 em)
+    # Room for each column's longest header word, and for its longest word in the rows up to 12
+    # letters ('Established', '(provisional)'): a short word is never broken across lines.
+    least = [int(letter * (max(_longest_word(title),
+                               min(max((_longest_word(row[i]) for row in block.rows), default=1), 12)) + 3))
+             for i, title in enumerate(block.header)]
     if sum(least) >= usable:  # more than a page can hold: in proportion to what each needs
         return [int(usable * x / sum(least)) for x in least]
     want = [min(max((len(row[i]) for row in block.rows), default=0), 30) + 1 for i in range(len(block.header))]
@@ -73,7 +82,7 @@ def _size_columns(doc: Any, table: Any, block: TableBlock) -> None:
             cell.width = Emu(width)
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
-                    run.font.size = Pt(TABLE_PT)
+                    run.font.size = Pt(table_pt(block))
         column.width = Emu(width)
 
 
@@ -84,6 +93,12 @@ def write_annual_docx(data: ReportData) -> tuple[bytes, list[str]]:
     normal.font.name = "Arial"
     normal.font.size = Pt(11)
     styles = _Styles(doc)
+    if data.is_draft:  # every page says it, not only the first: a page may be copied on its own
+        header = doc.sections[0].header.paragraphs[0]
+        run = header.add_run("DRAFT for the board: not yet signed off")
+        run.bold = True
+        run.font.size = Pt(9)
+        run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
     for i, block in enumerate(draft(data)):
         where = f"annual report paragraph {i + 1}"
         if isinstance(block, Heading):

@@ -21,8 +21,6 @@ from typing import Any, TypeAlias
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -45,6 +43,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ..core.model import ANSWER_STATES, DRAFT
 from .data import (
     ActionRow,
     AnswerRow,
@@ -66,6 +65,10 @@ TEXT_WIDTH = A4[0] - 4 * cm - 14  # the text column, less the bullet indent
 NAVY = colors.HexColor("#1F4E79")
 GREY = colors.HexColor("#595959")
 LIGHT = colors.HexColor("#EEF3F8")
+PROVISIONAL = colors.HexColor("#C9D3DD")  # a score still counting answers carried forward, not yet reviewed
+PREVIOUS = colors.HexColor("#A6A6A6")
+# The answer states, in STATES order: dark, mid, light and hatched, white; told apart in grey print too.
+STATE_FILLS = (colors.HexColor("#1F6F43"), colors.HexColor("#F2B134"), colors.HexColor("#C9D3DD"), colors.white)
 RAG = {"Red": colors.HexColor("#F4B6B6"), "Amber": colors.HexColor("#FFE08A"), "Green": colors.HexColor("#B7E1A1"),
        "Complete": colors.HexColor("#BDD7EE"), "Dropped": colors.HexColor("#D9D9D9")}
 
@@ -716,74 +719,160 @@ CHART_LABEL = 150  # points for a domain's name beside its bars: it wraps there,
 
 
 def _chart(data: ReportData, t: _Text, width: float) -> Drawing:
+    """Score by domain beside last year's, each bar in the colour of the state its score rests on,
+    as the state chart draws the answers: agreed (every answer agreed), draft (some answers still
+    draft) or provisional (it still counts answers carried forward, light and hatched). The key
+    names each colour drawn."""
     domains = list(data.domains)
     labels = [simpleSplit(t.plain(f"{d.ref} {d.title}", f"domain {d.ref} title (chart)"), BODY, 7, CHART_LABEL)
-              for d in reversed(domains)]
-    per = max(34.0, 9.0 * max((len(x) for x in labels), default=1) + 14)
-    height = 45 + per * len(domains)
+              for d in domains]
+    previous = bool(data.previous_period)
+
+    def rests_on(d: Any) -> str:
+        fd = data.figures.domain(d.id)
+        return "provisional" if fd.provisional else "draft" if fd.drafts else "agreed"
+
+    fills = {"agreed": STATE_FILLS[0], "draft": STATE_FILLS[1], "provisional": PROVISIONAL}
+    words = {"agreed": "every answer agreed", "draft": "includes draft answers, not yet agreed",
+             "provisional": "provisional (counts answers carried forward, needs review)"}
+    drawn = {rests_on(d) for d in domains if d.percent is not None}
+    pairs: list[tuple[Any, str]] = [(fills[k], f"{data.period}: {words[k]}") for k in fills if k in drawn]
+    if previous:
+        pairs.append((PREVIOUS, data.previous_period or ""))
+    columns = 1 if len(pairs) > 2 else 2
+    legend_rows = -(-len(pairs) // columns)
+    bar = 9.0
+    per = max(2 * bar + 10, 9.0 * max((len(x) for x in labels), default=1) + 8)
+    base = 14 + 9 * legend_rows + 12  # the key, then the axis labels, under the bars
+    height = base + per * len(domains) + 18
+    x0, span = CHART_LABEL + 10, width - CHART_LABEL - 24
     drawing = Drawing(width, height)
-    chart = HorizontalBarChart()
-    chart.x, chart.y = CHART_LABEL + 10, 30
-    chart.width, chart.height = width - CHART_LABEL - 20, height - 45
-    current = [d.percent or 0 for d in reversed(domains)]
-    series = [current]
-    if data.previous_period:
-        series.append([d.previous_percent or 0 for d in reversed(domains)])
-    chart.data = series
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
-    chart.valueAxis.labels.fontName = BODY
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.labelTextFormat = "%d%%"
-    chart.categoryAxis.categoryNames = ["\n".join(x) for x in labels]
-    chart.categoryAxis.labels.fontName = BODY
-    chart.categoryAxis.labels.fontSize = 7
-    chart.categoryAxis.labels.leading = 8.5
-    chart.categoryAxis.labels.boxAnchor = "e"
-    chart.categoryAxis.labels.textAnchor = "end"
-    chart.bars[0].fillColor = NAVY
-    if len(series) > 1:
-        chart.bars[1].fillColor = colors.HexColor("#A6BDD7")
-    chart.barSpacing, chart.groupSpacing = 1, 6
-    drawing.add(chart)
-    legend = Legend()
-    legend.x, legend.y = CHART_LABEL + 10, 12
-    legend.fontName, legend.fontSize = BODY, 7.5
-    legend.alignment = "right"
-    legend.columnMaximum = 1
-    pairs = [(NAVY, data.period)]
-    if data.previous_period:
-        pairs.append((colors.HexColor("#A6BDD7"), data.previous_period))
-    legend.colorNamePairs = pairs
-    legend.dx = legend.dy = 7
-    legend.deltax = 70
-    drawing.add(legend)
     drawing.add(String(0, height - 10, "Score by domain (% of the highest level)", fontName=BOLD, fontSize=8.5))
+    top = height - 18
+    for v in range(0, 101, 20):
+        x = x0 + span * v / 100
+        drawing.add(Line(x, base, x, top, strokeColor=colors.HexColor("#D9D9D9"), strokeWidth=0.4))
+        drawing.add(String(x, base - 9, f"{v}%", fontName=BODY, fontSize=7, textAnchor="middle"))
+    drawing.add(Line(x0, base, x0, top, strokeColor=colors.black, strokeWidth=0.6))
+    for i, (d, lines) in enumerate(zip(domains, labels, strict=True)):
+        y_top = top - per * i
+        middle = y_top - per / 2
+        for k, line in enumerate(lines):
+            drawing.add(String(CHART_LABEL, middle + 4.25 * (len(lines) - 1) - 8.5 * k - 2.5, line, fontName=BODY,
+                               fontSize=7, textAnchor="end"))
+        bars = [(d.percent, fills[rests_on(d)], d.provisional)]
+        if previous:
+            bars.append((d.previous_percent, PREVIOUS, False))
+        y = middle + (bar * len(bars) + 1 * (len(bars) - 1)) / 2
+        for value, fill, hatched in bars:
+            y -= bar
+            w = span * (value or 0) / 100
+            if w > 0:
+                drawing.add(Rect(x0, y, w, bar, fillColor=fill, strokeColor=colors.HexColor("#7F7F7F"), strokeWidth=0.4))
+                if hatched:
+                    _hatch(drawing, x0, y, w, bar)
+            y -= 1
+    _legend(drawing, pairs, x0, 4, columns=columns)
     return drawing
+
+
+def _legend(drawing: Drawing, pairs: list[tuple[Any, str]], x: float, y: float, columns: int = 1,
+            column_width: float = 110) -> None:
+    """A chart's key: a swatch and its words each, laid out in rows from the top down to y."""
+    rows = -(-len(pairs) // columns)
+    for i, (fill, words) in enumerate(pairs):
+        row, col = divmod(i, columns)
+        left, base = x + col * column_width, y + 9 * (rows - 1 - row)
+        drawing.add(Rect(left, base - 1, 7, 7, fillColor=fill, strokeColor=colors.HexColor("#7F7F7F"), strokeWidth=0.4))
+        if fill in (STATE_FILLS[2], PROVISIONAL):
+            _hatch(drawing, left, base - 1, 7, 7)
+        drawing.add(String(left + 10, base, words, fontName=BODY, fontSize=7))
+
+
+def _hatch(drawing: Drawing, x: float, y: float, w: float, h: float) -> None:
+    """Diagonal lines across a box: carried forward, not yet reviewed, told apart in grey print."""
+    step = 3.0
+    k = -h
+    while k < w:
+        x0, y0 = (x + k, y) if k >= 0 else (x, y - k)
+        x1, y1 = (x + min(w, k + h), y + min(h, w - k))
+        drawing.add(Line(x0, y0, x1, y1, strokeColor=colors.HexColor("#6B7F93"), strokeWidth=0.4))
+        k += step
+
+
+def _state_chart(data: ReportData, t: _Text, width: float) -> Drawing:
+    """Each domain's answers by state (agreed, draft, carried forward and not yet reviewed, not
+    started), a bar each with its counts, and a key with the totals `selfassess show` gives."""
+    from ..core.figures import STATES
+
+    f = data.figures
+    label_w = CHART_LABEL
+    bar_h, gap = 11.0, 5.0
+    rows = list(f.domains)
+    legend_h = 2 * 9 + 4
+    top = 16.0
+    height = top + (bar_h + gap) * len(rows) + 14 + legend_h
+    drawing = Drawing(width, height)
+    drawing.add(String(0, height - 10, "Answers by state", fontName=BOLD, fontSize=8.5))
+    span = width - label_w - 20
+    for i, d in enumerate(rows):
+        y = height - top - (bar_h + gap) * (i + 1) + gap
+        name = _fit_line(t.plain(f"{d.ref} {d.title}", f"domain {d.ref} title (chart)"), BODY, 7, label_w)
+        drawing.add(String(label_w, y + 3, name, fontName=BODY, fontSize=7, textAnchor="end"))
+        x: float = label_w + 10
+        for (key, _), fill in zip(STATES, STATE_FILLS, strict=True):
+            n = int(getattr(d, key))
+            if not n:
+                continue
+            w = span * n / d.questions if d.questions else 0
+            drawing.add(Rect(x, y, w, bar_h, fillColor=fill, strokeColor=colors.HexColor("#7F7F7F"), strokeWidth=0.4))
+            if fill == STATE_FILLS[2]:
+                _hatch(drawing, x, y, w, bar_h)
+            if w >= 9:
+                ink = colors.white if fill == STATE_FILLS[0] else colors.black
+                drawing.add(String(x + w / 2, y + 3, str(n), fontName=BOLD, fontSize=7, textAnchor="middle", fillColor=ink))
+            x += w
+    pairs = [(fill, f"{label} ({n})") for (label, n), fill in zip(f.state_counts(), STATE_FILLS, strict=True)]
+    _legend(drawing, pairs, label_w + 10, 4, columns=2, column_width=(span + 10) / 2)
+    return drawing
+
+
+def _state_key(data: ReportData, p: Callable[..., Paragraph]) -> Paragraph:
+    """What each answer state means, under a chart or table that shows them."""
+    from ..core.figures import state_meanings
+
+    return p("; ".join(f"<b>{escape(label)}</b>: {escape(words)}" for label, words in state_meanings(not data.is_draft))
+             + ".", "small")
 
 
 DIVERGENT_SHOWN = 10
 
 
-def _disagreement(ratings: BoardRatings, t: _Text, p: Callable[..., Paragraph]) -> list[Any]:
+def _disagreement(ratings: BoardRatings, t: _Text, p: Callable[..., Paragraph], signed: bool = True) -> list[Any]:
     """Where the board's members disagreed: the most divided questions, the agreed rating and why.
-    Counts per level only; a document never names a rater."""
+    Counts per level only; a document never names a rater. Before sign-off the rating beside each
+    is the one recorded for the board to agree, and it is never said the board agreed it."""
     out: list[Any] = [CondPageBreak(7 * cm), p("Where the board disagreed", "h2")]
     divided = ratings.divergent()
     found = (f"{len(divided)} question(s) divided them: ratings two levels apart or more, or no level held by half "
              "of them." if divided else "No question divided them.")
     out.append(p(f"{ratings.returned} of {ratings.raters} board members rated the questions on their own"
-                 + (" (anonymously)" if ratings.anonymous else "") + " before the board agreed one rating each. "
+                 + (" (anonymously)" if ratings.anonymous else "")
+                 + (" before the board agreed one rating each. " if signed else
+                    "; beside each is the rating recorded for the board to agree, with its state. ")
                  + found, "small"))
     if not divided:
         return out
-    rows = [[p(f"<b>{h}</b>", "cell") for h in ("Ref", "Question", "Ratings by level", "Median", "Agreed", "Rationale")]]
+    chosen = "Agreed" if signed else "Recorded"
+    heads = ["Ref", "Question", "Ratings by level", "Median", chosen, "Rationale"]
+    rows = [[p(f"<b>{h}</b>", "cell") for h in heads]]
     for r in divided[:DIVERGENT_SHOWN]:
         counts = ", ".join(f"{n}: {c}" for n, c in r.counts)
         rows.append([p(escape(r.ref), "cell"), p(t(r.question, f"question {r.ref}", width=4.4 * cm, size=8), "cell"),
                      p(escape(counts), "cell"), p(escape(f"{r.median_number} {r.median_label}"), "cell"),
                      p(escape(r.agreed), "cell"),
                      p(t(r.rationale, f"rationale {r.ref}", width=4 * cm, size=8) if r.rationale else "–", "cell")])
-    out.append(Table(rows, colWidths=_fit_widths(["Ref", "Question", "Ratings by level", "Median", "Agreed", "Rationale"],
+    out.append(Table(rows, colWidths=_fit_widths(heads,
                                                  [1.1 * cm, 4.6 * cm, 2.6 * cm, 2.4 * cm, 2.4 * cm, 4.2 * cm]),
                      repeatRows=1, style=_grid()))
     if len(divided) > DIVERGENT_SHOWN:
@@ -875,9 +964,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         ["Framework", f"{t(data.framework_title, 'framework title')}, version {escape(data.framework_version)}"],
         ["Overall score", escape(score_and_level(f.percent, f.level, f.provisional))],
         *([[escape(f.total.label), t(f.total.text().split(": ", 1)[1], "framework total")]] if f.total else []),
-        ["Completeness", f"{f.answered} of {f.questions} questions answered and reviewed"
+        ["Completeness", f"{f.answered} of {f.questions} questions answered this year"
                          + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
-                         + (f"; {f.drafts} draft" if f.drafts else "")],
+                         + f"; {f.agreed} agreed, {f.drafts} draft"],
         ["Prepared", long_date(data.generated_on)],
     ]
     story.append(Table([[p(f"<b>{k}</b>", "cell"), p(v, "cell")] for k, v in facts], colWidths=[4 * cm, 12 * cm],
@@ -915,7 +1004,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     story.append(p(f"{who} against {t(data.framework_title, 'framework title')} for {escape(data.period)}. "
                    f"The overall score is <b>{escape(score_words(f.percent, f.provisional))}</b>"
                    + (f" ({escape(change_words(f.change, data.previous_period))})" if data.previous_period else "")
-                   + f"; {f.answered} of {f.questions} questions are answered and reviewed"
+                   + f"; {f.answered} of {f.questions} questions are answered this year"
                    + (f" and {f.awaiting_review} answers carried forward from last year await review"
                       if f.awaiting_review else "")
                    + (f"; {f.drafts} answers are still draft" if f.drafts else "")
@@ -950,24 +1039,31 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                     style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                       ("RIGHTPADDING", (0, 0), (-1, -1), 0)])),
               Spacer(1, 0.3 * cm)]
-    table = [[p("<b>Domain</b>", "cell"), p("<b>Answered</b>", "cell"), p("<b>Score</b>", "cell"), p("<b>Level</b>", "cell"),
-              p(f"<b>{escape(data.previous_period or 'Previous')}</b>", "cell"), p("<b>Change</b>", "cell")]]
+    story += [_state_chart(data, t, TEXT_WIDTH), _state_key(data, p), Spacer(1, 0.2 * cm)]
+    # A column for each answer state, as `selfassess show` counts them: never one "answered" figure.
+    heads = ["Domain", *(label for label, _ in f.state_counts()), "Score and level",
+             data.previous_period or "Previous", "Change"]
+    table = [[p(f"<b>{escape(h)}</b>", "cell") for h in heads]]
     ratings = data.ratings
     if ratings is not None:  # the board round's spread beside each domain's score
         table[0].append(p("<b>Divided</b>", "cell"))
-    for d in data.domains:
-        change = "–" if d.change is None else f"{d.change:+d}"
-        table.append([p(f"{escape(d.ref)} {t(d.title, 'domain title')}", "cell"), p(f"{d.answered}/{d.questions}", "cell"),
-                      p(escape(score_words(d.percent, d.provisional)), "cell"), p(escape(d.level or "–"), "cell"),
-                      p(pct(d.previous_percent), "cell"), p(change, "cell")])
+    for fd in f.domains:
+        change = "–" if fd.change is None else f"{fd.change:+d}"
+        table.append([p(f"{escape(fd.ref)} {t(fd.title, 'domain title')}", "cell"),
+                      *(p(str(n), "cell") for _, n in fd.state_counts()),
+                      p(escape(score_words(fd.percent, fd.provisional)) + f"<br/>{escape(fd.level or '–')}", "cell"),
+                      p(pct(fd.previous_percent), "cell"), p(change, "cell")])
         if ratings is not None:
-            rated = ratings.of_domain(d.id)
+            rated = ratings.of_domain(fd.id)
             table[-1].append(p(f"{sum(r.divergent for r in rated)} of {len(rated)}" if rated else "–", "cell"))
-    heads = ["Domain", "Answered", "Score", "Level", data.previous_period or "Previous", "Change"]
-    wanted = [5.6 * cm, 1.9 * cm, 2.7 * cm, 2.4 * cm, 1.8 * cm, 1.9 * cm]
+    table.append([p("<b>All domains</b>", "cell"), *(p(f"<b>{n}</b>", "cell") for _, n in f.state_counts()),
+                  p(escape(score_words(f.percent, f.provisional)) + f"<br/>{escape(f.level or '–')}", "cell"),
+                  p(pct(f.previous_percent), "cell"), p("–" if f.change is None else f"{f.change:+d}", "cell")]
+                 + ([p("", "cell")] if ratings is not None else []))
+    wanted = [4.6 * cm, 1.5 * cm, 1.3 * cm, 1.8 * cm, 1.5 * cm, 2.6 * cm, 1.5 * cm, 1.5 * cm]
     if ratings is not None:
         heads.append("Divided")
-        wanted = [4.6 * cm, 1.9 * cm, 2.2 * cm, 2.2 * cm, 1.8 * cm, 1.7 * cm, 1.9 * cm]
+        wanted = [3.4 * cm, 1.5 * cm, 1.3 * cm, 1.8 * cm, 1.5 * cm, 2.6 * cm, 1.5 * cm, 1.4 * cm, 1.6 * cm]
     story.append(Table(table, colWidths=_fit_widths(heads, wanted), repeatRows=1, style=_grid()))
     if f.targets_set:  # the board's targets, and the gap to each
         story.append(p(escape(f.targets_text()) + ".", "h2"))
@@ -993,7 +1089,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
             story.append(p(f"And {len(data.challenges) - CHALLENGES_SHOWN} more: selfassess checks lists them all.", "small"))
 
     if data.ratings is not None:
-        story += _disagreement(data.ratings, t, p)
+        story += _disagreement(data.ratings, t, p, signed=not data.is_draft)
     if data.stakeholders is not None:
         story += _stakeholders(data.stakeholders, t, p)
 
@@ -1009,10 +1105,10 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
         story.append(p(f"{escape(d.ref)} {t(d.title, 'domain title', bold=True)}", "h2"))
         story.append(p(f"Score {escape(score_and_level(d.percent, d.level, d.provisional))}"
                        + f"; {escape(change_words(d.change, data.previous_period))}; {d.answered} of {d.questions} answered "
-                       "and reviewed"
+                       "this year"
                        + (f", {d.not_applicable} not applicable" if d.not_applicable else "")
                        + (f", {d.awaiting_review} carried forward and not yet reviewed (not counted as strengths or gaps)"
-                          if d.awaiting_review else "") + ".", "small"))
+                          if d.awaiting_review else "") + f". Answers: {escape(f.domain(d.id).states_text())}.", "small"))
         rated = data.ratings.of_domain(d.id) if data.ratings is not None else []
         if rated:
             divided = sum(r.divergent for r in rated)
@@ -1025,7 +1121,9 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
                 story.append(p("None among this year's answers.", "small"))
             for ans in rows_:
                 # A short headed block: the question and rating, the evidence, then its actions as a list.
-                block = [t.block([(f"{ans.ref} · {ans.rating}", None, True)], st["h4"]),
+                # A draft answer says so beside its rating: a finding is never read as agreed when it is not.
+                draft_mark = " (draft, not yet agreed)" if ans.state == ANSWER_STATES[DRAFT] else ""
+                block = [t.block([(f"{ans.ref} · {ans.rating}{draft_mark}", None, True)], st["h4"]),
                          t.block([(ans.question, f"question {ans.ref}", False)], st["finding"]),
                          t.block([("Evidence:", None, True), (" ", None, False),
                                   (ans.evidence, f"answer {ans.ref} evidence", False)] if ans.evidence

@@ -23,18 +23,21 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from ..core.figures import score_text, whole_percent
+from ..core.figures import DomainFigures, Figures, score_text, state_meanings, whole_percent
 from ..core.indicators import GroupFigure
-from ..core.model import ACTION_STATUSES
+from ..core.model import ACTION_STATUSES, AGREED, ANSWER_STATES, DRAFT, NEEDS_REVIEW
 from .data import ReportData
 from .safe_text import Cleaner, looks_like_formula
 
 CELL_LIMIT = 32_767
 CHUNK = 32_000
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-WRAP = Alignment(wrap_text=True, vertical="top")
-RIGHT = Alignment(wrap_text=True, vertical="top", horizontal="right", indent=1)  # clear of the text beside it
+HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")  # the body's font: unnamed, LibreOffice prints a serif
+BOLD_FONT = Font(name="Calibri", bold=True)
+# Text is indented from the left: a right-aligned number or date beside it never runs into it
+# ('67%provisional', '23 Dec 2026Not started'). LibreOffice ignores the indent of right-aligned cells.
+WRAP = Alignment(wrap_text=True, vertical="top", horizontal="left", indent=1)  # an indent needs a side
+RIGHT = Alignment(wrap_text=True, vertical="top", horizontal="right", indent=1)
 MAX_WIDTH = 60  # characters: wider text wraps
 FILTER_BUTTON = 3  # characters the table's filter button takes beside a header
 RAG_FILLS = {"Red": "F4B6B6", "Amber": "FFE08A", "Green": "B7E1A1", "Complete": "BDD7EE", "Dropped": "D9D9D9"}
@@ -143,18 +146,21 @@ def fit_columns(ws: Worksheet, caps: dict[int, int] | None = None, header_lines:
         longest = longest_of.get(i, 0)
         cap = caps.get(i, MAX_WIDTH)
         ws.column_dimensions[get_column_letter(i)].width = max(header_width(header, header_lines),
-                                                               min(longest + 2, cap), 6)
+                                                               min(longest + 3, cap), 6)  # and the indent
     if header_lines > 1:
         for cell in ws[1]:
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal=cell.alignment.horizontal,
+                                       indent=cell.alignment.indent)
         ws.row_dimensions[1].height = 15 * header_lines
 
 
-def _header(ws: Worksheet, titles: list[str]) -> None:
+def _header(ws: Worksheet, titles: list[str], numbers: tuple[int, ...] = ()) -> None:
+    """The header row; the columns in `numbers` hold figures, so their headers sit right, over them."""
     for i, title in enumerate(titles, start=1):
         cell = ws.cell(row=1, column=i, value=title)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=False, vertical="center")
+        cell.alignment = Alignment(wrap_text=False, vertical="center", horizontal="right" if i in numbers else "left",
+                                   indent=0 if i in numbers else 1)
     ws.freeze_panes = "A2"
     print_landscape(ws)
     ws.print_options.gridLines = False
@@ -168,6 +174,10 @@ def print_landscape(ws: Worksheet) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    # Narrow margins: fitted to one page wide, every centimetre of paper makes the print larger.
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.25
 
 
 def _table(ws: Worksheet, name: str, columns: int, rows: int) -> None:
@@ -185,7 +195,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     plan.title = "Action plan"
     titles = ["Ref", "Domain", "Question", "Action", "Owner", "Role", "Original due", "Current due", "Status", "RAG",
               "Slipped (days)", "Last update"]
-    _header(plan, titles)
+    _header(plan, titles, numbers=(7, 8, 11))
     for r, a in enumerate(data.actions, start=2):
         where = f"action {a.ref}"
         w.value(plan, r, 1, a.ref)
@@ -221,45 +231,48 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
     plan.conditional_formatting.add(f"K2:K{max(last, 2)}", CellIsRule(operator="greaterThan", formula=["0"],
                                                                        font=Font(bold=True, color="9C5700")))
     org = cleaner.clean(data.organisation, "organisation").replace("\n", " ")
-    plan.oddHeader.center.text = header_text(("DRAFT for the board · " if data.is_draft else "")
-                                             + f"{org[:150]}: action plan {data.period}")
-    plan.oddFooter.center.text = "Page &P of &N"
+    running = header_text(("DRAFT for the board, not yet signed off · " if data.is_draft else "")
+                          + f"{org[:150]}: action plan {data.period}")
 
     summary = wb.create_sheet("Summary")
     f = data.figures
-    s_titles = ["Ref", "Domain", "Questions", "Answered", "Awaiting review", "Completeness", "Score", "Provisional",
+    # Each answer state its own column, counted as `selfassess show` counts them.
+    states = [label for label, _ in f.state_counts()]
+    s_titles = ["Ref", "Domain", "Questions", *states, "Completeness", "Score", "Provisional",
                 "Level", f"Score {data.previous_period}" if data.previous_period else "Previous score", "Change (points)"]
-    _header(summary, s_titles)
+    _header(summary, s_titles, numbers=(3, 4, 5, 6, 7, 8, 9, 12, 13))
+    score_col = 4 + len(states) + 1
 
     def whole(r: int, col: int, percent: int | None) -> None:
         # The whole percent every document shows (half up), not the raw fraction Excel would round itself.
         if percent is not None:
-            summary.cell(row=r, column=col, value=percent / 100).number_format = "0%"
+            w.value(summary, r, col, percent / 100, "0%")
+
+    def counts(r: int, x: DomainFigures | Figures) -> None:
+        w.value(summary, r, 3, x.questions)
+        for i, (_, n) in enumerate(x.state_counts()):
+            w.value(summary, r, 4 + i, n)
 
     for r, d in enumerate(f.domains, start=2):
         w.value(summary, r, 1, d.ref)
         w.text(summary, r, 2, d.title, f"domain {d.ref} title")
-        summary.cell(row=r, column=3, value=d.questions)
-        summary.cell(row=r, column=4, value=d.answered)
-        summary.cell(row=r, column=5, value=d.awaiting_review)
-        whole(r, 6, whole_percent(100 * d.answered / d.questions) if d.questions else 100)
-        whole(r, 7, d.percent)
-        summary.cell(row=r, column=8, value="provisional" if d.provisional else "")
-        summary.cell(row=r, column=9, value=d.level or "")
-        whole(r, 10, d.previous_percent)
+        counts(r, d)
+        whole(r, score_col - 1, whole_percent(100 * d.answered / d.questions) if d.questions else 100)
+        whole(r, score_col, d.percent)
+        w.value(summary, r, score_col + 1, "provisional" if d.provisional else "")
+        w.value(summary, r, score_col + 2, d.level or "")
+        whole(r, score_col + 3, d.previous_percent)
         if d.change is not None:
-            summary.cell(row=r, column=11, value=d.change).number_format = "+0;-0;0"
+            w.value(summary, r, score_col + 4, d.change, "+0;-0;0")
     total_row = len(f.domains) + 2
-    summary.cell(row=total_row, column=2, value="Overall").font = Font(bold=True)
-    summary.cell(row=total_row, column=3, value=f.questions)
-    summary.cell(row=total_row, column=4, value=f.answered)
-    summary.cell(row=total_row, column=5, value=f.awaiting_review)
-    whole(total_row, 6, f.completeness)
-    whole(total_row, 7, f.percent)
-    summary.cell(row=total_row, column=8, value="provisional" if f.provisional else "")
-    whole(total_row, 10, f.previous_percent)
+    summary.cell(row=total_row, column=2, value="Overall").font = BOLD_FONT
+    counts(total_row, f)
+    whole(total_row, score_col - 1, f.completeness)
+    whole(total_row, score_col, f.percent)
+    w.value(summary, total_row, score_col + 1, "provisional" if f.provisional else "")
+    whole(total_row, score_col + 3, f.previous_percent)
     if f.change is not None:
-        summary.cell(row=total_row, column=11, value=f.change).number_format = "+0;-0;0"
+        w.value(summary, total_row, score_col + 4, f.change, "+0;-0;0")
     _table(summary, "DomainSummary", len(s_titles), len(f.domains))
     info = total_row + 2
     assurance = ", ".join(f"{n} {label.lower()}" for label, n in f.assurance)
@@ -269,9 +282,11 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
         ("Framework hash", data.framework_hash),
         ("Status", data.status + (": DRAFT for the board, not yet signed off" if data.is_draft else "")),
         ("Exported", data.generated_on.isoformat()),
-        ("Overall", f"{score_text(f.percent, f.provisional)} ({f.answered} of {f.questions} answered and reviewed"
+        ("Overall", f"{score_text(f.percent, f.provisional)} ({f.answered} of {f.questions} answered this year"
                     + (f"; {f.awaiting_review} carried forward, awaiting review" if f.awaiting_review else "")
                     + (f"; {f.drafts} draft" if f.drafts else "") + ")"),
+        ("Answers by state", f.states_text()),
+        ("Key to the states", "; ".join(f"{label}: {words}" for label, words in state_meanings(not data.is_draft))),
         ("Assurance", f"of {f.rated} rated answers: {assurance}" if f.rated else "no rated answers yet"),
         ("Actions", f"{f.actions_total} in the plan: {f.actions_open} open, {f.actions_overdue} overdue, "
                     f"{f.actions_slipped} slipped, {f.actions_done} done"
@@ -279,7 +294,7 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
         ("Points for challenge", " ".join(c.message for c in data.challenges) or "none"),  # each a sentence
     ]):
         key = summary.cell(row=info + i, column=1, value=label)
-        key.font = Font(bold=True)
+        key.font = BOLD_FONT
         key.alignment = WRAP  # at the top, beside the first line of its value (bottom read as the next row's)
         w.text(summary, info + i, 2, fact, f"summary {label.lower()}")
 
@@ -301,6 +316,11 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
         w.text(answers, r, 10, ans.updated_by, f"{where} updated by")
         w.value(answers, r, 11, ans.updated_at)
     _table(answers, "Answers", len(a_titles), len(data.answers))
+    # Each answer's state in the colours of the board report's state chart: agreed, draft, carried forward.
+    for label, colour in ((ANSWER_STATES[AGREED], "C6E0CC"), (ANSWER_STATES[DRAFT], "FBE3A6"),
+                          (ANSWER_STATES[NEEDS_REVIEW], "DDE3EA")):
+        answers.conditional_formatting.add(f"I2:I{max(len(data.answers) + 1, 2)}", CellIsRule(
+            operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", fgColor=colour)))
 
     indicators = _indicator_sheet(wb, w, data) if data.indicators else None
 
@@ -318,15 +338,20 @@ def write_action_plan(data: ReportData) -> tuple[bytes, list[str]]:
                 w.style(cell, "@" if looks_like_formula(part) else "General", looks_like_formula(part))
                 row += 1
 
-    fit_columns(plan, {1: 8, 2: 24, 3: 40, 4: 45, 5: 20, 6: 26, 12: 45})  # one landscape page wide, still legible
-    fit_columns(summary, {1: 24, 2: 45, 9: 16})  # the labels under the table are whole in column A
-    fit_columns(answers, {3: 60, 6: 60, 7: 50})
+    # Printed one landscape page wide: narrower text columns (it wraps) and two-line headers keep
+    # the print large enough to read.
+    fit_columns(plan, {1: 8, 2: 20, 3: 34, 4: 36, 5: 18, 6: 20, 9: 13, 12: 36}, header_lines=2)
+    fit_columns(summary, {1: 24, 2: 45, 11: 16}, header_lines=2)  # the labels under the table are whole in column A
+    fit_columns(answers, {2: 24, 3: 44, 5: 30, 6: 44, 7: 36, 9: 18, 10: 18, 11: 22}, header_lines=2)
     if w.long_rows:
         fit_columns(wb["Long text"], {1: 40, 3: 120})
     if indicators is not None:
         fit_columns(indicators, {2: 40, 14: 60})
     for sheet in (plan, summary, answers, *([indicators] if indicators is not None else [])):
         w.fit_rows(sheet)
+    for sheet in wb.worksheets:  # every printed page says whose plan it is and, until sign-off, that it is a draft
+        sheet.oddHeader.center.text = running
+        sheet.oddFooter.center.text = f"{sheet.title[:30]}: page &P of &N"
     props = wb.properties
     props.title = (("DRAFT for the board: " if data.is_draft else "") + f"Action plan {data.period}: {org}")[:250]
     props.creator = props.lastModifiedBy = org[:250]

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,11 @@ class Submission:
     carried_forward: tuple[str, ...] = ()  # actions since carried into a later year, and counted there
     targets_set: int = 0  # domains with a target the board set
     targets_met: int = 0  # of those, the ones the domain's score reaches
+    targets_unmet_by: tuple[str, ...] = ()  # the dates of those not reached: missed once the date has passed
+
+    def targets_missed(self, today: date) -> int:
+        """Targets whose date has passed without the submitted score reaching them."""
+        return sum(1 for by in self.targets_unmet_by if by < today.isoformat())
 
     @property
     def live_actions(self) -> tuple[Action, ...]:
@@ -126,6 +132,7 @@ class Submission:
             "carried_forward": list(self.carried_forward),
             "overall": self.overall, "completeness": self.completeness,
             "targets_set": self.targets_set, "targets_met": self.targets_met,
+            "targets_unmet_by": list(self.targets_unmet_by),
             "domains": [{"id": d.id, "ref": d.ref, "title": d.title, "percent": d.percent, "level": d.level,
                          "answered": d.answered, "questions": d.questions} for d in self.domains],
             "actions": [a.to_record() for a in self.actions],
@@ -152,6 +159,7 @@ class Submission:
             file_sha256=str(rec.get("file_sha256", "")),
             carried_forward=tuple(rec.get("carried_forward", ())),
             targets_set=int(rec.get("targets_set", 0)), targets_met=int(rec.get("targets_met", 0)),
+            targets_unmet_by=tuple(str(x) for x in rec.get("targets_unmet_by", ()) if isinstance(x, str)),
         )
 
 
@@ -238,6 +246,7 @@ class TrustRow:
     history: tuple[tuple[str, float | None], ...] = field(default=())
     targets_set: int = 0
     targets_met: int = 0
+    targets_missed: int = 0  # date passed, not reached (on the day compared)
 
     @property
     def meets_targets(self) -> bool | None:
@@ -408,7 +417,7 @@ class Review:
                 overdue=sum(rules.is_overdue(a, today) for a in live),
                 slipped=sum(rules.slippage_days(a) > 0 and not a.closed for a in live),
                 queried=sum(1 for m in marks.get(s.id, {}).values() if m.verdict == "queried"),
-                targets_set=s.targets_set, targets_met=s.targets_met,
+                targets_set=s.targets_set, targets_met=s.targets_met, targets_missed=s.targets_missed(today),
             ))
         sort_rows(rows, sort, domains)
         return Comparison([d for d, _ in domains], [t for _, t in domains], rows)
@@ -522,6 +531,7 @@ class Review:
             imported_at=self.ws.clock.now(), imported_by=self.ws.actor,
             file_sha256=hashlib.sha256(v.data).hexdigest(), carried_forward=tuple(sub.carried_forward),
             targets_set=len(targets), targets_met=sum(1 for x in targets.values() if x.met),
+            targets_unmet_by=tuple(sorted(x.by for x in targets.values() if not x.met)),
         )
         listed = len(sub.evidence)
         carried = sum(e.included for e in sub.evidence)

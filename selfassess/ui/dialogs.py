@@ -535,3 +535,68 @@ class CoverSheetDialog(ModalScreen[dict[str, str] | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class TargetForm:
+    domain: str  # the domain's id
+    level: str
+    by: str
+    past_ok: bool  # the user kept a date already past (asked once, as an action's due date is)
+
+
+class TargetDialog(FormDialog[TargetForm | None]):
+    """Set the board's target level for a domain and the date to reach it by. A date already past
+    is asked about (ctrl+s again keeps it): such a target reads as missed unless already met."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, domains: list[tuple[str, str]], levels: list[str], today: date,
+                 default_by: str = "", submit: Submit[TargetForm] | None = None):
+        super().__init__()
+        self.domains, self.levels, self.today, self.default_by = domains, levels, today, default_by
+        self.submit = submit
+        self.past_agreed = ""  # the past date the user said to keep (ctrl+s a second time)
+        setattr(self, "AUTO_FOCUS", "#domain")  # noqa: B010  (per dialog: a class variable in Textual)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label("The board's target for a domain", classes="dialog-title")
+            yield Label("Domain")
+            yield Select([(plain(title), key) for key, title in self.domains], value=self.domains[0][0],
+                         allow_blank=False, id="domain", compact=True)
+            yield Label("Target level (" + ", ".join(self.levels) + ")")
+            yield Input("", id="level", placeholder=self.levels[-2] if len(self.levels) > 1 else "", compact=True)
+            yield field_error("level")
+            yield Label("To reach by (YYYY-MM-DD)")
+            yield Input(self.default_by, id="by", placeholder="2027-03-31", compact=True)
+            yield field_error("by")
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        level = self.query_one("#level", Input).value.strip()
+        by = self.query_one("#by", Input).value.strip()
+        self.clear_errors()
+        if not level:
+            self.refuse("level", "Name the level to reach: " + ", ".join(self.levels) + ".")
+            return
+        try:
+            when = date.fromisoformat(by)
+        except ValueError:
+            self.refuse("by", f"{by or 'The date'} is not a date: write it as YYYY-MM-DD, such as 2027-03-31.")
+            return
+        past_ok = when < self.today and self.past_agreed == by
+        if when < self.today and not past_ok:
+            self.past_agreed = by  # asked once: ctrl+s again keeps it
+            self.refuse("by", f"{by} is already past (today is {self.today.isoformat()}): a target not reached by "
+                              "then reads as missed. Press ctrl+s again to keep it, or change it.")
+            return
+        self.finish(TargetForm(str(self.query_one("#domain", Select).value), level, by, past_ok))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

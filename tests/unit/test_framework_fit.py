@@ -441,8 +441,9 @@ def test_a_target_per_domain_shows_its_gap_in_show_and_the_board_report(run):
 
     data = json.loads(run("show", aid, "--json").stdout)
     first = data["figures"]["domains"][0]
-    assert first["target"] == {"level": "established", "label": "Established", "by": "2027-03-31", "met": False, "gap": 1.0}
-    assert data["figures"]["targets"] == {"set": 1, "met": 0}
+    assert first["target"] == {"level": "established", "label": "Established", "by": "2027-03-31", "met": False, "gap": 1.0,
+                               "missed": False}
+    assert data["figures"]["targets"] == {"set": 1, "met": 0, "missed": 0}
     res = run("target", aid, "1", "developing", "--by", "2027-03-31")
     assert res.stdout.endswith("target Developing by 31 March 2027: met\n")
     log = run("audit", "log").stdout

@@ -75,7 +75,7 @@ def assurance_of(sentence: str) -> dict[str, int]:
 def check_prose(text: str, f: Figures, where: str) -> None:
     """The Markdown and the Word file: the same blocks, so the same sentences."""
     t = flat(text)
-    m = re.search(r"(\d+) of the (\d+) questions are answered and reviewed this year", t)
+    m = re.search(r"(\d+) of the (\d+) questions are answered this year", t)
     assert m and (int(m.group(1)), int(m.group(2))) == (f.answered, f.questions), where
     m = re.search(r"(\d+) carried forward from \S+ await review", t)
     assert (int(m.group(1)) if m else 0) == f.awaiting_review, where
@@ -84,6 +84,7 @@ def check_prose(text: str, f: Figures, where: str) -> None:
         assert m is None and "The trust has no overall score yet" in t, where
     else:
         assert m and m.group(1) == percent_text(f.percent) and bool(m.group(2)) == f.provisional, where
+    assert f"By state, the answers are: {f.states_text()}." in t, where
     m = re.search(r"Of the (\d+) rated answers, (.+?)\.", t)
     if f.rated:
         assert m and int(m.group(1)) == f.rated and assurance_of(m.group(2)) == {k.capitalize(): n for k, n in f.assurance}, where
@@ -107,12 +108,17 @@ def check_prose(text: str, f: Figures, where: str) -> None:
         assert "board agreed" not in t and "DRAFT for the board" in t, where
 
 
+def state_cells(d) -> list[str]:
+    return [str(d.agreed), str(d.drafts), str(d.awaiting_review), str(d.not_started)]
+
+
 def check_table_rows(rows: list[list[str]], f: Figures, where: str) -> None:
-    """Domain, Score, Level, Change: one row a domain."""
-    assert len(rows) == len(f.domains), where
-    for row, d in zip(rows, f.domains, strict=True):
-        assert row[0].startswith(d.ref), where
-        assert row[1] == percent_text(d.percent) + (" (provisional)" if d.provisional else ""), (where, d.ref, row)
+    """Domain, Score, Level, Change, then a column for each answer state: one row a domain, then all domains."""
+    assert len(rows) == len(f.domains) + 1 and rows[-1][0] == "All domains", where
+    for row, d in zip(rows, [*f.domains, f], strict=True):
+        assert row[0].startswith(getattr(d, "ref", "All domains")), where
+        assert row[1] == percent_text(d.percent) + (" (provisional)" if d.provisional else ""), (where, row)
+        assert row[4:] == state_cells(d), (where, row)
 
 
 def check_markdown(data) -> None:
@@ -124,6 +130,7 @@ def check_markdown(data) -> None:
     check_prose(text, f, "markdown")
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
             if line.startswith("| ") and not line.startswith(("| Domain", "| ---"))]
+    rows = rows[: len(f.domains) + 1]  # the domain table comes first (indicator tables may follow)
     check_table_rows(rows, f, "markdown table")
 
 
@@ -132,6 +139,9 @@ def check_word(data) -> None:
     text, table, title = docx_text(data)
     assert text.splitlines()[0] == "Health inequalities" + (" (DRAFT for the board)" if f.is_draft else "")
     assert title.startswith("DRAFT for the board") == f.is_draft
+    # Every page of a draft says so in its header, not only the first line.
+    header = docx.Document(io.BytesIO(render(data, "docx")[0])).sections[0].header.paragraphs[0].text
+    assert (header == "DRAFT for the board: not yet signed off") == f.is_draft and ("DRAFT" in header) == f.is_draft
     check_prose(text, f, "word")
     check_table_rows(table[1:], f, "word table")
 
@@ -144,10 +154,10 @@ def check_pdf(data) -> None:
     else:
         assert not any("DRAFT" in page for page in pages)
     t = flat("\n".join(pages))
-    assert (f"{f.answered} of {f.questions} questions answered and reviewed") in t  # the cover
+    assert (f"{f.answered} of {f.questions} questions answered this year") in t  # the cover
     m = re.search(r"The overall score is (\d+%|–)( \(provisional\))?", t)
     assert m and m.group(1) == percent_text(f.percent) and bool(m.group(2)) == f.provisional
-    m = re.search(r"; (\d+) of (\d+) questions are answered and reviewed( and (\d+) answers carried forward)?", t)
+    m = re.search(r"; (\d+) of (\d+) questions are answered this year( and (\d+) answers carried forward)?", t)
     assert m and (int(m.group(1)), int(m.group(2)), int(m.group(4) or 0)) == (f.answered, f.questions, f.awaiting_review)
     m = re.search(r"Of the (\d+) rated answers, (.+?)\.", t)
     assert (m is not None) == bool(f.rated)
@@ -160,8 +170,19 @@ def check_pdf(data) -> None:
     # Findings by domain: one score line each, in order, with this year's answered count.
     scores = re.findall(r"Score (\d+%|–)( \((?:[^)]*)\))?; ", t)
     assert [(s, "provisional" in note) for s, note in scores] == [(percent_text(d.percent), d.provisional) for d in f.domains]
-    counts = re.findall(r"(\d+) of (\d+) answered and reviewed", t)
+    counts = re.findall(r"(\d+) of (\d+) answered this year", t)
     assert [(int(a), int(q)) for a, q in counts] == [(d.answered, d.questions) for d in f.domains]
+    # The score chart's key names the state each bar's score rests on, and only those drawn.
+    scored = [d for d in f.domains if d.percent is not None]
+    rests = {"provisional" if d.provisional else "draft" if d.drafts else "agreed" for d in scored}
+    for state, words in (("agreed", "every answer agreed"), ("draft", "includes draft answers, not yet agreed"),
+                         ("provisional", "provisional (counts answers carried forward, needs review)")):
+        assert (f"{words}" in t) == (state in rests), (state, rests)
+    # The state chart's key: each state with the count `selfassess show` gives; and each domain's states.
+    for label, n in f.state_counts():
+        assert f"{label} ({n})" in t
+    assert re.findall(r"Answers: (\d+ agreed, \d+ draft, \d+ carried forward \(needs review\), \d+ not started)\.", t) \
+        == [d.states_text() for d in f.domains]
     assert ("board agreed" in t) is False or not f.is_draft
 
 
@@ -169,26 +190,32 @@ def check_workbook(data) -> None:
     f = data.figures
     wb = workbook(data)
     assert wb.properties.title.startswith("DRAFT for the board") == f.is_draft
+    # Every printed sheet's header says whose plan it is and, until sign-off, that it is a draft.
+    assert all(s.oddHeader.center.text.startswith("DRAFT for the board, not yet signed off") == f.is_draft
+               for s in wb.worksheets)
     sheet = wb["Summary"]
+    head = [c.value for c in sheet[1]]
+    assert head[3:7] == ["Agreed", "Draft", "Carried forward, needs review", "Not started"]
     rows = list(sheet.iter_rows(min_row=2, max_row=len(f.domains) + 2, values_only=True))
     for row, d in zip(rows, f.domains, strict=False):
-        assert row[0] == d.ref and (row[3], row[4]) == (d.answered, d.awaiting_review)
-        assert (None if row[6] is None else round(row[6] * 100)) == d.percent
-        assert (row[7] == "provisional") == d.provisional
-        assert (None if row[9] is None else round(row[9] * 100)) == d.previous_percent
-        assert row[10] == d.change
+        assert row[0] == d.ref and row[2] == d.questions and list(row[3:7]) == [int(x) for x in state_cells(d)]
+        assert (None if row[8] is None else round(row[8] * 100)) == d.percent
+        assert (row[9] == "provisional") == d.provisional
+        assert (None if row[11] is None else round(row[11] * 100)) == d.previous_percent
+        assert row[12] == d.change
     overall = rows[-1]
-    assert overall[1] == "Overall" and (overall[2], overall[3], overall[4]) == (f.questions, f.answered, f.awaiting_review)
-    assert (None if overall[6] is None else round(overall[6] * 100)) == f.percent
-    assert round(overall[5] * 100) == f.completeness
+    assert overall[1] == "Overall" and overall[2] == f.questions and list(overall[3:7]) == [int(x) for x in state_cells(f)]
+    assert (None if overall[8] is None else round(overall[8] * 100)) == f.percent
+    assert round(overall[7] * 100) == f.completeness
     info = {r[0]: r[1] for r in sheet.iter_rows(min_row=len(f.domains) + 4, values_only=True) if r[0]}
     assert info["Overall"].startswith(percent_text(f.percent) + (" (provisional)" if f.provisional else ""))
-    assert f"({f.answered} of {f.questions} answered and reviewed" in info["Overall"]
+    assert f"({f.answered} of {f.questions} answered this year" in info["Overall"]
     m = re.match(r"(\d+) in the plan: (\d+) open, (\d+) overdue", info["Actions"])
     assert m and tuple(map(int, m.groups())) == (f.actions_total, f.actions_open, f.actions_overdue)
     if f.rated:
         assert info["Assurance"] == f"of {f.rated} rated answers: " + ", ".join(f"{n} {k.lower()}" for k, n in f.assurance)
     assert ("DRAFT" in info["Status"]) == f.is_draft
+    assert info["Answers by state"] == f.states_text()
 
 
 def check_everywhere(data) -> None:

@@ -23,6 +23,8 @@ class DashboardScreen(AppScreen):
         Binding("escape", "back", "Back", id="back", tooltip="Back to the previous screen"),
         Binding("x", "export", "Export", id="export", tooltip="Write the board report, action plan or annual-report section"),
         Binding("k", "checks", "Points for challenge", id="checks", show=False, tooltip="What a non-executive would question before sign-off"),
+        Binding("t", "target", "Set a target", id="target", show=False,
+                tooltip="The board's target level for a domain and the date to reach it by"),
         Binding("i", "indicators", "Indicators", id="indicators", show=False,
                 tooltip="Indicator data by deprivation, ethnicity, age and sex, with intervals and data quality"),
     ]
@@ -87,6 +89,38 @@ class DashboardScreen(AppScreen):
             lines_a.append(Content.assemble(("Overdue by owner:", "bold")))
             lines_a += [plain(f"  {owner}: {n}") for owner, n in f.overdue_by_owner]
         self.query_one("#owners", Static).update(Content("\n").join(lines_a))
+
+    def action_target(self) -> None:
+        from ...core.figures import domain_scale
+        from ..dialogs import TargetDialog, TargetForm
+
+        if not self.sa.can_change():
+            return
+        ws = self.sa.ws
+        a = ws.assessment(self.assessment_id)
+        framework = ws.framework(a)
+        rated = [d for d in framework.domains if d.questions]
+        if not rated:
+            self.notify("No domain has questions to rate yet.", severity="warning")
+            return
+        levels = [lv.label for lv in domain_scale(framework, rated[0].id).levels]
+        said: list[str] = []
+
+        def submit(form: TargetForm) -> str | None:  # refused: the dialog stays open as typed, saying why
+            changed, why = self.sa.try_change(ws.set_target, a.id, form.domain, form.level, form.by,
+                                              past_ok=form.past_ok)
+            if changed is not None:
+                d = ws.figures(changed).domain(form.domain)
+                said.append(f"{d.ref} {d.title}: {d.target.text() if d.target else 'no target'}")
+            return why
+
+        def done(form: TargetForm | None) -> None:
+            if form is not None and said:
+                self.notify(said[-1])
+                self.refresh_data()
+
+        self.app.push_screen(TargetDialog([(d.id, f"{d.ref} {d.title}") for d in rated], levels, ws.today(),
+                                          submit=submit), done)
 
     def action_checks(self) -> None:
         from .checks import ChecksScreen
