@@ -74,10 +74,11 @@ class StoreMachine(RuleBasedStateMachine):
         self._record(q, {"rating": rating, "na": None, "evidence": evidence.strip()})  # one rule: surrounding whitespace is not kept
 
     def _record(self, q, values):
-        """An edit that changes something makes the answer a draft; one that changes nothing records nothing."""
+        """An edit that changes something makes the answer a draft, as does choosing a carried-forward
+        answer's level again (reviewing it); one that changes nothing else records nothing."""
         answers = self.model[self.current]["answers"]
         old = answers.get(q)
-        if old is None or any(old[k] != v for k, v in values.items()):
+        if old is None or any(old[k] != v for k, v in values.items()) or old["state"] == NEEDS_REVIEW:
             answers[q] = {**values, "state": "draft"}
 
     @precondition(lambda self: self.current is not None and not self.model[self.current]["frozen"])
