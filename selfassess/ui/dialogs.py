@@ -45,6 +45,17 @@ class FormDialog(ModalScreen[F]):
     refused, shows why beside the buttons, and the dialog stays open with every field as typed."""
 
     submit: Submit[Any] | None = None
+    past_kept = ""  # the past date the user said to keep (ctrl+s a second time)
+
+    def past_date_asked(self, field: str, typed: str, when: date, today: date, then: str = "") -> bool:
+        """A date already past is asked about once, beside its field: True when it was just asked
+        (the dialog stays open); ctrl+s again with the same date keeps it."""
+        if when >= today or self.past_kept == typed:
+            return False
+        self.past_kept = typed
+        self.refuse(field, f"{typed} is already past (today is {today.isoformat()}){then}. "
+                           "Press ctrl+s again to keep it, or change it.")
+        return True
 
     def clear_errors(self) -> None:
         for error in self.query(".error"):
@@ -198,7 +209,6 @@ class ActionDialog(FormDialog[ActionForm | None]):
         self.default_due = default_due
         self.today = today
         self.submit = submit
-        self.past_due_agreed = ""  # the past due date the user said to keep (ctrl+s a second time)
         # Where typing goes first: an update's progress note (an owner field, focused, is replaced by what is typed),
         # an adopted suggestion's owner, a new action's title.
         setattr(self, "AUTO_FOCUS", "#note" if action else "#owner" if title else "#title")  # noqa: B010  (per dialog: a class variable in Textual)
@@ -258,10 +268,7 @@ class ActionDialog(FormDialog[ActionForm | None]):
         except Refusal:
             return
         moved = self.action_ is None or values["due"] != self.action_.current_due
-        if self.today and moved and due < self.today and self.past_due_agreed != values["due"]:
-            self.past_due_agreed = values["due"]  # asked once: ctrl+s again keeps it
-            self.refuse("due", f"{values['due']} is already past (today is {self.today.isoformat()}). "
-                               "Press ctrl+s again to keep it, or change it.")
+        if self.today and moved and self.past_date_asked("due", values["due"], due, self.today):
             return
         self.finish(ActionForm(values["title"], values["owner"], values["role"], values["due"], str(status),
                                values["note"] if self.action_ else "", "" if self.action_ else values["note"]))
@@ -556,7 +563,6 @@ class TargetDialog(FormDialog[TargetForm | None]):
         super().__init__()
         self.domains, self.levels, self.today, self.default_by = domains, levels, today, default_by
         self.submit = submit
-        self.past_agreed = ""  # the past date the user said to keep (ctrl+s a second time)
         setattr(self, "AUTO_FOCUS", "#domain")  # noqa: B010  (per dialog: a class variable in Textual)
 
     def compose(self) -> ComposeResult:
@@ -589,13 +595,9 @@ class TargetDialog(FormDialog[TargetForm | None]):
         except ValueError:
             self.refuse("by", f"{by or 'The date'} is not a date: write it as YYYY-MM-DD, such as 2027-03-31.")
             return
-        past_ok = when < self.today and self.past_agreed == by
-        if when < self.today and not past_ok:
-            self.past_agreed = by  # asked once: ctrl+s again keeps it
-            self.refuse("by", f"{by} is already past (today is {self.today.isoformat()}): a target not reached by "
-                              "then reads as missed. Press ctrl+s again to keep it, or change it.")
+        if self.past_date_asked("by", by, when, self.today, ": a target not reached by then reads as missed"):
             return
-        self.finish(TargetForm(str(self.query_one("#domain", Select).value), level, by, past_ok))
+        self.finish(TargetForm(str(self.query_one("#domain", Select).value), level, by, when < self.today))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
