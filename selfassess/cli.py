@@ -796,11 +796,13 @@ def action_group() -> None:
 @click.option("--role", "owner_role", default="", help="The owner's role, such as Director of Strategy.")
 @click.option("--due", required=True, help="Due date, YYYY-MM-DD.")
 @click.option("--description", default="", help="More detail.")
+@click.option("--past-date", "past_ok", is_flag=True, help="Keep a due date already past (refused without it).")
 @pass_ctx
 def action_add(c: Context, assessment: str, questions: tuple[str, ...], title: str, owner: str, owner_role: str,
-               due: str, description: str) -> None:
+               due: str, description: str, past_ok: bool) -> None:
     with c.workspace(write=True) as ws:
-        a = ws.add_action(assessment, questions, title, owner, due, owner_role=owner_role, description=description)
+        a = ws.add_action(assessment, questions, title, owner, due, owner_role=owner_role, description=description,
+                          past_ok=past_ok)
     echo(f"{a.id}  {a.ref} {a.title} (owner {a.owner}, due {a.current_due})")
 
 
@@ -812,12 +814,13 @@ def action_add(c: Context, assessment: str, questions: tuple[str, ...], title: s
 @click.option("--role", "owner_role", help="New owner's role.")
 @click.option("--note", help="A dated progress note.")
 @click.option("--reason", "dropped_reason", help="Why the action is dropped.")
+@click.option("--past-date", "past_ok", is_flag=True, help="Keep a new due date already past (refused without it).")
 @pass_ctx
 def action_update(c: Context, action: str, status: str | None, due: str | None, owner: str | None, owner_role: str | None,
-                  note: str | None, dropped_reason: str | None) -> None:
+                  note: str | None, dropped_reason: str | None, past_ok: bool) -> None:
     with c.workspace(write=True) as ws:
         a = ws.update_action(action, status=status, due=due, owner=owner, owner_role=owner_role, note=note,
-                             dropped_reason=dropped_reason)
+                             dropped_reason=dropped_reason, past_ok=past_ok)
     echo(f"{a.id}  {a.ref} {a.status_label}, due {a.current_due} (originally {a.original_due}), owner {a.owner}")
 
 

@@ -1175,14 +1175,18 @@ class Workspace:
 
     def add_action(self, assessment_handle: str, question_ids: Iterable[str], title: str, owner: str, due: str, *,
                    owner_role: str = "", description: str = "", origin: str = "custom",
-                   status: str | None = None) -> Action:
+                   status: str | None = None, past_ok: bool = True) -> Action:
         """A new action on the plan, in one audit event; status, when given, is where it already stands
-        (say, started before the board met). Dropping needs a reason, so an action is not made dropped."""
+        (say, started before the board met). Dropping needs a reason, so an action is not made dropped.
+        past_ok=False: a due date already past is refused until the user says to keep it (the command
+        line's --past-date, the app's second ctrl+s)."""
         assessment = self.assessment(assessment_handle)
         self._editable(assessment)
         framework = self.framework(assessment)
         qids = tuple(dict.fromkeys(framework.question(q).id for q in question_ids))
         title, owner, due_date = action_rules.check_fields(title, owner, due)
+        if not past_ok:
+            self._past_due(due_date)
         state = check_choice(status, ACTION_STATUSES, "action status") if status else NOT_STARTED
         if state == DROPPED:
             raise InvalidInput("a new action cannot start as dropped, expected another status")
@@ -1199,10 +1203,18 @@ class Workspace:
                      [Change("actions", action.id, None, action.stored())])
         return action
 
+    def _past_due(self, when: date) -> None:
+        if when < self.today():
+            raise Refused(f"the due date {when.isoformat()} is already past (today is {self.today().isoformat()}): "
+                          "the action would be overdue from the start; nothing was changed",
+                          hint=Hint("to keep that date, say so", command="--past-date",
+                                    key="ctrl+s again in the action dialog"))
+
     def update_action(self, handle: str, *, status: str | None = None, due: str | None = None, note: str | None = None,
                       owner: str | None = None, owner_role: str | None = None, dropped_reason: str | None = None,
-                      title: str | None = None, description: str | None = None) -> Action:
+                      title: str | None = None, description: str | None = None, past_ok: bool = True) -> Action:
         """Progress on an action: status, due date, owner and a dated note, each on its history.
+        past_ok=False: a due date moved to one already past is refused until the user says to keep it.
 
         After sign-off the assessment is frozen, but its action plan is still delivered:
         progress (status, due date, owner, notes) can be recorded; what was agreed cannot change.
@@ -1222,8 +1234,11 @@ class Workspace:
                 if key == DROPPED:
                     fields["dropped_reason"] = check_text(dropped_reason or note, "reason", max_length=5000).strip()
         if due is not None:
-            new_due = parse_date(due, "due date").isoformat()
+            when = parse_date(due, "due date")
+            new_due = when.isoformat()
             if new_due != action.current_due:
+                if not past_ok:
+                    self._past_due(when)
                 fields["current_due"] = changed["due"] = new_due
         if owner is not None:
             owner = check_text(owner, "owner", required=True, max_length=200).strip()

@@ -57,11 +57,16 @@ def test_new_answer_and_act_from_the_command_line(run):
     assert run("answer", aid[:8], "1.3", "--rating", "2", "--evidence", "ToR of the Quality Committee").stdout == (
         "saved 1.3 leadership.board-committee: Developing\n")
     assert run("answer", aid[:8], "4.7", "--na", "No paediatric services").stdout.endswith(": N/A\n")
-    added = run("action", "add", aid[:8], "--question", "1.3", "--title", "Add oversight to the committee ToR",
-                "--owner", "Tom Barker", "--role", "Director of Corporate Affairs", "--due", "2026-03-31")
+    args = ("action", "add", aid[:8], "--question", "1.3", "--title", "Add oversight to the committee ToR",
+            "--owner", "Tom Barker", "--role", "Director of Corporate Affairs", "--due", "2026-03-31")
+    refused = run(*args)  # a plan entered after its dates: each past date is asked for by name
+    assert refused.exit_code != 0 and "2026-03-31 is already past" in refused.stderr and "--past-date" in refused.stderr
+    added = run(*args, "--past-date")
     assert added.exit_code == 0 and " A01 Add oversight" in added.stdout
     action_id = added.stdout.split()[0]
-    upd = run("action", "update", action_id[:8], "--status", "at_risk", "--due", "2026-06-30", "--note", "Committee deferred")
+    assert "already past" in run("action", "update", action_id[:8], "--due", "2026-06-30").stderr
+    upd = run("action", "update", action_id[:8], "--status", "at_risk", "--due", "2026-06-30", "--note", "Committee deferred",
+              "--past-date")
     assert upd.exit_code == 0 and "At risk, due 2026-06-30 (originally 2026-03-31)" in upd.stdout
     (row,) = json.loads(run("actions", aid, "--json").stdout)["actions"]
     assert row["slippage_days"] == 91 and row["question_refs"] == ["1.3"]
