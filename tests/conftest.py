@@ -21,6 +21,9 @@ def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("SELFASSESS_HOME", str(folder))
     monkeypatch.setenv("SELFASSESS_ACTOR", "Test Runner")
     monkeypatch.setenv("SELFASSESS_EXPORTS", str(tmp_path / "exports"))
+    # The command line's today, as the other tests' clock (tests.helpers.TODAY): a date in a test
+    # (a due date, a target) must not become past, and the test fail, as the calendar moves on.
+    monkeypatch.setenv("SELFASSESS_TODAY", "2026-11-23")
     return folder
 
 
