@@ -171,6 +171,11 @@ def trusted_keys(ws: Workspace) -> list[TrustedKey]:
     return sorted((TrustedKey.from_record(r) for r in ws.repo.all(TRUSTED_KEYS)), key=lambda k: k.name.lower())
 
 
+def keys_for_ods(ws: Workspace, ods_code: str) -> list[TrustedKey]:
+    """The keys registered here with this ODS code, revoked ones included (through the store's index)."""
+    return [TrustedKey.from_record(r) for r in ws.repo.find(TRUSTED_KEYS, ods_code=ods_code)]
+
+
 def registered_key(ws: Workspace, fingerprint: str) -> TrustedKey | None:
     """The entry for a key, revoked or not: to say why a key is not trusted."""
     rec = ws.repo.get(TRUSTED_KEYS, fingerprint)

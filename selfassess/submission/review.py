@@ -328,6 +328,7 @@ class Review:
         self._cache_head: Any = None
         self._file_index: dict[str, Submission] | None = None
         self._key_index: dict[str, list[Submission]] | None = None
+        self._ods_index: dict[str, set[str]] | None = None
         self._own: tuple[str | None] | None = None
 
     # --- reading
@@ -344,6 +345,7 @@ class Review:
                     why = str(exc) if isinstance(exc, schema.Malformed) else "it is not in the form selfassess writes"
                     self._unreadable.append(Unreadable(str(rec.get("id", "?")), str(rec.get("file", "?")), why))
             self._cache, self._cache_head, self._file_index, self._key_index = cache, head, None, None
+            self._ods_index = None
         return self._cache
 
     def _added(self, sub: Submission) -> None:
@@ -355,6 +357,8 @@ class Review:
                 self._file_index[sub.file_sha256] = sub
             if self._key_index is not None:
                 self._key_index.setdefault(sub.key_fingerprint, []).append(sub)
+            if self._ods_index is not None:
+                self._ods_index.setdefault(sub.organisation.ods_code.upper(), set()).add(sub.key_fingerprint)
 
     def submissions(self) -> list[Submission]:
         return sorted(self._load().values(), key=lambda s: (s.organisation.name.lower(), s.period, s.sequence))
@@ -473,6 +477,12 @@ class Review:
         if key is not None and key.ods_code and org.ods_code and key.ods_code != org.ods_code.upper():
             return Checked(path, bundle.MALFORMED, f"{who}: signed with the key registered to {key.name} ({key.ods_code}) "
                            f"but it says it comes from {org.ods_code}")
+        rival = self._rival_key(org.ods_code.upper(), opened.fingerprint) if org.ods_code else None
+        if rival is not None:  # one live key speaks for a trust: a key registered without an ODS code cannot take another's
+            return Checked(path, bundle.MALFORMED, f"{who}: it says it comes from {org.ods_code}, but {org.ods_code} is "
+                           f"the trust of another key here, {rival.name}'s ({rival.fingerprint}), and this copy is "
+                           f"signed by {opened.fingerprint}. If the trust has a new key, revoke the old one first "
+                           f"(selfassess keys revoke \"{rival.fingerprint}\" --reason TEXT), then import this again")
         held = self.ws.repo.get(SUBMISSIONS, opened.payload_sha256)
         if held:
             signer = held.get("key_fingerprint")
@@ -563,6 +573,27 @@ class Review:
         if known is not None:
             return Checked(path, bundle.DUPLICATE, f"{known.who}: this submission was imported before (as {known.file})")
         return self.judge(verify_file(path, data))
+
+    def _rival_key(self, ods_code: str, fingerprint: str) -> TrustedKey | None:
+        """Another live key (registered, not revoked) that speaks for this ODS code here: registered
+        with it, or signing submissions already imported from it."""
+        for k in keys.keys_for_ods(self.ws, ods_code):
+            if not k.revoked and k.fingerprint != fingerprint:
+                return k
+        for fp in sorted(self._by_ods().get(ods_code, set()) - {fingerprint}):
+            live = keys.trusted_key(self.ws, fp)
+            if live is not None:
+                return live
+        return None
+
+    def _by_ods(self) -> dict[str, set[str]]:
+        """The keys whose submissions were imported, by the ODS code they name (found once, kept in step)."""
+        subs = self._load()  # first: a store moved on forgets the index
+        if self._ods_index is None:
+            self._ods_index = {}
+            for sub in subs.values():
+                self._ods_index.setdefault(sub.organisation.ods_code.upper(), set()).add(sub.key_fingerprint)
+        return self._ods_index
 
     def _by_key(self) -> dict[str, list[Submission]]:
         """Each trust's submissions by its key: judging a bundle reads only its own trust's chain."""

@@ -341,7 +341,7 @@ def test_any_change_to_a_signed_response_is_taken_whole_or_refused_with_a_reason
     assert outcomes["refused"] and store.verify().ok
 
 
-def test_another_key_signing_a_trusts_exact_content_first_is_named_when_the_real_one_comes(tmp_path):
+def test_another_key_signing_a_trusts_exact_content_first_is_refused_and_the_real_one_comes_in(tmp_path):
     north, other = Party(tmp_path, "north", "Priya Raman"), Party(tmp_path, "other", "Mallory")
     regulator = Party(tmp_path, "regulator", "Dr Okafor")
     try:
@@ -351,10 +351,11 @@ def test_another_key_signing_a_trusts_exact_content_first_is_named_when_the_real
         opened = bundle.open_sealed(real.read_bytes(), bundle.SUBMISSION, schema_allowed())
         copy_ = tmp_path / "copy.selfassess"
         copy_.write_bytes(bundle.seal(bundle.SUBMISSION, dict(opened.files), keys.load_or_create(other.home)))
-        assert regulator.review.import_bundles([copy_])[0].verdict == bundle.GENUINE  # signed by Someone, and says so
-        result = regulator.review.check(real)
-        assert result.verdict == bundle.DUPLICATE
-        assert f"signed by another key ({other.fingerprint()})" in result.message and north.fingerprint() in result.message
+        # Someone's key, registered with no ODS code, cannot speak for RNG, which Northgate's key holds.
+        (refused,) = regulator.review.import_bundles([copy_])
+        assert refused.verdict == bundle.MALFORMED and refused.submission is None
+        assert "RNG is the trust of another key here, Northgate's" in refused.message and north.fingerprint() in refused.message
+        assert regulator.review.import_bundles([real])[0].verdict == bundle.GENUINE
         assert regulator.store.verify().ok
     finally:
         for p in (north, other, regulator):

@@ -215,3 +215,30 @@ def test_round_import_on_the_command_line_says_revoked_key(run, tmp_path, monkey
     assert f"refused {response.name}: {response.name}: signed by the key of Margaret Ellison (old laptop), revoked here on " in res.stderr
     assert fp in res.stderr and REASON in res.stderr and "nothing was recorded" in res.stderr
     assert json.loads(run("round", "show", aid, "--json").stdout)["returned_names"] == []
+
+
+def test_a_key_registered_without_an_ods_code_cannot_speak_for_another_keys_trust(trust, regulator, tmp_path):
+    """One live key speaks for a trust: another key (registered without --ods) signing as the same
+    ODS code is refused, naming the key that speaks for it, until that key is revoked (a new key)."""
+    keys.register_key(regulator.ws, trust.fingerprint(), "Northgate")  # no --ods: bound by what it sent
+    assert regulator.review.import_bundles([make_bundle(trust, tmp_path)])[0].verdict == bundle.GENUINE
+    other = Party(tmp_path, "other", "Someone Else")
+    try:
+        keys.register_key(regulator.ws, other.fingerprint(), "Northgate (new laptop)")
+        (tmp_path / "other-out").mkdir()
+        claim = make_bundle(other, tmp_path / "other-out")  # the same trust's name and ODS code, another key
+        head = regulator.store.head
+        check = regulator.review.check(claim)
+        assert check.verdict == bundle.MALFORMED
+        assert "RNG is the trust of another key here, Northgate's" in check.message and trust.fingerprint() in check.message
+        assert "keys revoke" in check.message
+        assert regulator.review.import_bundles([claim])[0].submission is None and regulator.store.head == head
+        # Registered with the ODS code, the first key speaks for it before anything was imported, too.
+        keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
+        assert regulator.review.check(claim).verdict == bundle.MALFORMED
+        # The trust's new key: the old one revoked, the new one's submission is taken in.
+        keys.revoke_key(regulator.ws, trust.fingerprint(), REASON)
+        assert regulator.review.check(claim).verdict == bundle.GENUINE
+    finally:
+        other.close()
+    assert regulator.store.verify().ok
