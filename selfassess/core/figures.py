@@ -217,6 +217,13 @@ class DomainFigures(_States):
     gaps: tuple[str, ...]  # question ids, reviewed answers only
     target: TargetFigures | None = None  # the board's target level for the domain, and the gap to it
 
+    @property
+    def score_rests_on(self) -> str:
+        """The state the domain's score rests on, as the board report's chart and the dashboard mark it:
+        'provisional' (it counts answers carried forward, not yet reviewed), 'draft' (some answers
+        still draft) or 'agreed' (every answer it counts agreed)."""
+        return "provisional" if self.provisional else "draft" if self.drafts else "agreed"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "ref": self.ref, "title": self.title, "questions": self.questions,

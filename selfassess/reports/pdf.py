@@ -729,8 +729,7 @@ def _chart(data: ReportData, t: _Text, width: float) -> Drawing:
     previous = bool(data.previous_period)
 
     def rests_on(d: Any) -> str:
-        fd = data.figures.domain(d.id)
-        return "provisional" if fd.provisional else "draft" if fd.drafts else "agreed"
+        return data.figures.domain(d.id).score_rests_on
 
     fills = {"agreed": STATE_FILLS[0], "draft": STATE_FILLS[1], "provisional": PROVISIONAL}
     words = {"agreed": "every answer agreed", "draft": "includes draft answers, not yet agreed",

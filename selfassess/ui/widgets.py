@@ -155,16 +155,26 @@ def selected_key(table: DataTable[Any]) -> str | None:
     return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
 
-def bar(percent: float | None, width: int) -> str:
+def bar(percent: float | None, width: int, fill: str = "█") -> str:
     if percent is None:
         return "·" * width
     filled = round(width * max(0.0, min(percent, 100.0)) / 100)
-    return "█" * filled + "░" * (width - filled)
+    return fill * filled + "░" * (width - filled)
+
+
+# How a bar shows the state its score rests on (DomainFigures.score_rests_on): a fill and a word of
+# its own beside the colour, so the states stay apart without colour (NO_COLOR, grey print).
+BAR_STATES: dict[str, tuple[str, str, str]] = {  # state: (fill, colour, the key's words)
+    "agreed": ("█", "$primary", "agreed"),
+    "draft": ("▓", "$warning", "draft (not all agreed)"),
+    "provisional": ("▒", "$text-muted", "provisional (counts carried forward)"),
+}
 
 
 class ScoreChart(Widget):
     """Domain scores as bars, this period above the previous one (the core figures: whole percents,
-    half up; a starred score still counts answers carried forward and not yet reviewed)."""
+    half up). Each bar is marked by the state its score rests on, agreed, draft or provisional (it
+    still counts answers carried forward and not yet reviewed), as the board report's chart is."""
 
     DEFAULT_CSS = "ScoreChart { height: auto; padding: 0 1; }"
 
@@ -176,25 +186,35 @@ class ScoreChart(Widget):
     def render(self) -> Content:
         width = max(self.size.width - 2, 50)
         name_w = min(30, width // 3)
-        bar_w = max(10, width - name_w - 13)
+        word_w = max(len("provisional"), len(self.previous_label or ""))
+        bar_w = max(10, width - name_w - word_w - 12)
+        domains = self.figures.domains
+        drawn = {d.score_rests_on for d in domains if d.percent is not None}
+        # The key names only the states drawn, as the board report's does, on one line: the bar's own
+        # word alone where the whole key would not fit.
         parts: list[Content] = []
-        legend: list[str | tuple[str, str]] = [("█ ", "$primary"), self.this_label]
-        if self.previous_label:
-            legend += ["   ", ("█ ", "dim"), self.previous_label]
-        if self.figures.provisional:
-            legend += ["   ", ("* provisional: counts answers not yet reviewed", "dim")]
-        parts.append(Content.assemble(*legend))
-        for d in self.figures.domains:
+        for brief in (False, True):
+            legend: list[str | tuple[str, str]] = []
+            for state, (fill, style, words) in BAR_STATES.items():
+                if state in drawn:
+                    legend += ["  " if legend else "", (fill + " ", style), state if brief else words]
+            key = Content.assemble(*legend)
+            if key.cell_length <= width or brief:
+                parts = [key] if legend else []
+                break
+        for d in domains:
             name = f"{d.ref} {d.title}"
-            mark = "*" if d.provisional else " "
-            row: list[str | tuple[str, str]] = [(f"{name[:name_w - 1]:<{name_w}}", "bold"), (bar(d.percent, bar_w), "$primary"),
-                                                " " + f"{percent_text(d.percent, '—'):>4}" + mark]
+            fill, style, _ = BAR_STATES[d.score_rests_on]
+            word = d.score_rests_on if d.percent is not None else ""
+            row: list[str | tuple[str, str]] = [(f"{name[:name_w - 1]:<{name_w}}", "bold"),
+                                                (bar(d.percent, bar_w, fill), style),
+                                                f" {percent_text(d.percent, '—'):>4} {word:<{word_w}}"]
             if d.change is not None:
                 arrow = "▲" if d.change > 0 else "▼" if d.change < 0 else "="
-                style = "$success" if d.change > 0 else "$error" if d.change < 0 else "dim"
-                row.append((f" {arrow}{abs(d.change):3d}", style))
+                change_style = "$success" if d.change > 0 else "$error" if d.change < 0 else "dim"
+                row.append((f" {arrow}{abs(d.change):3d}", change_style))
             parts.append(Content.assemble(*row))
             if self.previous_label:
                 parts.append(Content.assemble(" " * name_w, (bar(d.previous_percent, bar_w), "dim"),
-                                              (" " + f"{percent_text(d.previous_percent, '—'):>4}", "dim")))
+                                              (f" {percent_text(d.previous_percent, '—'):>4} {self.previous_label}", "dim")))
         return Content("\n").join(parts)

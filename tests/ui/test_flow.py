@@ -312,7 +312,8 @@ async def test_every_save_updates_the_domain_counter_and_the_status_bar_at_once(
         await pilot.press("d")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
-        assert "27 of 43 answered, 26 draft, 16 carried forward awaiting review" in str(app.screen.query_one("#completeness").render())
+        assert "27 of 43 answered this year\nAnswers by state: 1 agreed, 26 draft, 16 carried forward (needs review), 0 not started" \
+            in str(app.screen.query_one("#completeness").render())
 
 
 async def test_points_for_challenge_by_key_and_in_the_palette(tmp_path, new_app):

@@ -1,4 +1,5 @@
-"""Dashboard: domain scores against last period, completeness, and overdue actions by owner."""
+"""Dashboard: domain scores against last period, each marked by the state it rests on; the answers by
+state and completeness; and overdue actions by owner."""
 
 from __future__ import annotations
 
@@ -67,9 +68,9 @@ class DashboardScreen(AppScreen):
             old.remove()
         chart = ScoreChart(f, a.period, f.previous_period)
         self.query_one("#dashboard", VerticalScroll).mount(chart, after=slot)
-        lines = [f"Completeness {f.completeness}%: {f.answered} of {f.questions} answered"
-                 + (f", {f.drafts} draft" if f.drafts else "")
-                 + (f", {f.awaiting_review} carried forward awaiting review" if f.awaiting_review else "")]
+        # Every state apart, zeros included, in the words and numbers `selfassess show` prints.
+        lines = [f"Completeness {f.completeness}%: {f.answered} of {f.questions} answered this year",
+                 f"Answers by state: {f.states_text()}"]
         if f.total:  # the framework's own total and band (EDS 2022: out of 33)
             lines.insert(0, f.total.text())
         ranking = f.strongest_weakest_text()
