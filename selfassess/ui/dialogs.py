@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -87,6 +88,13 @@ class FormDialog(ModalScreen[F]):
         self.dismiss(form)
 
 
+def save_row(label: str) -> list[Widget]:
+    """A dialog's last lines: where a refusal is said, and its two buttons (label names the key, Cancel is esc)."""
+    return [Static("", id="error", classes="error"),
+            Horizontal(Button(label, variant="primary", id="save", compact=True),
+                       Button("Cancel  esc", id="cancel", compact=True), classes="buttons")]
+
+
 def field_error(field: str) -> Static:
     error = Static("", id=f"{field}-error", classes="error")
     error.display = False
@@ -107,10 +115,7 @@ class ReasonDialog(ModalScreen[str | None]):
             yield Label(plain(self.title_text), classes="dialog-title")
             yield Static(plain(self.prompt), classes="dialog-text")
             yield TextArea(self.initial, id="reason", soft_wrap=True)
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield from save_row("Save  ctrl+s")
 
     def on_mount(self) -> None:
         self.query_one("#reason", TextArea).focus()
@@ -246,10 +251,7 @@ class ActionDialog(FormDialog[ActionForm | None]):
             yield TextArea("", id="note", soft_wrap=True, show_line_numbers=False,
                            placeholder="What has happened since the last update?" if a else "")
             yield field_error("note")
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield from save_row("Save  ctrl+s")
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
@@ -337,10 +339,7 @@ class NewAssessmentDialog(FormDialog[NewAssessmentForm | None]):
                     yield Select(options, value=self.carry_from or "", allow_blank=False, id="carry", compact=True)
             yield Static("Answers carried forward are marked 'carried forward, needs review'; open actions come too.",
                          classes="dim")
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Start  ctrl+s", variant="primary", id="save", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield from save_row("Start  ctrl+s")
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
@@ -387,10 +386,7 @@ class InputDialog(ModalScreen[str | None]):
             yield Label(plain(self.title_text), classes="dialog-title")
             yield Static(plain(self.prompt), classes="dialog-text")
             yield Input(self.initial, id="value", placeholder=self.placeholder, compact=True)
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("OK  enter", variant="primary", id="save", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield from save_row("OK  enter")
 
     def on_mount(self) -> None:
         self.query_one("#value", Input).focus()
@@ -463,10 +459,7 @@ class SignOffDialog(FormDialog[SignOffForm | None]):
                     yield Label("Date")
                     yield Input(self.today, id="date", compact=True)
                     yield field_error("date")
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Sign off  ctrl+s", variant="primary", id="save", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield from save_row("Sign off  ctrl+s")
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
@@ -524,10 +517,7 @@ class CoverSheetDialog(ModalScreen[dict[str, str] | None]):
                                  id="purpose", prompt="Choose what the board is asked to do", compact=True)
                 else:
                     yield Input(value, id=key, placeholder=self.HINTS.get(key, ""), compact=True)
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield from save_row("Save  ctrl+s")
 
     def on_mount(self) -> None:
         self.query_one("#meeting", Input).focus()
@@ -577,10 +567,7 @@ class TargetDialog(FormDialog[TargetForm | None]):
             yield Label("To reach by (YYYY-MM-DD)")
             yield Input(self.default_by, id="by", placeholder="2027-03-31", compact=True)
             yield field_error("by")
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield from save_row("Save  ctrl+s")
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
