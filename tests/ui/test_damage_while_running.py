@@ -26,11 +26,12 @@ async def test_a_damaged_finished_year_read_from_a_screen_shows_how_to_recover(t
     app = new_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         app.push_screen(ActionsScreen(year))
-        for _ in range(50):  # not pilot.pause: the screen that met the damage never finishes mounting
+        for _ in range(100):  # not pilot.pause: the screen that met the damage never finishes mounting
             await asyncio.sleep(0.05)
-            if isinstance(app.screen, ProblemScreen):
+            if isinstance(app.screen, ProblemScreen) and app.screen.query(".problem"):  # pushed, and composed
                 break
         assert isinstance(app.screen, ProblemScreen)
+        await asyncio.sleep(0.1)  # its header is mounted too before the key that quits
         text = str(app.screen.query_one(".problem").render())
         assert path.name in text and "selfassess store restore --from-log" in text and "--backup" not in text
         assert app.is_running
