@@ -58,12 +58,12 @@ def make_line(seq: int, prev: str, time: str, actor: str, action: str, summary: 
 
 def make_line_reusing(seq: int, prev: str, time: str, actor: str, action: str, summary: str,
                       changes: Sequence[Change], known_before: Sequence[bytes | None]
-                      ) -> tuple[dict[str, Any], bytes, list[bytes | None]]:
+                      ) -> tuple[dict[str, Any], bytes, list[bytes]]:
     """make_line, given the canonical bytes of records the caller encoded before (the record a save
     replaces is usually the one an earlier save wrote): those are not encoded again. Also returns
     each change's `after` as encoded, for the caller to keep. The same line as make_line, byte for
     byte: the body is the canonical encoding assembled in its sorted key order (a test holds them equal)."""
-    afters: list[bytes | None] = []
+    afters: list[bytes] = []
     parts: list[bytes] = []
     for c, before in zip(changes, known_before, strict=True):
         after = canonical(c.after)

@@ -1168,14 +1168,14 @@ class Store:
             return None
         return data
 
-    def _keep_encoded(self, changes: list[Change], afters: list[bytes | None]) -> None:
+    def _keep_encoded(self, changes: list[Change], afters: list[bytes]) -> None:
         """Keep the bytes of flat records just saved (only values that never change in place), the
         most recent few hundred."""
         kept = self._encoded
         for c, data in zip(changes, afters, strict=True):
             key = (c.table, c.id)
             kept.pop(key, None)
-            if data is not None and c.after is not None and all(type(v) in _ATOMS for v in c.after.values()):
+            if c.after is not None and all(type(v) in _ATOMS for v in c.after.values()):
                 kept[key] = (c.after, data)
         while len(kept) > ENCODED_KEPT:
             del kept[next(iter(kept))]  # the oldest: dicts keep insertion order
