@@ -1068,11 +1068,8 @@ class Workspace:
         key = self._rating_key(framework, d.questions[0], level) if scale.id == d.questions[0].scale_id else level
         target_level = scale.level(key)
         when = parse_date(by, "the target date")
-        if when < self.today() and not past_ok:
-            raise Refused(f"the target date {when.isoformat()} is already past (today is {self.today().isoformat()}): "
-                          "a target not reached by then reads as missed",
-                          hint=Hint("to keep that date, say so", command="--past-date",
-                                    key="ctrl+s again in the target dialog"))
+        if not past_ok:
+            self._refuse_past(when, "the target date", "a target not reached by then reads as missed", "the target dialog")
         rec = {"level": target_level.key, "by": when.isoformat(), "set_by": self.actor, "set_at": self.clock.now()}
         old = assessment.targets.get(d.id)
         if old and (old["level"], old["by"]) == (rec["level"], rec["by"]):
@@ -1186,7 +1183,8 @@ class Workspace:
         qids = tuple(dict.fromkeys(framework.question(q).id for q in question_ids))
         title, owner, due_date = action_rules.check_fields(title, owner, due)
         if not past_ok:
-            self._past_due(due_date)
+            self._refuse_past(due_date, "the due date", "the action would be overdue from the start; nothing was changed",
+                              "the action dialog")
         state = check_choice(status, ACTION_STATUSES, "action status") if status else NOT_STARTED
         if state == DROPPED:
             raise InvalidInput("a new action cannot start as dropped, expected another status")
@@ -1203,12 +1201,12 @@ class Workspace:
                      [Change("actions", action.id, None, action.stored())])
         return action
 
-    def _past_due(self, when: date) -> None:
+    def _refuse_past(self, when: date, what: str, then: str, dialog: str) -> None:
+        """A date already past (a due date, a target's) is kept only when the user says so: --past-date,
+        or ctrl+s a second time in the app's dialog."""
         if when < self.today():
-            raise Refused(f"the due date {when.isoformat()} is already past (today is {self.today().isoformat()}): "
-                          "the action would be overdue from the start; nothing was changed",
-                          hint=Hint("to keep that date, say so", command="--past-date",
-                                    key="ctrl+s again in the action dialog"))
+            raise Refused(f"{what} {when.isoformat()} is already past (today is {self.today().isoformat()}): {then}",
+                          hint=Hint("to keep that date, say so", command="--past-date", key=f"ctrl+s again in {dialog}"))
 
     def update_action(self, handle: str, *, status: str | None = None, due: str | None = None, note: str | None = None,
                       owner: str | None = None, owner_role: str | None = None, dropped_reason: str | None = None,
@@ -1238,7 +1236,8 @@ class Workspace:
             new_due = when.isoformat()
             if new_due != action.current_due:
                 if not past_ok:
-                    self._past_due(when)
+                    self._refuse_past(when, "the due date", "the action would be overdue from the start; nothing was "
+                                      "changed", "the action dialog")
                 fields["current_due"] = changed["due"] = new_due
         if owner is not None:
             owner = check_text(owner, "owner", required=True, max_length=200).strip()
