@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -21,7 +22,14 @@ class Clock:
         """The current time as an ISO 8601 UTC timestamp, to the second."""
         if self.fixed_now:
             return self.fixed_now
-        return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        global _stamp
+        second = int(time.time())  # the clock datetime.now reads
+        if _stamp[0] != second:  # a save stamps each event: the text is made once a second, not per save
+            _stamp = (second, datetime.fromtimestamp(second, UTC).isoformat().replace("+00:00", "Z"))
+        return _stamp[1]
+
+
+_stamp: tuple[int, str] = (-1, "")
 
 
 def system_clock() -> Clock:
