@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 GENESIS = "0" * 64
 FORMAT = 1
+_FORMAT_BYTES = str(FORMAT).encode()
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,15 @@ _encode = _CANONICAL.encode
 
 def canonical(data: Any) -> bytes:
     return _encode(data).encode("utf-8")
+
+
+# What _encode gives for a str (JSONEncoder.encode's own shortcut, without ensure_ascii): an
+# event's strings are encoded by it directly, one call each instead of three.
+_encode_str = json.encoder.encode_basestring
+
+
+def _text(s: Any) -> bytes:
+    return _encode_str(s).encode("utf-8") if type(s) is str else canonical(s)
 
 
 def event_hash(event: dict[str, Any]) -> str:
@@ -69,12 +79,12 @@ def make_line_reusing(seq: int, prev: str, time: str, actor: str, action: str, s
         after = canonical(c.after)
         afters.append(after)
         parts.append(b'{"after":' + after + b',"before":' + (before if before is not None else canonical(c.before))
-                     + b',"id":' + canonical(c.id) + b',"table":' + canonical(c.table) + b"}")
+                     + b',"id":' + _text(c.id) + b',"table":' + _text(c.table) + b"}")
     event = {"v": FORMAT, "seq": seq, "time": time, "actor": actor, "action": action, "summary": summary,
              "changes": [c.to_json() for c in changes], "prev": prev}
-    head = b'{"action":' + canonical(action) + b',"actor":' + canonical(actor) + b',"changes":[' + b",".join(parts) + b"]"
-    tail = (b',"prev":' + canonical(prev) + b',"seq":' + canonical(seq) + b',"summary":' + canonical(summary)
-            + b',"time":' + canonical(time) + b',"v":' + canonical(FORMAT) + b"}")
+    head = b'{"action":' + _text(action) + b',"actor":' + _text(actor) + b',"changes":[' + b",".join(parts) + b"]"
+    tail = (b',"prev":' + _text(prev) + b',"seq":' + canonical(seq) + b',"summary":' + _text(summary)
+            + b',"time":' + _text(time) + b',"v":' + _FORMAT_BYTES + b"}")
     event["hash"] = digest = hashlib.sha256(head + tail).hexdigest()
     # The hash in its sorted place: after the changes, before prev.
     return event, head + b',"hash":"' + digest.encode() + b'"' + tail + b"\n", afters
