@@ -521,20 +521,21 @@ class Store:
         self.writer = writer
         self.notices: list[str] = []  # things recovered at open or found while saving, to tell the user once
         self._lock: ExclusiveLock | None = None
-        self._held = 0  # how deep inside _locked() we are: the lock is taken once, at the outermost
+        self._held = 0  # how many holds of the lock are open (_take_lock): it is taken once, at the outermost
         self._wait = wait if wait > 0 else COMMIT_WAIT
         self._command = command
         self._note_fd: int | None = None  # lock.json, kept open: rewritten in place at every commit
         self._note_size = 0
         self._who: str | None = None  # the lock note's user, host and command, looked up once (getpwuid is slow)
         self._notes: tuple[int, bytes, bytes] | None = None  # this second's two lock notes (see _lock_notes)
+        self._released_note = b""  # the note _let_go writes: built with the one written on taking the lock
         # The records this copy saved last, as encoded in the log: the next save of one names it as its
         # `before`, which then is not encoded again (see _known_before).
         self._encoded: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}
         self._fd: int | None = None
         self._broken: str | None = None
         self._tail = 0
-        self._seen_size = -1  # the log's size when last looked at: an unchanged size costs one fstat
+        self._seen_size = -1  # the log's size when last looked at: an unchanged size costs one lseek
         self._others: list[dict[str, Any]] = []  # events other copies wrote, replayed here, not yet taken
         self._log_start: dict[str, Any] | None = None
         # A checkpoint due after a save is written by a thread of its own (see _start_checkpoint):
@@ -579,12 +580,17 @@ class Store:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the writer lock for one commit, checkpoint or backup (re-entrant within this store)."""
+        self._take_lock()
+        try:
+            yield
+        finally:
+            self._let_go()
+
+    def _take_lock(self) -> None:
+        """Take the writer lock, or count one more hold of it (re-entrant): _let_go undoes each.
+        A commit calls the pair itself, as _locked does, without a generator per save."""
         if self._held:
             self._held += 1
-            try:
-                yield
-            finally:
-                self._held -= 1
             return
         lock = self._lock
         if lock is None:
@@ -605,16 +611,24 @@ class Store:
             self._mutex.release()
             raise _cannot_write("cannot lock the store", self.folder, exc) from None
         self._held = 1
-        held, released = self._lock_notes()
+        held, self._released_note = self._lock_notes()
         try:
             self._write_note(held)
-            yield
-        finally:
-            self._held = 0
-            # Cleared while still held: a copy that fails to take the lock never names one that has let go.
-            self._write_note(released)
+        except BaseException:
+            self._let_go()
+            raise
+
+    def _let_go(self) -> None:
+        if self._held > 1:
+            self._held -= 1
+            return
+        self._held = 0
+        # Cleared while still held: a copy that fails to take the lock never names one that has let go.
+        self._write_note(self._released_note)
+        lock = self._lock
+        if lock is not None:
             lock.release()
-            self._mutex.release()
+        self._mutex.release()
 
     def _lock_notes(self) -> tuple[bytes, bytes]:
         """The note written on taking the lock and the one on letting go, padded to the note's size:
@@ -826,14 +840,14 @@ class Store:
     def refresh(self) -> int:
         """Replay the events other copies appended since this store last looked; how many there were.
 
-        Cheap when nothing changed: one fstat (or stat, for a reader). A complete line another copy
+        Cheap when nothing changed: one lseek (or stat, for a reader). A complete line another copy
         appended is an event like any other; an unfinished last line is left alone unless the lock
         is held (see _replay_tail). If the log became shorter (another copy restored the store),
         everything is read again from state.json.
         """
         log_path = self._log_path
         try:
-            size = os.fstat(self._fd).st_size if self._fd is not None else log_path.stat().st_size
+            size = _end(self._fd) if self._fd is not None else log_path.stat().st_size
         except FileNotFoundError:
             size = 0
         except OSError as exc:
@@ -875,8 +889,8 @@ class Store:
 
     def _fresh(self) -> None:
         # A writer reads the latest: a check made before a save (is it frozen? which version?) must see
-        # what other copies saved. One fstat per read; reading and replaying only when the log grew.
-        if self._fd is not None and not self._held and os.fstat(self._fd).st_size != self._seen_size:
+        # what other copies saved. One lseek per read; reading and replaying only when the log grew.
+        if self._fd is not None and not self._held and _end(self._fd) != self._seen_size:
             with contextlib.suppress(StoreError):  # damage is for a save or the app's poll to report, not a read
                 self.refresh()
 
@@ -1108,7 +1122,8 @@ class Store:
         """Make changes durable: under the lock, replay what other copies wrote, append one audit event
         and fdatasync it, then apply it."""
         self._require_writer()
-        with self._locked():
+        self._take_lock()
+        try:
             self._require_writer()  # the wait for the lock may have been long
             seen = len(self._others)
             self.refresh()  # under the lock: nothing more can land before this event
@@ -1118,6 +1133,8 @@ class Store:
                     f"{raced['actor']} changed the same record from another window a moment before this save "
                     f"('{raced['summary']}'), so this change was not saved: look at it again and redo it if it is still wanted")
             return self._append(action, actor, summary, changes, when)
+        finally:
+            self._let_go()
 
     def _append(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]:
         event, line, afters = audit.make_line_reusing(self._seq + 1, self._head, when, actor, action, summary,
@@ -2015,6 +2032,13 @@ def _log_holds(path: Path, checkpoint: dict[str, Any], last_line: int) -> bool:
         return False
     return (isinstance(event, dict) and line.endswith(b"\n") and event.get("seq") == checkpoint["seq"]
             and event.get("hash") == checkpoint["hash"] and audit.event_hash(event) == event["hash"])
+
+
+def _end(fd: int) -> int:
+    """The length of the log open at fd, as other copies left it: lseek to its end (the log's writes
+    are O_APPEND, so its offset is never relied on). Asked before every read: an int, where fstat
+    builds a whole stat result at several times the cost."""
+    return os.lseek(fd, 0, os.SEEK_END)
 
 
 def _overlap(events: list[dict[str, Any]], changes: list[Change]) -> dict[str, Any] | None:

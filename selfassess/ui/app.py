@@ -216,7 +216,7 @@ class SelfAssessApp(App[None]):
             self.notify(notice, title="Recovered", severity="warning", timeout=12)
         self.resume()
         # Other copies (a script, the command line, another window) save to the same store:
-        # look once a second (one fstat of audit.log; read only when it grew).
+        # look once a second (one lseek of audit.log; read only when it grew).
         self.set_interval(POLL_SECONDS, self.poll_store, name="poll-store")
         self.set_interval(ui_state.EVERY_SECONDS, self.position.flush, name="keep-position")
 
