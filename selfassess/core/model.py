@@ -11,6 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Callable
 from typing import Any, Self, cast
 
 from .errors import InvalidInput
@@ -146,28 +147,62 @@ class Record:
         return cast(dict[str, Any], _plain(self))
 
     def replace(self, **changes: Any) -> Self:
-        # dataclasses.replace without looking the fields up each time (every field is an init
-        # field): a key press saves through three of these.
-        names = _field_names(type(self))
-        if not changes.keys() <= names[1]:
+        # dataclasses.replace without its checks (every field is an init field): a key press saves
+        # through one of these, and a frozen __init__ sets each field through object.__setattr__.
+        shape = _shape(type(self))
+        if not changes.keys() <= shape.names:
             return dataclasses.replace(self, **changes)  # type: ignore[type-var]  # its TypeError names the stranger
-        return type(self)(**{**{n: getattr(self, n) for n in names[0]}, **changes})
+        made = object.__new__(type(self))
+        fields = made.__dict__
+        fields.update(self.__dict__)
+        fields.update(changes)
+        return made
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Self:
-        names = _field_names(cls)[1]
-        return cls(**{k: v for k, v in data.items() if k in names})
+        """The record as stored, fields it does not name left out and those it lacks at their defaults.
+        Built without the dataclass's __init__ (the same fields, set at a fifth of the cost: every
+        screen reads hundreds of these); a record lacking a required field goes through __init__,
+        whose TypeError names it."""
+        shape = _shape(cls)
+        if not shape.required <= data.keys():
+            return cls(**{k: v for k, v in data.items() if k in shape.names})
+        made = object.__new__(cls)
+        fields = made.__dict__
+        fields.update(shape.defaults)
+        if data.keys() <= shape.names:
+            fields.update(data)
+        else:
+            fields.update({k: v for k, v in data.items() if k in shape.names})
+        for name, factory in shape.factories:
+            if name not in data:
+                fields[name] = factory()
+        return made
 
 
-_FIELD_NAMES: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+@dataclass(frozen=True)
+class _Shape:
+    """A record class's fields, looked up once per class."""
+    order: tuple[str, ...]
+    names: frozenset[str]
+    required: frozenset[str]
+    defaults: dict[str, Any]
+    factories: tuple[tuple[str, Callable[[], Any]], ...]
 
 
-def _field_names(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
-    """A record class's field names, in order and as a set: looked up once per class."""
-    found = _FIELD_NAMES.get(cls)
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(cls: type) -> _Shape:
+    found = _SHAPES.get(cls)
     if found is None:
-        names = tuple(f.name for f in dataclasses.fields(cls))
-        found = _FIELD_NAMES[cls] = (names, frozenset(names))
+        fields = dataclasses.fields(cls)
+        found = _SHAPES[cls] = _Shape(
+            order=tuple(f.name for f in fields), names=frozenset(f.name for f in fields),
+            required=frozenset(f.name for f in fields if f.default is dataclasses.MISSING
+                               and f.default_factory is dataclasses.MISSING),
+            defaults={f.name: f.default for f in fields if f.default is not dataclasses.MISSING},
+            factories=tuple((f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING))
     return found
 
 
@@ -180,7 +215,7 @@ def _plain(value: Any) -> Any:
     if type(value) in _ATOMS:
         return value
     if isinstance(value, Record):
-        out = {n: getattr(value, n) for n in _field_names(type(value))[0]}
+        out = {n: getattr(value, n) for n in _shape(type(value)).order}
         for n, v in out.items():
             if type(v) not in _ATOMS:  # most fields are plain already: only the others are walked
                 out[n] = _plain(v)
@@ -389,11 +424,11 @@ class Action(Record):
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Action:
         # Built in one call (not built and then replaced): every summary reads every year's actions.
-        names = _field_names(cls)[1]
+        names = _shape(cls).names
         fields = {k: v for k, v in data.items() if k in names}
         fields["question_ids"] = tuple(data.get("question_ids", ()))
         fields["updates"] = tuple(ProgressUpdate.from_record(u) for u in data.get("updates", ()))
-        return cls(**fields)
+        return super().from_record(fields)
 
     def to_record(self) -> dict[str, Any]:
         """The action as a document (a submission's plan, `actions --json`): its history in full."""
