@@ -33,10 +33,18 @@ class Change:
 # json.dumps with these options builds a new encoder per call; one kept makes the same bytes.
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 _encode = _CANONICAL.encode
+# The C encoder JSONEncoder.encode builds at each call, built once (c_make_encoder is CPython's;
+# elsewhere JSONEncoder.encode itself). No circular check: what is hashed is records read from
+# JSON or made from dataclasses, never a structure that holds itself.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_chunks = (_c_make_encoder(None, _CANONICAL.default, json.encoder.encode_basestring, None, ":", ",", True, False, True)
+           if _c_make_encoder is not None else None)
 
 
 def canonical(data: Any) -> bytes:
-    return _encode(data).encode("utf-8")
+    if _chunks is None:  # pragma: no cover - not CPython
+        return _encode(data).encode("utf-8")
+    return "".join(_chunks(data, 0)).encode("utf-8")
 
 
 # What _encode gives for a str (JSONEncoder.encode's own shortcut, without ensure_ascii): an
