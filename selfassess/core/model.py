@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Callable
 from typing import Any, Self, cast
 
 from .errors import InvalidInput
@@ -215,7 +215,8 @@ def _plain(value: Any) -> Any:
     if type(value) in _ATOMS:
         return value
     if isinstance(value, Record):
-        out = {n: getattr(value, n) for n in _shape(type(value)).order}
+        fields = value.__dict__  # every field is in it (set by __init__, from_record or replace)
+        out = {n: fields[n] for n in _shape(type(value)).order}
         for n, v in out.items():
             if type(v) not in _ATOMS:  # most fields are plain already: only the others are walked
                 out[n] = _plain(v)
