@@ -216,11 +216,11 @@ def _build(ws: Workspace, seed: int) -> tuple[Assessment, Assessment]:
         if old.is_na:
             ws.answer(current.id, q.id, state="agreed")
             continue
-        keys = framework.scale_for(q).level_keys()
-        idx = keys.index(old.rating) if old.rating else 0
+        levels = framework.scale_for(q).level_keys()
+        idx = levels.index(old.rating) if old.rating else 0
         if q.domain_id == "data" or (q.domain_id == "leadership" and rng.random() < 0.3):
             idx = min(3, idx + 1)
-        ws.answer(current.id, q.id, rating=keys[idx], evidence=rng.choice(EVIDENCE[q.domain_id]),
+        ws.answer(current.id, q.id, rating=levels[idx], evidence=rng.choice(EVIDENCE[q.domain_id]),
                   assurance="evidenced", state="draft")
     # A point for challenge for the board to find (k): a top rating claimed as independently
     # verified, with the evidence not yet written up.

@@ -48,8 +48,23 @@ class Scale:
                 return level
         raise NotFound(f"'{key}' is not a level of the scale '{self.id}', expected one of: {', '.join(self.level_keys())}")
 
-    def level_keys(self) -> list[str]:
-        return [level.key for level in self.levels]
+    def level_keys(self) -> tuple[str, ...]:
+        return self._keys
+
+    @functools.cached_property
+    def _keys(self) -> tuple[str, ...]:  # asked at every save (is the rating a key?): made once
+        return tuple(level.key for level in self.levels)
+
+    def key_of_label(self, label: str) -> str | None:
+        """The key of the (first) level with this label, in any case."""
+        return self._by_label.get(label.lower())
+
+    @functools.cached_property
+    def _by_label(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for level in self.levels:
+            found.setdefault(level.label.lower(), level.key)
+        return found
 
     def number_of(self, key: str) -> int:
         """The 1-based position of a level."""
@@ -61,7 +76,7 @@ class Scale:
         by its scores, so '0' is the lowest level and '3' the score 3, never the third level."""
         return self.min_score == 0 and all(lv.score == int(lv.score) and lv.score <= 9 for lv in self.levels)
 
-    @property
+    @functools.cached_property  # a frozen scale's levels never change
     def positions_are_scores(self) -> bool:
         """Scores 1, 2, 3... in order: a digit means the same as a position or as a score."""
         return all(lv.score == i for i, lv in enumerate(self.levels, start=1))

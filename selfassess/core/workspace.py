@@ -1098,9 +1098,9 @@ class Workspace:
         if len(text) > 200:
             raise InvalidInput(f"the rating is {len(text):,} characters long, expected a level key, label or number "
                                f"on the {scale.title} scale")
-        for level in scale.levels:
-            if text.lower() == level.label.lower():
-                return level.key
+        key = scale.key_of_label(text)
+        if key is not None:
+            return key
         if text.isascii() and text.isdigit() and len(text) <= 3:
             if scale.positions_are_scores and 1 <= int(text) <= len(scale.levels):
                 return scale.levels[int(text) - 1].key  # scores 1, 2, 3...: the number is both

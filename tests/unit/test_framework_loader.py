@@ -62,7 +62,7 @@ def test_minimal_framework_loads():
     f = fw.parse(MINIMAL, "mini.yaml")
     assert f.key == "mini@1.0"
     assert [q.id for q in f.questions()] == ["q1"]
-    assert f.scale_for(f.question("q1")).level_keys() == ["low", "high"]
+    assert f.scale_for(f.question("q1")).level_keys() == ("low", "high")
 
 
 def test_board_framework_has_six_domains_of_at_least_six_questions():
