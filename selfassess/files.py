@@ -183,12 +183,13 @@ def why(exc: OSError) -> str:
 
 def write_all(fd: int, data: bytes) -> None:
     """All of data to fd: os.write may write less than it was given."""
-    view = memoryview(data)
+    view: bytes | memoryview = data
     while view:
         n = disk.write(fd, view)
         if n <= 0:
             raise OSError(errno.EIO, "short write")
-        view = view[n:]
+        # Nearly always all of it, in one write: a view is made only for the rest of a short one.
+        view = memoryview(view)[n:] if n < len(view) else b""
 
 
 def fsync_dir(folder: Path) -> None:

@@ -39,6 +39,7 @@ import errno
 import gc
 import hashlib
 import json
+import operator
 import os
 import re
 import socket
@@ -62,6 +63,9 @@ from ..files import disk as io  # the store's disk calls: tests inject failures 
 from ..files import why as _why
 from ..paths import login_name, make_private_dir
 
+if os.name == "posix":
+    import fcntl  # imported once: a commit takes and lets go of the lock
+
 STATE, LOG, LOCK, LOCK_INFO = "state.json", "audit.log", "lock", "lock.json"
 BACKUPS, RECOVERED = "backups", "recovered"
 BASE = "base.json"  # after a restore from a backup without its log: the backup the log starts from
@@ -79,8 +83,7 @@ CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay 
 # a checkpoint or backup for well under a second, so a few seconds means something is wrong.
 COMMIT_WAIT = 3.0
 ENCODED_KEPT = 512  # saved records whose log bytes are kept for the next save of each (see Store._known_before)
-_ATOMS = (str, int, float, bool, type(None))
-_MISSING = object()
+_ATOM_TYPES = frozenset((str, int, float, bool, type(None)))  # values that never change in place
 NOTE_SIZE = 512  # lock.json is rewritten in place at this size (or its longest note): never a torn tail
 KEEP_BACKUPS = 10
 
@@ -434,8 +437,6 @@ class ExclusiveLock:
             except filelock.Timeout:
                 raise LockTimeout() from None
             return
-        import fcntl
-
         if self._fd is None:
             self._fd = io.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
         deadline = time.monotonic() + wait
@@ -459,8 +460,6 @@ class ExclusiveLock:
             self._other.release()
             self._other = None
         if self._fd is not None and self._held:
-            import fcntl
-
             with contextlib.suppress(OSError):
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._held = False
@@ -1180,8 +1179,10 @@ class Store:
             return None
         record, data = kept
         before = change.before
+        # The same keys in the same order, each value the very object: compared in C (map), not a
+        # generator per save. A copy in another order is only encoded again.
         if (self._tables.get(change.table, {}).get(change.id) is not record or len(before) != len(record)
-                or any(before.get(k, _MISSING) is not v for k, v in record.items())):
+                or not all(map(operator.is_, before, record)) or not all(map(operator.is_, before.values(), record.values()))):
             return None
         return data
 
@@ -1192,7 +1193,7 @@ class Store:
         for c, data in zip(changes, afters, strict=True):
             key = (c.table, c.id)
             kept.pop(key, None)
-            if c.after is not None and all(type(v) in _ATOMS for v in c.after.values()):
+            if c.after is not None and _ATOM_TYPES.issuperset(map(type, c.after.values())):
                 kept[key] = (c.after, data)
         while len(kept) > ENCODED_KEPT:
             del kept[next(iter(kept))]  # the oldest: dicts keep insertion order
