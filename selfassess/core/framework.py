@@ -264,7 +264,7 @@ class Framework:
         """id@version: how users name one version of a framework."""
         return f"{self.id}@{self.version}"
 
-    @property
+    @functools.cached_property  # asked at every save; a framework is frozen
     def has_parts(self) -> bool:
         """Some domain is rated per service (or site)."""
         return any(d.rated_per for d in self.domains)
