@@ -141,7 +141,10 @@ def check_choice(value: str, choices: dict[str, str], what: str) -> str:
 
 
 class Record:
-    """Conversion between a frozen dataclass and the plain dict that is stored."""
+    """Conversion between a frozen dataclass and the plain dict that is stored.
+
+    A record's __dict__ holds its fields and nothing else (no cached properties): replace and
+    to_record read it directly."""
 
     def to_record(self) -> dict[str, Any]:
         return cast(dict[str, Any], _plain(self))
