@@ -86,16 +86,19 @@ def make_line_reusing(seq: int, prev: str, time: str, actor: str, action: str, s
     for c, before in zip(changes, known_before, strict=True):
         after = canonical(c.after)
         afters.append(after)
-        parts.append(b'{"after":' + after + b',"before":' + (before if before is not None else canonical(c.before))
-                     + b',"id":' + _text(c.id) + b',"table":' + _text(c.table) + b"}")
+        parts.append(b"".join((b'{"after":', after, b',"before":', before if before is not None else canonical(c.before),
+                               b',"id":', _text(c.id), b',"table":', _text(c.table), b"}")))
     event = {"v": FORMAT, "seq": seq, "time": time, "actor": actor, "action": action, "summary": summary,
              "changes": [c.to_json() for c in changes], "prev": prev}
-    head = b'{"action":' + _text(action) + b',"actor":' + _text(actor) + b',"changes":[' + b",".join(parts) + b"]"
-    tail = (b',"prev":' + _text(prev) + b',"seq":' + canonical(seq) + b',"summary":' + _text(summary)
-            + b',"time":' + _text(time) + b',"v":' + _FORMAT_BYTES + b"}")
-    event["hash"] = digest = hashlib.sha256(head + tail).hexdigest()
+    # Each piece joined once (not a chain of +, each copying the line so far); the hash fed head then tail.
+    head = b"".join((b'{"action":', _text(action), b',"actor":', _text(actor), b',"changes":[', b",".join(parts), b"]"))
+    tail = b"".join((b',"prev":', _text(prev), b',"seq":', str(seq).encode() if type(seq) is int else canonical(seq),
+                     b',"summary":', _text(summary), b',"time":', _text(time), b',"v":', _FORMAT_BYTES, b"}"))
+    digest = hashlib.sha256(head)
+    digest.update(tail)
+    event["hash"] = hexdigest = digest.hexdigest()
     # The hash in its sorted place: after the changes, before prev.
-    return event, head + b',"hash":"' + digest.encode() + b'"' + tail + b"\n", afters
+    return event, b"".join((head, b',"hash":"', hexdigest.encode(), b'"', tail, b"\n")), afters
 
 
 def encode(event: dict[str, Any]) -> bytes:
