@@ -919,13 +919,21 @@ class Store:
         self._fresh()
         self._bring_in(table, equal)
         raw = self._tables.get(table, {})
-        candidates: set[str] | None = None
+        candidates: set[str] | frozenset[str] | None = None
         for key, value in equal.items():
-            ids = self._index(table, key).get(_hashable(value), set())
+            ids = self._index(table, key).get(_hashable(value), _NO_IDS)
             candidates = ids if candidates is None else candidates & ids
             if not candidates:
                 return []
-        return [dict(raw[i]) for i in sorted(candidates or ()) if all(raw[i].get(k) == v for k, v in equal.items())]
+        found = []
+        for i in sorted(candidates or ()):  # a loop, not all() over a generator: a save looks up one answer
+            record = raw[i]
+            for key, value in equal.items():
+                if record.get(key) != value:
+                    break
+            else:
+                found.append(dict(record))
+        return found
 
     def _index(self, table: str, key: str) -> dict[Any, set[str]]:
         index = self._indexes.get((table, key))
@@ -2050,6 +2058,9 @@ def _overlap(events: list[dict[str, Any]], changes: list[Change]) -> dict[str, A
         if event["action"] == "store.restore" or any((c["table"], c["id"]) in mine for c in event["changes"]):
             return event
     return None
+
+
+_NO_IDS: frozenset[str] = frozenset()
 
 
 def _hashable(value: Any) -> Any:
