@@ -53,6 +53,7 @@ from .model import (
     parse_date,
     short,
 )
+from .rounds import board_spread, median_for
 from .scoring import Scores, score, trend
 
 T = TypeVar("T")
@@ -285,7 +286,7 @@ class Workspace:
     def _after_own_commit(self, event: dict[str, Any], changes: list[Change]) -> None:
         """Our own save: forget only what it touched, where nothing else was saved in between (the
         event follows what the kept reads were read at); otherwise the next read starts afresh."""
-        if not {"seq", "hash", "prev"} <= event.keys():  # a store that stages its saves (the demo) names no event
+        if not event.keys() >= _EVENT_LINKS:  # a store that stages its saves (the demo) names no event
             self._reads, self._reads_head = {}, None
             return
         after = (event["seq"], event["hash"])
@@ -873,8 +874,6 @@ class Workspace:
     def _consensus(self, assessment: Assessment, q: fw.Question, current: Answer, fields: dict[str, Any],
                    state: str | None) -> dict[str, Any]:
         """The board's rating against its raters' median: away from it needs a rationale; at it none is kept."""
-        from .rounds import median_for
-
         rating = fields.get("rating", current.rating)
         changing = "rating" in fields and fields["rating"] != current.rating
         agreeing = state is not None and check_choice(state, ANSWER_STATES, "answer state") == AGREED
@@ -1325,8 +1324,6 @@ class Workspace:
 
     def _agree_changes(self, assessment: Assessment, question_ids: Iterable[str]) -> tuple[list[Change], str]:
         """The record changes that agree these draft answers, and the words for the audit event."""
-        from .rounds import board_spread
-
         framework = self.framework(assessment)
         answers = self.answers(assessment.id)
         changes: list[Change] = []
@@ -1640,6 +1637,7 @@ _READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "
                 "assessment": "assessments", "spread.board": "assessments", "spread.stakeholder": "assessments"}
 # Tables whose changes cannot touch what _read keeps except through the two above; any other
 # table changed by our own save forgets everything read (safe for a table added later).
+_EVENT_LINKS = frozenset(("seq", "hash", "prev"))
 _KNOWN_TABLES = {"answers", "actions", "progress", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}
 
 
