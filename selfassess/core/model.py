@@ -143,8 +143,8 @@ def check_choice(value: str, choices: dict[str, str], what: str) -> str:
 class Record:
     """Conversion between a frozen dataclass and the plain dict that is stored.
 
-    A record's __dict__ holds its fields and nothing else (no cached properties): replace and
-    to_record read it directly."""
+    A record's __dict__ holds its fields in their order and nothing else (no cached properties):
+    replace and to_record read it directly (__init__, from_record and replace all keep that order)."""
 
     def to_record(self) -> dict[str, Any]:
         return cast(dict[str, Any], _plain(self))
@@ -172,7 +172,7 @@ class Record:
             return cls(**{k: v for k, v in data.items() if k in shape.names})
         made = object.__new__(cls)
         fields = made.__dict__
-        fields.update(shape.defaults)
+        fields.update(shape.template)  # every field, in order: what data holds overwrites in place
         if data.keys() <= shape.names:
             fields.update(data)
         else:
@@ -186,10 +186,9 @@ class Record:
 @dataclass(frozen=True)
 class _Shape:
     """A record class's fields, looked up once per class."""
-    order: tuple[str, ...]
     names: frozenset[str]
     required: frozenset[str]
-    defaults: dict[str, Any]
+    template: dict[str, Any]  # every field in order, at its default (None where it has none)
     factories: tuple[tuple[str, Callable[[], Any]], ...]
 
 
@@ -201,15 +200,16 @@ def _shape(cls: type) -> _Shape:
     if found is None:
         fields = dataclasses.fields(cls)
         found = _SHAPES[cls] = _Shape(
-            order=tuple(f.name for f in fields), names=frozenset(f.name for f in fields),
+            names=frozenset(f.name for f in fields),
             required=frozenset(f.name for f in fields if f.default is dataclasses.MISSING
                                and f.default_factory is dataclasses.MISSING),
-            defaults={f.name: f.default for f in fields if f.default is not dataclasses.MISSING},
+            template={f.name: None if f.default is dataclasses.MISSING else f.default for f in fields},
             factories=tuple((f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING))
     return found
 
 
 _ATOMS = (str, int, float, bool, type(None))
+_ATOM_TYPES = frozenset(_ATOMS)
 
 
 def _plain(value: Any) -> Any:
@@ -218,11 +218,11 @@ def _plain(value: Any) -> Any:
     if type(value) in _ATOMS:
         return value
     if isinstance(value, Record):
-        fields = value.__dict__  # every field is in it (set by __init__, from_record or replace)
-        out = {n: fields[n] for n in _shape(type(value)).order}
-        for n, v in out.items():
-            if type(v) not in _ATOMS:  # most fields are plain already: only the others are walked
-                out[n] = _plain(v)
+        out = dict(value.__dict__)  # its fields in order (see Record)
+        if not _ATOM_TYPES.issuperset(map(type, out.values())):  # most records are plain already (asked in C)
+            for n, v in out.items():
+                if type(v) not in _ATOMS:  # only the others are walked
+                    out[n] = _plain(v)
         return out
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}

@@ -31,6 +31,11 @@ def test_from_record_gives_what_init_gives_with_every_default(cls):
     for f in dataclasses.fields(cls):
         assert hasattr(made, f.name), f"{cls.__name__}.{f.name} was not set"
     assert made.to_record() == cls.from_record(made.to_record()).to_record()
+    # In the fields' order however read (to_record copies __dict__): a record's JSON reads the same.
+    order = [f.name for f in dataclasses.fields(cls)]
+    assert list(made.to_record()) == order
+    assert list(cls.from_record(dict(reversed(list(data.items())))).to_record()) == order
+    assert list(cls(**data).to_record()) == order
 
 
 def test_fields_the_record_does_not_name_are_left_out_and_a_missing_one_is_named():
