@@ -25,6 +25,7 @@ from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.lib.utils import simpleSplit
@@ -442,7 +443,7 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                     if font != one:
                         font = one
                         text.setFont(one, size)
-                    text._textOut(" ".join([w[0][0][0] for w in words]))
+                    _show(text, " ".join([w[0][0][0] for w in words]))
                 if squeeze:
                     text.setWordSpace(0)
                 y -= st.leading
@@ -460,11 +461,37 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                 if f != font:
                     font = f
                     text.setFont(f, size)
-                text._textOut(piece)
+                _show(text, piece)
             if squeeze:
                 text.setWordSpace(0)
             y -= st.leading
         c.drawText(text)
+
+
+def _show(text: Any, s: str) -> None:
+    """text._textOut(s), the same operators written straight out when they can be: reportlab's TrueType
+    fonts give printable ASCII its own codes in subset 0 (ttfAsciiReadable; those glyphs are always
+    embedded), so "(s) Tj", after the subset's Tf if it is not current, is what _formatText would
+    write. Anything else goes through it."""
+    font = _ascii_font(text._fontname) if s and s.isascii() and s.isprintable() else None
+    if font is not None and text._curSubset == 0:
+        text._code.append(f"({escapePDF(s)}) Tj")
+    elif font is not None and text._curSubset == -1 and text._canvas._doc in font.state:
+        # (the document's subsets made first by _formatText, as they would have been)
+        name = font.getSubsetInternalName(0, text._canvas._doc)
+        text._code.append(f"{name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL ({escapePDF(s)}) Tj")
+        text._curSubset = 0
+    else:
+        text._textOut(s)
+
+
+@cache
+def _ascii_font(name: str) -> Any:
+    """The font, if it maps every printable ASCII character to its own code in subset 0; else None."""
+    font = pdfmetrics.getFont(name)
+    readable = getattr(font, "_dynamicFont", False) and getattr(font, "_asciiReadable", False) \
+        and all(c in font.face.charToGlyph for c in range(32, 127))
+    return font if readable else None
 
 
 class _Widths(dict[str, float]):
@@ -647,7 +674,7 @@ class _FastTable(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                             colour = line.colour
                             text.setFillColor(line.colour)
                         text.setTextOrigin(x + _PAD, ly + line.size * 0.25)
-                        text._textOut(line.text)
+                        _show(text, line.text)
                 x += w
             y -= h
         c.drawText(text)

@@ -152,3 +152,33 @@ def test_lines_a_little_over_the_width_are_kept_with_narrower_spaces_as_a_paragr
         assert block_lines(block) == paragraph_lines(para)
         squeezed += sum(room < 0 for _, room in block_lines(block))
     assert squeezed > 5
+
+
+ALPHABET = st.sampled_from(list("aZ 09.,;:'\"~()\\") + ["é", "ŵ", "—", "😀", "漢", "\x07", "\t", "\u00a0", "\x7f"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from([pdf.BODY, pdf.BOLD, pdf.SYMBOLS, "Helvetica", "new", "same", "same"]),
+                                st.text(ALPHABET, max_size=12)), max_size=25))
+def test_text_written_straight_out_gives_the_bytes_reportlab_writes(steps):
+    """_show writes ASCII text without reportlab's _formatText: the document must be the same, byte for
+    byte (the same operators, the same subsets and glyphs embedded), whatever the text and fonts."""
+    pdf._fonts()
+
+    def document(show) -> bytes:
+        out = io.BytesIO()
+        c = canvas.Canvas(out, pagesize=A4, invariant=1)
+        text = c.beginText(72, 700)
+        for font, s in steps:
+            if font == "new":  # a new text object, as each block draws its own
+                c.drawText(text)
+                text = c.beginText(72, 600)
+            elif font != "same":  # (else more text in the font and subset of the last)
+                text.setFont(font, 9.5)
+            show(text, s)
+        c.drawText(text)
+        c.showPage()
+        c.save()
+        return out.getvalue()
+
+    assert document(pdf._show) == document(lambda text, s: text._textOut(s))
