@@ -426,7 +426,7 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
             mark = c.beginText(st.bulletIndent, y + getattr(st, "bulletOffsetY", 0))
             mark.setFont(st.bulletFontName, st.bulletFontSize)
             mark.setFillColor(getattr(st, "bulletColor", st.textColor))
-            mark.textOut(self.bullet)
+            _show(mark, self.bullet)  # (textOut but for moving a cursor no one reads)
             c.drawText(mark)
         text = c.beginText()
         text.setFillColor(st.textColor)
@@ -469,29 +469,45 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
 
 
 def _show(text: Any, s: str) -> None:
-    """text._textOut(s), the same operators written straight out when they can be: reportlab's TrueType
-    fonts give printable ASCII its own codes in subset 0 (ttfAsciiReadable; those glyphs are always
-    embedded), so "(s) Tj", after the subset's Tf if it is not current, is what _formatText would
-    write. Anything else goes through it."""
-    font = _ascii_font(text._fontname) if s and s.isascii() and s.isprintable() else None
-    if font is not None and text._curSubset == 0:
-        text._code.append(f"({escapePDF(s)}) Tj")
-    elif font is not None and text._curSubset == -1 and text._canvas._doc in font.state:
-        # (the document's subsets made first by _formatText, as they would have been)
-        name = font.getSubsetInternalName(0, text._canvas._doc)
-        text._code.append(f"{name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL ({escapePDF(s)}) Tj")
-        text._curSubset = 0
-    else:
+    """text._textOut(s), the same operators written straight out when they can be: reportlab's _formatText
+    splits a string by font subset and encodes it a character at a time. When every character already has
+    its code in subset 0 (printable ASCII always has its own, ttfAsciiReadable; others once drawn),
+    "(codes) Tj", after the subset's Tf if it is not the current one, is what it would write. Anything
+    else (a character not drawn before, one in another subset) goes through it."""
+    font = _dynamic_font(text._fontname) if s else None
+    doc = text._canvas._doc
+    state = font.state.get(doc) if font is not None else None
+    if state is None:  # (the document's subsets are made first by _formatText, as they would have been)
         text._textOut(s)
+        return
+    if s.isascii() and s.isprintable() and font in _ASCII_READABLE:
+        codes: str | bytes = s
+    else:
+        try:
+            codes = bytes([state.assignments[c] for c in map(ord, s)])  # ValueError: a code in another subset
+        except (KeyError, ValueError):
+            text._textOut(s)
+            return
+    if text._curSubset == 0:
+        text._code.append(f"({escapePDF(codes)}) Tj")
+    else:
+        name = font.getSubsetInternalName(0, doc)
+        text._code.append(f"{name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL ({escapePDF(codes)}) Tj")
+        text._curSubset = 0
+
+
+_ASCII_READABLE: set[Any] = set()  # the fonts whose subset 0 holds printable ASCII at its own codes
 
 
 @cache
-def _ascii_font(name: str) -> Any:
-    """The font, if it maps every printable ASCII character to its own code in subset 0; else None."""
+def _dynamic_font(name: str) -> Any:
+    """The font if it is a subsetting TrueType font (reportlab's _dynamicFont), else None."""
     font = pdfmetrics.getFont(name)
-    readable = getattr(font, "_dynamicFont", False) and getattr(font, "_asciiReadable", False) \
-        and all(c in font.face.charToGlyph for c in range(32, 127))
-    return font if readable else None
+    if not getattr(font, "_dynamicFont", False):
+        return None
+    if getattr(font, "_asciiReadable", False) and all(c in font.face.charToGlyph for c in range(32, 127)):
+        _ASCII_READABLE.add(font)
+    return font
 
 
 class _Widths(dict[str, float]):
