@@ -13,11 +13,10 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
@@ -477,7 +476,7 @@ def _show(text: Any, s: str) -> None:
     font = _dynamic_font(text._fontname) if s else None
     doc = text._canvas._doc
     state = font.state.get(doc) if font is not None else None
-    if state is None:  # (the document's subsets are made first by _formatText, as they would have been)
+    if font is None or state is None:  # (a document's subsets are made first by _formatText, as they would be)
         text._textOut(s)
         return
     if s.isascii() and s.isprintable() and font in _ASCII_READABLE:
@@ -530,8 +529,7 @@ def _widths(font: str, size: float) -> _Widths:
     return _Widths(font, size)
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):  # a tuple: a plan has ten thousand lines, and a frozen dataclass is slow to make
     text: str
     font: str
     size: float
