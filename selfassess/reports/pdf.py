@@ -433,7 +433,7 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
         size = st.fontSize
         one = self.one_font
         for words, room, _, _ in self.lines:
-            text.setTextOrigin(st.leftIndent, y)
+            _origin(text, st.leftIndent, y)
             squeeze = room < -1e-8 and len(words) > 1
             if squeeze:
                 text.setWordSpace(room / (len(words) - 1))
@@ -490,9 +490,25 @@ def _show(text: Any, s: str) -> None:
     if text._curSubset == 0:
         text._code.append(f"({escapePDF(codes)}) Tj")
     else:
-        name = font.getSubsetInternalName(0, doc)
-        text._code.append(f"{name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL ({escapePDF(codes)}) Tj")
+        text._code.append(f"{_tf(font.getSubsetInternalName(0, doc), text._fontsize, text._leading)} "
+                          f"({escapePDF(codes)}) Tj")
         text._curSubset = 0
+
+
+@cache
+def _tf(name: str, size: float, leading: float) -> str:
+    """The font operators _formatText writes for a subset: the same few, thousands of times."""
+    return f"{name} {fp_str(size)} Tf {fp_str(leading)} TL"
+
+
+def _origin(text: Any, x: float, y: float) -> None:
+    """text.setTextOrigin(x, y): the same operator, and the same cursor, without its lookups."""
+    if not text._canvas.bottomup:
+        text.setTextOrigin(x, y)
+        return
+    text._code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+    text._x0 = text._x = x
+    text._y0 = text._y = y
 
 
 _ASCII_READABLE: set[Any] = set()  # the fonts whose subset 0 holds printable ASCII at its own codes
@@ -687,7 +703,7 @@ class _FastTable(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                         if colour is not line.colour:
                             colour = line.colour
                             text.setFillColor(line.colour)
-                        text.setTextOrigin(x + _PAD, ly + line.size * 0.25)
+                        _origin(text, x + _PAD, ly + line.size * 0.25)
                         _show(text, line.text)
                 x += w
             y -= h
