@@ -10,7 +10,6 @@ from typing import Any
 
 from docx import Document
 from docx.oxml.ns import qn
-from docx.oxml.text.run import _RunContentAppender
 from docx.shared import Emu, Pt, RGBColor
 
 from .annual import Bullets, Heading, Para, TableBlock, draft
@@ -27,9 +26,17 @@ def _add_run(p: Any, text: str) -> Any:
     """paragraph.add_run(text) on a w:p: python-docx first empties the new run, an XPath query each time
     (most of the time of the section); a new run has nothing to empty."""
     r = p.add_r()
-    if text:
-        _RunContentAppender.append_to_run_from_text(r, text)
+    for piece in _BREAK.split(text):  # as python-docx appends it: a tab a w:tab, a line break a w:br
+        if piece == "\t":
+            r.add_tab()
+        elif piece in ("\r", "\n"):
+            r.add_br()
+        elif piece:
+            r.add_t(piece)
     return r
+
+
+_BREAK = re.compile(r"([\t\r\n])")
 
 
 _TCPR, _TCW, _TYPE, _W = qn("w:tcPr"), qn("w:tcW"), qn("w:type"), qn("w:w")
