@@ -474,12 +474,16 @@ def _show(text: Any, s: str) -> None:
     "(codes) Tj", after the subset's Tf if it is not the current one, is what it would write. Anything
     else (a character not drawn before, one in another subset) goes through it."""
     font = _dynamic_font(text._fontname) if s else None
+    ascii_ = font in _ASCII_READABLE and s.isascii() and s.isprintable()
+    if ascii_ and text._curSubset == 0:  # the common case, and the document's subsets surely made
+        text._code.append(f"({escapePDF(s)}) Tj")
+        return
     doc = text._canvas._doc
     state = font.state.get(doc) if font is not None else None
     if font is None or state is None:  # (a document's subsets are made first by _formatText, as they would be)
         text._textOut(s)
         return
-    if s.isascii() and s.isprintable() and font in _ASCII_READABLE:
+    if ascii_:
         codes: str | bytes = s
     else:
         try:
