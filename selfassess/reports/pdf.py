@@ -447,20 +447,25 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                     text.setWordSpace(0)
                 y -= st.leading
                 continue
-            runs: list[list[str]] = []  # [font, text], a space in its own font
+            runs: list[tuple[str, list[str]]] = []  # (font, its text's parts), a space in its own font
+            run_font: str | None = None
             for n, (pieces, _, _, _) in enumerate(words):
                 if n:
-                    pieces = ((" ", words[n - 1][2]), *pieces)
+                    space_font = words[n - 1][2]
+                    if space_font != run_font:
+                        run_font = space_font
+                        runs.append((space_font, []))
+                    runs[-1][1].append(" ")
                 for piece, f in pieces:
-                    if runs and runs[-1][0] == f:
-                        runs[-1][1] += piece
-                    else:
-                        runs.append([f, piece])
-            for f, piece in runs:
+                    if f != run_font:
+                        run_font = f
+                        runs.append((f, []))
+                    runs[-1][1].append(piece)
+            for f, parts in runs:
                 if f != font:
                     font = f
                     text.setFont(f, size)
-                _show(text, piece)
+                _show(text, "".join(parts))
             if squeeze:
                 text.setWordSpace(0)
             y -= st.leading
