@@ -3,11 +3,13 @@ so it can be edited and pasted into the annual report."""
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 from typing import Any
 
 from docx import Document
+from docx.oxml.ns import qn
 from docx.shared import Emu, Pt, RGBColor
 
 from .annual import Bullets, Heading, Para, TableBlock, draft
@@ -17,7 +19,36 @@ from .safe_text import Cleaner
 
 def _fill(paragraph: Any, p: Para, cleaner: Cleaner, where: str) -> None:
     for text, _ in p.parts:
-        paragraph.add_run(cleaner.clean(text, where))
+        _add_run(paragraph._p, cleaner.clean(text, where))
+
+
+def _add_run(p: Any, text: str) -> Any:
+    """paragraph.add_run(text) on a w:p: python-docx first empties the new run, an XPath query each time
+    (most of the time of the section); a new run has nothing to empty."""
+    r = p.add_r()
+    for piece in _BREAK.split(text):  # as python-docx appends it: a tab a w:tab, a line break a w:br
+        if piece == "\t":
+            r.add_tab()
+        elif piece in ("\r", "\n"):
+            r.add_br()
+        elif piece:
+            r.add_t(piece)
+    return r
+
+
+_BREAK = re.compile(r"([\t\r\n])")
+
+
+_TCPR, _TCW, _TYPE, _W = qn("w:tcPr"), qn("w:tcW"), qn("w:type"), qn("w:w")
+
+
+def _cell_text(tc: Any, text: str) -> None:
+    """cell.text = text: everything but the cell's properties replaced by one paragraph of one run
+    (as python-docx does it, without its XPath queries)."""
+    for child in list(tc):
+        if child.tag != _TCPR:
+            tc.remove(child)
+    _add_run(tc.add_p(), text)
 
 
 class _Styles:
@@ -32,7 +63,9 @@ class _Styles:
         """doc.add_paragraph(text, style), with the style id remembered."""
         if style not in self.ids:
             self.ids[style] = self.doc.styles[style].style_id
-        paragraph = self.doc.add_paragraph(text)
+        paragraph = self.doc.add_paragraph()
+        if text:
+            _add_run(paragraph._p, text)
         paragraph._p.style = self.ids[style]
         return paragraph
 
@@ -77,12 +110,24 @@ def _size_columns(doc: Any, table: Any, block: TableBlock) -> None:
     table.autofit = False
     cells = table._cells  # the grid once: column.cells builds all of it for each column
     n = len(block.header)
+    size: Any = None  # the first run's w:rPr, copied into the rest: python-docx takes long to make one
     for i, (column, width) in enumerate(zip(table.columns, column_widths(block, usable), strict=True)):
+        first: Any = None
         for cell in cells[i::n]:  # Word reads each cell's width, LibreOffice the grid's
-            cell.width = Emu(width)
-            for paragraph in cell.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = Pt(table_pt(block))
+            tcw = None if first is None else cell._tc.find(f"{_TCPR}/{_TCW}")
+            if tcw is None:
+                cell.width = Emu(width)
+                first = cell._tc.find(f"{_TCPR}/{_TCW}")
+            else:  # the attributes python-docx wrote for the column's first cell, in its order
+                tcw.set(_TYPE, first.get(_TYPE))
+                tcw.set(_W, first.get(_W))
+            for p in cell._tc.p_lst:
+                for r in p.r_lst:
+                    if size is None or r.rPr is not None:
+                        r.get_or_add_rPr().sz_val = Pt(table_pt(block))
+                        size = r.rPr if size is None else size
+                    else:
+                        r.insert(0, copy.deepcopy(size))
         column.width = Emu(width)
 
 
@@ -111,12 +156,20 @@ def write_annual_docx(data: ReportData) -> tuple[bytes, list[str]]:
         elif isinstance(block, TableBlock):
             table = doc.add_table(rows=1, cols=len(block.header))
             table.style = "Light Grid Accent 1"
-            for cell, title in zip(table.rows[0].cells, block.header, strict=True):
-                cell.text = title
+            for tc, title in zip(table._tbl.tr_lst[0].tc_lst, block.header, strict=True):
+                _cell_text(tc, title)
+            # The first row as python-docx adds it, the rest copies of it as it was new (python-docx parses
+            # each new cell from its text); a new row's cells are its w:tc elements (nothing is merged).
+            tr = fresh = None
             for row in block.rows:
-                cells = table.add_row().cells
-                for cell, value in zip(cells, row, strict=True):
-                    cell.text = cleaner.clean(value, where)
+                if tr is None:
+                    tr = table.add_row()._tr
+                    fresh = copy.deepcopy(tr)
+                else:
+                    tr.addnext(copy.deepcopy(fresh))
+                    tr = tr.getnext()
+                for tc, value in zip(tr.tc_lst, row, strict=True):
+                    _cell_text(tc, cleaner.clean(value, where))
             _size_columns(doc, table, block)
             doc.add_paragraph()
     # Real properties: the trust as author, dates from the last change (python-docx's template

@@ -13,11 +13,10 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
@@ -25,6 +24,7 @@ from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.lib.utils import simpleSplit
@@ -425,7 +425,7 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
             mark = c.beginText(st.bulletIndent, y + getattr(st, "bulletOffsetY", 0))
             mark.setFont(st.bulletFontName, st.bulletFontSize)
             mark.setFillColor(getattr(st, "bulletColor", st.textColor))
-            mark.textOut(self.bullet)
+            _show(mark, self.bullet)  # (textOut but for moving a cursor no one reads)
             c.drawText(mark)
         text = c.beginText()
         text.setFillColor(st.textColor)
@@ -433,7 +433,7 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
         size = st.fontSize
         one = self.one_font
         for words, room, _, _ in self.lines:
-            text.setTextOrigin(st.leftIndent, y)
+            _origin(text, st.leftIndent, y)
             squeeze = room < -1e-8 and len(words) > 1
             if squeeze:
                 text.setWordSpace(room / (len(words) - 1))
@@ -442,29 +442,96 @@ class _Block(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                     if font != one:
                         font = one
                         text.setFont(one, size)
-                    text._textOut(" ".join([w[0][0][0] for w in words]))
+                    _show(text, " ".join([w[0][0][0] for w in words]))
                 if squeeze:
                     text.setWordSpace(0)
                 y -= st.leading
                 continue
-            runs: list[list[str]] = []  # [font, text], a space in its own font
+            runs: list[tuple[str, list[str]]] = []  # (font, its text's parts), a space in its own font
+            run_font: str | None = None
             for n, (pieces, _, _, _) in enumerate(words):
                 if n:
-                    pieces = ((" ", words[n - 1][2]), *pieces)
+                    space_font = words[n - 1][2]
+                    if space_font != run_font:
+                        run_font = space_font
+                        runs.append((space_font, []))
+                    runs[-1][1].append(" ")
                 for piece, f in pieces:
-                    if runs and runs[-1][0] == f:
-                        runs[-1][1] += piece
-                    else:
-                        runs.append([f, piece])
-            for f, piece in runs:
+                    if f != run_font:
+                        run_font = f
+                        runs.append((f, []))
+                    runs[-1][1].append(piece)
+            for f, parts in runs:
                 if f != font:
                     font = f
                     text.setFont(f, size)
-                text._textOut(piece)
+                _show(text, "".join(parts))
             if squeeze:
                 text.setWordSpace(0)
             y -= st.leading
         c.drawText(text)
+
+
+def _show(text: Any, s: str) -> None:
+    """text._textOut(s), the same operators written straight out when they can be: reportlab's _formatText
+    splits a string by font subset and encodes it a character at a time. When every character already has
+    its code in subset 0 (printable ASCII always has its own, ttfAsciiReadable; others once drawn),
+    "(codes) Tj", after the subset's Tf if it is not the current one, is what it would write. Anything
+    else (a character not drawn before, one in another subset) goes through it."""
+    font = _dynamic_font(text._fontname) if s else None
+    ascii_ = font in _ASCII_READABLE and s.isascii() and s.isprintable()
+    if ascii_ and text._curSubset == 0:  # the common case, and the document's subsets surely made
+        text._code.append(f"({escapePDF(s)}) Tj")
+        return
+    doc = text._canvas._doc
+    state = font.state.get(doc) if font is not None else None
+    if font is None or state is None:  # (a document's subsets are made first by _formatText, as they would be)
+        text._textOut(s)
+        return
+    if ascii_:
+        codes: str | bytes = s
+    else:
+        try:
+            codes = bytes([state.assignments[c] for c in map(ord, s)])  # ValueError: a code in another subset
+        except (KeyError, ValueError):
+            text._textOut(s)
+            return
+    if text._curSubset == 0:
+        text._code.append(f"({escapePDF(codes)}) Tj")
+    else:
+        text._code.append(f"{_tf(font.getSubsetInternalName(0, doc), text._fontsize, text._leading)} "
+                          f"({escapePDF(codes)}) Tj")
+        text._curSubset = 0
+
+
+@cache
+def _tf(name: str, size: float, leading: float) -> str:
+    """The font operators _formatText writes for a subset: the same few, thousands of times."""
+    return f"{name} {fp_str(size)} Tf {fp_str(leading)} TL"
+
+
+def _origin(text: Any, x: float, y: float) -> None:
+    """text.setTextOrigin(x, y): the same operator, and the same cursor, without its lookups."""
+    if not text._canvas.bottomup:
+        text.setTextOrigin(x, y)
+        return
+    text._code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+    text._x0 = text._x = x
+    text._y0 = text._y = y
+
+
+_ASCII_READABLE: set[Any] = set()  # the fonts whose subset 0 holds printable ASCII at its own codes
+
+
+@cache
+def _dynamic_font(name: str) -> Any:
+    """The font if it is a subsetting TrueType font (reportlab's _dynamicFont), else None."""
+    font = pdfmetrics.getFont(name)
+    if not getattr(font, "_dynamicFont", False):
+        return None
+    if getattr(font, "_asciiReadable", False) and all(c in font.face.charToGlyph for c in range(32, 127)):
+        _ASCII_READABLE.add(font)
+    return font
 
 
 class _Widths(dict[str, float]):
@@ -487,8 +554,7 @@ def _widths(font: str, size: float) -> _Widths:
     return _Widths(font, size)
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):  # a tuple: a plan has ten thousand lines, and a frozen dataclass is slow to make
     text: str
     font: str
     size: float
@@ -646,8 +712,8 @@ class _FastTable(Flowable):  # type: ignore[misc]  # reportlab has no type hints
                         if colour is not line.colour:
                             colour = line.colour
                             text.setFillColor(line.colour)
-                        text.setTextOrigin(x + _PAD, ly + line.size * 0.25)
-                        text._textOut(line.text)
+                        _origin(text, x + _PAD, ly + line.size * 0.25)
+                        _show(text, line.text)
                 x += w
             y -= h
         c.drawText(text)

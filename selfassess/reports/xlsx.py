@@ -65,7 +65,7 @@ class _Writer:
 
     def value(self, ws: Worksheet, row: int, col: int, value: object, number_format: str = "General") -> Cell:
         """A value of our own (a ref, a date, a number): top-aligned like the text beside it."""
-        cell = ws.cell(row=row, column=col, value=value)
+        cell = _cell(ws, row, col, value)
         # Numbers and dates right-aligned in their own cells, as a reader of figures expects.
         self.style(cell, number_format, right=isinstance(value, int | float | date))
         return cell
@@ -87,7 +87,7 @@ class _Writer:
     def text(self, ws: Worksheet, row: int, col: int, value: str | None, where: str) -> None:
         """Write user text as text: never a formula, never cut without saying where the rest is."""
         value = self.cleaner.clean(value, where)
-        cell = ws.cell(row=row, column=col)
+        cell = _cell(ws, row, col)
         if len(value) > CELL_LIMIT:
             self.long_rows.append((where, value))
             first_row = 2 + sum((len(t) + CHUNK - 1) // CHUNK for _, t in self.long_rows[:-1])
@@ -95,15 +95,28 @@ class _Writer:
             value = value[: CELL_LIMIT - len(marker)] + marker
             self.cleaner.note(f"{where}: {len(value):,} characters is more than an Excel cell holds ({CELL_LIMIT:,}); "
                               f"the cell shows the start and the sheet 'Long text' holds it in full")
-        cell.value = value
-        cell.data_type = "s"  # text, even when it starts with '='
+        # Text, even when it starts with '=': set as it is, since openpyxl's checks would find nothing (the
+        # cleaner has left out every character it refuses, and the length is within CELL_LIMIT).
+        cell._value = value
+        cell.data_type = "s"
         # quotePrefix: and Excel keeps it text when someone edits the cell
         self.style(cell, "@" if looks_like_formula(value) else "General", looks_like_formula(value))
         self.texts.setdefault((ws.title, row), []).append((col, value))
 
 
+def _cell(ws: Worksheet, row: int, col: int, value: object = None) -> Cell:
+    """ws.cell(row, col, value) for a cell not yet made, without its lookups: a workbook has thousands."""
+    cell = Cell(ws, row=row, column=col, value=value)
+    ws._cells[row, col] = cell
+    if row > ws._current_row:
+        ws._current_row = row
+    return cell
+
+
 def _lines(value: str, width: float) -> int:
     chars = max(int(width * 1.1), 5)
+    if "\n" not in value:  # most cells: one paragraph
+        return max(1, -(-len(value) // chars))
     return sum(max(1, -(-len(part) // chars)) for part in str(value).split("\n"))
 
 
@@ -138,7 +151,11 @@ def fit_columns(ws: Worksheet, caps: dict[int, int] | None = None, header_lines:
         value = cell.value
         if row == 1 or value is None:
             continue
-        longest = 11 if isinstance(value, date) else max(len(part) for part in str(value).split("\n"))
+        if isinstance(value, date):
+            longest = 11
+        else:
+            text = str(value)
+            longest = len(text) if "\n" not in text else max(map(len, text.split("\n")))
         if longest > longest_of.get(col, 0):
             longest_of[col] = longest
     for i in range(1, ws.max_column + 1):
@@ -184,6 +201,10 @@ def _table(ws: Worksheet, name: str, columns: int, rows: int) -> None:
     ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
     table = Table(displayName=name, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    # The columns named from the header, as openpyxl would name them on saving, without it reading every cell.
+    table._initialise_columns()
+    for column in table.tableColumns:
+        column.name = str(ws._cells[1, column.id].value)
     ws.add_table(table)
 
 

@@ -152,3 +152,39 @@ def test_lines_a_little_over_the_width_are_kept_with_narrower_spaces_as_a_paragr
         assert block_lines(block) == paragraph_lines(para)
         squeezed += sum(room < 0 for _, room in block_lines(block))
     assert squeezed > 5
+
+
+# Characters and runs of them: ASCII with PDF's own escapes, others in DejaVu (one run of 300 fills subset 0,
+# so later ones go in subset 1), and some no font here has, or none draws.
+MANY = "".join(map(chr, range(0x100, 0x180))) + "".join(map(chr, range(0x400, 0x4B0)))
+PIECES = st.sampled_from([*"aZ 09.,;:'\"~()\\", "é", "ŵ", "—", "Ж", "ѣ", MANY, "😀", "漢", "\x07", "\t", "\u00a0", "\x7f"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from([pdf.BODY, pdf.BOLD, pdf.SYMBOLS, "Helvetica", "new", "same", "same"]),
+                                st.lists(PIECES, max_size=8).map("".join)), max_size=25))
+def test_text_written_straight_out_gives_the_bytes_reportlab_writes(steps):
+    """_show writes text without reportlab's _formatText, and _origin moves without setTextOrigin: the
+    document must be the same, byte for byte (the same operators, the same subsets and glyphs embedded),
+    whatever the text and fonts."""
+    pdf._fonts()
+
+    def document(show, origin) -> bytes:
+        out = io.BytesIO()
+        c = canvas.Canvas(out, pagesize=A4, invariant=1)
+        text = c.beginText(72, 700)
+        for i, (font, s) in enumerate(steps):
+            if font == "new":  # a new text object, as each block draws its own
+                c.drawText(text)
+                text = c.beginText(72, 600)
+            elif font != "same":  # (else more text in the font and subset of the last)
+                text.setFont(font, 9.5)
+            origin(text, 72 + i / 3, 700 - 10.25 * i)
+            show(text, s)
+        c.drawText(text)
+        c.showPage()
+        c.save()
+        return out.getvalue()
+
+    assert document(pdf._show, pdf._origin) == document(lambda text, s: text._textOut(s),
+                                                        lambda text, x, y: text.setTextOrigin(x, y))

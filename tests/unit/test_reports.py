@@ -358,3 +358,23 @@ def test_a_signed_off_years_documents_say_which_actions_a_later_year_carries_on(
     summary = openpyxl.load_workbook(export(data, "xlsx", tmp_path).path)["Summary"]
     assert any(said in str(c.value) for row in summary.iter_rows() for c in row)
     assert "carried forward into" not in render(now, "md")[0].decode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.sampled_from([*"ab (\\)<&>", " ", "\t", "\r", "\n", "é", "😀"]), max_size=20))
+def test_a_word_run_is_written_as_python_docx_writes_it(text):
+    """The Word writer adds runs and cells without python-docx's setters: the XML must be theirs."""
+    from lxml import etree
+
+    from selfassess.reports import docx as word
+
+    doc = docx.Document()
+    ours, theirs = doc.add_paragraph(), doc.add_paragraph()
+    word._add_run(ours._p, text)
+    theirs.add_run(text)
+    assert etree.tostring(ours._p) == etree.tostring(theirs._p)
+    table = doc.add_table(rows=1, cols=2)
+    word._cell_text(table._tbl.tr_lst[0].tc_lst[0], text)
+    table.rows[0].cells[1].text = text
+    first, second = table._tbl.tr_lst[0].tc_lst
+    assert etree.tostring(first) == etree.tostring(second)
