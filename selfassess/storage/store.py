@@ -1221,13 +1221,16 @@ class Store:
                 records[rid] = change["after"]
             elif old is not None:
                 del records[rid]
+            after = change["after"]
             for (t, key), index in self._indexes.items():
                 if t != table:
                     continue
+                if old is not None and after is not None and old.get(key) == after.get(key):
+                    continue  # indexed under the same value still (an answer's assessment and question never move)
                 if old is not None:
                     index.get(_hashable(old.get(key)), set()).discard(rid)
-                if change["after"] is not None:
-                    index.setdefault(_hashable(change["after"].get(key)), set()).add(rid)
+                if after is not None:
+                    index.setdefault(_hashable(after.get(key)), set()).add(rid)
         # No TinyDB cache to clear: its query cache serves Table.search only, which the store never
         # calls (reads go through get, all and the indexes above).
 

@@ -341,3 +341,19 @@ def test_a_torn_save_left_by_another_crashed_writer_is_set_aside_under_the_lock_
         assert app.verify().ok
     with Store(folder) as again:
         assert again.get("things", "after") == {"id": "after", "value": 3} and again.verify().ok
+
+
+def test_find_follows_a_record_whose_indexed_field_moves_and_one_whose_field_stays(folder):
+    with Store(folder) as s:
+        put(s, "r1", group="a", value=1)
+        put(s, "r2", group="a", value=2)
+        assert [r["id"] for r in s.find("things", group="a")] == ["r1", "r2"]  # the index is built now
+        put(s, "r1", group="b", value=1)  # moves: found under its new value only
+        put(s, "r2", group="a", value=3)  # stays: still found, with its new fields
+        assert [r["id"] for r in s.find("things", group="a")] == ["r2"]
+        assert [r["value"] for r in s.find("things", group="a")] == [3]
+        assert [r["id"] for r in s.find("things", group="b")] == ["r1"]
+        s.commit("thing.drop", "tester", "drop r2", [Change("things", "r2", s.get("things", "r2"), None)], WHEN)
+        assert s.find("things", group="a") == []
+    with Store(folder) as s:  # and as read again from disk
+        assert [r["id"] for r in s.find("things", group="b")] == ["r1"] and s.find("things", group="a") == []
