@@ -208,20 +208,21 @@ def _shape(cls: type) -> _Shape:
     return found
 
 
-_ATOMS = (str, int, float, bool, type(None))
-_ATOM_TYPES = frozenset(_ATOMS)
+# The plain values a record holds as they are: never walked, never changed in place (the store keeps
+# the bytes of a record made only of these; see Store._keep_encoded).
+ATOM_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 def _plain(value: Any) -> Any:
     """Dataclasses, tuples and dicts as the plain dicts and lists that are stored. (Not
     dataclasses.asdict: it deep-copies every value first, which an import of thousands pays for.)"""
-    if type(value) in _ATOMS:
+    if type(value) in ATOM_TYPES:
         return value
     if isinstance(value, Record):
         out = dict(value.__dict__)  # its fields in order (see Record)
-        if not _ATOM_TYPES.issuperset(map(type, out.values())):  # most records are plain already (asked in C)
+        if not ATOM_TYPES.issuperset(map(type, out.values())):  # most records are plain already (asked in C)
             for n, v in out.items():
-                if type(v) not in _ATOMS:  # only the others are walked
+                if type(v) not in ATOM_TYPES:  # only the others are walked
                     out[n] = _plain(v)
         return out
     if isinstance(value, dict):

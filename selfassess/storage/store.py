@@ -58,6 +58,7 @@ from tinydb.table import Table
 from ..core import audit
 from ..core.audit import Change, VerifyReport
 from ..core.errors import SelfAssessError
+from ..core.model import ATOM_TYPES
 from ..files import NOFOLLOW, WriteFailed, atomic_write, fsync_dir, write_all
 from ..files import disk as io  # the store's disk calls: tests inject failures through store.io
 from ..files import why as _why
@@ -83,7 +84,6 @@ CHECKPOINT_EVERY = 2000  # events replayed at open stay cheap; checkpoints stay 
 # a checkpoint or backup for well under a second, so a few seconds means something is wrong.
 COMMIT_WAIT = 3.0
 ENCODED_KEPT = 512  # saved records whose log bytes are kept for the next save of each (see Store._known_before)
-_ATOM_TYPES = frozenset((str, int, float, bool, type(None)))  # values that never change in place
 NOTE_SIZE = 512  # lock.json is rewritten in place at this size (or its longest note): never a torn tail
 KEEP_BACKUPS = 10
 
@@ -1201,7 +1201,7 @@ class Store:
         for c, data in zip(changes, afters, strict=True):
             key = (c.table, c.id)
             kept.pop(key, None)
-            if c.after is not None and _ATOM_TYPES.issuperset(map(type, c.after.values())):
+            if c.after is not None and ATOM_TYPES.issuperset(map(type, c.after.values())):
                 kept[key] = (c.after, data)
         while len(kept) > ENCODED_KEPT:
             del kept[next(iter(kept))]  # the oldest: dicts keep insertion order
