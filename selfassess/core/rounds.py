@@ -448,9 +448,9 @@ def level_key(scale: fw.Scale, question: fw.Question, text: str) -> str:
         return value
     if value.isascii() and value.isdigit() and len(value) <= 3 and (by_digit := scale.level_by_digit(int(value))):
         return by_digit.key
-    for level in scale.levels:
-        if value.lower() == level.label.lower():
-            return level.key
+    by_label = scale.key_of_label(value)
+    if by_label is not None:
+        return by_label
     choices = ", ".join(f"{scale.digit_of(lv.key)} {lv.key}" for lv in scale.levels)
     raise InvalidInput(f"'{value[:60]}' is not a level on the {scale.title} scale of {question.ref}, expected one of: {choices}")
 
