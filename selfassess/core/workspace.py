@@ -1637,8 +1637,8 @@ _READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "
                 "assessment": "assessments", "spread.board": "assessments", "spread.stakeholder": "assessments"}
 # Tables whose changes cannot touch what _read keeps except through the two above; any other
 # table changed by our own save forgets everything read (safe for a table added later).
-_EVENT_LINKS = frozenset(("seq", "hash", "prev"))
 _KNOWN_TABLES = {"answers", "actions", "progress", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}
+_EVENT_LINKS = frozenset(("seq", "hash", "prev"))  # what an event names of its place in the chain
 
 
 def _plan_entries(records: Iterable[dict[str, Any]], carried_on: frozenset[str]) -> tuple[action_rules.PlanEntry, ...]:
