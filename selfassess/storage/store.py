@@ -545,6 +545,7 @@ class Store:
         # checkpoint thread once a checkpoint is renamed into place: one at a time.
         self._closed_guard = threading.RLock()
         self._generation = 0  # moves on whenever the tables are read again from disk (a restore by another copy)
+        self._log_id: tuple[int, int] | None = None  # (device, inode) of the log open for appending
         self._last_line = 0  # the length of the last event applied: where it starts in the log, for a checkpoint to check
         linked = linked_files(self.folder)
         if linked:
@@ -711,6 +712,8 @@ class Store:
         if self.writer:
             try:
                 self._fd = io.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o600)
+                st = os.fstat(self._fd)
+                self._log_id = (st.st_dev, st.st_ino)  # the file appended to: refresh checks the path still names it
                 if not state_path.exists():
                     self.checkpoint()
                     fsync_dir(self.folder)
@@ -853,14 +856,17 @@ class Store:
             raise StoreDamaged(self._damaged(f"{LOG} cannot be read ({_why(exc)})", "selfassess store restore --from-log")) from None
         if size == self._seen_size and not self._held:
             return 0
-        if self._held and size == self._log_size and self._seen_size == size:
-            # Under the lock, with the log exactly as long as what was applied: nothing to replay and
-            # no unfinished tail to set aside, if the file at the path is still this one's length.
+        if self._held and self._fd is not None:
             try:
-                if os.stat(log_path, follow_symlinks=False).st_size == size:
-                    return 0
+                at_path = os.stat(log_path, follow_symlinks=False)
             except OSError:
-                pass  # missing or unreadable: _replay_tail says which
+                at_path = None  # missing or unreadable: _replay_tail says which
+            if at_path is not None and (at_path.st_dev, at_path.st_ino) != self._log_id:
+                size = self._follow_replaced_log(log_path)
+            elif at_path is not None and size == self._log_size and self._seen_size == size:
+                # Under the lock, the file at the path the one open, exactly as long as what was applied:
+                # nothing to replay and no unfinished tail to set aside.
+                return 0
         before = len(self._others)
         if size < self._log_size:
             self._reload()
@@ -868,6 +874,33 @@ class Store:
             self._replay_tail(log_path, self._others)
         self._seen_size = size
         return len(self._others) - before
+
+    def _follow_replaced_log(self, log_path: Path) -> int:
+        """Under the lock, the file at the log's path is not the one open for appending: something
+        replaced it (a sync tool, a copy put back). A save appended to the old one would be lost with
+        it, so the new file is opened instead, if it holds this store's history as far as it was
+        applied (its line there is this store's last event); then its length. Else damage, named."""
+        try:
+            fd = io.open(log_path, os.O_WRONLY | os.O_APPEND | NOFOLLOW)
+        except OSError as exc:
+            raise StoreDamaged(self._damaged(f"{LOG} was replaced while open, and the new file cannot be opened "
+                                             f"({_why(exc)})", "selfassess store restore --from-log", doing="read")) from None
+        try:
+            st, size = os.fstat(fd), _end(fd)
+            holds = size >= self._log_size and _line_ends(log_path, self._log_size, self._seq, self._head)
+        except OSError:
+            holds = False
+        if not holds:
+            io.close(fd)
+            raise StoreDamaged(self._damaged(
+                f"{LOG} was replaced while open by a file that does not hold this store's history as saved so far "
+                f"(up to event {self._seq}); nothing more is saved to it", "selfassess store restore --from-log", doing="read"))
+        old, self._fd, self._log_id = self._fd, fd, (st.st_dev, st.st_ino)
+        if old is not None:
+            with contextlib.suppress(OSError):
+                io.close(old)
+        self._seen_size = -1  # read what the new file holds beyond what was applied
+        return size
 
     def _reload(self) -> None:
         """Read the store again from disk, as at open: another copy restored it."""
@@ -1372,7 +1405,7 @@ class Store:
                             self._backup()
                 except StoreLocked:
                     pass  # every save is in the log; the next copy to close checkpoints it
-                except SaveFailed as exc:
+                except (SaveFailed, StoreDamaged) as exc:  # damage found at the last moment: said, files still let go
                     warning = str(exc)
             with contextlib.suppress(OSError):
                 io.close(self._fd)
@@ -2038,12 +2071,39 @@ def _log_holds(path: Path, checkpoint: dict[str, Any], last_line: int) -> bool:
         line = os.pread(fd, last_line, checkpoint["offset"] - last_line)
     finally:
         io.close(fd)
+    return _is_event(line, checkpoint["seq"], checkpoint["hash"])
+
+
+def _is_event(line: bytes, seq: int, head: str) -> bool:
+    """Whether a whole line of the log is the event seq, and hashes to head."""
     try:
         event = json.loads(line)
     except ValueError:
         return False
-    return (isinstance(event, dict) and line.endswith(b"\n") and event.get("seq") == checkpoint["seq"]
-            and event.get("hash") == checkpoint["hash"] and audit.event_hash(event) == event["hash"])
+    return (isinstance(event, dict) and line.endswith(b"\n") and event.get("seq") == seq
+            and event.get("hash") == head and audit.event_hash(event) == head)
+
+
+def _line_ends(path: Path, offset: int, seq: int, head: str) -> bool:
+    """Whether the line of the log at path that ends at offset is the event seq, hashing to head
+    (its hash, through the chain, vouches for every event before it). Read backwards in blocks:
+    an event's line can be long."""
+    if not offset:
+        return seq == 0
+    fd = io.open(path, os.O_RDONLY | NOFOLLOW)
+    try:
+        start = offset - 1  # the line's own end of line is not looked at
+        while start > 0:  # back to the end of the line before it, or the start of the file
+            block = max(0, start - 65536)
+            cut = os.pread(fd, start - block, block).rfind(b"\n")
+            if cut >= 0:
+                start = block + cut + 1
+                break
+            start = block
+        line = os.pread(fd, offset - start, start)
+    finally:
+        io.close(fd)
+    return _is_event(line, seq, head)
 
 
 def _end(fd: int) -> int:

@@ -357,3 +357,43 @@ def test_find_follows_a_record_whose_indexed_field_moves_and_one_whose_field_sta
         assert s.find("things", group="a") == []
     with Store(folder) as s:  # and as read again from disk
         assert [r["id"] for r in s.find("things", group="b")] == ["r1"] and s.find("things", group="a") == []
+
+
+@pytest.mark.parametrize("how", ["copy renamed over it", "moved aside, a copy put in its place"])
+@pytest.mark.parametrize("last", [1, 200_000])
+def test_a_log_replaced_while_open_gets_the_next_save(folder, how, last):
+    # A sync tool (or a person) can replace audit.log with a file of the very same bytes while the
+    # app is open: the next save must land in the file at the path, not in the one no longer there.
+    # The last event before it is short, or longer than one block of the check that reads it back.
+    filled(folder, 2)
+    with Store(folder) as s:
+        put(s, "r2", value=2, text="x" * last)
+        log = folder / "audit.log"
+        copy = folder / "audit.log.copy"
+        copy.write_bytes(log.read_bytes())
+        if how == "copy renamed over it":
+            os.replace(copy, log)
+        else:
+            os.replace(log, folder / "audit.log.aside")
+            os.replace(copy, log)
+        put(s, "r3", value=3)
+        put(s, "r4", value=4)
+    with Store(folder) as again:
+        assert [r["value"] for r in sorted(again.all("things"), key=lambda r: r["id"])] == [0, 1, 2, 3, 4]
+        assert again.verify().ok
+
+
+def test_a_log_replaced_by_a_different_history_while_open_stops_the_save(folder, tmp_path):
+    filled(folder, 2)
+    other = tmp_path / "other"
+    with Store(other) as o:  # as long a history, of other events
+        for i in range(3):
+            put(o, f"r{i}", value=i + 10)
+    s = Store(folder)
+    put(s, "r2", value=2)
+    os.replace(other / "audit.log", folder / "audit.log")
+    with pytest.raises(StoreDamaged, match="audit.log was replaced while open by a file that does not hold"):
+        put(s, "r3", value=3)
+    assert "was replaced while open" in (s.close() or "")  # said at close too, and the files let go
+    with pytest.raises(StoreDamaged, match="audit.log"):  # state.json and the new log disagree: said at open too
+        Store(folder)
