@@ -444,6 +444,12 @@ class ExclusiveLock:
         while True:
             try:
                 fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.fstat(self._fd).st_nlink == 0:
+                    # The lock file was deleted (someone took it for a stale lock) or replaced: a copy
+                    # opened since locks the file at the path, so that is the one to hold.
+                    os.close(self._fd)
+                    self._fd = io.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
+                    continue
                 self._held = True
                 return
             except BlockingIOError:

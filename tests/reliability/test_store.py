@@ -397,3 +397,23 @@ def test_a_log_replaced_by_a_different_history_while_open_stops_the_save(folder,
     assert "was replaced while open" in (s.close() or "")  # said at close too, and the files let go
     with pytest.raises(StoreDamaged, match="audit.log"):  # state.json and the new log disagree: said at open too
         Store(folder)
+
+
+def test_a_deleted_lock_file_still_keeps_a_second_writer_out(folder, monkeypatch):
+    monkeypatch.setattr(store_module, "COMMIT_WAIT", 0.2)
+    # Deleting "lock" for a stale lock file while a copy is open must not let two copies write at once.
+    filled(folder, 1)
+    first = Store(folder)
+    try:
+        (folder / "lock").unlink()
+        first._take_lock()  # as a save does
+        try:
+            with pytest.raises(StoreLocked):
+                Store(folder)
+        finally:
+            first._let_go()
+        put(first, "r1", value=1)
+    finally:
+        first.close()
+    with Store(folder) as again:
+        assert again.get("things", "r1") == {"id": "r1", "value": 1} and again.verify().ok
