@@ -552,7 +552,6 @@ class Store:
         self._closed_guard = threading.RLock()
         self._generation = 0  # moves on whenever the tables are read again from disk (a restore by another copy)
         self._log_id: tuple[int, int] | None = None  # (device, inode) of the log open for appending
-        self._last_line = 0  # the length of the last event applied: where it starts in the log, for a checkpoint to check
         linked = linked_files(self.folder)
         if linked:
             raise StoreDamaged(_links_refused(self.folder, linked))
@@ -809,7 +808,6 @@ class Store:
             self._apply(event)
             self._seq, self._head = event["seq"], event["hash"]
             self._log_size += len(line) + 1  # as each event is applied: a failure later leaves a true position
-            self._last_line = len(line) + 1
             self._tail += 1
             if others is not None:
                 others.append(event)
@@ -867,12 +865,13 @@ class Store:
                 at_path = os.stat(log_path, follow_symlinks=False)
             except OSError:
                 at_path = None  # missing or unreadable: _replay_tail says which
-            if at_path is not None and (at_path.st_dev, at_path.st_ino) != self._log_id:
-                size = self._follow_replaced_log(log_path)
-            elif at_path is not None and size == self._log_size and self._seen_size == size:
-                # Under the lock, the file at the path the one open, exactly as long as what was applied:
-                # nothing to replay and no unfinished tail to set aside.
-                return 0
+            if at_path is not None:
+                if (at_path.st_dev, at_path.st_ino) != self._log_id:
+                    size = self._follow_replaced_log(log_path)
+                elif size == self._log_size and self._seen_size == size:
+                    # Under the lock, the file at the path the one open, exactly as long as what was
+                    # applied: nothing to replay and no unfinished tail to set aside.
+                    return 0
         before = len(self._others)
         if size < self._log_size:
             self._reload()
@@ -901,10 +900,10 @@ class Store:
             raise StoreDamaged(self._damaged(
                 f"{LOG} was replaced while open by a file that does not hold this store's history as saved so far "
                 f"(up to event {self._seq}); nothing more is saved to it", "selfassess store restore --from-log", doing="read"))
-        old, self._fd, self._log_id = self._fd, fd, (st.st_dev, st.st_ino)
-        if old is not None:
+        if self._fd is not None:  # the file no longer at the path: nothing more goes to it
             with contextlib.suppress(OSError):
-                io.close(old)
+                io.close(self._fd)
+        self._fd, self._log_id = fd, (st.st_dev, st.st_ino)
         self._seen_size = -1  # read what the new file holds beyond what was applied
         return size
 
@@ -1205,7 +1204,6 @@ class Store:
             raise SaveFailed(f"could not save ({summary}): {_why(exc)} while writing {self.folder / LOG}. "
                              "Nothing was saved; what was saved before is intact.") from None
         self._log_size += len(line)
-        self._last_line = len(line)
         self._seen_size = self._log_size
         self._seq, self._head = event["seq"], event["hash"]
         self._apply(event)
@@ -1336,8 +1334,7 @@ class Store:
             checkpoint = {"seq": self._seq, "hash": self._head, "offset": self._log_size,
                           "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
             self._job = threading.Thread(target=self._background_checkpoint, name="selfassess-checkpoint", daemon=True,
-                                         args=(box, closed, reopened, checkpoint, self._log_start, self._last_line,
-                                               self._generation, big))
+                                         args=(box, closed, reopened, checkpoint, self._log_start, self._generation, big))
             self._job.start()
         except BaseException:
             if big:
@@ -1346,7 +1343,7 @@ class Store:
 
     def _background_checkpoint(self, box: list[dict[str, dict[str, Any]]], closed: list[dict[str, Any]],
                                reopened: set[str], checkpoint: dict[str, Any], log_start: dict[str, Any] | None,
-                               last_line: int, generation: int, paused: bool = False) -> None:
+                               generation: int, paused: bool = False) -> None:
         tmp: Path | None = None
         try:
             try:
@@ -1366,7 +1363,7 @@ class Store:
                 except LockTimeout:
                     return  # another copy is busy: the next save past the mark tries again
                 try:
-                    if not _log_holds(self.folder / LOG, checkpoint, last_line):
+                    if not _line_ends(self.folder / LOG, checkpoint["offset"], checkpoint["seq"], checkpoint["hash"]):
                         return  # another copy restored the store meanwhile: this state is no longer the log's
                     io.replace(tmp, self.folder / STATE)
                     tmp = None
@@ -2067,35 +2064,13 @@ def _checkpoint_failed(folder: Path, exc: OSError) -> str:
             f"{folder / LOG} and will be replayed next time")
 
 
-def _log_holds(path: Path, checkpoint: dict[str, Any], last_line: int) -> bool:
-    """Whether the log still ends the checkpoint's event where the checkpoint says: the line before
-    its offset is that event (its hash, through the chain, vouches for every event before it)."""
-    if not checkpoint["offset"]:
-        return True
-    fd = io.open(path, os.O_RDONLY | NOFOLLOW)
-    try:
-        line = os.pread(fd, last_line, checkpoint["offset"] - last_line)
-    finally:
-        io.close(fd)
-    return _is_event(line, checkpoint["seq"], checkpoint["hash"])
-
-
-def _is_event(line: bytes, seq: int, head: str) -> bool:
-    """Whether a whole line of the log is the event seq, and hashes to head."""
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return False
-    return (isinstance(event, dict) and line.endswith(b"\n") and event.get("seq") == seq
-            and event.get("hash") == head and audit.event_hash(event) == head)
-
-
 def _line_ends(path: Path, offset: int, seq: int, head: str) -> bool:
-    """Whether the line of the log at path that ends at offset is the event seq, hashing to head
+    """Whether the log still holds the event seq, hashing to head, as the line that ends at offset
     (its hash, through the chain, vouches for every event before it). Read backwards in blocks:
-    an event's line can be long."""
+    an event's line can be long. At offset 0 there is nothing before to vouch for: a new log, or
+    one restarted by a restore without it (see log_start)."""
     if not offset:
-        return seq == 0
+        return True
     fd = io.open(path, os.O_RDONLY | NOFOLLOW)
     try:
         start = offset - 1  # the line's own end of line is not looked at
@@ -2109,7 +2084,12 @@ def _line_ends(path: Path, offset: int, seq: int, head: str) -> bool:
         line = os.pread(fd, offset - start, start)
     finally:
         io.close(fd)
-    return _is_event(line, seq, head)
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return False
+    return (isinstance(event, dict) and line.endswith(b"\n") and event.get("seq") == seq
+            and event.get("hash") == head and audit.event_hash(event) == head)
 
 
 def _end(fd: int) -> int:

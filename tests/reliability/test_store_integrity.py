@@ -458,3 +458,18 @@ def test_the_lock_holder_named_is_one_that_still_holds_it(folder, monkeypatch):
             Store(folder)
     finally:
         lock.release()
+
+
+def test_a_log_restarted_by_a_restore_and_then_replaced_while_open_gets_the_next_save(folder):
+    # After a restore without its log, the log starts empty after event 3: a copy of that empty log
+    # renamed over it holds all of this store's history the log has, and is followed.
+    rounds(folder)
+    newest = Store(folder, writer=False).backups()[0]
+    (folder / "audit.log").unlink()
+    Store.restore(folder, backup=newest.path.name)
+    with Store(folder) as s:
+        (folder / "audit.log.copy").write_bytes(b"")
+        os.replace(folder / "audit.log.copy", folder / "audit.log")
+        put(s, "after", value=1)
+    with Store(folder) as s:
+        assert s.get("things", "after") == {"id": "after", "value": 1} and s.verify().ok and s.head[0] == 4
