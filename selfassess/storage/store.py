@@ -552,6 +552,7 @@ class Store:
         self._closed_guard = threading.RLock()
         self._generation = 0  # moves on whenever the tables are read again from disk (a restore by another copy)
         self._log_id: tuple[int, int] | None = None  # (device, inode) of the log open for appending
+        self._replaced_kept: Path | None = None  # where _keep_replaced_log copied the log it lost
         linked = linked_files(self.folder)
         if linked:
             raise StoreDamaged(_links_refused(self.folder, linked))
@@ -897,15 +898,52 @@ class Store:
             holds = False
         if not holds:
             io.close(fd)
-            raise StoreDamaged(self._damaged(
-                f"{LOG} was replaced while open by a file that does not hold this store's history as saved so far "
-                f"(up to event {self._seq}); nothing more is saved to it", "selfassess store restore --from-log", doing="read"))
+            # Not "restore --from-log": that would rebuild the store from the file that replaced it.
+            kept = self._keep_replaced_log()
+            where = (f"The log this store was writing is kept in {kept}: put it back as {LOG}" if kept
+                     else f"Put back the {LOG} it replaced")
+            raise StoreDamaged(
+                f"the store at {self.folder} cannot be saved to: {LOG} was replaced while open by a file that does "
+                f"not hold this store's history as saved so far (up to event {self._seq}), so nothing more is saved "
+                f"to it. Nothing was changed. {where} (moving the new one aside first), then open selfassess again. "
+                "To see what differs: selfassess audit verify")
         if self._fd is not None:  # the file no longer at the path: nothing more goes to it
             with contextlib.suppress(OSError):
                 io.close(self._fd)
         self._fd, self._log_id = fd, (st.st_dev, st.st_ino)
         self._seen_size = -1  # read what the new file holds beyond what was applied
         return size
+
+    def _keep_replaced_log(self) -> Path | None:
+        """The log this store was appending to, no longer at its path: copied into recovered/ while it
+        is still open here (through /proc on Linux), so the saves only it holds can be put back. Once
+        per store; None where it cannot be read."""
+        if self._replaced_kept is not None or self._fd is None:
+            return self._replaced_kept
+        rec = self.folder / RECOVERED
+        dest = rec / f"replaced-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log"
+        try:
+            src = io.open(f"/proc/self/fd/{self._fd}", os.O_RDONLY)  # a link by nature: no NOFOLLOW
+        except OSError:
+            return None
+        try:
+            io.mkdir(rec, mode=0o700, exist_ok=True)
+            out = io.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
+            try:
+                while chunk := os.read(src, 1 << 20):
+                    write_all(out, chunk)
+                io.fsync(out)
+            finally:
+                io.close(out)
+            fsync_dir(rec)
+        except OSError:
+            with contextlib.suppress(OSError):
+                io.unlink(dest)
+            return None
+        finally:
+            io.close(src)
+        self._replaced_kept = dest
+        return dest
 
     def _reload(self) -> None:
         """Read the store again from disk, as at open: another copy restored it."""

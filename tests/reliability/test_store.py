@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import socket
 
 import pytest
@@ -392,11 +393,25 @@ def test_a_log_replaced_by_a_different_history_while_open_stops_the_save(folder,
     s = Store(folder)
     put(s, "r2", value=2)
     os.replace(other / "audit.log", folder / "audit.log")
-    with pytest.raises(StoreDamaged, match="audit.log was replaced while open by a file that does not hold"):
+    with pytest.raises(StoreDamaged, match="audit.log was replaced while open by a file that does not hold") as info:
+        put(s, "r3", value=3)
+    assert "restore --from-log" not in str(info.value)  # that would rebuild the store from the stranger
+    with pytest.raises(StoreDamaged):
         put(s, "r3", value=3)
     assert "was replaced while open" in (s.close() or "")  # said at close too, and the files let go
     with pytest.raises(StoreDamaged, match="audit.log"):  # state.json and the new log disagree: said at open too
         Store(folder)
+    if not os.path.isdir("/proc/self/fd"):
+        return
+    # The log it was writing, kept while still open here (once, not at every try): put back as the
+    # message says, every save is there.
+    kept = list((folder / "recovered").glob("replaced-*.log"))
+    assert len(kept) == 1 and f"kept in {kept[0]}: put it back as audit.log" in str(info.value)
+    os.replace(folder / "audit.log", tmp_path / "stranger.log")
+    shutil.copyfile(kept[0], folder / "audit.log")
+    with Store(folder) as again:
+        assert [r["value"] for r in sorted(again.all("things"), key=lambda r: r["id"])] == [0, 1, 2]
+        assert again.verify().ok
 
 
 def test_a_deleted_lock_file_still_keeps_a_second_writer_out(folder, monkeypatch):
