@@ -432,3 +432,20 @@ def test_a_deleted_lock_file_still_keeps_a_second_writer_out(folder, monkeypatch
         first.close()
     with Store(folder) as again:
         assert again.get("things", "r1") == {"id": "r1", "value": 1} and again.verify().ok
+
+
+def test_a_log_replaced_by_an_older_copy_while_open_keeps_the_saves_it_lacks(folder, tmp_path):
+    # An older copy of the same history put back (a sync tool's stale version): the saves since
+    # are only in the file being written, which is kept to put back; none is silently dropped.
+    filled(folder, 2)
+    older = tmp_path / "older.log"
+    older.write_bytes((folder / "audit.log").read_bytes())
+    s = Store(folder)
+    put(s, "r2", value=2)
+    os.replace(older, folder / "audit.log")
+    with pytest.raises(StoreDamaged, match="does not hold this store's history as saved so far \\(up to event 3\\)"):
+        put(s, "r3", value=3)
+    s.close()
+    if os.path.isdir("/proc/self/fd"):
+        kept = list((folder / "recovered").glob("replaced-*.log"))
+        assert len(kept) == 1 and kept[0].read_bytes().count(b"\n") == 3
