@@ -273,6 +273,8 @@ class Workspace:
         kept = self._kept()
         key = (kind, assessment_id)
         if key not in kept:
+            if kind not in _READ_TABLES:  # else our own saves would never forget it (_after_own_commit)
+                raise ValueError(f"kept read '{kind}' names no table in _READ_TABLES")
             kept[key] = make()
         return cast(T, kept[key])
 
@@ -309,9 +311,15 @@ class Workspace:
                     continue
                 touched.add((c.table, aid))
                 carried = carried or (c.table == "actions" and rec.get("carried_from") is not None)
-        # What a later year carries on changes which of this year's actions are live.
-        self._reads = {(kind, aid): value for (kind, aid), value in self._reads.items()
-                       if (_READ_TABLES[kind], aid) not in touched and not (carried and kind in ("live", "plan"))}
+        # Only the touched reads are forgotten: a save costs what it changed, not how many years'
+        # summaries the home screen has kept.
+        reads = self._reads
+        for table, aid in touched:
+            for kind in _READS_OF.get(table, ()):
+                reads.pop((kind, aid), None)
+        if carried:  # what a later year carries on changes which of any year's actions are live
+            for key in [k for k in reads if k[0] in ("live", "plan")]:
+                del reads[key]
         self._reads_head = after
 
     # --- organisations ------------------------------------------------------------------------
@@ -1637,6 +1645,7 @@ _READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "
                 "assessment": "assessments", "spread.board": "assessments", "spread.stakeholder": "assessments"}
 # Tables whose changes cannot touch what _read keeps except through the two above; any other
 # table changed by our own save forgets everything read (safe for a table added later).
+_READS_OF = {t: tuple(k for k, kt in _READ_TABLES.items() if kt == t) for t in set(_READ_TABLES.values())}
 _KNOWN_TABLES = {"answers", "actions", "progress", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}
 _EVENT_LINKS = frozenset(("seq", "hash", "prev"))  # what an event names of its place in the chain
 

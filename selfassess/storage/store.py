@@ -847,32 +847,37 @@ class Store:
     def refresh(self) -> int:
         """Replay the events other copies appended since this store last looked; how many there were.
 
-        Cheap when nothing changed: one lseek (or stat, for a reader). A complete line another copy
+        Cheap when nothing changed: one lseek (or stat, for a reader; under the lock, the one stat
+        that also shows whether the log was replaced). A complete line another copy
         appended is an event like any other; an unfinished last line is left alone unless the lock
         is held (see _replay_tail). If the log became shorter (another copy restored the store),
         everything is read again from state.json.
         """
         log_path = self._log_path
-        try:
-            size = _end(self._fd) if self._fd is not None else log_path.stat().st_size
-        except FileNotFoundError:
-            size = 0
-        except OSError as exc:
-            raise StoreDamaged(self._damaged(f"{LOG} cannot be read ({_why(exc)})", "selfassess store restore --from-log")) from None
-        if size == self._seen_size and not self._held:
-            return 0
+        at_path = None
         if self._held and self._fd is not None:
-            try:
+            try:  # noqa: SIM105 - once per save: not a context manager built for it
                 at_path = os.stat(log_path, follow_symlinks=False)
             except OSError:
-                at_path = None  # missing or unreadable: _replay_tail says which
-            if at_path is not None:
-                if (at_path.st_dev, at_path.st_ino) != self._log_id:
-                    size = self._follow_replaced_log(log_path)
-                elif size == self._log_size and self._seen_size == size:
-                    # Under the lock, the file at the path the one open, exactly as long as what was
-                    # applied: nothing to replay and no unfinished tail to set aside.
-                    return 0
+                pass  # missing or unreadable: _replay_tail says which
+        if at_path is not None and (at_path.st_dev, at_path.st_ino) == self._log_id:
+            size = at_path.st_size  # the very file open here: its length without an lseek as well
+            if size == self._log_size and self._seen_size == size:
+                # Under the lock, the file at the path the one open, exactly as long as what was
+                # applied: nothing to replay and no unfinished tail to set aside.
+                return 0
+        elif at_path is not None:
+            size = self._follow_replaced_log(log_path)
+        else:
+            try:
+                size = _end(self._fd) if self._fd is not None else log_path.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            except OSError as exc:
+                raise StoreDamaged(self._damaged(f"{LOG} cannot be read ({_why(exc)})",
+                                                 "selfassess store restore --from-log")) from None
+            if size == self._seen_size and not self._held:
+                return 0
         before = len(self._others)
         if size < self._log_size:
             self._reload()

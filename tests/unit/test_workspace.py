@@ -464,6 +464,23 @@ def test_a_save_to_a_table_the_reads_do_not_know_forgets_everything_read(env):
     assert {equal.get("assessment_id") for _, equal in counting.reads if "assessment_id" in equal} == {a.id for a in years}
 
 
+def test_a_kept_read_must_name_the_table_it_depends_on(env):
+    # A save forgets only the kept reads of the tables it touched: a kind it cannot map would be kept stale.
+    store, ws = env
+    years = three_years(ws)
+    a = years[-1]
+    with pytest.raises(ValueError, match="names no table"):
+        ws._read("notes-by-month", a.id, lambda: ())
+    for y in years:
+        ws.summary(y)
+    kept = dict(ws._reads)
+    assert {aid for _, aid in kept} == {y.id for y in years}
+    ws.answer(a.id, "1.1", rating="4")
+    assert all(ws._reads.get(k) is v for k, v in kept.items() if k[1] != a.id), "other years' reads stay"
+    assert ("scores", a.id) not in ws._reads and ("answers", a.id) not in ws._reads  # this year's are forgotten
+    assert ws.scores(a).answered == len(ws.answers(a.id)) and ws.answers(a.id)["leadership.executive-lead"].rating == "leading"
+
+
 def test_reads_follow_what_another_copy_saves(tmp_path):
     store1, ws1 = open_workspace(tmp_path / "store")
     store2, ws2 = open_workspace(tmp_path / "store", actor="James Okoro")
