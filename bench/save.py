@@ -55,6 +55,9 @@ def main() -> None:
         assessment = ws.assessment(built.current)
         questions = [q.id for q in ws.framework(assessment).questions()]  # warm: framework read once per session
         import selfassess.core.rounds  # noqa: F401  # as the app's assessment screen has, before any key press
+        # The home screen's summaries of every year, kept as the app keeps them while it is open: a
+        # save must not pay for how many years are kept.
+        ws.summaries(ws.assessments())
         # Everything a key press writes: the answer, and the resume position as the app keeps it.
         position = ui_state.Keeper(home)
         # Measured saves are durable: the building stubs (build_store._no_sync) are gone by now.
