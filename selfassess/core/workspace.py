@@ -1643,9 +1643,10 @@ class Workspace:
 
 _READ_TABLES = {"answers": "answers", "actions": "actions", "live": "actions", "plan": "actions", "scores": "answers",
                 "assessment": "assessments", "spread.board": "assessments", "spread.stakeholder": "assessments"}
+# The kinds of kept read each table's changes make stale: what a save forgets (_after_own_commit).
+_READS_OF = {t: tuple(k for k, kt in _READ_TABLES.items() if kt == t) for t in set(_READ_TABLES.values())}
 # Tables whose changes cannot touch what _read keeps except through the two above; any other
 # table changed by our own save forgets everything read (safe for a table added later).
-_READS_OF = {t: tuple(k for k, kt in _READ_TABLES.items() if kt == t) for t in set(_READ_TABLES.values())}
 _KNOWN_TABLES = {"answers", "actions", "progress", "assessments", "organisations", "frameworks", "feedback", "submissions_sent"}
 _EVENT_LINKS = frozenset(("seq", "hash", "prev"))  # what an event names of its place in the chain
 

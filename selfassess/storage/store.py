@@ -848,10 +848,10 @@ class Store:
         """Replay the events other copies appended since this store last looked; how many there were.
 
         Cheap when nothing changed: one lseek (or stat, for a reader; under the lock, the one stat
-        that also shows whether the log was replaced). A complete line another copy
-        appended is an event like any other; an unfinished last line is left alone unless the lock
-        is held (see _replay_tail). If the log became shorter (another copy restored the store),
-        everything is read again from state.json.
+        that also shows whether the log was replaced). A complete line another copy appended is an
+        event like any other; an unfinished last line is left alone unless the lock is held (see
+        _replay_tail). If the log became shorter (another copy restored the store), everything is
+        read again from state.json.
         """
         log_path = self._log_path
         at_path = None
@@ -897,7 +897,8 @@ class Store:
             raise StoreDamaged(self._damaged(f"{LOG} was replaced while open, and the new file cannot be opened "
                                              f"({_why(exc)})", "selfassess store restore --from-log", doing="read")) from None
         try:
-            st, size = os.fstat(fd), _end(fd)
+            st = os.fstat(fd)
+            size = st.st_size
             holds = size >= self._log_size and _line_ends(log_path, self._log_size, self._seq, self._head)
         except OSError:
             holds = False
