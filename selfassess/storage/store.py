@@ -55,6 +55,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
+from .. import collector
 from ..core import audit
 from ..core.audit import Change, VerifyReport
 from ..core.errors import SelfAssessError
@@ -94,9 +95,6 @@ KEEP_BACKUPS = 10
 # reference counting alone, so once loaded they are moved out of the collector's reach
 # (gc.freeze). A small store is left alone: its walk costs nothing.
 FREEZE_AT = 10_000  # records
-_paused = 0  # checkpoint copies alive: the collector is off while there are any (see _pause_collector)
-_was_enabled = True
-_pause_lock = threading.Lock()
 
 
 def _freeze_tables(tables: dict[str, dict[str, Any]]) -> None:
@@ -108,23 +106,6 @@ def _freeze_tables(tables: dict[str, dict[str, Any]]) -> None:
     if sum(len(t) for t in tables.values()) >= FREEZE_AT:
         gc.collect()
         gc.freeze()
-
-
-def _pause_collector(pause: bool) -> None:
-    """Keep the collector off while a checkpoint's shallow copy of the tables is alive: the copy's
-    tables are new containers of every record, and a collection would walk them all. Counted, so
-    two stores' checkpoints overlap safely; a collector the program had turned off stays off."""
-    global _paused, _was_enabled
-    with _pause_lock:
-        if pause:
-            if not _paused:
-                _was_enabled = gc.isenabled()
-                gc.disable()
-            _paused += 1
-        else:
-            _paused -= 1
-            if not _paused and _was_enabled:
-                gc.enable()
 
 
 class StoreError(SelfAssessError):
@@ -1369,7 +1350,7 @@ class Store:
             return  # one at a time; the next save past the mark asks again
         big = sum(len(t) for t in self._tables.values()) >= FREEZE_AT
         if big:
-            _pause_collector(True)
+            collector.pause()
         try:
             # In a box the thread empties: its arguments stay referenced until it ends, the copy need not.
             tables, closed, reopened = self._checkpoint_view()
@@ -1382,7 +1363,7 @@ class Store:
             self._job.start()
         except BaseException:
             if big:
-                _pause_collector(False)
+                collector.resume()
             raise
 
     def _background_checkpoint(self, box: list[dict[str, dict[str, Any]]], closed: list[dict[str, Any]],
@@ -1396,7 +1377,7 @@ class Store:
             finally:
                 tables = {}  # the copy goes before the collector comes back
                 if paused:
-                    _pause_collector(False)
+                    collector.resume()
             with self._mutex:
                 lock = self._lock
                 if (lock is None or self._fd is None or generation != self._generation
