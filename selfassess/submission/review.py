@@ -326,7 +326,6 @@ class Review:
         self._cache: dict[str, Submission] | None = None
         self._unreadable: list[Unreadable] = []
         self._cache_head: Any = None
-        self._file_index: dict[str, Submission] | None = None
         self._key_index: dict[str, list[Submission]] | None = None
         self._ods_index: dict[str, set[str]] | None = None
         self._own: tuple[str | None] | None = None
@@ -344,7 +343,7 @@ class Review:
                 except (schema.Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
                     why = str(exc) if isinstance(exc, schema.Malformed) else "it is not in the form selfassess writes"
                     self._unreadable.append(Unreadable(str(rec.get("id", "?")), str(rec.get("file", "?")), why))
-            self._cache, self._cache_head, self._file_index, self._key_index = cache, head, None, None
+            self._cache, self._cache_head, self._key_index = cache, head, None
             self._ods_index = None
         return self._cache
 
@@ -353,8 +352,6 @@ class Review:
         if self._cache is not None:
             self._cache[sub.id] = sub
             self._cache_head = self.ws.repo.head
-            if self._file_index is not None and sub.file_sha256:
-                self._file_index[sub.file_sha256] = sub
             if self._key_index is not None:
                 self._key_index.setdefault(sub.key_fingerprint, []).append(sub)
             if self._ods_index is not None:
@@ -569,7 +566,7 @@ class Review:
 
     def check_bytes(self, path: Path, data: bytes) -> Checked:
         """check(), for a file already read."""
-        known = self._by_file().get(hashlib.sha256(data).hexdigest())
+        known = self._imported_from(hashlib.sha256(data).hexdigest())
         if known is not None:
             return Checked(path, bundle.DUPLICATE, f"{known.who}: this submission was imported before (as {known.file})")
         return self.judge(verify_file(path, data))
@@ -604,11 +601,18 @@ class Review:
                 self._key_index.setdefault(sub.key_fingerprint, []).append(sub)
         return self._key_index
 
-    def _by_file(self) -> dict[str, Submission]:
-        subs = self._load()
-        if self._file_index is None:
-            self._file_index = {s.file_sha256: s for s in subs.values() if s.file_sha256}
-        return self._file_index
+    def _imported_from(self, file_sha256: str) -> Submission | None:
+        """The submission imported from a file with this SHA-256, through the store's index: a folder
+        imported again reads only the submissions it names, not every one the store holds."""
+        for rec in self.ws.repo.find(SUBMISSIONS, file_sha256=file_sha256):
+            kept = self._cache.get(rec["id"]) if self._cache is not None and self._cache_head == self.ws.repo.head else None
+            if kept is not None:
+                return kept
+            try:
+                return Submission.from_record(rec)
+            except (schema.Malformed, KeyError, TypeError, ValueError, AttributeError):
+                continue  # no longer readable (listed as such by the review): judged afresh, as before
+        return None
 
     def keep(self, result: Checked) -> Checked:
         """Import one genuine result: keep the bundle as received, and record what was read from it."""

@@ -112,6 +112,17 @@ def test_importing_a_folder_again_checks_only_new_files(imported, monkeypatch):
     assert results["RA1.selfassess"] == "altered" and len(calls) == 1
 
 
+def test_a_file_imported_again_reads_only_the_submission_it_names(imported, monkeypatch):
+    """A new command (a new Review) importing one file again reads that file's submission alone, found by
+    its hash through the store's index, not every submission the regulator holds."""
+    regulator, inbox, _ = imported
+    built = []
+    real = review.Submission.from_record.__func__
+    monkeypatch.setattr(review.Submission, "from_record", classmethod(lambda cls, rec: built.append(rec["id"]) or real(cls, rec)))
+    (result,) = review.Review(regulator.ws, regulator.home).import_bundles([inbox / "RA2.selfassess"])
+    assert result.verdict == "already imported" and "Trust A2" in result.message and len(built) == 1
+
+
 def test_the_dataset_is_tidy_and_duckdb_reads_it(imported, tmp_path):
     duckdb = pytest.importorskip("duckdb")
     regulator, _, groups = imported
