@@ -7,8 +7,10 @@ and prints. Errors meant for users are printed as one clear message, never a tra
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1847,22 +1849,28 @@ def audit_log(c: Context, as_json: bool, limit: int) -> None:
     """Show the history of changes, oldest first."""
     from .session import audit_events
 
-    rows: list[dict[str, Any]] = []
-    for n, event, problem in audit_events(c.home):
-        if problem or event is None:
-            rows.append({"line": n, "problem": problem})
-            continue
-        rows.append(event)
-    if limit:
-        rows = rows[-limit:]
+    # Each event shown as it is read, never all held at once: twenty years of history is a log of
+    # hundreds of MB; --limit reads only the end of it.
+    rows: Iterator[dict[str, Any]] = ({"line": n, "problem": problem} if problem or event is None else event
+                                      for n, event, problem in audit_events(c.home, last=limit))
     if as_json:
-        _echo_json({"events": rows})
+        # As _echo_json would print {"events": [...]}, one event at a time.
+        first = next(rows, None)
+        if first is None:
+            _echo_json({"events": []})
+            return
+        click.echo('{\n  "events": [')
+        for i, e in enumerate(itertools.chain([first], rows)):
+            click.echo(("" if i == 0 else ",\n") + textwrap.indent(json_text(e), "    "), nl=False)
+        click.echo("\n  ]\n}")
         return
     for e in rows:
         if "problem" in e:
             echo(f"line {e['line']}: {e['problem']}")
             continue
-        echo(f"{e['seq']:>6}  {e['time']}  {e['actor'][:20]:<20}  {e['action']:<18}  {e['summary']}")
+        # As the line has it (`audit verify` is what checks it): a field missing shows as '?'.
+        seq, time, actor, action, summary = (str(e.get(k, "?")) for k in ("seq", "time", "actor", "action", "summary"))
+        echo(f"{seq:>6}  {time}  {actor[:20]:<20}  {action:<18}  {summary}")
 
 
 @cli.group("store")

@@ -24,6 +24,7 @@ from .storage.store import (
     StoreNotWritable,
     list_backups,
     read_events,
+    read_last_events,
     verify_files,
 )
 from .storage.store import (
@@ -172,8 +173,11 @@ def verify_store(home: Path) -> StoreCheck:
     return StoreCheck(report, None, list(store.notices))
 
 
-def audit_events(home: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """Every line of the audit log as (line number, event or None, problem or None); opens no store."""
+def audit_events(home: Path, last: int = 0) -> Iterator[tuple[int | None, dict[str, Any] | None, str | None]]:
+    """Every line of the audit log as (line number, event or None, problem or None), or only the
+    last lines (read from the end: there an event's line number is None); opens no store."""
+    if last:
+        return iter(read_last_events(paths.store_dir(home), last))
     return read_events(paths.store_dir(home))
 
 

@@ -1651,24 +1651,89 @@ def _running(pid: int) -> bool:
 
 def read_events(folder: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """Every line of a store's audit log as (line number, event or None, problem or None)."""
+    fd = _open_log_to_read(folder)
+    if fd is None:
+        return
+    with os.fdopen(fd, "rb") as f:
+        for n, line in enumerate(f, start=1):
+            yield (n, *_read_line(line))
+
+
+def read_last_events(folder: Path, count: int) -> list[tuple[int | None, dict[str, Any] | None, str | None]]:
+    """The last `count` lines of a store's audit log, oldest first, as read_events gives them. Read
+    from the end, so showing the latest changes costs the lines shown, not twenty years of history.
+    A problem line's number is counted from the start (it names the line to look at); an event's is
+    None, not counted: its seq names it."""
+    fd = _open_log_to_read(folder)
+    if fd is None:
+        return []
+    try:
+        found: list[tuple[int, dict[str, Any] | None, str | None]] = []
+        for start, line in _lines_back(fd, os.fstat(fd).st_size):
+            if len(found) >= count:
+                break
+            found.append((start, *_read_line(line)))
+        found.reverse()
+        shown: list[tuple[int | None, dict[str, Any] | None, str | None]] = []
+        first = None
+        for i, (start, event, problem) in enumerate(found):
+            if problem is not None and first is None:
+                first = _lines_before(fd, start) - i  # the line number of found[0], less one
+            shown.append((first + i + 1 if problem is not None and first is not None else None, event, problem))
+        return shown
+    finally:
+        os.close(fd)
+
+
+def _open_log_to_read(folder: Path) -> int | None:
     path = folder / LOG
     if path.is_symlink():
         raise StoreDamaged(_links_refused(folder, [LOG]))
     if not path.exists():
-        return
+        return None
     try:
-        f = os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb")
+        return os.open(path, os.O_RDONLY | NOFOLLOW)
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {_why(exc)}") from None
-    with f:
-        for n, line in enumerate(f, start=1):
-            if not line.endswith(b"\n"):
-                yield n, None, "is an unfinished save (no end of line)"
-                continue
-            try:
-                yield n, json.loads(line), None
-            except ValueError:
-                yield n, None, "is not a readable event"
+
+
+def _read_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    if not line.endswith(b"\n"):
+        return None, "is an unfinished save (no end of line)"
+    try:
+        event = json.loads(line)
+    except ValueError:
+        event = None
+    return (event, None) if isinstance(event, dict) else (None, "is not a readable event")
+
+
+def _lines_back(fd: int, end: int, block: int = 65536) -> Iterator[tuple[int, bytes]]:
+    """The lines of the file open at fd up to byte `end`, last first, each as (where it starts, its bytes
+    with its end of line; the last may have none). Read backwards in blocks: an event's line can be long."""
+    stop = end
+    while stop > 0:
+        start = stop - 1  # the line's own end of line is not looked at
+        while start > 0:  # back to the end of the line before it, or the start of the file
+            low = max(0, start - block)
+            cut = os.pread(fd, start - low, low).rfind(b"\n")
+            if cut >= 0:
+                start = low + cut + 1
+                break
+            start = low
+        yield start, os.pread(fd, stop - start, start)
+        stop = start
+
+
+def _lines_before(fd: int, offset: int, block: int = 1 << 20) -> int:
+    """How many lines end before byte offset: counted in blocks, memory flat in the log's size."""
+    lines, at = 0, 0
+    while at < offset:
+        chunk = os.pread(fd, min(block, offset - at), at)
+        if not chunk:
+            break
+        lines += chunk.count(b"\n")
+        at += len(chunk)
+    return lines
 
 
 class _LogSnapshot:
@@ -2091,22 +2156,13 @@ def _checkpoint_failed(folder: Path, exc: OSError) -> str:
 
 def _line_ends(path: Path, offset: int, seq: int, head: str) -> bool:
     """Whether the log still holds the event seq, hashing to head, as the line that ends at offset
-    (its hash, through the chain, vouches for every event before it). Read backwards in blocks:
-    an event's line can be long. At offset 0 there is nothing before to vouch for: a new log, or
-    one restarted by a restore without it (see log_start)."""
+    (its hash, through the chain, vouches for every event before it). At offset 0 there is nothing
+    before to vouch for: a new log, or one restarted by a restore without it (see log_start)."""
     if not offset:
         return True
     fd = io.open(path, os.O_RDONLY | NOFOLLOW)
     try:
-        start = offset - 1  # the line's own end of line is not looked at
-        while start > 0:  # back to the end of the line before it, or the start of the file
-            block = max(0, start - 65536)
-            cut = os.pread(fd, start - block, block).rfind(b"\n")
-            if cut >= 0:
-                start = block + cut + 1
-                break
-            start = block
-        line = os.pread(fd, offset - start, start)
+        _, line = next(_lines_back(fd, offset))
     finally:
         io.close(fd)
     try:
