@@ -1093,7 +1093,7 @@ def write_board_report(data: ReportData) -> tuple[bytes, list[str]]:
     owners = ", ".join(f"{t(o, 'owner')} ({n})" for o, n in f.overdue_by_owner[:OWNERS_SHOWN])
     if len(f.overdue_by_owner) > OWNERS_SHOWN:  # the action plan below lists them all
         owners += f" and {len(f.overdue_by_owner) - OWNERS_SHOWN} more owners"
-    story.append(p(f"The action plan has <b>{f.actions_total}</b> actions: {f.actions_open} open, "
+    story.append(p(f"The action plan has <b>{f.actions_total}</b> action{'s' if f.actions_total != 1 else ''}: {f.actions_open} open, "
                    f"<b>{f.actions_overdue} overdue</b>" + (f" ({owners})" if owners else "")
                    + f", {f.actions_slipped} slipped from their original date, {f.actions_done} done."
                    + (f" {escape(data.carried_on_text)}" if data.carried_on else "")))

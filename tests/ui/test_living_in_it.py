@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from textual.widgets import DataTable
+
+from selfassess.core.clock import Clock
 from selfassess.core.model import AGREED
 from selfassess.ui.dialogs import ActionDialog, ConfirmDialog, NewAssessmentDialog, SignOffDialog
 from selfassess.ui.help import KeysHelp
@@ -9,6 +12,7 @@ from selfassess.ui.screens.actions import ActionsScreen
 from selfassess.ui.screens.assessment import AssessmentScreen
 from selfassess.ui.text_area import TextArea
 from selfassess.ui.widgets import QuestionOutline, RatingBar
+from tests.helpers import TODAY
 
 
 def _text(app) -> str:
@@ -344,3 +348,33 @@ async def test_typing_at_once_in_an_action_update_is_the_progress_note_not_the_o
         owner = dialog.query_one("#owner").value
         assert owner and "Met" not in owner
         assert dialog.query_one("#note", TextArea).text == "Met the editor"
+
+
+async def test_a_plan_kept_for_years_shows_each_ref_whole_on_one_line(demo_home, new_app):
+    """A trust's refs grow with the years (A100, A1042); a queried one ends in '?': never wrapped in two."""
+    from selfassess.session import load_frameworks, open_session
+
+    session = open_session(demo_home, load_frameworks(demo_home), "Priya Raman", clock=Clock(TODAY))
+    try:
+        ws = session.workspace
+        current = next(a for a in ws.assessments() if a.status == "in_progress")
+        question = next(iter(ws.framework(current).questions())).id
+        last = None
+        while last is None or last.ref != "A1000":
+            last = ws.add_action(current.id, [question], "Action", "Helen Marsh", "2027-03-31")
+        ws.update_action(last.id, owner="Zed Owner")
+        long_ref = last.ref
+    finally:
+        session.close()
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        screen.owner = "Zed Owner"
+        screen.refresh_data()
+        await pilot.pause()
+        table = screen.query_one(DataTable)
+        assert table.row_count == 1
+        assert str(table.get_cell_at((0, 0))) == long_ref
+        assert table.rows[table.coordinate_to_cell_key((0, 0)).row_key].height == 1  # "Action 79" and the ref: one line

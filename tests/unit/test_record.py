@@ -163,8 +163,9 @@ def check_pdf(data) -> None:
     assert (m is not None) == bool(f.rated)
     if m:
         assert int(m.group(1)) == f.rated and assurance_of(m.group(2)) == {k.capitalize(): n for k, n in f.assurance}
-    m = re.search(r"The action plan has (\d+) actions: (\d+) open, (\d+) overdue", t)
-    assert m and tuple(map(int, m.groups())) == (f.actions_total, f.actions_open, f.actions_overdue)
+    m = re.search(r"The action plan has (\d+) (actions?): (\d+) open, (\d+) overdue", t)
+    assert m and tuple(map(int, m.group(1, 3, 4))) == (f.actions_total, f.actions_open, f.actions_overdue)
+    assert m.group(2) == ("action" if f.actions_total == 1 else "actions")
     ranking = f.strongest_weakest_text()
     assert (ranking in t) if ranking else ("Strongest:" not in t)
     # Findings by domain: one score line each, in order, with this year's answered count.

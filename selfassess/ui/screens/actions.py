@@ -68,10 +68,12 @@ class ActionsScreen(AppScreen):
         if hasattr(self, "columns") and self.query(DataTable):  # not while being taken down
             self.fit_width(event.size.width)
 
-    def fit_width(self, width: int) -> None:
+    def fit_width(self, width: int) -> bool:
         """Columns for the terminal's width; the action's title takes the rest and wraps, never cut.
-        Narrower, RAG and slippage fold into the detail below, then status."""
-        fixed = [("Ref", "ref", 4), ("Status", "status", 11), ("RAG", "rag", 8), ("Due", "due", 11), ("Slip", "slip", 6),
+        Narrower, RAG and slippage fold into the detail below, then status. The ref is never wrapped:
+        a plan kept for years has refs such as A1042, and a queried one ends in '?'."""
+        refs = max((len(a.ref) + 1 for a in self.sa.ws.live_actions(self.assessment_id)), default=0)
+        fixed = [("Ref", "ref", max(4, refs)), ("Status", "status", 11), ("RAG", "rag", 8), ("Due", "due", 11), ("Slip", "slip", 6),
                  ("Owner", "owner", 16 if width >= 100 else 13)]
         if width < 120:
             fixed = [c for c in fixed if c[1] not in ("rag", "slip")]
@@ -80,7 +82,7 @@ class ActionsScreen(AppScreen):
         title = max(width - 4 - sum(w + 2 for _, _, w in fixed) - 2, 16)
         columns = tuple(f"{key}:{w}" for _, key, w in fixed) + (f"title:{title}",)
         if columns == self.columns:
-            return
+            return False
         self.columns = columns
         table = self.query_one(DataTable)
         table.clear(columns=True)
@@ -88,9 +90,11 @@ class ActionsScreen(AppScreen):
             table.add_column(label, key=key, width=w)
         table.add_column("Action", key="title", width=title)
         self.refresh_data()
+        return True
 
     def on_screen_resume(self) -> None:
-        self.refresh_data()
+        if not self.fit_width(self.app.size.width):  # an action added since may have a longer ref
+            self.refresh_data()
 
     def domain_of(self, a: Action) -> str | None:
         domain = self.framework.action_domain(a.question_ids)

@@ -137,7 +137,7 @@ class HomeScreen(AppScreen):
         (and folds away below 70 columns, where the summary below names it)."""
         keys = ["period"] + (["trust"] if len(self.sa.ws.organisations()) > 1 else []) + (
             ["framework"] if width >= 70 else []) + ["status", "done", "score", "open", "late"]
-        title_width = max(12, min(40, width - 62 - (26 if "trust" in keys else 0)))
+        title_width = max(12, min(60, width - 62 - (26 if "trust" in keys else 0)))
         columns = tuple(keys) + (str(title_width),)
         if columns == self.columns:
             return
