@@ -124,10 +124,14 @@ class QuestionOutline(OptionList):
             self.highlighted = keep
 
     def _domain_prompt(self, d: DomainFigures) -> Content:
-        """'1 Leadership and ac 3/7': answered this year (carried-forward answers count once reviewed)."""
+        """'1 Leadership and a… 3/7': answered this year (carried-forward answers count once reviewed);
+        a name cut short ends in '…', as a question's prompt does."""
         count = f"{d.answered}/{d.questions}"
         name = max(self.prompt_width - len(count) - 1, 4)
-        return Content.assemble((f"{d.ref} {d.title}"[:name].ljust(name + 1), "bold"), count)
+        label = f"{d.ref} {d.title}"
+        if len(label) > name:
+            label = label[:name - 1] + "…"
+        return Content.assemble((label.ljust(name + 1), "bold"), count)
 
     def refresh_domains(self, figures: Figures) -> None:
         """After a save: every domain's counter from the new figures."""
