@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -28,7 +30,14 @@ LEGEND = [  # the marks of widgets.answer_mark
 
 class KeyFooter(Footer):
     """The footer with quit and help first, then the screen's main keys in the order the screen
-    declares them (each action once): the keys a narrow terminal cuts are the least needed."""
+    declares them (each action once): the keys a narrow terminal leaves out are the least needed,
+    and a key is shown whole or not at all (f1 and ctrl+p list every one)."""
+
+    _fitted_to = 0  # the width the keys shown were chosen for
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._fitted_to:
+            self.call_after_refresh(self.recompose)
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
@@ -45,7 +54,15 @@ class KeyFooter(Footer):
             described.add(binding.description)
             (first if binding.id in EVERYWHERE else rest).append((binding, enabled, tooltip))
         first.sort(key=lambda item: EVERYWHERE.index(item[0].id or ""))
-        shown = first + rest
+        room = self._fitted_to = self.size.width or self.app.size.width
+        shown: list[tuple[Binding, bool, str]] = []
+        for item in first + rest:
+            binding = item[0]
+            # As FooterKey draws it: " key " then "description " (the last may lose its trailing space).
+            room -= cell_len(self.app.get_key_display(binding)) + 2 + (cell_len(binding.description) + 1 if binding.description else 0)
+            if room < (-1 if binding.description else 0) and shown:
+                break
+            shown.append(item)
         self.styles.grid_size_columns = len(shown)
         for binding, enabled, tooltip in shown:
             yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,

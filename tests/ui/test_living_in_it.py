@@ -378,3 +378,26 @@ async def test_a_plan_kept_for_years_shows_each_ref_whole_on_one_line(demo_home,
         assert table.row_count == 1
         assert str(table.get_cell_at((0, 0))) == long_ref
         assert table.rows[table.coordinate_to_cell_key((0, 0)).row_key].height == 1  # "Action 79" and the ref: one line
+
+
+async def test_the_footer_shows_each_key_whole_or_not_at_all_and_refits_on_resize(demo_home, new_app):
+    """A narrow terminal leaves out the least needed keys (f1 lists them all), never half a key ('a Add ac')."""
+    from textual.widgets._footer import FooterKey
+
+    from selfassess.ui.help import KeyFooter
+
+    app = new_app(demo_home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_question(pilot, app, "1.1")
+        shown = {}
+        for width in (60, 80, 120, 60):
+            await pilot.resize_terminal(width, 24)
+            await pilot.pause()
+            await pilot.pause()
+            footer = screen.query_one(KeyFooter)
+            keys = list(footer.query(FooterKey))
+            assert keys and all(k.region.right <= width + 1 for k in keys)  # the last may lose its trailing space
+            assert [k.key for k in keys][:2] == ["ctrl+q", "f1"]  # quit and help always
+            shown[width] = [k.description for k in keys]
+        assert len(shown[60]) < len(shown[80]) < len(shown[120])
+        assert "Add action" in shown[120] and "Add action" not in shown[80]
