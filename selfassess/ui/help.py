@@ -4,6 +4,7 @@ status symbols mean."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static
 from textual.widgets._footer import FooterKey
@@ -98,17 +100,38 @@ class KeysHelp(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="keys-help"):
             yield Label(Content(f"Keys: {self.heading}"), classes="dialog-title")
-            yield Static(_rows(self.own), id="own-keys")
+            yield KeyRows(self.own, id="own-keys")
             yield Label("Everywhere", classes="field-label")
-            yield Static(_rows(self.everywhere), id="all-keys")
+            yield KeyRows(self.everywhere, id="all-keys")
             yield Label("Status symbols (question list)", classes="field-label")
-            yield Static(_rows(LEGEND), id="legend")
+            yield KeyRows(LEGEND, id="legend")
             yield Static("esc closes this", classes="dim")
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
-def _rows(rows: list[tuple[str, str]]) -> Content:
-    width = max((len(k) for k, _ in rows), default=1)
-    return Content("\n").join(Content.assemble((f"{k:>{width}}", "bold"), "  ", text) for k, text in rows)
+class KeyRows(Static):
+    """Keys and what each does, a row each: a description too long for the line goes on under
+    itself, not under the keys. Wrapped at the width Textual lays it out at (height and drawing alike)."""
+
+    def __init__(self, rows: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.rows = rows
+
+    def render(self) -> Content:
+        return _rows(self.rows, self.content_size.width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(_rows(self.rows, width).split("\n"))
+
+
+def _rows(rows: list[tuple[str, str]], width: int = 0) -> Content:
+    keys = max((cell_len(k) for k, _ in rows), default=1)
+    room = max(width - keys - 2, 20) if width else 10_000
+    lines: list[Content] = []
+    for key, text in rows:
+        first, *rest = textwrap.wrap(text, room) or [""]
+        lines.append(Content.assemble((" " * (keys - cell_len(key)) + key, "bold"), "  ", first))
+        lines += [Content(" " * (keys + 2) + more) for more in rest]
+    return Content("\n").join(lines)

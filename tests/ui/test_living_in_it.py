@@ -401,3 +401,22 @@ async def test_the_footer_shows_each_key_whole_or_not_at_all_and_refits_on_resiz
             shown[width] = [k.description for k in keys]
         assert len(shown[60]) < len(shown[80]) < len(shown[120])
         assert "Add action" in shown[120] and "Add action" not in shown[80]
+
+
+async def test_f1_wraps_a_long_description_under_itself_not_under_the_keys(demo_home, new_app):
+    app = new_app(demo_home)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await open_question(pilot, app, "1.1")
+        await pilot.press("f1")
+        await pilot.pause()
+        helped = app.screen
+        assert isinstance(helped, KeysHelp)
+        rows = helped.query_one("#own-keys")
+        lines = str(rows.render()).split("\n")
+        keys = max(len(k) for k, _ in helped.own)
+        starts = [line for line in lines if line[:keys].strip()]
+        more = [line for line in lines if not line[:keys].strip()]
+        assert len(starts) == len(helped.own) and more  # some descriptions wrap at 60 columns
+        assert all(line.startswith(" " * (keys + 2)) and line[keys + 2] != " " for line in more)
+        assert all(len(line) <= rows.content_size.width for line in lines)
+        assert rows.size.height == len(lines)  # laid out as tall as it is drawn
