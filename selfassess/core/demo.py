@@ -91,6 +91,7 @@ class Staged:
         self.base = base
         self.changed: dict[tuple[str, str], dict[str, Any] | None] = {}  # (table, id) -> record, None if deleted
         self.actions: list[str] = []
+        self.touched: dict[str, int] = {}  # staged changes per table
 
     @property
     def readonly(self) -> bool:
@@ -118,6 +119,7 @@ class Staged:
     def commit(self, action: str, actor: str, summary: str, changes: list[Change], when: str) -> dict[str, Any]:
         for c in changes:
             self.changed[(c.table, c.id)] = c.after
+            self.touched[c.table] = self.touched.get(c.table, 0) + 1
         self.actions.append(action)
         return {}
 
@@ -125,6 +127,10 @@ class Staged:
     def head(self) -> tuple[int, str]:
         seq, digest = self.base.head
         return seq + len(self.actions), digest  # moves with each staged commit, as a real head would
+
+    def version(self, table: str) -> tuple[int, int]:
+        generation, changes = self.base.version(table)
+        return generation, changes + self.touched.get(table, 0)
 
     def keep_received(self, kind: str, name: str, data: bytes) -> None:
         raise NotImplementedError("the demo receives no files")

@@ -91,6 +91,10 @@ class Repository(Protocol):
         """The audit chain's last event: (sequence, hash). Changes whenever anything is saved."""
         ...
 
+    def version(self, table: str) -> tuple[int, int]:
+        """Where one table stands: moves on with every change to it, and with nothing else."""
+        ...
+
     def keep_received(self, kind: str, name: str, data: bytes) -> None:
         """Keep a file as received from outside (a submission), beside the store."""
         ...

@@ -532,6 +532,7 @@ class Store:
         # checkpoint thread once a checkpoint is renamed into place: one at a time.
         self._closed_guard = threading.RLock()
         self._generation = 0  # moves on whenever the tables are read again from disk (a restore by another copy)
+        self._changed: dict[str, int] = {}  # changes applied to each table since the tables were read (see version)
         self._log_id: tuple[int, int] | None = None  # (device, inode) of the log open for appending
         self._replaced_kept: Path | None = None  # where _keep_replaced_log copied the log it lost
         linked = linked_files(self.folder)
@@ -666,6 +667,7 @@ class Store:
     def _load(self) -> None:
         state_path, log_path = self.folder / STATE, self.folder / LOG
         self._generation += 1
+        self._changed = {}
         if self._held:  # no other writer is between a temp file and its rename now
             self._clean_temp_files()
         log_exists = log_path.exists() and log_path.stat().st_size > 0
@@ -1040,6 +1042,7 @@ class Store:
                 del self._unread[sha]
                 self._closed_changed()
                 live = self._tables.setdefault(table, {})
+                self._changed[table] = self._changed.get(table, 0) + 1  # what a read of the table gives has grown
                 for rid, rec in records.items():
                     if rid not in live:  # a record changed since it was closed is live already, and newer
                         live[rid] = rec
@@ -1177,6 +1180,13 @@ class Store:
         self._fresh()
         return self._seq, self._head
 
+    def version(self, table: str) -> tuple[int, int]:
+        """Where one table stands: it moves on with every change to that table (this copy's or
+        another's) and whenever the tables are read again, and with nothing else. What is built from
+        a table can be kept while its version stands, whatever the other tables do."""
+        self._fresh()
+        return self._generation, self._changed.get(table, 0)
+
     # --- writing ------------------------------------------------------------------------------
 
     def _require_writer(self) -> None:
@@ -1271,8 +1281,10 @@ class Store:
     def _apply(self, event: dict[str, Any]) -> None:
         # Straight into TinyDB's storage dict: O(1) per record, where Table.insert rebuilds the table.
         data = self._tables
+        changed = self._changed
         for change in event["changes"]:
             table, rid = change["table"], change["id"]
+            changed[table] = changed.get(table, 0) + 1
             if table in self._closed_tables:
                 self._reopen_touched(change)
             records = data.setdefault(table, {})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -315,6 +316,20 @@ def verify_file(path: Path, data: bytes | None = None) -> Verified | Checked:
     return Verified(path, data, opened, sub, framework, org, assessment, answers, actions)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """The submissions a store holds, read at one version of its submissions table."""
+
+    version: tuple[int, int]
+    submissions: dict[str, Submission]
+    unreadable: tuple[Unreadable, ...]
+
+
+# Per open store (gone with it): a regulator's tenth year holds thousands of submissions, and every
+# screen and command used to build them all again.
+_READS: weakref.WeakKeyDictionary[Any, _Read] = weakref.WeakKeyDictionary()
+
+
 # --- the service ---------------------------------------------------------------------------------
 
 
@@ -323,9 +338,7 @@ class Review:
 
     def __init__(self, ws: Workspace, home: Path):
         self.ws, self.home = ws, home
-        self._cache: dict[str, Submission] | None = None
-        self._unreadable: list[Unreadable] = []
-        self._cache_head: Any = None
+        self._read: _Read | None = None  # the submissions as read, shared with every Review of the store
         self._key_index: dict[str, list[Submission]] | None = None
         self._ods_index: dict[str, set[str]] | None = None
         self._own: tuple[str | None] | None = None
@@ -333,37 +346,52 @@ class Review:
     # --- reading
 
     def _load(self) -> dict[str, Submission]:
-        head = self.ws.repo.head
-        if self._cache is None or head != self._cache_head:
-            cache: dict[str, Submission] = {}
-            self._unreadable = []
-            for rec in self.ws.repo.all(SUBMISSIONS):
-                try:
-                    cache[rec["id"]] = Submission.from_record(rec)
-                except (schema.Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
-                    why = str(exc) if isinstance(exc, schema.Malformed) else "it is not in the form selfassess writes"
-                    self._unreadable.append(Unreadable(str(rec.get("id", "?")), str(rec.get("file", "?")), why))
-            self._cache, self._cache_head, self._key_index = cache, head, None
-            self._ods_index = None
-        return self._cache
+        read = self._current()
+        if read is not self._read:  # read again: the indexes built from the last read go with it
+            self._read, self._key_index, self._ods_index = read, None, None
+        return read.submissions
 
-    def _added(self, sub: Submission) -> None:
-        """Our own import: keep the cache in step instead of reading every record again."""
-        if self._cache is not None:
-            self._cache[sub.id] = sub
-            self._cache_head = self.ws.repo.head
-            if self._key_index is not None:
-                self._key_index.setdefault(sub.key_fingerprint, []).append(sub)
-            if self._ods_index is not None:
-                self._ods_index.setdefault(sub.organisation.ods_code.upper(), set()).add(sub.key_fingerprint)
+    def _current(self) -> _Read:
+        """The submissions read from the store, as its submissions table stands now. Each screen makes
+        its own Review: the records are read once for all of them, and again only when that table
+        changes (a mark or a feedback file sent changes other tables, and nothing here)."""
+        repo = self.ws.repo
+        version = repo.version(SUBMISSIONS)
+        read = _READS.get(repo)
+        if read is not None and read.version == version:
+            return read
+        submissions: dict[str, Submission] = {}
+        unreadable: list[Unreadable] = []
+        for rec in repo.all(SUBMISSIONS):
+            try:
+                submissions[rec["id"]] = Submission.from_record(rec)
+            except (schema.Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
+                why = str(exc) if isinstance(exc, schema.Malformed) else "it is not in the form selfassess writes"
+                unreadable.append(Unreadable(str(rec.get("id", "?")), str(rec.get("file", "?")), why))
+        read = _READS[repo] = _Read(version, submissions, tuple(unreadable))
+        return read
+
+    def _added(self, sub: Submission, before: tuple[int, int]) -> None:
+        """Our own import, its change the only one to the table since `before`: the submissions read
+        are kept in step instead of all read again (a new dict: one being looked through stays whole)."""
+        read, repo = self._read, self.ws.repo
+        if read is None or read.version != before or _READS.get(repo) is not read:
+            return
+        now = repo.version(SUBMISSIONS)
+        if now != (before[0], before[1] + 1):
+            return  # another copy changed the table too: the next look reads it again
+        self._read = _READS[repo] = _Read(now, {**read.submissions, sub.id: sub}, read.unreadable)
+        if self._key_index is not None:
+            self._key_index.setdefault(sub.key_fingerprint, []).append(sub)
+        if self._ods_index is not None:
+            self._ods_index.setdefault(sub.organisation.ods_code.upper(), set()).add(sub.key_fingerprint)
 
     def submissions(self) -> list[Submission]:
         return sorted(self._load().values(), key=lambda s: (s.organisation.name.lower(), s.period, s.sequence))
 
     def unreadable(self) -> list[Unreadable]:
         """Records that would break the review if used: listed so they can be removed."""
-        self._load()
-        return list(self._unreadable)
+        return list(self._current().unreadable)
 
     def count(self) -> int:
         return len(self._load())
@@ -375,7 +403,7 @@ class Review:
         ids = [str(self.ws.by_handle(SUBMISSIONS, handle, "imported submission",
                                      Hint("see the ids", command="selfassess review list"))["id"])]
         if readable_only and ids[0] not in self._load():
-            bad = next(u for u in self._unreadable if u.id == ids[0])
+            bad = next(u for u in self._current().unreadable if u.id == ids[0])
             raise SelfAssessError(f"the submission {ids[0][:8]} ({bad.file}) cannot be read: {bad.why}",
                                   hint=Hint("remove it, saying why",
                                             command=f"selfassess review remove {ids[0][:8]} --reason TEXT"))
@@ -605,7 +633,8 @@ class Review:
         """The submission imported from a file with this SHA-256, through the store's index: a folder
         imported again reads only the submissions it names, not every one the store holds."""
         for rec in self.ws.repo.find(SUBMISSIONS, file_sha256=file_sha256):
-            kept = self._cache.get(rec["id"]) if self._cache is not None and self._cache_head == self.ws.repo.head else None
+            read = _READS.get(self.ws.repo)
+            kept = read.submissions.get(rec["id"]) if read is not None and read.version == self.ws.repo.version(SUBMISSIONS) else None
             if kept is not None:
                 return kept
             try:
@@ -623,8 +652,9 @@ class Review:
             self.ws.repo.keep_received("submissions", f"{sub.id}{SUFFIX}", result.bundle_bytes)
         except SelfAssessError as exc:
             return Checked(result.file, "not imported", f"could not keep a copy: {exc}")
+        before = self.ws.repo.version(SUBMISSIONS)
         self.ws.commit("review.import", f"imported {sub.who} ({sub.file})", [Change(SUBMISSIONS, sub.id, None, sub.to_record())])
-        self._added(sub)
+        self._added(sub, before)
         return Checked(result.file, result.verdict, result.message.replace(": genuine", ": genuine, imported", 1), sub)
 
     def import_bundles(self, targets: list[Path], progress: Callable[[Checked], None] | None = None) -> list[Checked]:

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from selfassess.core.errors import InvalidInput
 from selfassess.submission import bundle, keys, national, review, schema
+from tests.helpers import open_workspace
 from tests.unit.test_submission import Party, make_bundle
 
 GROUPS_CSV = """ICB,ODS code,Region,Organisation name
@@ -113,14 +114,73 @@ def test_importing_a_folder_again_checks_only_new_files(imported, monkeypatch):
 
 
 def test_a_file_imported_again_reads_only_the_submission_it_names(imported, monkeypatch):
-    """A new command (a new Review) importing one file again reads that file's submission alone, found by
-    its hash through the store's index, not every submission the regulator holds."""
+    """A new command importing one file again reads that file's submission alone, found by its hash
+    through the store's index, not every submission the regulator holds."""
     regulator, inbox, _ = imported
     built = []
     real = review.Submission.from_record.__func__
     monkeypatch.setattr(review.Submission, "from_record", classmethod(lambda cls, rec: built.append(rec["id"]) or real(cls, rec)))
+    review._READS.clear()  # as a new command starts: nothing read yet
     (result,) = review.Review(regulator.ws, regulator.home).import_bundles([inbox / "RA2.selfassess"])
     assert result.verdict == "already imported" and "Trust A2" in result.message and len(built) == 1
+
+
+def test_the_submissions_are_read_once_for_every_screen_and_again_only_when_their_table_changes(imported, monkeypatch):
+    """Each screen makes its own Review: a regulator's thousands of submissions are built once, kept
+    in step with its own imports, and read again when another copy changes them, never for a mark."""
+    regulator, inbox, _ = imported
+    built = []
+    real = review.Submission.from_record.__func__
+    monkeypatch.setattr(review.Submission, "from_record", classmethod(lambda cls, rec: built.append(rec["id"]) or real(cls, rec)))
+    review._READS.clear()
+    assert len(review.Review(regulator.ws, regulator.home).submissions()) == 5 and len(built) == 5
+    built.clear()
+    screen = review.Review(regulator.ws, regulator.home)  # another screen: nothing built again
+    one = screen.compare().rows[0].submission_id
+    screen.mark(one, "domain", "1", "accepted")  # the marks table: the submissions stay as read
+    trust = review.Review(regulator.ws, regulator.home)
+    assert trust.find(one).id == one and [m.verdict for m in trust.marks()[one].values()] == ["accepted"]
+    assert built == []
+    # Another copy of the app removes one: the next look reads the table again and it is gone.
+    _, other_ws = open_workspace(regulator.home / "store", actor="Dr Adeyemi")
+    review.Review(other_ws, regulator.home).remove(one, "sent twice by mistake")
+    other_ws.repo.close()
+    after = review.Review(regulator.ws, regulator.home)
+    assert after.count() == 4 and one not in {s.id for s in after.submissions()} and len(built) == 4
+
+
+def test_our_own_imports_keep_the_submissions_read_in_step_without_reading_them_again(tmp_path, monkeypatch):
+    from tests.unit.test_submission import Party
+
+    trust, regulator = Party(tmp_path, "trust", "Priya"), Party(tmp_path, "regulator", "Dr Okafor")
+    inbox, fps = trust_bundles(trust, tmp_path, {"RA1": ("high", "high"), "RA2": ("low", "high"), "RA3": ("low", "low"),
+                                                 "RA4": ("high", "low")})
+    for ods, fp in fps.items():
+        keys.register_key(regulator.ws, fp, f"Trust {ods}", ods)
+    built = []
+    real = review.Submission.from_record.__func__
+    monkeypatch.setattr(review.Submission, "from_record", classmethod(lambda cls, rec: built.append(rec["id"]) or real(cls, rec)))
+    first, second = review.Review(regulator.ws, regulator.home), review.Review(regulator.ws, regulator.home)
+    assert first.import_bundles([inbox / "RA1.selfassess"])[0].verdict == "genuine"
+    assert second.import_bundles([inbox / "RA2.selfassess"])[0].verdict == "genuine"  # a screen opened before it
+    assert [s.organisation.ods_code for s in review.Review(regulator.ws, regulator.home).submissions()] == ["RA1", "RA2"]
+    assert built == []  # each import added itself to what was read; nothing was built from the store again
+    # Another copy imports one while this copy's next import is on its way to the disk (after its
+    # checks, before its save takes the lock): that import does not hide it.
+    _, other_ws = open_workspace(regulator.home / "store", actor="Dr Adeyemi")
+    real_commit = regulator.ws.commit
+
+    def meanwhile(*args, **kwargs):
+        review.Review(other_ws, regulator.home).import_bundles([inbox / "RA3.selfassess"])
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(regulator.ws, "commit", meanwhile)
+    assert first.import_bundles([inbox / "RA4.selfassess"])[0].verdict == "genuine"
+    other_ws.repo.close()
+    shown = [s.organisation.ods_code for s in review.Review(regulator.ws, regulator.home).submissions()]
+    assert shown == ["RA1", "RA2", "RA3", "RA4"]
+    trust.close()
+    regulator.close()
 
 
 def test_the_dataset_is_tidy_and_duckdb_reads_it(imported, tmp_path):
