@@ -1392,9 +1392,11 @@ def keys_export(c: Context, out: Path) -> None:
 @click.option("--name", help="Whose key it is: the trust, or the regulator (from a submission: its trust).")
 @click.option("--ods", "ods_code", default=None, help="The trust's ODS code (submissions must then say the same).")
 @click.option("--yes", is_flag=True, help="With --file and no FINGERPRINT: do not ask to confirm the fingerprint.")
+@click.option("--reinstate", "reinstate", default=None, metavar="REASON",
+              help="Trust a revoked key again, saying why (kept on the audit trail); without it a revoked key is refused.")
 @pass_ctx
 def keys_trust(c: Context, fingerprint: str | None, key_file: Path | None, name: str | None, ods_code: str | None,
-               yes: bool) -> None:
+               yes: bool, reinstate: str | None) -> None:
     """Register another party's key, after checking its fingerprint with them by another channel.
 
     \b
@@ -1421,8 +1423,9 @@ def keys_trust(c: Context, fingerprint: str | None, key_file: Path | None, name:
         raise click.UsageError("give --name: whose key this is")
     assert fingerprint is not None  # told, or read from the file
     with c.workspace(write=True) as ws:
-        key = keys.register_key(ws, fingerprint, name, ods_code or "")
-    echo(f"registered {key.fingerprint} for {key.name}" + (f" ({key.ods_code})" if key.ods_code else ""))
+        key = keys.register_key(ws, fingerprint, name, ods_code or "", reinstate=reinstate)
+    echo(f"registered {key.fingerprint} for {key.name}" + (f" ({key.ods_code})" if key.ods_code else "")
+         + (": trusted again after its revocation" if reinstate else ""))
 
 
 @keys_group.command("revoke")

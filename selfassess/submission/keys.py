@@ -188,14 +188,29 @@ def trusted_key(ws: Workspace, fingerprint: str) -> TrustedKey | None:
     return key if key is not None and not key.revoked else None
 
 
-def register_key(ws: Workspace, fingerprint: str, name: str, ods_code: str = "") -> TrustedKey:
-    """Register another party's key (a trust's, or the regulator's), replacing an earlier entry
-    (registering a revoked key again is a deliberate act, and on the audit trail)."""
+def register_key(ws: Workspace, fingerprint: str, name: str, ods_code: str = "", *,
+                 reinstate: str | None = None) -> TrustedKey:
+    """Register another party's key (a trust's, or the regulator's), replacing an earlier entry.
+
+    A revoked key is trusted again only when asked to in so many words (reinstate: why), never by
+    registering it as if new: a script re-run from onboarding must not quietly lift a revocation for
+    a stolen key. The reinstatement, and the revocation it lifts, are on the audit trail."""
     fp = normalise_fingerprint(fingerprint)
     name = check_text(name, "whose key this is (--name)", required=True, max_length=500).strip()
     key = TrustedKey(fp, name, check_ods(ods_code), ws.clock.now(), ws.actor)
     before = ws.repo.get(TRUSTED_KEYS, fp)
-    ws.commit("keys.trust", f"registered key {fp} for {name}", [Change(TRUSTED_KEYS, fp, before, key.to_record())])
+    revoked = revoked_entry(ws, fp) if before is not None else None
+    summary = f"registered key {fp} for {name}"
+    if revoked is not None:
+        if reinstate is None:
+            raise Refused(f"the key {fp} is revoked here: {revoked_because(revoked)}. Nothing was changed. A revoked "
+                          "key is not trusted again by registering it: if the revocation was a mistake, say why",
+                          hint=Hint("trust it again, saying why", command=f'selfassess keys trust "{fp}" --name "{name}" '
+                                    '--reinstate "REASON"'))
+        why = check_text(reinstate, "why the revoked key is trusted again (--reinstate)", required=True,
+                         max_length=2000).strip()
+        summary += f", reinstating it (revoked on {revoked.revoked_at[:10]}: {revoked.revoked_reason}): {why}"
+    ws.commit("keys.trust", summary, [Change(TRUSTED_KEYS, fp, before, key.to_record())])
     return key
 
 

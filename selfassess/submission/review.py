@@ -499,9 +499,11 @@ class Review:
                            f"this fingerprint by another channel: selfassess keys trust \"{opened.fingerprint}\" --name \"{org.name}\""
                            + (f" --ods {org.ods_code}" if org.ods_code else "")
                            + " (or in the app: Keys and fingerprints, r, with this file)")
-        if key is not None and key.ods_code and org.ods_code and key.ods_code != org.ods_code.upper():
+        if key is not None and key.ods_code and key.ods_code != org.ods_code.upper():
+            # Registered with an ODS code, a key speaks for that trust only: a submission naming none is not its.
+            claim = f"it says it comes from {org.ods_code}" if org.ods_code else "it names no ODS code"
             return Checked(path, bundle.MALFORMED, f"{who}: signed with the key registered to {key.name} ({key.ods_code}) "
-                           f"but it says it comes from {org.ods_code}")
+                           f"but {claim}")
         rival = self._rival_key(org.ods_code.upper(), opened.fingerprint) if org.ods_code else None
         if rival is not None:  # one live key speaks for a trust: a key registered without an ODS code cannot take another's
             return Checked(path, bundle.MALFORMED, f"{who}: it says it comes from {org.ods_code}, but {org.ods_code} is "

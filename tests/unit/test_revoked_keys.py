@@ -242,3 +242,31 @@ def test_a_key_registered_without_an_ods_code_cannot_speak_for_another_keys_trus
     finally:
         other.close()
     assert regulator.store.verify().ok
+
+
+def test_a_revoked_key_is_not_trusted_again_by_registering_it_only_when_reinstated_saying_why(trust, regulator, tmp_path):
+    """Re-running an onboarding script must not lift the revocation of a stolen key: registering it
+    again is refused, naming the revocation, unless asked to reinstate it with a reason (on the trail)."""
+    fp = trust.fingerprint()
+    keys.register_key(regulator.ws, fp, "Northgate", "RNG")
+    keys.revoke_key(regulator.ws, fp, REASON)
+    head = regulator.store.head
+    with pytest.raises(keys.Refused) as refused:
+        keys.register_key(regulator.ws, fp, "Northgate again", "RNG")
+    says_revoked(str(refused.value), fp)
+    assert "--reinstate" in str(refused.value.hint.command) and regulator.store.head == head
+    bundle_path = make_bundle(trust, tmp_path)
+    assert regulator.review.check(bundle_path).verdict == bundle.REVOKED_KEY  # still revoked
+    home = regulator.home
+    regulator.close()
+    runner = CliRunner()
+    env = {"SELFASSESS_HOME": str(home)}
+    refused_cli = runner.invoke(cli, ["keys", "trust", fp, "--name", "Northgate again", "--ods", "RNG"], env=env)
+    assert refused_cli.exit_code != 0 and "is revoked here" in refused_cli.output
+    done = runner.invoke(cli, ["keys", "trust", fp, "--name", "Northgate", "--ods", "RNG",
+                               "--reinstate", "Revoked by mistake: the laptop was found, confirmed by phone"], env=env)
+    assert done.exit_code == 0 and "trusted again after its revocation" in done.output, done.output
+    log = runner.invoke(cli, ["audit", "log", "--json", "--limit", "1"], env=env).output
+    summary = json.loads(log)["events"][0]["summary"]
+    assert "reinstating it (revoked on" in summary and REASON in summary and "laptop was found" in summary
+    assert runner.invoke(cli, ["verify", str(bundle_path)], env=env).exit_code == 0  # genuine again

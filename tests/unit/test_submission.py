@@ -62,9 +62,9 @@ def regulator(tmp_path):
     party.close()
 
 
-def signed_off(trust: Party, period: str = "2025/26", from_handle: str | None = None):
+def signed_off(trust: Party, period: str = "2025/26", from_handle: str | None = None, ods_code: str = "RNG"):
     ws = trust.ws
-    a = ws.new_assessment("Northgate NHS Trust", "mini", period, ods_code="RNG", from_handle=from_handle).assessment
+    a = ws.new_assessment("Northgate NHS Trust", "mini", period, ods_code=ods_code, from_handle=from_handle).assessment
     ws.answer(a.id, "q1", rating="high", evidence="Committee terms of reference", state="agreed")
     ws.answer(a.id, "q2", rating="low", evidence="Not yet", state="agreed")
     ws.add_action(a.id, ["q2"], "Agree objectives", "James Okoro", "2026-03-31", owner_role="Director of Strategy")
@@ -120,6 +120,17 @@ def test_a_key_registered_to_another_trust_is_named(trust, regulator, tmp_path):
     keys.register_key(regulator.ws, trust.fingerprint(), "Southgate", "RSG")
     result = regulator.review.check(path)
     assert result.verdict == "malformed" and "registered to Southgate (RSG) but it says it comes from RNG" in result.message
+
+
+def test_a_key_registered_to_a_trust_speaks_for_no_submission_that_names_no_trust(trust, regulator, tmp_path):
+    """With --ods, a key's submissions must say the same code: one that names none is not that trust's."""
+    a = signed_off(trust, ods_code="")
+    path = submit(trust.ws, trust.home, a.id, tmp_path / "no-code.selfassess").path
+    keys.register_key(regulator.ws, trust.fingerprint(), "Northgate", "RNG")
+    head = regulator.store.head
+    (result,) = regulator.review.import_bundles([path])
+    assert result.verdict == "malformed" and "registered to Northgate (RNG) but it names no ODS code" in result.message
+    assert regulator.store.head == head and regulator.review.count() == 0
 
 
 _BUNDLE_CACHE: dict[str, bytes] = {}
