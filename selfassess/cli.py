@@ -1846,16 +1846,16 @@ def audit_verify(c: Context) -> None:
 
 @audit_group.command("log")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (one object per event).")
-@click.option("--limit", type=click.IntRange(min=0), default=0, help="Only the last N events.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the last N events (read from the end).")
 @pass_ctx
-def audit_log(c: Context, as_json: bool, limit: int) -> None:
+def audit_log(c: Context, as_json: bool, limit: int | None) -> None:
     """Show the history of changes, oldest first."""
     from .session import audit_events
 
     # Each event shown as it is read, never all held at once: twenty years of history is a log of
     # hundreds of MB; --limit reads only the end of it.
     rows: Iterator[dict[str, Any]] = ({"line": n, "problem": problem} if problem or event is None else event
-                                      for n, event, problem in audit_events(c.home, last=limit))
+                                      for n, event, problem in audit_events(c.home, last=limit or 0))
     if as_json:
         # As _echo_json would print {"events": [...]}, one event at a time.
         first = next(rows, None)

@@ -8,7 +8,7 @@ each change. Done and dropped actions are sent as cancelled, which removes them 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from icalendar import Calendar, Event
 
@@ -53,7 +53,8 @@ def write_calendar(data: ReportData, owner: str | None = None) -> tuple[bytes, l
         event.add("sequence", a.revision)
         event.add("dtstamp", data.last_changed)  # the last change, not the clock: same input, same file
         event.add("dtstart", a.current_due)
-        event.add("dtend", a.current_due + timedelta(days=1))
+        if a.current_due < date.max:  # a one-day event; on the last day a calendar can hold, DTSTART alone says so
+            event.add("dtend", a.current_due + timedelta(days=1))
         event.add("summary", f"Due: {a.ref} {title}")
         lines = [f"Action {a.ref}, due {long_date(a.current_due)}"
                  + (f" (originally {long_date(a.original_due)})" if a.current_due != a.original_due else ""),

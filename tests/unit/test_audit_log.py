@@ -73,6 +73,11 @@ def test_the_json_printed_event_by_event_is_the_document_it_always_was(run, home
     assert printed == json_text({"events": events[-limit:] if limit else events}) + "\n"
 
 
+def test_a_limit_of_none_is_refused_not_read_as_no_limit(run, home):
+    shown = run("audit", "log", "--limit", "0")
+    assert shown.exit_code != 0 and "0 is not in the range x>=1" in shown.stderr and not shown.stdout
+
+
 def test_a_store_with_no_history_prints_an_empty_list(run, home):
     assert run("audit", "log", "--json").stdout == json_text({"events": []}) + "\n"
     assert run("audit", "log", "--json", "--limit", "5").stdout == json_text({"events": []}) + "\n"

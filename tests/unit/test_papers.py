@@ -422,6 +422,21 @@ def test_the_cover_sheet_is_entered_once_kept_on_the_audit_trail_and_is_page_one
 # --- action due dates as a calendar -------------------------------------------------------------
 
 
+def test_an_action_due_on_the_last_day_a_calendar_holds_exports_as_a_one_day_item(tmp_path):
+    """9999-12-31 is a date the plan accepts: the calendar says it with DTSTART alone (one day), not a crash."""
+    from datetime import date
+
+    from icalendar import Calendar
+
+    store, ws = open_workspace(tmp_path / "s")
+    _, current = create_demo(ws)
+    far = ws.add_action(current.id, [next(iter(ws.framework(current).questions())).id], "Someday", "Helen Marsh", "9999-12-31")
+    cal = Calendar.from_ical(render(gather(ws, ws.assessment(current.id)), "ics")[0])
+    (event,) = [e for e in cal.walk("VEVENT") if str(e["uid"]) == f"{far.id}@selfassess"]
+    assert event.decoded("dtstart") == date.max and "dtend" not in event
+    store.close()
+
+
 def test_the_calendar_reads_back_and_a_due_date_change_updates_the_same_item(tmp_path):
     from icalendar import Calendar
 
