@@ -277,7 +277,9 @@ def _relation(path: Path, tmp: Path) -> str:
     if suffix == ".parquet":
         return f"read_parquet({_quote(str(path))})"
     if suffix in (".csv", ".txt"):
-        return f"read_csv({_quote(str(path))}, header=true, sample_size=20480)"
+        # Numbers or text, never a guess of true/false or a date: a sex column of only F is Female, not false.
+        return (f"read_csv({_quote(str(path))}, header=true, sample_size=20480, "
+                "auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR'])")
     if suffix == ".xlsx":
         out = tmp / "sheet.csv"
         _xlsx_to_csv(path, out)

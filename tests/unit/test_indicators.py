@@ -305,6 +305,19 @@ def test_unknown_codes_are_counted_as_not_known_and_listed(tmp_path, iset):
     assert eth["Not known"] == sum(1 for r in rows if r[1] in ("99", "", "Q"))
 
 
+@pytest.mark.parametrize(("sex", "ethnicity"), [("F", "A"), ("M", "F"), ("F", "F")])
+def test_a_column_of_one_letter_is_read_as_that_code_never_as_true_or_false(tmp_path, iset, sex, ethnicity):
+    """A maternity extract is all F: every row is Female (a reader guessing types took F for false and
+    counted all 40 as not known); the same for an ethnicity column of one code."""
+    rows = [[1 + i % 10, ethnicity, 20 + i, sex, "2025/26", i % 2] for i in range(40)]
+    x = data.read_extract(_write(tmp_path / "one.csv", ROW_HEADER, rows), iset)
+    assert x.unknown_codes == {}
+    by_sex = {c.group: c.denominator for c in x.cells[WAIT18] if c.dimension == "sex"}
+    assert sum(by_sex.values()) == 40 and by_sex.get("Not known", 0) == 0 and len(by_sex) == 1
+    by_ethnicity = {c.group: c.denominator for c in x.cells[WAIT18] if c.dimension == "ethnicity"}
+    assert by_ethnicity.get("Not known", 0) == 0 and sum(by_ethnicity.values()) == 40
+
+
 def test_map_renames_columns(tmp_path, iset):
     rows = _rows(40)
     path = _write(tmp_path / "m.csv", ["IMD", "Ethnicity", "Age", "Sex", "Period", "wait18"], rows)
