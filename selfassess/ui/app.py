@@ -7,6 +7,9 @@ Every user-facing failure becomes a notification; nothing is ever shown as a tra
 from __future__ import annotations
 
 import gc
+import os
+import select
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -29,7 +32,26 @@ from ..session import Session, load_frameworks, open_demo_session, open_session
 from ..storage import ui_state
 
 T = TypeVar("T")
-POLL_SECONDS = 1.0  # how soon the app shows what another copy saved
+POLL_SECONDS = 1.0  # how soon the app shows what another copy saved, and sees that its terminal has gone
+
+
+def _terminal_fd() -> int | None:
+    """The terminal the app reads its keys from, if it runs in one."""
+    stdin = sys.__stdin__
+    try:
+        fd = stdin.fileno() if stdin is not None else -1
+        return fd if fd >= 0 and os.isatty(fd) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _hung_up(fd: int) -> bool:
+    """Whether the other end of the terminal at fd has closed: asked of poll, so no key is read."""
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows: its console driver ends on its own
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)  # hangup, error and a closed fd are always reported
+    return any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in poller.poll(0))
 KEY_LOST_SECONDS = 0.3  # a key still not handled by then lets the next one go
 
 
@@ -207,6 +229,9 @@ class SelfAssessApp(App[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.after_first_paint)
+        terminal = _terminal_fd() if not (self.is_headless or self.is_web) else None
+        if terminal is not None:
+            self.set_interval(POLL_SECONDS, partial(self.watch_terminal, terminal), name="watch-terminal")
         if self.session is None:
             return
         if self.demo_folder is not None:  # `selfassess --demo`
@@ -219,6 +244,19 @@ class SelfAssessApp(App[None]):
         # look once a second (one lseek of audit.log; read only when it grew).
         self.set_interval(POLL_SECONDS, self.poll_store, name="poll-store")
         self.set_interval(ui_state.EVERY_SECONDS, self.position.flush, name="keep-position")
+
+    def watch_terminal(self, fd: int) -> None:
+        """The terminal went away with no hangup signal (an SSH link dropped, a terminal emulator
+        killed): save what was typed, close the store, and end. Left running, the app would read end
+        of file at full speed for ever (Textual's input thread: Textualize/textual#6690); and a normal
+        exit would wait for ever to write its last screen to a terminal no longer there."""
+        if not _hung_up(fd):
+            return
+        flush = getattr(self.screen, "flush", None)
+        if flush:
+            flush()  # typed text not yet saved
+        self.close_store()
+        os._exit(0)
 
     def poll_store(self) -> None:
         """Bring in what other copies saved, refresh what is on screen, and say what changed."""
