@@ -226,10 +226,10 @@ EDS = "eds-2022"
 
 
 def eds_assessment(ws, scores: list[int], services: tuple[str, ...] = ("Maternity", "Emergency care"),
-                   organisation: str = "Northgate NHS Trust"):
+                   organisation: str = "Northgate NHS Trust", ods_code: str = ""):
     """An EDS 2022 assessment whose eleven outcome scores are these (each service of Domain 1
     given the outcome's score)."""
-    a = ws.new_assessment(organisation, EDS, "2025/26").assessment
+    a = ws.new_assessment(organisation, EDS, "2025/26", ods_code=ods_code).assessment
     for name in services:
         ws.add_part(a.id, name)
     base = list(ws.pinned_framework(a).questions())
@@ -462,7 +462,7 @@ def test_the_regulator_counts_the_trusts_that_meet_their_targets(tmp_path, run, 
             folder = tmp_path / name.split()[0]
             store, ws = open_workspace(folder / "store")
             try:
-                a = eds_assessment(ws, [score] * 11, organisation=name)
+                a = eds_assessment(ws, [score] * 11, organisation=name, ods_code=code)  # as its key is registered
                 ws.set_target(a.id, "3", "achieving", "2026-12-31")
                 ws.agree_drafts(a.id)
                 a = ws.sign_off(a.id, [("Ann Chair", "Chair")], meeting="Board", on="2026-05-22")

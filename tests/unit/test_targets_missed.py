@@ -84,7 +84,7 @@ def test_the_regulator_sees_a_missed_target_as_missed(tmp_path, run, home):
             folder = tmp_path / name.split()[0]
             store, ws = open_workspace(folder / "store")
             try:
-                a = eds_assessment(ws, [score] * 11, organisation=name)
+                a = eds_assessment(ws, [score] * 11, organisation=name, ods_code=code)  # as its key is registered
                 ws.set_target(a.id, "3", "achieving", "2026-06-30", past_ok=True)  # before TODAY
                 ws.agree_drafts(a.id)
                 a = ws.sign_off(a.id, [("Ann Chair", "Chair")], meeting="Board", on="2026-05-22")
