@@ -538,6 +538,8 @@ class Store:
         linked = linked_files(self.folder)
         if linked:
             raise StoreDamaged(_links_refused(self.folder, linked))
+        if _not_a_folder(self.folder):
+            raise StoreDamaged(_not_a_folder(self.folder))
         # Looked for before this open leaves its own lock note, and only when there is no state to open.
         self._used = None if (self.folder / STATE).exists() else evidence_of_use(self.folder)
         try:
@@ -1916,6 +1918,9 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
     one fingerprint per record (see audit.fingerprint), whatever the log's length.
     """
     report = VerifyReport(0, audit.GENESIS)
+    if _not_a_folder(folder):
+        report.problems.append(_not_a_folder(folder))
+        return report
     linked = linked_files(folder)
     if linked:
         report.problems += [f"{name} is a symbolic link: selfassess does not read or write store files through links"
@@ -2159,6 +2164,16 @@ def _stored_records(folder: Path, kept: dict[tuple[str, str], bytes]) -> dict[tu
         if record is not None and audit.fingerprint(record) == fp:
             out[(table, rid)] = record
     return out
+
+
+def _not_a_folder(folder: Path) -> str:
+    """Why a store path that exists but is no folder cannot be a store (a file put in its place, say):
+    read as an empty store it would show nothing saved, and a save would start afresh beside the loss."""
+    if not folder.exists() or folder.is_dir():
+        return ""
+    return (f"the store folder {folder} is a file, not a folder: the store that was there has been moved or "
+            "replaced. Nothing was read or changed. Put the store folder back (or restore one from a copy), "
+            "or move this file aside to start an empty store there")
 
 
 def _checkpoint_failed(folder: Path, exc: OSError) -> str:

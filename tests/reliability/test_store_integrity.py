@@ -282,6 +282,20 @@ def test_verify_of_a_store_without_state_json_fails(run, home):
     assert run("assessments").exit_code == 4
 
 
+def test_a_store_folder_replaced_by_a_file_is_damage_never_an_empty_store(run, home):
+    """Read as an empty store it showed 'No assessments yet' and verify said OK, 0 events; only a save noticed."""
+    folder = home / "store"
+    rounds(folder, 2)
+    shutil.rmtree(folder)
+    folder.write_text("x")
+    for verb in (["assessments"], ["show", "x"], ["answer", "x", "1.1", "--rating", "1"]):
+        res = run(*verb)
+        assert res.exit_code == 4 and "is a file, not a folder" in res.stderr and "No assessments" not in res.stdout, res
+    res = run("audit", "verify")
+    assert res.exit_code == 1 and "is a file, not a folder" in res.stdout + res.stderr and "OK" not in res.stdout
+    assert folder.read_text() == "x"  # nothing read or changed
+
+
 # --- 8. links refused; owner-only whatever the umask; crash logs where the data is ----------------
 
 @pytest.mark.parametrize("name", ["audit.log", "lock", "state.json", "backups"])
