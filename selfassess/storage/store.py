@@ -538,8 +538,8 @@ class Store:
         linked = linked_files(self.folder)
         if linked:
             raise StoreDamaged(_links_refused(self.folder, linked))
-        if _not_a_folder(self.folder):
-            raise StoreDamaged(_not_a_folder(self.folder))
+        if why := _not_a_folder(self.folder):
+            raise StoreDamaged(why)
         # Looked for before this open leaves its own lock note, and only when there is no state to open.
         self._used = None if (self.folder / STATE).exists() else evidence_of_use(self.folder)
         try:
@@ -1918,8 +1918,8 @@ def verify_files(folder: Path, current: dict[str, Any] | None = None, current_se
     one fingerprint per record (see audit.fingerprint), whatever the log's length.
     """
     report = VerifyReport(0, audit.GENESIS)
-    if _not_a_folder(folder):
-        report.problems.append(_not_a_folder(folder))
+    if why := _not_a_folder(folder):
+        report.problems.append(why)
         return report
     linked = linked_files(folder)
     if linked:

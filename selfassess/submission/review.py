@@ -356,10 +356,10 @@ class Review:
         its own Review: the records are read once for all of them, and again only when that table
         changes (a mark or a feedback file sent changes other tables, and nothing here)."""
         repo = self.ws.repo
-        version = repo.version(SUBMISSIONS)
-        read = _READS.get(repo)
-        if read is not None and read.version == version:
+        read = self._read_if_current()
+        if read is not None:
             return read
+        version = repo.version(SUBMISSIONS)
         submissions: dict[str, Submission] = {}
         unreadable: list[Unreadable] = []
         for rec in repo.all(SUBMISSIONS):
@@ -370,6 +370,11 @@ class Review:
                 unreadable.append(Unreadable(str(rec.get("id", "?")), str(rec.get("file", "?")), why))
         read = _READS[repo] = _Read(version, submissions, tuple(unreadable))
         return read
+
+    def _read_if_current(self) -> _Read | None:
+        """The submissions already read from this store, if its submissions table has not moved since."""
+        read = _READS.get(self.ws.repo)
+        return read if read is not None and read.version == self.ws.repo.version(SUBMISSIONS) else None
 
     def _added(self, sub: Submission, before: tuple[int, int]) -> None:
         """Our own import, its change the only one to the table since `before`: the submissions read
@@ -635,8 +640,8 @@ class Review:
         """The submission imported from a file with this SHA-256, through the store's index: a folder
         imported again reads only the submissions it names, not every one the store holds."""
         for rec in self.ws.repo.find(SUBMISSIONS, file_sha256=file_sha256):
-            read = _READS.get(self.ws.repo)
-            kept = read.submissions.get(rec["id"]) if read is not None and read.version == self.ws.repo.version(SUBMISSIONS) else None
+            read = self._read_if_current()
+            kept = read.submissions.get(rec["id"]) if read is not None else None
             if kept is not None:
                 return kept
             try:
