@@ -1423,9 +1423,10 @@ def keys_trust(c: Context, fingerprint: str | None, key_file: Path | None, name:
         raise click.UsageError("give --name: whose key this is")
     assert fingerprint is not None  # told, or read from the file
     with c.workspace(write=True) as ws:
+        was_revoked = keys.revoked_entry(ws, keys.normalise_fingerprint(fingerprint)) is not None  # else --reinstate lifts nothing
         key = keys.register_key(ws, fingerprint, name, ods_code or "", reinstate=reinstate)
     echo(f"registered {key.fingerprint} for {key.name}" + (f" ({key.ods_code})" if key.ods_code else "")
-         + (": trusted again after its revocation" if reinstate else ""))
+         + (": trusted again after its revocation" if was_revoked else ""))
 
 
 @keys_group.command("revoke")

@@ -270,3 +270,6 @@ def test_a_revoked_key_is_not_trusted_again_by_registering_it_only_when_reinstat
     summary = json.loads(log)["events"][0]["summary"]
     assert "reinstating it (revoked on" in summary and REASON in summary and "laptop was found" in summary
     assert runner.invoke(cli, ["verify", str(bundle_path)], env=env).exit_code == 0  # genuine again
+    again = runner.invoke(cli, ["keys", "trust", fp, "--name", "Northgate", "--ods", "RNG", "--reinstate", "just in case"],
+                          env=env)
+    assert again.exit_code == 0 and "trusted again" not in again.output  # not revoked: nothing was lifted
